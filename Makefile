@@ -1,0 +1,181 @@
+# duet - split-driver I/O framework for Xen.  Plain GNU make.
+#
+#   make            libduet (static + shared), pkg-config file, build/bin/duet
+#   make deps       install the Debian packages the project needs
+#   make check      every test through prove (TAP), including an ASan+UBSan
+#                   build of the unit tests and a short fuzz smoke
+#   make fuzz       run each libFuzzer target for FUZZ_SECONDS
+#   make demo       the main job on the simulator
+#   make bench      benchmarks (printed, never asserted)
+#   make install    PREFIX=/usr/local DESTDIR=
+#
+# Sources are picked up by directory, so a new component only adds files:
+#   libduet:   ring/ gnttab/ swiotlb/ iommu-glue/ toolstack/lib/ frontends/*/ backends/*/
+#   duet CLI:  toolstack/cli/ and the simulator daemon sim/
+#   tests:     tests/unit/<component>/<name>.c -> one TAP program each
+#              tests/sim/*.sh, tests/unit/*.sh  -> TAP scripts
+#              tests/fuzz/<name>.c              -> libFuzzer target
+
+VERSION      := 0.1.0
+SOVERSION    := 0
+PREFIX       ?= /usr/local
+DESTDIR      ?=
+FUZZ_SECONDS ?= 60
+CC           ?= cc
+CLANG        ?= clang
+B            := build
+
+XEN_LIBS  := xenstore xengnttab xenevtchn xentoolcore
+XEN_CFLAGS := $(shell pkg-config --cflags $(XEN_LIBS) 2>/dev/null)
+XEN_LDLIBS := $(shell pkg-config --libs $(XEN_LIBS) 2>/dev/null || \
+		echo -lxenstore -lxengnttab -lxenevtchn -lxentoolcore)
+URING_LDLIBS := $(shell pkg-config --libs liburing 2>/dev/null || echo -luring)
+
+WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+	    -Wmissing-prototypes -Wno-unused-parameter
+CFLAGS   ?= -O2 -g
+ALL_CFLAGS := -std=gnu11 $(WARN) $(CFLAGS) -fPIC -D_GNU_SOURCE \
+	      -Iinclude -I. $(XEN_CFLAGS)
+LDFLAGS  ?=
+ALL_LDFLAGS := -Wl,-z,defs $(LDFLAGS)
+LDLIBS_ALL := $(XEN_LDLIBS) $(URING_LDLIBS) -lpthread
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all \
+	     -fno-omit-frame-pointer
+
+LIB_DIRS  := ring gnttab swiotlb iommu-glue toolstack/lib \
+	     $(wildcard frontends/*) $(wildcard backends/*)
+LIB_SRCS  := $(sort $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c)))
+CLI_SRCS  := $(sort $(wildcard toolstack/cli/*.c) $(wildcard sim/*.c))
+LIB_OBJS  := $(LIB_SRCS:%.c=$(B)/obj/%.o)
+CLI_OBJS  := $(CLI_SRCS:%.c=$(B)/obj/%.o)
+PUB_HDRS  := $(wildcard include/duet/*.h)
+
+UNIT_SRCS := $(sort $(wildcard tests/unit/*/*.c))
+UNIT_BINS := $(UNIT_SRCS:tests/%.c=$(B)/tests/%)
+ASAN_BINS := $(UNIT_SRCS:tests/%.c=$(B)/asan/tests/%)
+ASAN_OBJS := $(LIB_SRCS:%.c=$(B)/asan/obj/%.o) \
+	     $(filter-out $(B)/asan/obj/toolstack/cli/main.o, \
+		$(CLI_SRCS:%.c=$(B)/asan/obj/%.o))
+TEST_HELPERS := $(sort $(wildcard tests/helpers/*.c))
+HELPER_BINS  := $(TEST_HELPERS:tests/helpers/%.c=$(B)/tests/helpers/%)
+FUZZ_SRCS := $(sort $(wildcard tests/fuzz/*.c))
+FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(B)/fuzz/%)
+BENCH_SRCS := $(sort $(wildcard tests/bench/*.c))
+BENCH_BINS := $(BENCH_SRCS:tests/bench/%.c=$(B)/bench/%)
+SCRIPT_TESTS := $(sort $(wildcard tests/unit/*.sh) $(wildcard tests/sim/*.sh) \
+		 $(wildcard tests/fuzz/*.sh))
+
+LIBA  := $(B)/lib/libduet.a
+LIBSO := $(B)/lib/libduet.so.$(VERSION)
+PCF   := $(B)/lib/pkgconfig/duet.pc
+DUET  := $(B)/bin/duet
+
+.PHONY: all deps check unit-build fuzz fuzz-build demo bench install clean \
+	xen-image xen-check xen-bench
+all: $(LIBA) $(LIBSO) $(PCF) $(DUET)
+
+deps:
+	@tools/deps.sh
+
+$(B)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(B)/asan/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -MMD -MP -c -o $@ $<
+
+$(LIBA): $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	ar rcs $@ $^
+
+$(LIBSO): $(LIB_OBJS) libduet.map
+	@mkdir -p $(dir $@)
+	$(CC) -shared -Wl,-soname,libduet.so.$(SOVERSION) \
+		-Wl,--version-script=libduet.map $(ALL_LDFLAGS) -o $@ \
+		$(LIB_OBJS) $(LDLIBS_ALL)
+	ln -sf libduet.so.$(VERSION) $(B)/lib/libduet.so.$(SOVERSION)
+	ln -sf libduet.so.$(VERSION) $(B)/lib/libduet.so
+
+$(PCF): duet.pc.in Makefile
+	@mkdir -p $(dir $@)
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' \
+		-e 's|@XEN_LIBS@|$(XEN_LIBS) liburing|' $< > $@
+
+$(DUET): $(CLI_OBJS) $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_OBJS) $(LIBA) $(LDLIBS_ALL)
+
+# Unit tests link the static library (and the sim daemon objects, so the
+# simulator's internals can be tested); the ASan build compiles everything
+# again with the sanitizers.
+$(B)/tests/unit/%: tests/unit/%.c $(LIBA) $(filter-out \
+		$(B)/obj/toolstack/cli/main.o,$(CLI_OBJS)) tests/tap.h
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Itests -o $@ $< \
+		$(filter-out $(B)/obj/toolstack/cli/main.o,$(CLI_OBJS)) \
+		$(LIBA) $(LDLIBS_ALL)
+
+$(B)/asan/tests/unit/%: tests/unit/%.c $(ASAN_OBJS) tests/tap.h
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -Itests -o $@ $< $(ASAN_OBJS) \
+		$(LDLIBS_ALL)
+
+$(B)/tests/helpers/%: tests/helpers/%.c $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Itests -o $@ $< $(LIBA) $(LDLIBS_ALL)
+
+$(B)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(CLI_SRCS)
+	@mkdir -p $(dir $@)
+	$(CLANG) -std=gnu11 -g -O1 -D_GNU_SOURCE -Iinclude -I. -Itests \
+		$(XEN_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< \
+		$(filter-out toolstack/cli/main.c,$(LIB_SRCS) $(CLI_SRCS)) \
+		$(LDLIBS_ALL)
+
+$(B)/bench/%: tests/bench/%.c $(LIBA) $(filter-out \
+		$(B)/obj/toolstack/cli/main.o,$(CLI_OBJS))
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Itests -o $@ $< \
+		$(filter-out $(B)/obj/toolstack/cli/main.o,$(CLI_OBJS)) \
+		$(LIBA) $(LDLIBS_ALL) -lm
+
+unit-build: all $(UNIT_BINS) $(ASAN_BINS) $(HELPER_BINS)
+fuzz-build: $(FUZZ_BINS)
+
+check: unit-build fuzz-build
+	@echo "== prove: unit, asan, sim, fuzz smoke =="
+	DUET_BUILD=$(CURDIR)/$(B) prove --exec $(CURDIR)/tests/run-one \
+		$(UNIT_BINS) $(ASAN_BINS) $(SCRIPT_TESTS)
+
+fuzz: fuzz-build
+	@set -e; for f in $(FUZZ_BINS); do \
+		n=$$(basename $$f); mkdir -p $(B)/fuzz-corpus/$$n; \
+		echo "== fuzz $$n for $(FUZZ_SECONDS)s =="; \
+		$$f -max_total_time=$(FUZZ_SECONDS) $(B)/fuzz-corpus/$$n; \
+	done
+
+demo: deps all
+	@tools/demo.sh
+
+bench: all $(BENCH_BINS)
+	@set -e; for b in $(BENCH_BINS); do echo "== $$b =="; $$b; done
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig \
+		$(DESTDIR)$(PREFIX)/include/duet $(DESTDIR)$(PREFIX)/bin
+	install -m 644 $(LIBA) $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(LIBSO) $(DESTDIR)$(PREFIX)/lib/
+	ln -sf libduet.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libduet.so.$(SOVERSION)
+	ln -sf libduet.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libduet.so
+	install -m 644 $(PUB_HDRS) $(DESTDIR)$(PREFIX)/include/duet/
+	install -m 644 $(PCF) $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+	install -m 755 $(DUET) $(DESTDIR)$(PREFIX)/bin/
+
+clean:
+	rm -rf $(B)
+
+# The Xen lab (tests/xen/): xen-image, xen-check, xen-bench.
+-include tests/xen/lab.mk
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)
