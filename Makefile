@@ -23,7 +23,7 @@ DESTDIR      ?=
 FUZZ_SECONDS ?= 60
 CC           ?= cc
 CLANG        ?= clang
-B            := build
+B            ?= build
 
 XEN_LIBS  := xenstore xengnttab xenevtchn xentoolcore
 XEN_CFLAGS := $(shell pkg-config --cflags $(XEN_LIBS) 2>/dev/null)
@@ -35,6 +35,7 @@ WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 	    -Wmissing-prototypes -Wno-unused-parameter
 CFLAGS   ?= -O2 -g
 ALL_CFLAGS := -std=gnu11 $(WARN) $(CFLAGS) -fPIC -D_GNU_SOURCE \
+	      -DDUET_VERSION=\"$(VERSION)\" \
 	      -Iinclude -I. $(XEN_CFLAGS)
 LDFLAGS  ?=
 ALL_LDFLAGS := -Wl,-z,defs $(LDFLAGS)
@@ -122,9 +123,12 @@ $(B)/asan/tests/unit/%: tests/unit/%.c $(ASAN_OBJS) tests/tap.h
 	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -Itests -o $@ $< $(ASAN_OBJS) \
 		$(LDLIBS_ALL)
 
-$(B)/tests/helpers/%: tests/helpers/%.c $(LIBA)
+$(B)/tests/helpers/%: tests/helpers/%.c $(LIBA) $(filter-out \
+		$(B)/obj/toolstack/cli/main.o,$(CLI_OBJS))
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Itests -o $@ $< $(LIBA) $(LDLIBS_ALL)
+	$(CC) $(ALL_CFLAGS) -Itests -o $@ $< \
+		$(filter-out $(B)/obj/toolstack/cli/main.o,$(CLI_OBJS)) \
+		$(LIBA) $(LDLIBS_ALL)
 
 $(B)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(CLI_SRCS)
 	@mkdir -p $(dir $@)

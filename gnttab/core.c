@@ -1,0 +1,344 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * core.c - platform selection and argument checks for duet/platform.h.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <xen/grant_table.h>
+
+#include "gnttab/private.h"
+
+#define PRIVCMD_PATH "/dev/xen/privcmd"
+
+static const char no_platform_msg[] =
+	"no Xen platform here (no " PRIVCMD_PATH ") and DUET_PLATFORM is "
+	"unset; start the simulator with 'duet sim start --dir DIR' and run "
+	"'eval \"$(duet sim env 0)\"' (sets DUET_PLATFORM=sim:DIR), or set "
+	"DUET_PLATFORM=xen on a Xen host";
+
+/* ------------------------------------------------------------------ */
+/* Opening                                                             */
+/* ------------------------------------------------------------------ */
+
+static int pick_ops(const char *spec, const struct duet_platform_ops **ops,
+		    const char **arg)
+{
+	if (!spec || !*spec) {
+		if (access(PRIVCMD_PATH, F_OK) != 0) {
+			duet_log(DUET_LOG_ERR, "%s", no_platform_msg);
+			return -ENODEV;
+		}
+		spec = "xen";
+	}
+	if (!strcmp(spec, "xen")) {
+		*ops = &duet_platform_xen;
+		*arg = NULL;
+		return 0;
+	}
+	if (!strncmp(spec, "sim:", 4) && spec[4]) {
+		*ops = &duet_platform_sim;
+		*arg = spec + 4;
+		return 0;
+	}
+	duet_log(DUET_LOG_ERR,
+		 "bad platform '%s': expected 'xen' or 'sim:<dir>'", spec);
+	return -EINVAL;
+}
+
+int duet_platform_open(const char *spec, struct duet_platform **out)
+{
+	const struct duet_platform_ops *ops;
+	struct duet_platform *p;
+	const char *arg;
+	int rc;
+
+	if (!out)
+		return -EINVAL;
+	if (!spec)
+		spec = getenv("DUET_PLATFORM");
+	rc = pick_ops(spec, &ops, &arg);
+	if (rc < 0)
+		return rc;
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	p->ops = ops;
+	p->domid = -1;
+	rc = ops->open(p, arg);
+	if (rc < 0) {
+		free(p);
+		return rc;
+	}
+	*out = p;
+	return 0;
+}
+
+void duet_platform_close(struct duet_platform *p)
+{
+	if (!p)
+		return;
+	p->ops->close(p);
+	free(p);
+}
+
+const char *duet_platform_name(const struct duet_platform *p)
+{
+	return p ? p->ops->name : "none";
+}
+
+unsigned duet_platform_caps(const struct duet_platform *p)
+{
+	return p ? p->ops->caps : 0;
+}
+
+int duet_platform_domid(struct duet_platform *p)
+{
+	int rc;
+
+	if (!p)
+		return -EINVAL;
+	if (p->domid >= 0)
+		return p->domid;
+	rc = p->ops->domid(p);
+	if (rc >= 0)
+		p->domid = rc;
+	return rc;
+}
+
+int duet_platform_restrict(struct duet_platform *p, duet_domid_t domid)
+{
+	if (!p)
+		return -EINVAL;
+	if (!p->ops->restrict_to)
+		return -EOPNOTSUPP;
+	return p->ops->restrict_to(p, domid);
+}
+
+const char *duet_platform_xs_socket(struct duet_platform *p)
+{
+	return p->ops->xs_socket ? p->ops->xs_socket(p) : NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Grants                                                              */
+/* ------------------------------------------------------------------ */
+
+static int page_aligned(const void *addr)
+{
+	return addr && ((uintptr_t)addr & (DUET_PAGE_SIZE - 1)) == 0;
+}
+
+int duet_gnt_share(struct duet_platform *p, duet_domid_t domid,
+		   unsigned count, unsigned flags, duet_grant_ref_t *refs,
+		   void **addr)
+{
+	if (!p || !count || !refs || !addr || (flags & ~DUET_GNT_READONLY))
+		return -EINVAL;
+	return p->ops->share(p, domid, count, flags, refs, addr);
+}
+
+int duet_gnt_unshare(struct duet_platform *p, void *addr, unsigned count)
+{
+	if (!p || !count || !page_aligned(addr))
+		return -EINVAL;
+	return p->ops->unshare(p, addr, count);
+}
+
+int duet_gnt_map(struct duet_platform *p, duet_domid_t domid,
+		 unsigned count, const duet_grant_ref_t *refs, unsigned flags,
+		 void **addr)
+{
+	if (!p || !count || !refs || !addr || (flags & ~DUET_GNT_READONLY))
+		return -EINVAL;
+	return p->ops->map(p, domid, count, refs, flags, addr);
+}
+
+int duet_gnt_unmap(struct duet_platform *p, void *addr, unsigned count)
+{
+	if (!p || !count || !page_aligned(addr))
+		return -EINVAL;
+	return p->ops->unmap(p, addr, count);
+}
+
+int duet_gnt_copy(struct duet_platform *p, struct duet_gnt_copy_seg *segs,
+		  unsigned count)
+{
+	unsigned i;
+
+	if (!p || (count && !segs))
+		return -EINVAL;
+	if (!count)
+		return 0;
+	if (!p->ops->copy)
+		return -EOPNOTSUPP;
+	/*
+	 * Segments whose foreign side would cross a page fail on their own,
+	 * like GNTST_bad_copy_arg; the rest of the batch still runs.
+	 */
+	for (i = 0; i < count; i++) {
+		struct duet_gnt_copy_seg *s = &segs[i];
+
+		s->status = 0;
+		if (!(s->flags & (DUET_GNT_COPY_SRC_GREF |
+				  DUET_GNT_COPY_DST_GREF)) ||
+		    (s->flags & ~(DUET_GNT_COPY_SRC_GREF |
+				  DUET_GNT_COPY_DST_GREF)))
+			s->status = -EINVAL;
+		if ((s->flags & DUET_GNT_COPY_SRC_GREF) &&
+		    (unsigned)s->src.foreign.offset + s->len > DUET_PAGE_SIZE)
+			s->status = -EINVAL;
+		if ((s->flags & DUET_GNT_COPY_DST_GREF) &&
+		    (unsigned)s->dst.foreign.offset + s->len > DUET_PAGE_SIZE)
+			s->status = -EINVAL;
+	}
+	return p->ops->copy(p, segs, count);
+}
+
+int duet_gnt_transfer_offer(struct duet_platform *p, duet_domid_t domid,
+			    unsigned count, duet_grant_ref_t *refs)
+{
+	if (!p || !count || !refs)
+		return -EINVAL;
+	if (!p->ops->transfer_offer)
+		return -EOPNOTSUPP;
+	return p->ops->transfer_offer(p, domid, count, refs);
+}
+
+int duet_gnt_transfer(struct duet_platform *p, void *page,
+		      duet_domid_t domid, duet_grant_ref_t ref)
+{
+	if (!p || !page_aligned(page))
+		return -EINVAL;
+	if (!p->ops->transfer)
+		return -EOPNOTSUPP;
+	return p->ops->transfer(p, page, domid, ref);
+}
+
+int duet_gnt_transfer_accept(struct duet_platform *p, duet_grant_ref_t ref,
+			     void **page)
+{
+	if (!p || !page)
+		return -EINVAL;
+	if (!p->ops->transfer_accept)
+		return -EOPNOTSUPP;
+	return p->ops->transfer_accept(p, ref, page);
+}
+
+int duet_gnt_transfer_page_alloc(struct duet_platform *p, void **page)
+{
+	if (!p || !page)
+		return -EINVAL;
+	if (!p->ops->page_alloc)
+		return -EOPNOTSUPP;
+	return p->ops->page_alloc(p, page);
+}
+
+int duet_gnt_transfer_page_free(struct duet_platform *p, void *page)
+{
+	if (!p || !page_aligned(page))
+		return -EINVAL;
+	if (!p->ops->page_free)
+		return -EOPNOTSUPP;
+	return p->ops->page_free(p, page);
+}
+
+/*
+ * GNTST_* -> errno: the one translation table (STYLE.md, "Errors").
+ * Indexed by -status; GNTST_okay is 0.
+ */
+static const int gntst_errno[] = {
+	[-GNTST_okay] = 0,
+	[-GNTST_general_error] = EIO,
+	[-GNTST_bad_domain] = ESRCH,
+	[-GNTST_bad_gntref] = EINVAL,
+	[-GNTST_bad_handle] = EINVAL,
+	[-GNTST_bad_virt_addr] = EFAULT,
+	[-GNTST_bad_dev_addr] = EFAULT,
+	[-GNTST_no_device_space] = ENOSPC,
+	[-GNTST_permission_denied] = EACCES,
+	[-GNTST_bad_page] = EINVAL,
+	[-GNTST_bad_copy_arg] = EINVAL,
+	[-GNTST_address_too_big] = E2BIG,
+	[-GNTST_eagain] = EAGAIN,
+	[-GNTST_no_space] = ENOSPC,
+};
+
+int duet_gnttab_status_to_errno(int gntst)
+{
+	if (gntst > 0 ||
+	    -gntst >= (int)(sizeof(gntst_errno) / sizeof(gntst_errno[0])))
+		return -EIO;
+	return -gntst_errno[-gntst];
+}
+
+/* ------------------------------------------------------------------ */
+/* Event channels                                                      */
+/* ------------------------------------------------------------------ */
+
+int duet_evtchn_open(struct duet_platform *p, struct duet_evtchn **out)
+{
+	struct duet_evtchn *e;
+	int rc;
+
+	if (!p || !out)
+		return -EINVAL;
+	e = calloc(1, sizeof(*e));
+	if (!e)
+		return -ENOMEM;
+	e->p = p;
+	rc = p->ops->evtchn_open(e);
+	if (rc < 0) {
+		free(e);
+		return rc;
+	}
+	*out = e;
+	return 0;
+}
+
+void duet_evtchn_close(struct duet_evtchn *e)
+{
+	if (!e)
+		return;
+	e->p->ops->evtchn_close(e);
+	free(e);
+}
+
+int duet_evtchn_fd(struct duet_evtchn *e)
+{
+	return e ? e->p->ops->evtchn_fd(e) : -EINVAL;
+}
+
+int duet_evtchn_alloc_unbound(struct duet_evtchn *e, duet_domid_t remote)
+{
+	return e ? e->p->ops->evtchn_alloc_unbound(e, remote) : -EINVAL;
+}
+
+int duet_evtchn_bind(struct duet_evtchn *e, duet_domid_t remote,
+		     duet_evtchn_port_t remote_port)
+{
+	return e ? e->p->ops->evtchn_bind(e, remote, remote_port) : -EINVAL;
+}
+
+int duet_evtchn_notify(struct duet_evtchn *e, duet_evtchn_port_t port)
+{
+	return e ? e->p->ops->evtchn_notify(e, port) : -EINVAL;
+}
+
+int duet_evtchn_pending(struct duet_evtchn *e)
+{
+	return e ? e->p->ops->evtchn_pending(e) : -EINVAL;
+}
+
+int duet_evtchn_unmask(struct duet_evtchn *e, duet_evtchn_port_t port)
+{
+	return e ? e->p->ops->evtchn_unmask(e, port) : -EINVAL;
+}
+
+int duet_evtchn_unbind(struct duet_evtchn *e, duet_evtchn_port_t port)
+{
+	return e ? e->p->ops->evtchn_unbind(e, port) : -EINVAL;
+}

@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * private.h - the platform hooks behind duet/platform.h.
+ *
+ * core.c checks arguments and dispatches through one ops table per
+ * platform: duet_platform_xen (platform-xen.c) and duet_platform_sim
+ * (platform-sim.c).  Only those two files talk to libxen* or to the
+ * simulator daemon.  A hook may be NULL when the platform lacks the
+ * feature; core.c then answers -EOPNOTSUPP.
+ */
+#ifndef DUET_GNTTAB_PRIVATE_H
+#define DUET_GNTTAB_PRIVATE_H
+
+#include "duet/platform.h"
+#include "gnttab/log-internal.h"
+
+/**
+ * struct duet_platform - an open platform.
+ * @ops:   the implementation.
+ * @priv:  the implementation's state.
+ * @domid: this process's domain, or -1 until known.
+ */
+struct duet_platform {
+	const struct duet_platform_ops *ops;
+	void *priv;
+	int domid;
+};
+
+/**
+ * struct duet_evtchn - an open event-channel handle.
+ * @p:    the platform it belongs to.
+ * @priv: the implementation's state.
+ */
+struct duet_evtchn {
+	struct duet_platform *p;
+	void *priv;
+};
+
+/*
+ * The hooks.  Arguments are already checked by core.c (non-NULL handles,
+ * count > 0, page-aligned addresses where the API requires them).  Return
+ * conventions are those of the public function of the same name.
+ */
+struct duet_platform_ops {
+	const char *name;
+	unsigned caps;
+
+	/* @arg: the part of the spec after "name:", or NULL. */
+	int (*open)(struct duet_platform *p, const char *arg);
+	void (*close)(struct duet_platform *p);
+	int (*domid)(struct duet_platform *p);
+	int (*restrict_to)(struct duet_platform *p, duet_domid_t domid);
+	/*
+	 * The xenstore socket this platform's processes must use, or NULL
+	 * for libxenstore's default (socket, then /dev/xen/xenbus).
+	 */
+	const char *(*xs_socket)(struct duet_platform *p);
+
+	int (*share)(struct duet_platform *p, duet_domid_t domid,
+		     unsigned count, unsigned flags, duet_grant_ref_t *refs,
+		     void **addr);
+	int (*unshare)(struct duet_platform *p, void *addr, unsigned count);
+	int (*map)(struct duet_platform *p, duet_domid_t domid,
+		   unsigned count, const duet_grant_ref_t *refs,
+		   unsigned flags, void **addr);
+	int (*unmap)(struct duet_platform *p, void *addr, unsigned count);
+	/*
+	 * core.c has already set the status of malformed segments to a
+	 * nonzero value: the hook skips those and fills in the others.
+	 */
+	int (*copy)(struct duet_platform *p, struct duet_gnt_copy_seg *segs,
+		    unsigned count);
+	int (*transfer_offer)(struct duet_platform *p, duet_domid_t domid,
+			      unsigned count, duet_grant_ref_t *refs);
+	int (*transfer)(struct duet_platform *p, void *page,
+			duet_domid_t domid, duet_grant_ref_t ref);
+	int (*transfer_accept)(struct duet_platform *p, duet_grant_ref_t ref,
+			       void **page);
+	int (*page_alloc)(struct duet_platform *p, void **page);
+	int (*page_free)(struct duet_platform *p, void *page);
+
+	int (*evtchn_open)(struct duet_evtchn *e);
+	void (*evtchn_close)(struct duet_evtchn *e);
+	int (*evtchn_fd)(struct duet_evtchn *e);
+	int (*evtchn_alloc_unbound)(struct duet_evtchn *e,
+				    duet_domid_t remote);
+	int (*evtchn_bind)(struct duet_evtchn *e, duet_domid_t remote,
+			   duet_evtchn_port_t remote_port);
+	int (*evtchn_notify)(struct duet_evtchn *e, duet_evtchn_port_t port);
+	int (*evtchn_pending)(struct duet_evtchn *e);
+	int (*evtchn_unmask)(struct duet_evtchn *e, duet_evtchn_port_t port);
+	int (*evtchn_unbind)(struct duet_evtchn *e, duet_evtchn_port_t port);
+};
+
+DUET_INTERNAL extern const struct duet_platform_ops duet_platform_xen;
+DUET_INTERNAL extern const struct duet_platform_ops duet_platform_sim;
+
+/**
+ * duet_platform_xs_socket() - the xenstore socket path for @p, or NULL
+ * for libxenstore's default.  Used by ring/xs.c to open the xenstore
+ * connection of the same platform.
+ */
+DUET_INTERNAL const char *duet_platform_xs_socket(struct duet_platform *p);
+
+/**
+ * duet_gnttab_status_to_errno() - translate a GNTST_* status (Xen's
+ * grant_table.h) into 0 or a negative errno.  The one table for it.
+ */
+DUET_INTERNAL int duet_gnttab_status_to_errno(int gntst);
+
+#endif /* DUET_GNTTAB_PRIVATE_H */

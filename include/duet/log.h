@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * duet/log.h - where libduet's messages go.
+ *
+ * libduet never prints on its own behalf except through this sink.  The
+ * default sink writes "duet: <message>" lines to stderr for messages at or
+ * above the current level.  Messages about a misbehaving peer are
+ * rate-limited by the library before they reach the sink.
+ */
+#ifndef DUET_LOG_H
+#define DUET_LOG_H
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Message levels, most severe first. */
+enum duet_log_level {
+	DUET_LOG_ERR = 0,
+	DUET_LOG_WARN = 1,
+	DUET_LOG_INFO = 2,
+	DUET_LOG_DEBUG = 3,
+};
+
+/** A log sink: @level is a duet_log_level, @msg has no trailing newline. */
+typedef void (*duet_log_fn)(void *opaque, int level, const char *msg);
+
+/**
+ * duet_log_set_handler() - route messages to @fn (NULL: back to stderr).
+ * Not thread-safe against concurrent logging: call it at start-up.
+ */
+void duet_log_set_handler(duet_log_fn fn, void *opaque);
+
+/** duet_log_set_level() - drop messages less severe than @level.
+ *  The default is DUET_LOG_INFO, or $DUET_LOG_LEVEL (0..3) when set. */
+void duet_log_set_level(int level);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* DUET_LOG_H */

@@ -1,0 +1,279 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * duet/platform.h - the platform interface: grants and event channels.
+ *
+ * One interface, two implementations chosen at run time:
+ *   DUET_PLATFORM=xen        libxengnttab, libxengntshr, libxenevtchn,
+ *                            libxenstore, libxentoolcore on real Xen
+ *   DUET_PLATFORM=sim:<dir>  the duet simulator running in <dir>
+ *                            (DUET_DOMID selects the domain, default 0)
+ * Without DUET_PLATFORM, "xen" is used when /dev/xen/privcmd exists;
+ * otherwise opening fails with -ENODEV and a message on how to start the
+ * simulator.
+ *
+ * Conventions: every int-returning function returns 0 or a count on
+ * success and a negative errno on failure.  Handles are opaque.  Unless a
+ * function says otherwise it may block (it may talk to the hypervisor or
+ * the simulator daemon) and a handle is not safe for concurrent use from
+ * several threads without the caller's own lock.
+ */
+#ifndef DUET_PLATFORM_H
+#define DUET_PLATFORM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** A page as the grant interface sees it: 4 KiB, like Xen's. */
+#define DUET_PAGE_SIZE 4096u
+
+/** Domain id as on the wire (domid_t). */
+typedef uint16_t duet_domid_t;
+/** Grant reference as on the wire (grant_ref_t). */
+typedef uint32_t duet_grant_ref_t;
+/** Event-channel port as on the wire (evtchn_port_t). */
+typedef uint32_t duet_evtchn_port_t;
+
+struct duet_platform;
+struct duet_evtchn;
+
+/* ------------------------------------------------------------------ */
+/* Opening                                                             */
+/* ------------------------------------------------------------------ */
+
+/**
+ * duet_platform_open() - open a platform.
+ * @spec: "xen", "sim:<dir>", or NULL to use $DUET_PLATFORM and then the
+ *        default described above.
+ * @out:  receives the handle on success; untouched on failure.
+ *
+ * Returns 0, -EINVAL for a malformed spec, -ENODEV when no platform is
+ * available (a message saying how to start the simulator is logged), or
+ * another -errno from the implementation.
+ */
+int duet_platform_open(const char *spec, struct duet_platform **out);
+
+/** duet_platform_close() - close a platform handle; NULL is ignored.
+ *  Mappings and shares made through it are released. */
+void duet_platform_close(struct duet_platform *p);
+
+/** duet_platform_name() - "xen" or "sim"; never NULL. */
+const char *duet_platform_name(const struct duet_platform *p);
+
+/**
+ * duet_platform_domid() - the domain this process runs in.
+ * Returns the domid (>= 0) or -errno when it cannot be determined.
+ */
+int duet_platform_domid(struct duet_platform *p);
+
+/** Capability bits returned by duet_platform_caps(). */
+#define DUET_PLATFORM_CAP_TRANSFER 0x1u /* page transfer (flip) works */
+#define DUET_PLATFORM_CAP_COPY     0x2u /* grant copy works */
+
+/** duet_platform_caps() - DUET_PLATFORM_CAP_* bits of this platform. */
+unsigned duet_platform_caps(const struct duet_platform *p);
+
+/**
+ * duet_platform_restrict() - de-privilege this process so that from now on
+ * it can only act on @domid (on Xen: xentoolcore_restrict_all(), which
+ * restricts every open libxen* handle in the process).  Call it after
+ * opening every handle the process needs.  Irreversible.
+ * Returns 0 or -errno (-EOPNOTSUPP where the platform has no such notion).
+ */
+int duet_platform_restrict(struct duet_platform *p, duet_domid_t domid);
+
+/* ------------------------------------------------------------------ */
+/* Grants: granting side                                               */
+/* ------------------------------------------------------------------ */
+
+/** Flags for duet_gnt_share() and duet_gnt_map(). */
+#define DUET_GNT_READONLY 0x1u
+
+/**
+ * duet_gnt_share() - allocate @count pages and grant them to @domid.
+ * @flags: DUET_GNT_READONLY to grant read-only access.
+ * @refs:  receives @count grant references.
+ * @addr:  receives the local address of the @count contiguous pages
+ *         (zeroed, page aligned).
+ *
+ * Returns 0; -ENOSPC when the grant table is full (nothing is shared);
+ * -ENOMEM; -EINVAL for count 0; another -errno from the platform.
+ */
+int duet_gnt_share(struct duet_platform *p, duet_domid_t domid,
+		   unsigned count, unsigned flags, duet_grant_ref_t *refs,
+		   void **addr);
+
+/**
+ * duet_gnt_unshare() - end foreign access to pages from duet_gnt_share()
+ * and free them.  @addr and @count must be exactly those of one share call.
+ *
+ * Returns 0, or -EBUSY when the peer still has one of the pages mapped (the
+ * pages stay shared and valid; try again after the peer unmapped them), or
+ * -EINVAL when @addr/@count do not name one share call.  On real Xen the
+ * kernel's gntalloc defers the end of access until the peer unmaps, so
+ * -EBUSY is not reported there.
+ */
+int duet_gnt_unshare(struct duet_platform *p, void *addr, unsigned count);
+
+/* ------------------------------------------------------------------ */
+/* Grants: mapping side                                                */
+/* ------------------------------------------------------------------ */
+
+/**
+ * duet_gnt_map() - map @count pages granted by @domid, contiguously.
+ * @flags: DUET_GNT_READONLY maps read-only (required for read-only grants).
+ * @addr:  receives the address of the mapping.
+ *
+ * Every reference is checked against the granter's grant table: it must
+ * be in range, in use, granted to this domain, and writable unless
+ * @flags has DUET_GNT_READONLY.  Returns 0, or -EINVAL (bad ref or
+ * arguments), -EACCES (granted to another domain, or a read-only grant
+ * mapped writable), -ENOSPC (too many mappings), -ESRCH (no such domain),
+ * another -errno.  Nothing is mapped on failure.
+ */
+int duet_gnt_map(struct duet_platform *p, duet_domid_t domid,
+		 unsigned count, const duet_grant_ref_t *refs, unsigned flags,
+		 void **addr);
+
+/** duet_gnt_unmap() - undo one duet_gnt_map() (same @addr and @count).
+ *  Returns 0 or -EINVAL when they do not name one mapping. */
+int duet_gnt_unmap(struct duet_platform *p, void *addr, unsigned count);
+
+/* ------------------------------------------------------------------ */
+/* Grants: copy                                                        */
+/* ------------------------------------------------------------------ */
+
+/** One side of a grant-copy segment: local memory, or a foreign grant. */
+union duet_gnt_copy_ptr {
+	void *virt;                  /* local address (may cross pages) */
+	struct {
+		duet_grant_ref_t ref;   /* granter's reference */
+		uint16_t offset;        /* byte offset inside the page */
+		duet_domid_t domid;     /* granting domain */
+	} foreign;
+};
+
+/** Flags of a copy segment: which sides are grant references. */
+#define DUET_GNT_COPY_SRC_GREF 0x1u
+#define DUET_GNT_COPY_DST_GREF 0x2u
+
+/**
+ * struct duet_gnt_copy_seg - one segment of a grant-copy batch.
+ * @src, @dst: the two sides; a foreign side's offset + @len must not
+ *             exceed DUET_PAGE_SIZE.
+ * @len:       bytes to copy.
+ * @flags:     DUET_GNT_COPY_* bits saying which sides are foreign.
+ * @status:    written by duet_gnt_copy(): 0, or -errno for this segment
+ *             (-EINVAL bad ref/offset, -EACCES wrong domain or writing a
+ *             read-only grant, -ESRCH no such domain, -EIO otherwise).
+ */
+struct duet_gnt_copy_seg {
+	union duet_gnt_copy_ptr src;
+	union duet_gnt_copy_ptr dst;
+	uint16_t len;
+	uint16_t flags;
+	int16_t status;
+};
+
+/**
+ * duet_gnt_copy() - perform a batch of copies, each checked on its own.
+ * Returns 0 when the batch was carried out (look at each segment's
+ * status), or -errno when it could not be submitted at all (then every
+ * status is undefined).
+ */
+int duet_gnt_copy(struct duet_platform *p, struct duet_gnt_copy_seg *segs,
+		  unsigned count);
+
+/* ------------------------------------------------------------------ */
+/* Grants: transfer (page flip)                                        */
+/* ------------------------------------------------------------------ */
+
+/**
+ * duet_gnt_transfer_offer() - receiver: create @count accept-transfer
+ * grants that let @domid hand one page each to this domain.
+ * Returns 0 or -errno; -EOPNOTSUPP where transfer is not supported.
+ */
+int duet_gnt_transfer_offer(struct duet_platform *p, duet_domid_t domid,
+			    unsigned count, duet_grant_ref_t *refs);
+
+/**
+ * duet_gnt_transfer() - sender: give the page at @page (one page, page
+ * aligned, from duet_gnt_transfer_page_alloc()) to @domid through its
+ * accept-transfer grant @ref.  On success the page is gone from this
+ * process (its address is no longer mapped).
+ * Returns 0, -EINVAL/-EACCES when @ref is not an accept-transfer grant
+ * for this domain, -EBUSY when it was already used, -EOPNOTSUPP.
+ */
+int duet_gnt_transfer(struct duet_platform *p, void *page,
+		      duet_domid_t domid, duet_grant_ref_t ref);
+
+/**
+ * duet_gnt_transfer_accept() - receiver: map the page that arrived through
+ * accept-transfer grant @ref (which is consumed).  The page now belongs to
+ * this process; free it with duet_gnt_transfer_page_free().
+ * Returns 0, -EAGAIN when nothing arrived yet, -EINVAL for a bad ref,
+ * -EOPNOTSUPP.
+ */
+int duet_gnt_transfer_accept(struct duet_platform *p, duet_grant_ref_t ref,
+			     void **page);
+
+/** duet_gnt_transfer_page_alloc() - a page this domain owns and may give
+ *  away with duet_gnt_transfer().  Returns 0 or -errno. */
+int duet_gnt_transfer_page_alloc(struct duet_platform *p, void **page);
+
+/** duet_gnt_transfer_page_free() - release an owned page. */
+int duet_gnt_transfer_page_free(struct duet_platform *p, void *page);
+
+/* ------------------------------------------------------------------ */
+/* Event channels                                                      */
+/* ------------------------------------------------------------------ */
+
+/**
+ * duet_evtchn_open() - open an event-channel handle.  Ports bound through
+ * one handle deliver their events on its one pollable fd.
+ */
+int duet_evtchn_open(struct duet_platform *p, struct duet_evtchn **out);
+
+/** duet_evtchn_close() - unbind every port and close; NULL is ignored. */
+void duet_evtchn_close(struct duet_evtchn *e);
+
+/** duet_evtchn_fd() - fd that becomes readable when an event is pending. */
+int duet_evtchn_fd(struct duet_evtchn *e);
+
+/** duet_evtchn_alloc_unbound() - allocate a port @remote may bind to.
+ *  Returns the local port or -errno. */
+int duet_evtchn_alloc_unbound(struct duet_evtchn *e, duet_domid_t remote);
+
+/** duet_evtchn_bind() - bind to @remote's unbound port @remote_port.
+ *  Returns the local port or -errno. */
+int duet_evtchn_bind(struct duet_evtchn *e, duet_domid_t remote,
+		     duet_evtchn_port_t remote_port);
+
+/**
+ * duet_evtchn_notify() - send an event on local port @port.
+ * Returns 0, -EINVAL for a port not bound here, -ENOTCONN (or -EPIPE) when
+ * the peer closed its end or its domain died.  Never blocks on the peer.
+ */
+int duet_evtchn_notify(struct duet_evtchn *e, duet_evtchn_port_t port);
+
+/**
+ * duet_evtchn_pending() - the next pending local port, without blocking.
+ * The port stays masked until duet_evtchn_unmask().
+ * Returns the port, -EAGAIN when none is pending, or -errno.
+ */
+int duet_evtchn_pending(struct duet_evtchn *e);
+
+/** duet_evtchn_unmask() - re-enable delivery on @port. */
+int duet_evtchn_unmask(struct duet_evtchn *e, duet_evtchn_port_t port);
+
+/** duet_evtchn_unbind() - close local port @port. */
+int duet_evtchn_unbind(struct duet_evtchn *e, duet_evtchn_port_t port);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* DUET_PLATFORM_H */

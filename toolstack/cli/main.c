@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * main.c - the duet command: dispatch to subcommands.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "toolstack/cli/cli.h"
+
+struct subcommand {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *summary;
+	const char *issue; /* non-NULL: not available yet, arrives with it */
+};
+
+static const struct subcommand subcommands[] = {
+	{ "sim", cli_sim,
+	  "the simulator: start|stop|status|env|exec|domain create|destroy",
+	  NULL },
+	{ "platform", cli_platform,
+	  "show which platform (xen | sim) this process would use", NULL },
+	{ "attach", NULL, "attach an xl-syntax disk= or vif= device",
+	  "#5" },
+	{ "detach", NULL, "detach a device", "#5" },
+	{ "backend", NULL, "the backend daemon (like xl devd)",
+	  "#5" },
+	{ "blkfront", NULL, "userspace block frontend", "#6" },
+	{ "netfront", NULL, "userspace network frontend", "#7" },
+	{ "status", NULL, "devices, states, features, rings",
+	  "#5" },
+	{ "bench", NULL, "benchmarks", "#7" },
+};
+
+#define N_SUBCOMMANDS (sizeof(subcommands) / sizeof(subcommands[0]))
+
+static void usage(FILE *f)
+{
+	size_t i;
+
+	fprintf(f, "usage: duet <command> [args...]\n"
+		   "       duet <command> --help\n\ncommands:\n");
+	for (i = 0; i < N_SUBCOMMANDS; i++)
+		fprintf(f, "  %-10s %s%s%s%s\n", subcommands[i].name,
+			subcommands[i].summary,
+			subcommands[i].issue ? " (arrives with issue " : "",
+			subcommands[i].issue ? subcommands[i].issue : "",
+			subcommands[i].issue ? ")" : "");
+	fprintf(f, "\nenvironment: DUET_PLATFORM=xen | sim:<dir>, "
+		   "DUET_DOMID=<domid> (sim), DUET_LOG_LEVEL=0..3\n");
+}
+
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "duet %s: ", cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, " (see 'duet %s --help')\n", cmd);
+	return CLI_EXIT_USAGE;
+}
+
+int main(int argc, char **argv)
+{
+	size_t i;
+
+	if (argc < 2) {
+		usage(stderr);
+		return CLI_EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
+	    !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return CLI_EXIT_OK;
+	}
+	if (!strcmp(argv[1], "--version")) {
+		printf("duet %s\n", DUET_VERSION);
+		return CLI_EXIT_OK;
+	}
+	for (i = 0; i < N_SUBCOMMANDS; i++) {
+		const struct subcommand *s = &subcommands[i];
+
+		if (strcmp(argv[1], s->name))
+			continue;
+		if (!s->fn) {
+			fprintf(stderr,
+				"duet %s: not available yet (arrives with "
+				"issue %s)\n",
+				s->name, s->issue);
+			return CLI_EXIT_FAIL;
+		}
+		return s->fn(argc - 1, argv + 1);
+	}
+	fprintf(stderr, "duet: unknown command '%s' (see 'duet --help')\n",
+		argv[1]);
+	return CLI_EXIT_USAGE;
+}
