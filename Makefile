@@ -57,6 +57,7 @@ ASAN_BINS := $(UNIT_SRCS:tests/%.c=$(B)/asan/tests/%)
 ASAN_OBJS := $(LIB_SRCS:%.c=$(B)/asan/obj/%.o) \
 	     $(filter-out $(B)/asan/obj/toolstack/cli/main.o, \
 		$(CLI_SRCS:%.c=$(B)/asan/obj/%.o))
+ASAN_LIB  := $(B)/asan/lib/libduet-all.a
 TEST_HELPERS := $(sort $(wildcard tests/helpers/*.c))
 HELPER_BINS  := $(TEST_HELPERS:tests/helpers/%.c=$(B)/tests/helpers/%)
 FUZZ_SRCS := $(sort $(wildcard tests/fuzz/*.c))
@@ -118,9 +119,16 @@ $(B)/tests/unit/%: tests/unit/%.c $(LIBA) $(filter-out \
 		$(filter-out $(B)/obj/toolstack/cli/main.o,$(CLI_OBJS)) \
 		$(LIBA) $(LDLIBS_ALL)
 
-$(B)/asan/tests/unit/%: tests/unit/%.c $(ASAN_OBJS) tests/tap.h
+# One archive of everything, so a test may include a source file to reach
+# its internals without clashing with the archived copy.
+$(ASAN_LIB): $(ASAN_OBJS)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -Itests -o $@ $< $(ASAN_OBJS) \
+	rm -f $@
+	ar rcs $@ $^
+
+$(B)/asan/tests/unit/%: tests/unit/%.c $(ASAN_LIB) tests/tap.h
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -Itests -o $@ $< $(ASAN_LIB) \
 		$(LDLIBS_ALL)
 
 $(B)/tests/helpers/%: tests/helpers/%.c $(LIBA) $(filter-out \

@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * duet/duet.h - the umbrella header of libduet.
+ *
+ * Layers (DESIGN.md): drivers use ring.h (shared rings), xenbus.h and
+ * xs.h (XenBus and xenstore) and platform.h (grants, event channels);
+ * the platform (real Xen or the simulator) is chosen at run time.
+ */
+#ifndef DUET_DUET_H
+#define DUET_DUET_H
+
+#include "duet/log.h"
+#include "duet/platform.h"
+#include "duet/ring.h"
+#include "duet/xenbus.h"
+#include "duet/xs.h"
+
+#endif /* DUET_DUET_H */

@@ -1,0 +1,206 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * duet/xenbus.h - XenBus: the device state machine and its xenstore nodes.
+ *
+ * A split device has two directories in xenstore (libxl's layout):
+ *   frontend  /local/domain/<fe-domid>/device/<type>/<devid>/
+ *   backend   /local/domain/<be-domid>/backend/<type>/<fe-domid>/<devid>/
+ * Nodes used here (written by the toolstack unless said otherwise):
+ *   <fe>/backend, <fe>/backend-id    where the backend is
+ *   <be>/frontend, <be>/frontend-id  where the frontend is
+ *   <fe>/state, <be>/state           each end writes its own XenbusState
+ *                                    (decimal, values below)
+ *   <fe>/ring-ref                    1-page ring: grant ref (frontend)
+ *   <fe>/ring-page-order, ring-refN  multi-page ring: log2(pages) and one
+ *                                    ref per page (frontend)
+ *   <fe>/num-ring-pages              the older page-count convention
+ *                                    (accepted on read, never written)
+ *   <fe>/queue-N/...                 per-queue nodes when
+ *                                    multi-queue-num-queues > 1 (frontend)
+ *
+ * States go Initialising -> (backend) InitWait / (frontend) Initialised ->
+ * Connected -> Closing -> Closed, with Reconfiguring/Reconfigured between
+ * Connected states and Closed -> Initialising/InitWait for a reconnect.
+ * duet_xenbus_transition_ok() is the table.
+ *
+ * The peer's nodes are untrusted input: a malformed value ("12abc",
+ * overflow, a sign) is -EINVAL, never a guess.
+ */
+#ifndef DUET_XENBUS_H
+#define DUET_XENBUS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "duet/xs.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** XenbusState values (xen/io/xenbus.h); the wire format of "state". */
+enum duet_xenbus_state {
+	DUET_XENBUS_UNKNOWN = 0,
+	DUET_XENBUS_INITIALISING = 1,
+	DUET_XENBUS_INITWAIT = 2,
+	DUET_XENBUS_INITIALISED = 3,
+	DUET_XENBUS_CONNECTED = 4,
+	DUET_XENBUS_CLOSING = 5,
+	DUET_XENBUS_CLOSED = 6,
+	DUET_XENBUS_RECONFIGURING = 7,
+	DUET_XENBUS_RECONFIGURED = 8,
+};
+
+/** Which end of the device this process is. */
+enum duet_xenbus_role {
+	DUET_XENBUS_FRONTEND = 0,
+	DUET_XENBUS_BACKEND = 1,
+};
+
+/** duet_xenbus_state_name() - "Connected" etc.; "invalid" when unknown. */
+const char *duet_xenbus_state_name(int state);
+
+/**
+ * duet_xenbus_transition_ok() - may @role move from @from to @to?
+ * Returns 1 when allowed (also when @from == @to: a no-op), 0 when not.
+ */
+int duet_xenbus_transition_ok(enum duet_xenbus_role role, int from, int to);
+
+/* ------------------------------------------------------------------ */
+/* Typed node values                                                   */
+/* ------------------------------------------------------------------ */
+
+/**
+ * duet_xenbus_parse_uint() - strict decimal: digits only, no sign, no
+ * spaces, no trailing bytes, value <= @max.  Returns 0 or -EINVAL.
+ */
+int duet_xenbus_parse_uint(const char *s, uint64_t max, uint64_t *out);
+
+/**
+ * duet_xenbus_read_uint() - read <@dir>/<@node> as a strict decimal.
+ * Returns 1 when the node exists and is valid (*out = value), 0 when it
+ * does not exist (*out = @def), -EINVAL when malformed or above @max
+ * (*out untouched), another -errno on xenstore failure.
+ */
+int duet_xenbus_read_uint(struct duet_xs *xs, const char *dir,
+			  const char *node, uint64_t def, uint64_t max,
+			  uint64_t *out);
+
+/**
+ * duet_xenbus_read_bool() - a feature flag: "0" or "1" (and nothing else).
+ * Returns 1 when present, 0 when absent (*out = @def), -EINVAL malformed.
+ */
+int duet_xenbus_read_bool(struct duet_xs *xs, const char *dir,
+			  const char *node, int def, int *out);
+
+/**
+ * duet_xenbus_read_str() - read a node into @buf (NUL-terminated).
+ * Returns the length, -ENOENT when absent, -E2BIG when it does not fit,
+ * -EINVAL when it holds a NUL byte, another -errno.
+ */
+int duet_xenbus_read_str(struct duet_xs *xs, const char *dir,
+			 const char *node, char *buf, size_t len);
+
+/* ------------------------------------------------------------------ */
+/* Ring references and queues                                          */
+/* ------------------------------------------------------------------ */
+
+/** Largest ring-page-order (16 pages) and the page count it gives. */
+#define DUET_XENBUS_MAX_RING_ORDER 4u
+#define DUET_XENBUS_MAX_RING_PAGES 16u
+
+/**
+ * duet_xenbus_write_ring_refs() - frontend: publish a ring's grant refs
+ * under @dir: "ring-ref" for a 1-page ring (@order 0), else
+ * "ring-page-order" and "ring-ref0".."ring-ref<2^order - 1>".
+ * Returns 0 or -errno (-EINVAL for @order > 4).
+ */
+int duet_xenbus_write_ring_refs(struct duet_xs *xs, duet_xs_tx_t tx,
+				const char *dir, const uint32_t *refs,
+				unsigned order);
+
+/**
+ * duet_xenbus_read_ring_refs() - backend: read a frontend's ring refs.
+ * Accepts "ring-page-order" (with ring-refN), the older "num-ring-pages"
+ * (a power of two, with ring-refN), or a lone "ring-ref".
+ * @max_order: the largest order this backend advertised.
+ * @refs:      room for DUET_XENBUS_MAX_RING_PAGES refs.
+ * @order:     receives the ring's order.
+ * Returns 0, -EINVAL when a value is malformed or the order exceeds
+ * @max_order, -ENOENT when a needed ref is missing, another -errno.
+ */
+int duet_xenbus_read_ring_refs(struct duet_xs *xs, const char *dir,
+			       unsigned max_order, uint32_t *refs,
+			       unsigned *order);
+
+/**
+ * duet_xenbus_queue_dir() - the directory of queue @q: @dir itself when
+ * @nqueues <= 1, else "<dir>/queue-<q>".  Returns the length, or -E2BIG
+ * when @len is too small, -EINVAL when @q >= @nqueues.
+ */
+int duet_xenbus_queue_dir(char *buf, size_t len, const char *dir,
+			  unsigned nqueues, unsigned q);
+
+/* ------------------------------------------------------------------ */
+/* A device end                                                        */
+/* ------------------------------------------------------------------ */
+
+struct duet_xenbus_dev;
+
+/**
+ * duet_xenbus_open() - take the @role end of the device whose own
+ * directory is @own_dir.  Reads the peer's directory ("backend" or
+ * "frontend" node) and domid ("backend-id" / "frontend-id"), and watches
+ * the peer's state node.  Our own state is read from <own_dir>/state
+ * (Unknown when absent).
+ * Returns 0, -ENOENT when the cross links are missing, -EINVAL when they
+ * are malformed, another -errno.  @xs must outlive the device.
+ */
+int duet_xenbus_open(struct duet_xs *xs, enum duet_xenbus_role role,
+		     const char *own_dir, struct duet_xenbus_dev **out);
+
+/** duet_xenbus_close() - unwatch and free; does not change any state. */
+void duet_xenbus_close(struct duet_xenbus_dev *dev);
+
+/** Accessors; the strings live as long as the device. */
+const char *duet_xenbus_own_dir(const struct duet_xenbus_dev *dev);
+const char *duet_xenbus_peer_dir(const struct duet_xenbus_dev *dev);
+unsigned duet_xenbus_peer_domid(const struct duet_xenbus_dev *dev);
+int duet_xenbus_state(const struct duet_xenbus_dev *dev);
+int duet_xenbus_is_broken(const struct duet_xenbus_dev *dev);
+
+/**
+ * duet_xenbus_watch_is_ours() - does a watch event (from
+ * duet_xs_read_watch()) belong to this device's peer-state watch?
+ */
+int duet_xenbus_watch_is_ours(const struct duet_xenbus_dev *dev,
+			      const char *token);
+
+/**
+ * duet_xenbus_switch() - move our end to @state and write <own>/state.
+ * Returns 0 (also when already in @state), -EINVAL for a transition the
+ * table forbids (nothing written), another -errno from xenstore.
+ */
+int duet_xenbus_switch(struct duet_xenbus_dev *dev, int state);
+
+/**
+ * duet_xenbus_peer_state() - re-read the peer's state node (watch events
+ * may be spurious or coalesced, so always re-read).
+ * Returns the state (0..8), -ENOENT when the node is gone (treat as
+ * Closed: the peer vanished), -EINVAL when malformed.
+ */
+int duet_xenbus_peer_state(struct duet_xenbus_dev *dev);
+
+/**
+ * duet_xenbus_broken() - the peer violated the protocol: log @fmt
+ * (rate-limited per device), mark the device broken and move to Closing.
+ * Returns the result of the switch (0 or -errno).
+ */
+int duet_xenbus_broken(struct duet_xenbus_dev *dev, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* DUET_XENBUS_H */

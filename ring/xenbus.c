@@ -1,0 +1,520 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * xenbus.c - the XenBus state machine and typed xenstore nodes.
+ *
+ * Protocol notes (xen/io/xenbus.h, and Linux's xenbus driver):
+ * - Each end writes only its own "state" node; the other end watches it.
+ * - Watches fire once when set and may be coalesced or spurious, so the
+ *   reader re-reads "state" on every event and acts on the value.
+ * - A backend goes Initialising -> InitWait (features written) ->
+ *   Connected (rings mapped) -> Closing -> Closed; a frontend goes
+ *   Initialising -> Initialised (rings written; blkfront) or straight to
+ *   Connected (netfront) -> Closing -> Closed.  After Closed, a frontend
+ *   may start over at Initialising and a backend at InitWait.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <xen/io/xenbus.h>
+
+#include "duet/xenbus.h"
+#include "gnttab/log-internal.h"
+
+_Static_assert((int)DUET_XENBUS_INITWAIT == (int)XenbusStateInitWait &&
+		       (int)DUET_XENBUS_CONNECTED == (int)XenbusStateConnected &&
+		       (int)DUET_XENBUS_CLOSED == (int)XenbusStateClosed &&
+		       (int)DUET_XENBUS_RECONFIGURED ==
+			       (int)XenbusStateReconfigured,
+	       "duet's state numbers are Xen's");
+
+/* ------------------------------------------------------------------ */
+/* The state table                                                     */
+/* ------------------------------------------------------------------ */
+
+static const char *const state_names[] = {
+	"Unknown",   "Initialising", "InitWait",      "Initialised",
+	"Connected", "Closing",      "Closed",        "Reconfiguring",
+	"Reconfigured",
+};
+
+#define NSTATES 9
+#define BIT(s) (1u << (s))
+#define FE BIT(DUET_XENBUS_FRONTEND)
+#define BE BIT(DUET_XENBUS_BACKEND)
+
+/*
+ * allowed[from][to] = roles that may make the move.  Closing is reachable
+ * from every live state (error or shutdown); Closed from Closing and from
+ * the states before a connection exists (a setup failure).
+ */
+static const uint8_t allowed[NSTATES][NSTATES] = {
+	[DUET_XENBUS_UNKNOWN] = {
+		[DUET_XENBUS_INITIALISING] = FE | BE,
+		[DUET_XENBUS_CLOSED] = FE | BE,
+	},
+	[DUET_XENBUS_INITIALISING] = {
+		[DUET_XENBUS_INITWAIT] = BE,
+		[DUET_XENBUS_INITIALISED] = FE,
+		[DUET_XENBUS_CONNECTED] = FE,
+		[DUET_XENBUS_CLOSING] = FE | BE,
+		[DUET_XENBUS_CLOSED] = FE | BE,
+	},
+	[DUET_XENBUS_INITWAIT] = {
+		[DUET_XENBUS_CONNECTED] = BE,
+		[DUET_XENBUS_CLOSING] = BE,
+		[DUET_XENBUS_CLOSED] = BE,
+	},
+	[DUET_XENBUS_INITIALISED] = {
+		[DUET_XENBUS_CONNECTED] = FE,
+		[DUET_XENBUS_CLOSING] = FE,
+		[DUET_XENBUS_CLOSED] = FE,
+	},
+	[DUET_XENBUS_CONNECTED] = {
+		[DUET_XENBUS_CLOSING] = FE | BE,
+		[DUET_XENBUS_RECONFIGURING] = FE | BE,
+	},
+	[DUET_XENBUS_CLOSING] = {
+		[DUET_XENBUS_CLOSED] = FE | BE,
+	},
+	[DUET_XENBUS_CLOSED] = {
+		[DUET_XENBUS_INITIALISING] = FE | BE,
+		[DUET_XENBUS_INITWAIT] = BE,
+	},
+	[DUET_XENBUS_RECONFIGURING] = {
+		[DUET_XENBUS_RECONFIGURED] = FE | BE,
+		[DUET_XENBUS_CLOSING] = FE | BE,
+	},
+	[DUET_XENBUS_RECONFIGURED] = {
+		[DUET_XENBUS_CONNECTED] = FE | BE,
+		[DUET_XENBUS_CLOSING] = FE | BE,
+	},
+};
+
+const char *duet_xenbus_state_name(int state)
+{
+	if (state < 0 || state >= NSTATES)
+		return "invalid";
+	return state_names[state];
+}
+
+int duet_xenbus_transition_ok(enum duet_xenbus_role role, int from, int to)
+{
+	if (from < 0 || from >= NSTATES || to < 0 || to >= NSTATES ||
+	    (role != DUET_XENBUS_FRONTEND && role != DUET_XENBUS_BACKEND))
+		return 0;
+	if (from == to)
+		return 1;
+	return (allowed[from][to] & BIT(role)) ? 1 : 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Typed node values                                                   */
+/* ------------------------------------------------------------------ */
+
+int duet_xenbus_parse_uint(const char *s, uint64_t max, uint64_t *out)
+{
+	uint64_t v = 0;
+	const char *c;
+
+	if (!s || !*s || !out)
+		return -EINVAL;
+	for (c = s; *c; c++) {
+		unsigned d;
+
+		if (*c < '0' || *c > '9')
+			return -EINVAL;
+		d = (unsigned)(*c - '0');
+		if (v > (UINT64_MAX - d) / 10)
+			return -EINVAL;
+		v = v * 10 + d;
+	}
+	if (v > max)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+static int node_path(char *buf, size_t len, const char *dir,
+		     const char *node)
+{
+	int n = snprintf(buf, len, "%s/%s", dir, node);
+
+	return (n < 0 || (size_t)n >= len) ? -E2BIG : n;
+}
+
+int duet_xenbus_read_str(struct duet_xs *xs, const char *dir,
+			 const char *node, char *buf, size_t len)
+{
+	char path[512];
+	char *val;
+	int rc, n;
+
+	if (!xs || !dir || !node || !buf || !len)
+		return -EINVAL;
+	rc = node_path(path, sizeof(path), dir, node);
+	if (rc < 0)
+		return rc;
+	n = duet_xs_read(xs, DUET_XS_NO_TX, path, &val);
+	if (n < 0)
+		return n;
+	if (strlen(val) != (size_t)n)
+		rc = -EINVAL;
+	else if ((size_t)n >= len)
+		rc = -E2BIG;
+	else
+		memcpy(buf, val, (size_t)n + 1);
+	free(val);
+	return rc < 0 ? rc : n;
+}
+
+int duet_xenbus_read_uint(struct duet_xs *xs, const char *dir,
+			  const char *node, uint64_t def, uint64_t max,
+			  uint64_t *out)
+{
+	char buf[32];
+	uint64_t v;
+	int rc;
+
+	if (!out)
+		return -EINVAL;
+	rc = duet_xenbus_read_str(xs, dir, node, buf, sizeof(buf));
+	if (rc == -ENOENT) {
+		*out = def;
+		return 0;
+	}
+	if (rc == -E2BIG)
+		return -EINVAL;
+	if (rc < 0)
+		return rc;
+	rc = duet_xenbus_parse_uint(buf, max, &v);
+	if (rc < 0)
+		return rc;
+	*out = v;
+	return 1;
+}
+
+int duet_xenbus_read_bool(struct duet_xs *xs, const char *dir,
+			  const char *node, int def, int *out)
+{
+	uint64_t v;
+	int rc;
+
+	if (!out)
+		return -EINVAL;
+	rc = duet_xenbus_read_uint(xs, dir, node, def ? 1 : 0, 1, &v);
+	if (rc < 0)
+		return rc;
+	*out = (int)v;
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Ring references and queues                                          */
+/* ------------------------------------------------------------------ */
+
+int duet_xenbus_write_ring_refs(struct duet_xs *xs, duet_xs_tx_t tx,
+				const char *dir, const uint32_t *refs,
+				unsigned order)
+{
+	char path[512], node[32];
+	unsigned i;
+	int rc;
+
+	if (!xs || !dir || !refs || order > DUET_XENBUS_MAX_RING_ORDER)
+		return -EINVAL;
+	if (order == 0) {
+		rc = node_path(path, sizeof(path), dir, "ring-ref");
+		if (rc < 0)
+			return rc;
+		return duet_xs_printf(xs, tx, path, "%u", refs[0]);
+	}
+	rc = node_path(path, sizeof(path), dir, "ring-page-order");
+	if (rc < 0)
+		return rc;
+	rc = duet_xs_printf(xs, tx, path, "%u", order);
+	if (rc < 0)
+		return rc;
+	for (i = 0; i < (1u << order); i++) {
+		snprintf(node, sizeof(node), "ring-ref%u", i);
+		rc = node_path(path, sizeof(path), dir, node);
+		if (rc < 0)
+			return rc;
+		rc = duet_xs_printf(xs, tx, path, "%u", refs[i]);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+int duet_xenbus_read_ring_refs(struct duet_xs *xs, const char *dir,
+			       unsigned max_order, uint32_t *refs,
+			       unsigned *order)
+{
+	uint64_t v, pages;
+	unsigned i, o;
+	char node[32];
+	int rc;
+
+	if (!xs || !dir || !refs || !order || max_order > DUET_XENBUS_MAX_RING_ORDER)
+		return -EINVAL;
+	rc = duet_xenbus_read_uint(xs, dir, "ring-page-order", 0,
+				   DUET_XENBUS_MAX_RING_ORDER, &v);
+	if (rc < 0)
+		return rc;
+	if (rc == 0) {
+		/* The older convention: a page count, a power of two. */
+		rc = duet_xenbus_read_uint(xs, dir, "num-ring-pages", 1,
+					   DUET_XENBUS_MAX_RING_PAGES, &pages);
+		if (rc < 0)
+			return rc;
+		if (!pages || (pages & (pages - 1)))
+			return -EINVAL;
+		for (v = 0; (1ull << v) < pages; v++)
+			;
+		if (rc == 0) {
+			/* Neither node: a 1-page ring with "ring-ref". */
+			rc = duet_xenbus_read_uint(xs, dir, "ring-ref", 0,
+						   UINT32_MAX, &pages);
+			if (rc < 0)
+				return rc;
+			if (rc == 0)
+				return -ENOENT;
+			refs[0] = (uint32_t)pages;
+			*order = 0;
+			return 0;
+		}
+	}
+	o = (unsigned)v;
+	if (o > max_order)
+		return -EINVAL;
+	for (i = 0; i < (1u << o); i++) {
+		snprintf(node, sizeof(node), "ring-ref%u", i);
+		rc = duet_xenbus_read_uint(xs, dir, node, 0, UINT32_MAX, &v);
+		if (rc < 0)
+			return rc;
+		if (rc == 0) {
+			/* Linux's blkfront writes "ring-ref" at order 0. */
+			if (o == 0) {
+				rc = duet_xenbus_read_uint(xs, dir, "ring-ref",
+							   0, UINT32_MAX, &v);
+				if (rc < 0)
+					return rc;
+			}
+			if (rc == 0)
+				return -ENOENT;
+		}
+		refs[i] = (uint32_t)v;
+	}
+	*order = o;
+	return 0;
+}
+
+int duet_xenbus_queue_dir(char *buf, size_t len, const char *dir,
+			  unsigned nqueues, unsigned q)
+{
+	int n;
+
+	if (!buf || !dir || (nqueues > 1 && q >= nqueues) ||
+	    (nqueues <= 1 && q != 0))
+		return -EINVAL;
+	if (nqueues <= 1)
+		n = snprintf(buf, len, "%s", dir);
+	else
+		n = snprintf(buf, len, "%s/queue-%u", dir, q);
+	return (n < 0 || (size_t)n >= len) ? -E2BIG : n;
+}
+
+/* ------------------------------------------------------------------ */
+/* A device end                                                        */
+/* ------------------------------------------------------------------ */
+
+/**
+ * struct duet_xenbus_dev - one end of a XenBus device.
+ * @xs:         the xenstore connection (not owned).
+ * @role:       frontend or backend.
+ * @own_dir:    our directory.
+ * @peer_dir:   the peer's directory, from our cross-link node.
+ * @peer_state_path: <peer_dir>/state, watched.
+ * @token:      the watch token, unique per device.
+ * @peer_domid: the peer's domain.
+ * @state:      our state as last written (or read at open).
+ * @broken:     the peer violated the protocol.
+ * @rl:         rate limit for protocol-violation messages.
+ */
+struct duet_xenbus_dev {
+	struct duet_xs *xs;
+	enum duet_xenbus_role role;
+	char *own_dir;
+	char *peer_dir;
+	char *peer_state_path;
+	char token[48];
+	unsigned peer_domid;
+	int state;
+	int broken;
+	struct duet_ratelimit rl;
+};
+
+int duet_xenbus_open(struct duet_xs *xs, enum duet_xenbus_role role,
+		     const char *own_dir, struct duet_xenbus_dev **out)
+{
+	const char *link, *idnode;
+	struct duet_xenbus_dev *dev;
+	char peer[512];
+	uint64_t v;
+	int rc;
+
+	if (!xs || !own_dir || !out ||
+	    (role != DUET_XENBUS_FRONTEND && role != DUET_XENBUS_BACKEND))
+		return -EINVAL;
+	link = role == DUET_XENBUS_FRONTEND ? "backend" : "frontend";
+	idnode = role == DUET_XENBUS_FRONTEND ? "backend-id" : "frontend-id";
+	rc = duet_xenbus_read_str(xs, own_dir, link, peer, sizeof(peer));
+	if (rc < 0)
+		return rc == -E2BIG ? -EINVAL : rc;
+	if (peer[0] != '/')
+		return -EINVAL;
+	rc = duet_xenbus_read_uint(xs, own_dir, idnode, 0, 0x7fef, &v);
+	if (rc < 0)
+		return rc;
+	if (rc == 0)
+		return -ENOENT;
+
+	dev = calloc(1, sizeof(*dev));
+	if (!dev)
+		return -ENOMEM;
+	dev->xs = xs;
+	dev->role = role;
+	dev->peer_domid = (unsigned)v;
+	dev->own_dir = strdup(own_dir);
+	dev->peer_dir = strdup(peer);
+	if (!dev->own_dir || !dev->peer_dir ||
+	    asprintf(&dev->peer_state_path, "%s/state", peer) < 0) {
+		dev->peer_state_path = NULL;
+		rc = -ENOMEM;
+		goto err_free;
+	}
+	rc = duet_xenbus_read_uint(xs, own_dir, "state", DUET_XENBUS_UNKNOWN,
+				   NSTATES - 1, &v);
+	dev->state = rc < 0 ? DUET_XENBUS_UNKNOWN : (int)v;
+	snprintf(dev->token, sizeof(dev->token), "duet-xenbus-%p",
+		 (void *)dev);
+	rc = duet_xs_watch(xs, dev->peer_state_path, dev->token);
+	if (rc < 0)
+		goto err_free;
+	*out = dev;
+	return 0;
+
+err_free:
+	free(dev->peer_state_path);
+	free(dev->peer_dir);
+	free(dev->own_dir);
+	free(dev);
+	return rc;
+}
+
+void duet_xenbus_close(struct duet_xenbus_dev *dev)
+{
+	if (!dev)
+		return;
+	if (dev->peer_state_path)
+		duet_xs_unwatch(dev->xs, dev->peer_state_path, dev->token);
+	free(dev->peer_state_path);
+	free(dev->peer_dir);
+	free(dev->own_dir);
+	free(dev);
+}
+
+const char *duet_xenbus_own_dir(const struct duet_xenbus_dev *dev)
+{
+	return dev->own_dir;
+}
+
+const char *duet_xenbus_peer_dir(const struct duet_xenbus_dev *dev)
+{
+	return dev->peer_dir;
+}
+
+unsigned duet_xenbus_peer_domid(const struct duet_xenbus_dev *dev)
+{
+	return dev->peer_domid;
+}
+
+int duet_xenbus_state(const struct duet_xenbus_dev *dev)
+{
+	return dev->state;
+}
+
+int duet_xenbus_is_broken(const struct duet_xenbus_dev *dev)
+{
+	return dev->broken;
+}
+
+int duet_xenbus_watch_is_ours(const struct duet_xenbus_dev *dev,
+			      const char *token)
+{
+	return dev && token && !strcmp(dev->token, token);
+}
+
+int duet_xenbus_switch(struct duet_xenbus_dev *dev, int state)
+{
+	char path[600];
+	int rc;
+
+	if (!dev || !duet_xenbus_transition_ok(dev->role, dev->state, state))
+		return -EINVAL;
+	if (state == dev->state)
+		return 0;
+	rc = node_path(path, sizeof(path), dev->own_dir, "state");
+	if (rc < 0)
+		return rc;
+	rc = duet_xs_printf(dev->xs, DUET_XS_NO_TX, path, "%d", state);
+	if (rc < 0)
+		return rc;
+	duet_log(DUET_LOG_DEBUG, "%s: %s -> %s", dev->own_dir,
+		 duet_xenbus_state_name(dev->state),
+		 duet_xenbus_state_name(state));
+	dev->state = state;
+	return 0;
+}
+
+int duet_xenbus_peer_state(struct duet_xenbus_dev *dev)
+{
+	uint64_t v;
+	int rc;
+
+	if (!dev)
+		return -EINVAL;
+	rc = duet_xenbus_read_uint(dev->xs, dev->peer_dir, "state", 0,
+				   NSTATES - 1, &v);
+	if (rc < 0)
+		return rc;
+	if (rc == 0)
+		return -ENOENT;
+	return (int)v;
+}
+
+int duet_xenbus_broken(struct duet_xenbus_dev *dev, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	if (!dev)
+		return -EINVAL;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (duet_ratelimit_ok(&dev->rl))
+		duet_log(DUET_LOG_WARN,
+			 "%s: peer domain %u violated the protocol: %s; "
+			 "closing",
+			 dev->own_dir, dev->peer_domid, msg);
+	dev->broken = 1;
+	if (dev->state == DUET_XENBUS_CLOSING ||
+	    dev->state == DUET_XENBUS_CLOSED)
+		return 0;
+	return duet_xenbus_switch(dev, DUET_XENBUS_CLOSING);
+}
