@@ -69,6 +69,7 @@ SCRIPT_TESTS := $(sort $(wildcard tests/unit/*.sh) $(wildcard tests/sim/*.sh) \
 
 LIBA  := $(B)/lib/libduet.a
 LIBSO := $(B)/lib/libduet.so.$(VERSION)
+SIMLIB := $(B)/lib/libduet-sim.a
 PCF   := $(B)/lib/pkgconfig/duet.pc
 DUET  := $(B)/bin/duet
 
@@ -112,12 +113,15 @@ $(DUET): $(CLI_OBJS) $(LIBA)
 # Unit tests link the static library (and the sim daemon objects, so the
 # simulator's internals can be tested); the ASan build compiles everything
 # again with the sanitizers.
-$(B)/tests/unit/%: tests/unit/%.c $(LIBA) $(filter-out \
-		$(B)/obj/toolstack/cli/main.o,$(CLI_OBJS)) tests/tap.h
+# The CLI and simulator objects (less main) as an archive for tests.
+$(SIMLIB): $(filter-out $(B)/obj/toolstack/cli/main.o,$(CLI_OBJS))
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Itests -o $@ $< \
-		$(filter-out $(B)/obj/toolstack/cli/main.o,$(CLI_OBJS)) \
-		$(LIBA) $(LDLIBS_ALL)
+	rm -f $@
+	ar rcs $@ $^
+
+$(B)/tests/unit/%: tests/unit/%.c $(LIBA) $(SIMLIB) tests/tap.h
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Itests -o $@ $< $(SIMLIB) $(LIBA) $(LDLIBS_ALL)
 
 # One archive of everything, so a test may include a source file to reach
 # its internals without clashing with the archived copy.
@@ -131,12 +135,9 @@ $(B)/asan/tests/unit/%: tests/unit/%.c $(ASAN_LIB) tests/tap.h
 	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -Itests -o $@ $< $(ASAN_LIB) \
 		$(LDLIBS_ALL)
 
-$(B)/tests/helpers/%: tests/helpers/%.c $(LIBA) $(filter-out \
-		$(B)/obj/toolstack/cli/main.o,$(CLI_OBJS))
+$(B)/tests/helpers/%: tests/helpers/%.c $(LIBA) $(SIMLIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Itests -o $@ $< \
-		$(filter-out $(B)/obj/toolstack/cli/main.o,$(CLI_OBJS)) \
-		$(LIBA) $(LDLIBS_ALL)
+	$(CC) $(ALL_CFLAGS) -Itests -o $@ $< $(SIMLIB) $(LIBA) $(LDLIBS_ALL)
 
 $(B)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(CLI_SRCS)
 	@mkdir -p $(dir $@)
@@ -145,12 +146,9 @@ $(B)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(CLI_SRCS)
 		$(filter-out toolstack/cli/main.c,$(LIB_SRCS) $(CLI_SRCS)) \
 		$(LDLIBS_ALL)
 
-$(B)/bench/%: tests/bench/%.c $(LIBA) $(filter-out \
-		$(B)/obj/toolstack/cli/main.o,$(CLI_OBJS))
+$(B)/bench/%: tests/bench/%.c $(LIBA) $(SIMLIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Itests -o $@ $< \
-		$(filter-out $(B)/obj/toolstack/cli/main.o,$(CLI_OBJS)) \
-		$(LIBA) $(LDLIBS_ALL) -lm
+	$(CC) $(ALL_CFLAGS) -Itests -o $@ $< $(SIMLIB) $(LIBA) $(LDLIBS_ALL) -lm
 
 unit-build: all $(UNIT_BINS) $(ASAN_BINS) $(HELPER_BINS)
 fuzz-build: $(FUZZ_BINS)
