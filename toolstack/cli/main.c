@@ -2,7 +2,6 @@
 /*
  * main.c - the duet command: dispatch to subcommands.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -49,18 +48,6 @@ static void usage(FILE *f)
 			subcommands[i].issue ? ")" : "");
 	fprintf(f, "\nenvironment: DUET_PLATFORM=xen | sim:<dir>, "
 		   "DUET_DOMID=<domid> (sim), DUET_LOG_LEVEL=0..3\n");
-}
-
-int cli_usage_error(const char *cmd, const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "duet %s: ", cmd);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, " (see 'duet %s --help')\n", cmd);
-	return CLI_EXIT_USAGE;
 }
 
 int main(int argc, char **argv)

@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * usage.c - the one way a duet subcommand reports bad arguments.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "toolstack/cli/cli.h"
+
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "duet %s: ", cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, " (see 'duet %s --help')\n", cmd);
+	return CLI_EXIT_USAGE;
+}
