@@ -337,6 +337,19 @@ static int view_get(struct simxsd_ctx *c, const char *path,
 	return 0;
 }
 
+/* Look @path up without recording an access (for event permissions). */
+static struct simxsd_node *view_peek(struct simxsd_ctx *c, const char *path)
+{
+	struct simxsd_node *t;
+
+	if (c->txn) {
+		t = tbl_find(&c->txn->nodes, path);
+		if (t)
+			return t->absent ? NULL : t;
+	}
+	return tbl_find(&c->xsd->nodes, path);
+}
+
 /* @n (from view_get) changed. */
 static void view_touch(struct simxsd_ctx *c, struct simxsd_node *n)
 {
@@ -538,7 +551,8 @@ static struct simxsd_ev *ev_make(struct simxsd_ctx *c, const char *path,
 		if (!pp)
 			goto fail;
 		parent_of(pp);
-		if (view_get(c, pp, &parent) == 0 && parent &&
+		parent = view_peek(c, pp);
+		if (parent &&
 		    ps_copy(&ev->ps[2], parent->perms, parent->nperms)) {
 			free(pp);
 			goto fail;

@@ -1,0 +1,218 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * xsd-harness.h - run the simulator's xenstore server in a thread of a test
+ * program, with sockets for dom0 and dom1 in a fresh temporary directory,
+ * and talk to it with the stock libxenstore or a raw socket.
+ *
+ * The server is single-threaded by contract: the thread holds h.lock
+ * around simxsd_dispatch(), and a test that calls simxsd_* directly takes
+ * the lock too (h_lock()/h_unlock()).
+ */
+#ifndef DUET_TESTS_XSD_HARNESS_H
+#define DUET_TESTS_XSD_HARNESS_H
+
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <xenstore.h>
+#include <xen/io/xs_wire.h>
+
+#include "sim/xsd.h"
+#include "tap.h"
+
+static struct {
+	struct simxsd *xsd;
+	pthread_t thread;
+	pthread_mutex_t lock;
+	volatile int stop;
+	char dir[64];
+} h = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+static void *h_thread(void *arg)
+{
+	struct pollfd pfd = { .fd = simxsd_fd(h.xsd), .events = POLLIN };
+
+	(void)arg;
+	while (!h.stop) {
+		if (poll(&pfd, 1, 20) > 0) {
+			pthread_mutex_lock(&h.lock);
+			simxsd_dispatch(h.xsd);
+			pthread_mutex_unlock(&h.lock);
+		}
+	}
+	return NULL;
+}
+
+static inline void h_lock(void)
+{
+	pthread_mutex_lock(&h.lock);
+}
+
+static inline void h_unlock(void)
+{
+	pthread_mutex_unlock(&h.lock);
+}
+
+static inline const char *h_sock(unsigned int domid)
+{
+	static char path[2][128];
+	static int i;
+
+	i ^= 1;
+	snprintf(path[i], sizeof(path[i]), "%s/xs-%u.sock", h.dir, domid);
+	return path[i];
+}
+
+/* Start a server with @lim (NULL = defaults) and domains 0 and 1. */
+static inline void h_start(const struct simxsd_limits *lim)
+{
+	signal(SIGPIPE, SIG_IGN);
+	strcpy(h.dir, "/tmp/duet-xsd-XXXXXX");
+	if (!mkdtemp(h.dir) || simxsd_create(lim, &h.xsd) ||
+	    simxsd_domain_add(h.xsd, 0, h_sock(0)) ||
+	    simxsd_domain_add(h.xsd, 1, h_sock(1))) {
+		printf("Bail out! cannot start the xenstore server\n");
+		exit(1);
+	}
+	pthread_create(&h.thread, NULL, h_thread, NULL);
+}
+
+static inline void h_stop(void)
+{
+	h.stop = 1;
+	pthread_join(h.thread, NULL);
+	simxsd_destroy(h.xsd);
+	rmdir(h.dir);
+}
+
+/* A libxenstore handle connected as @domid. */
+static inline struct xs_handle *h_xs(unsigned int domid)
+{
+	struct xs_handle *xs;
+
+	setenv("XENSTORED_PATH", h_sock(domid), 1);
+	xs = xs_open(0);
+	if (!xs) {
+		printf("Bail out! xs_open as dom%u: %s\n", domid,
+		       strerror(errno));
+		exit(1);
+	}
+	return xs;
+}
+
+/* Read the next watch event within @ms; NULL on timeout.  Free the
+ * result with free(). */
+static inline char **h_event(struct xs_handle *xs, int ms)
+{
+	struct pollfd pfd = { .fd = xs_fileno(xs), .events = POLLIN };
+	char **v = xs_check_watch(xs);
+
+	if (v)
+		return v;
+	if (poll(&pfd, 1, ms) <= 0)
+		return NULL;
+	return xs_check_watch(xs);
+}
+
+/* Drain events for @ms; return how many arrived. */
+static inline int h_drain(struct xs_handle *xs, int ms)
+{
+	char **v;
+	int n = 0;
+
+	while ((v = h_event(xs, ms))) {
+		free(v);
+		n++;
+	}
+	return n;
+}
+
+/* xs_read() as a malloc'd string, or NULL with errno. */
+static inline char *h_read(struct xs_handle *xs, const char *path)
+{
+	unsigned int len;
+
+	return xs_read(xs, XBT_NULL, path, &len);
+}
+
+static inline bool h_write(struct xs_handle *xs, const char *path,
+			   const char *val)
+{
+	return xs_write(xs, XBT_NULL, path, val, strlen(val));
+}
+
+/* ---- raw sockets ---- */
+
+static inline int h_raw(unsigned int domid)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	strcpy(sa.sun_path, h_sock(domid));
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		printf("Bail out! raw connect: %s\n", strerror(errno));
+		exit(1);
+	}
+	return fd;
+}
+
+static inline int h_send(int fd, uint32_t type, uint32_t req_id,
+			 uint32_t tx_id, const void *p, uint32_t len)
+{
+	struct xsd_sockmsg m = { type, req_id, tx_id, len };
+
+	if (write(fd, &m, sizeof(m)) != (ssize_t)sizeof(m))
+		return -1;
+	if (len && write(fd, p, len) != (ssize_t)len)
+		return -1;
+	return 0;
+}
+
+/* Read exactly @len bytes within @ms; 0, -1 on EOF/error, -2 on timeout */
+static inline int h_recv_all(int fd, void *buf, size_t len, int ms)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	size_t got = 0;
+	ssize_t n;
+
+	while (got < len) {
+		if (poll(&pfd, 1, ms) <= 0)
+			return -2;
+		n = read(fd, (char *)buf + got, len - got);
+		if (n <= 0)
+			return -1;
+		got += (size_t)n;
+	}
+	return 0;
+}
+
+/*
+ * Receive one message: header into *m, payload (NUL-terminated) into
+ * @buf of @size bytes.  Return 0, -1 on EOF, -2 on timeout, -3 too big.
+ */
+static inline int h_recv(int fd, struct xsd_sockmsg *m, char *buf,
+			 size_t size, int ms)
+{
+	int r = h_recv_all(fd, m, sizeof(*m), ms);
+
+	if (r)
+		return r;
+	if (m->len >= size)
+		return -3;
+	r = h_recv_all(fd, buf, m->len, ms);
+	if (r)
+		return r;
+	buf[m->len] = '\0';
+	return 0;
+}
+
+#endif /* DUET_TESTS_XSD_HARNESS_H */
