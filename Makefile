@@ -179,7 +179,9 @@ install: all
 	ln -sf libduet.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libduet.so.$(SOVERSION)
 	ln -sf libduet.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libduet.so
 	install -m 644 $(PUB_HDRS) $(DESTDIR)$(PREFIX)/include/duet/
-	install -m 644 $(PCF) $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' \
+		-e 's|@XEN_LIBS@|$(XEN_LIBS) liburing|' duet.pc.in \
+		> $(DESTDIR)$(PREFIX)/lib/pkgconfig/duet.pc
 	install -m 755 $(DUET) $(DESTDIR)$(PREFIX)/bin/
 
 clean:
