@@ -155,7 +155,7 @@ fuzz-build: $(FUZZ_BINS)
 
 check: unit-build fuzz-build
 	@echo "== prove: unit, asan, sim, fuzz smoke =="
-	DUET_BUILD=$(CURDIR)/$(B) prove --exec $(CURDIR)/tests/run-one \
+	DUET_BUILD=$(abspath $(B)) prove --exec $(CURDIR)/tests/run-one \
 		$(UNIT_BINS) $(ASAN_BINS) $(SCRIPT_TESTS)
 
 fuzz: fuzz-build
