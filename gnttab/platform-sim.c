@@ -2,27 +2,975 @@
 /*
  * platform-sim.c - duet/platform.h on the duet simulator.
  *
- * The client side of the simulator arrives with the simulator issue (#3);
- * until then opening "sim:<dir>" fails with -ENODEV and says so.
+ * The client side of the simulator daemon (sim/simd*.c), speaking the
+ * protocol of platform-sim-wire.h over <dir>/ctl-<domid>.sock.  The domain
+ * comes from $DUET_DOMID (default 0); the daemon learns it from the socket
+ * we connect to.  Every operation is one request and one reply, like a
+ * hypercall: the caller blocks until the daemon answered.
+ *
+ * Memory: shared pages are a memfd per share call, made and mapped here
+ * and handed to the daemon; mapped pages arrive as descriptors (read-only
+ * ones for read-only mappings) and are mapped here; grant copy is done by
+ * the daemon with the bytes carried in the messages; a transferable page is
+ * a one-page memfd that moves from sender to receiver, never copied.
+ *
+ * A platform handle owns one control connection; each event-channel handle
+ * owns another one plus the pipe the daemon delivers its events on.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <sys/un.h>
+#include <unistd.h>
 
+#include "gnttab/platform-sim-wire.h"
 #include "gnttab/private.h"
+
+#define PAGE DUET_PAGE_SIZE
+
+/* ------------------------------------------------------------------ */
+/* State                                                               */
+/* ------------------------------------------------------------------ */
+
+/*
+ * struct sim_region - a local range of pages known to the daemon.
+ * @addr, @count: the pages.
+ * @id:   share or map id (0 for owned transfer pages).
+ * @fd:   owned transfer page: its memfd; otherwise -1.
+ * @next: list link.
+ */
+struct sim_region {
+	void *addr;
+	unsigned count;
+	uint64_t id;
+	int fd;
+	struct sim_region *next;
+};
+
+/*
+ * struct sim_priv - an open sim platform.
+ * @dir:    simulator directory.
+ * @xs:     this domain's xenstore socket path.
+ * @domid:  our domain (from the daemon's HELLO answer).
+ * @fd:     the control connection.
+ * @shares, @maps, @pages: what this handle shared, mapped and owns.
+ * @buf:    message buffer, DUET_SIM_MSG_MAX bytes.
+ */
+struct sim_priv {
+	char dir[128];
+	char xs[160];
+	unsigned domid;
+	int fd;
+	struct sim_region *shares;
+	struct sim_region *maps;
+	struct sim_region *pages;
+	uint8_t *buf;
+};
+
+/*
+ * struct sim_evt - an open event-channel handle.
+ * @fd:  its own control connection (its ports die with it).
+ * @rfd: read end of the delivery pipe (non-blocking).
+ */
+struct sim_evt {
+	int fd;
+	int rfd;
+};
+
+static struct sim_priv *spriv(struct duet_platform *p)
+{
+	return p->priv;
+}
+
+/* ------------------------------------------------------------------ */
+/* Transport                                                           */
+/* ------------------------------------------------------------------ */
+
+/*
+ * struct rpc - one request/reply exchange.
+ * @req:    request head.
+ * @iov:    request arrays (up to RPC_IOV entries), @niov used.
+ * @fd_in:  descriptor sent with the request, or -1.
+ * @rep:    reply head.
+ * @out:    where the reply array goes, @out_max bytes; @out_len read.
+ * @fds:    descriptors received (the caller closes them), @nfds of them.
+ */
+#define RPC_IOV (DUET_SIM_COPY_MAX + 2)
+struct rpc {
+	struct duet_sim_req req;
+	struct iovec iov[RPC_IOV];
+	unsigned niov;
+	int fd_in;
+	struct duet_sim_rep rep;
+	void *out;
+	size_t out_max;
+	size_t out_len;
+	int fds[DUET_SIM_MAP_MAX];
+	unsigned nfds;
+};
+
+static void rpc_init(struct rpc *r, uint32_t op)
+{
+	memset(&r->req, 0, sizeof(r->req));
+	memset(&r->rep, 0, sizeof(r->rep));
+	r->req.op = op;
+	r->niov = 0;
+	r->fd_in = -1;
+	r->out = NULL;
+	r->out_max = 0;
+	r->out_len = 0;
+	r->nfds = 0;
+}
+
+/*
+ * Send @r's request on @fd and read the reply.  Return: the reply's rc
+ * (>= 0 or -errno), or -EPIPE when the daemon is gone, -EPROTO for a
+ * malformed reply.  Received descriptors are in r->fds even on error.
+ */
+static int rpc_call(int fd, struct rpc *r)
+{
+	char cbuf[CMSG_SPACE(sizeof(int) * DUET_SIM_MAP_MAX)];
+	struct iovec siov[RPC_IOV + 1], riov[2];
+	struct msghdr mh = { .msg_iov = siov };
+	struct cmsghdr *cm;
+	unsigned i;
+	ssize_t n;
+
+	siov[0].iov_base = &r->req;
+	siov[0].iov_len = sizeof(r->req);
+	for (i = 0; i < r->niov; i++)
+		siov[i + 1] = r->iov[i];
+	mh.msg_iovlen = r->niov + 1;
+	if (r->fd_in >= 0) {
+		memset(cbuf, 0, CMSG_SPACE(sizeof(int)));
+		mh.msg_control = cbuf;
+		mh.msg_controllen = CMSG_SPACE(sizeof(int));
+		cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &r->fd_in, sizeof(int));
+	}
+	do
+		n = sendmsg(fd, &mh, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return errno == ECONNRESET ? -EPIPE : -errno;
+
+	riov[0].iov_base = &r->rep;
+	riov[0].iov_len = sizeof(r->rep);
+	riov[1].iov_base = r->out;
+	riov[1].iov_len = r->out_max;
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_iov = riov;
+	mh.msg_iovlen = r->out_max ? 2 : 1;
+	mh.msg_control = cbuf;
+	mh.msg_controllen = sizeof(cbuf);
+	do
+		n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return errno == ECONNRESET ? -EPIPE : -errno;
+	if (n == 0)
+		return -EPIPE;
+	for (cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
+		int *fds = (int *)CMSG_DATA(cm);
+		size_t k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+
+		if (cm->cmsg_level != SOL_SOCKET ||
+		    cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		for (i = 0; i < k; i++) {
+			if (r->nfds < DUET_SIM_MAP_MAX)
+				r->fds[r->nfds++] = fds[i];
+			else
+				close(fds[i]);
+		}
+	}
+	if ((size_t)n < sizeof(r->rep) || (mh.msg_flags & MSG_TRUNC))
+		return -EPROTO;
+	r->out_len = (size_t)n - sizeof(r->rep);
+	return r->rep.rc;
+}
+
+static void rpc_close_fds(struct rpc *r)
+{
+	unsigned i;
+
+	for (i = 0; i < r->nfds; i++)
+		close(r->fds[i]);
+	r->nfds = 0;
+}
+
+/*
+ * Connect to domain @domid's control socket in @dir and say hello.
+ * Return: the connected socket, or -ENODEV (no simulator), -ESRCH (no
+ * such domain), -EPROTO (other version), -errno.
+ */
+static int sim_connect(const char *dir, unsigned domid, unsigned *got)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct rpc r;
+	char path0[sizeof(sa.sun_path)];
+	int fd, n, rc;
+
+	n = snprintf(sa.sun_path, sizeof(sa.sun_path), DUET_SIM_CTL_FMT, dir,
+		     domid);
+	if (n < 0 || (size_t)n >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		rc = -errno;
+		close(fd);
+		snprintf(path0, sizeof(path0), DUET_SIM_CTL_FMT, dir, 0u);
+		if (domid && access(path0, F_OK) == 0 &&
+		    (rc == -ENOENT || rc == -ECONNREFUSED)) {
+			duet_log(DUET_LOG_ERR,
+				 "sim: no domain %u in the simulator at %s "
+				 "(DUET_DOMID)", domid, dir);
+			return -ESRCH;
+		}
+		duet_log(DUET_LOG_ERR,
+			 "sim: no simulator running in %s (%s); start one "
+			 "with 'duet sim start --dir %s'", dir, strerror(-rc),
+			 dir);
+		return -ENODEV;
+	}
+	rpc_init(&r, DUET_SIM_OP_HELLO);
+	r.req.count = DUET_SIM_WIRE_VERSION;
+	rc = rpc_call(fd, &r);
+	rpc_close_fds(&r);
+	if (rc < 0) {
+		duet_log(DUET_LOG_ERR, "sim: hello to the simulator at %s: %s",
+			 dir, strerror(-rc));
+		close(fd);
+		return rc;
+	}
+	*got = (unsigned)rc;
+	return fd;
+}
+
+/* ------------------------------------------------------------------ */
+/* Regions                                                             */
+/* ------------------------------------------------------------------ */
+
+static struct sim_region *region_add(struct sim_region **list, void *addr,
+				     unsigned count, uint64_t id, int fd)
+{
+	struct sim_region *g = malloc(sizeof(*g));
+
+	if (!g)
+		return NULL;
+	g->addr = addr;
+	g->count = count;
+	g->id = id;
+	g->fd = fd;
+	g->next = *list;
+	*list = g;
+	return g;
+}
+
+/* Unlink and return the region at @addr (@count pages, 0: any). */
+static struct sim_region *region_take(struct sim_region **list, void *addr,
+				      unsigned count)
+{
+	struct sim_region **pp, *g;
+
+	for (pp = list; (g = *pp); pp = &g->next)
+		if (g->addr == addr && (!count || g->count == count)) {
+			*pp = g->next;
+			return g;
+		}
+	return NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Opening                                                             */
+/* ------------------------------------------------------------------ */
+
+static int parse_domid(unsigned *out)
+{
+	const char *s = getenv("DUET_DOMID");
+	unsigned long v;
+	char *end;
+
+	*out = 0;
+	if (!s || !*s)
+		return 0;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || v >= 0x7ff0 || *s == '-') {
+		duet_log(DUET_LOG_ERR, "sim: bad DUET_DOMID '%s'", s);
+		return -EINVAL;
+	}
+	*out = (unsigned)v;
+	return 0;
+}
+
+static void sim_close(struct duet_platform *p);
 
 static int sim_open(struct duet_platform *p, const char *arg)
 {
-	duet_log(DUET_LOG_ERR,
-		 "platform 'sim:%s': simulator client not built in this "
-		 "version (issue #3)", arg);
-	return -ENODEV;
+	struct sim_priv *s;
+	unsigned domid, got = 0;
+	int rc, n;
+
+	rc = parse_domid(&domid);
+	if (rc < 0)
+		return rc;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->fd = -1;
+	p->priv = s;
+	n = snprintf(s->dir, sizeof(s->dir), "%s", arg);
+	if (n < 0 || (size_t)n >= sizeof(s->dir) - 32) {
+		rc = -ENAMETOOLONG;
+		goto err;
+	}
+	snprintf(s->xs, sizeof(s->xs), DUET_SIM_XS_FMT, s->dir, domid);
+	s->buf = malloc(DUET_SIM_MSG_MAX);
+	if (!s->buf) {
+		rc = -ENOMEM;
+		goto err;
+	}
+	rc = sim_connect(s->dir, domid, &got);
+	if (rc < 0)
+		goto err;
+	s->fd = rc;
+	s->domid = got;
+	p->domid = (int)got;
+	return 0;
+err:
+	sim_close(p);
+	return rc;
 }
 
 static void sim_close(struct duet_platform *p)
 {
+	struct sim_priv *s = spriv(p);
+	struct sim_region *g;
+
+	if (!s)
+		return;
+	/* Closing the connection makes the daemon drop the rest. */
+	while ((g = s->maps)) {
+		s->maps = g->next;
+		munmap(g->addr, (size_t)g->count * PAGE);
+		free(g);
+	}
+	while ((g = s->shares)) {
+		s->shares = g->next;
+		munmap(g->addr, (size_t)g->count * PAGE);
+		free(g);
+	}
+	while ((g = s->pages)) {
+		s->pages = g->next;
+		munmap(g->addr, PAGE);
+		close(g->fd);
+		free(g);
+	}
+	if (s->fd >= 0)
+		close(s->fd);
+	free(s->buf);
+	free(s);
+	p->priv = NULL;
+}
+
+static int sim_domid(struct duet_platform *p)
+{
+	return (int)spriv(p)->domid;
+}
+
+static const char *sim_xs_socket(struct duet_platform *p)
+{
+	return spriv(p)->xs;
+}
+
+/* ------------------------------------------------------------------ */
+/* Grants: share                                                       */
+/* ------------------------------------------------------------------ */
+
+/* A sealed memfd of @count pages (size fixed: mappers never SIGBUS). */
+static int new_memfd(const char *name, unsigned count)
+{
+	int fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+
+	if (fd < 0)
+		return -errno;
+	if (ftruncate(fd, (off_t)count * PAGE) < 0 ||
+	    fcntl(fd, F_ADD_SEALS,
+		  F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL) < 0) {
+		int rc = -errno;
+
+		close(fd);
+		return rc;
+	}
+	return fd;
+}
+
+static int sim_share(struct duet_platform *p, duet_domid_t domid,
+		     unsigned count, unsigned flags, duet_grant_ref_t *refs,
+		     void **addr)
+{
+	struct sim_priv *s = spriv(p);
+	struct rpc r;
+	void *a;
+	int fd, rc;
+
+	if (count > DUET_SIM_SHARE_MAX)
+		return -EINVAL;
+	fd = new_memfd("duet-grant", count);
+	if (fd < 0)
+		return fd;
+	a = mmap(NULL, (size_t)count * PAGE, PROT_READ | PROT_WRITE,
+		 MAP_SHARED, fd, 0);
+	if (a == MAP_FAILED) {
+		rc = -errno;
+		close(fd);
+		return rc;
+	}
+	rpc_init(&r, DUET_SIM_OP_SHARE);
+	r.req.domid = domid;
+	r.req.count = count;
+	r.req.flags = flags;
+	r.fd_in = fd;
+	r.out = refs;
+	r.out_max = count * sizeof(*refs);
+	rc = rpc_call(s->fd, &r);
+	rpc_close_fds(&r);
+	close(fd);
+	if (rc >= 0 && r.out_len != count * sizeof(*refs))
+		rc = -EPROTO;
+	if (rc >= 0 && !region_add(&s->shares, a, count, r.rep.id, -1))
+		rc = -ENOMEM; /* the daemon drops it when we close */
+	if (rc < 0) {
+		munmap(a, (size_t)count * PAGE);
+		return rc;
+	}
+	*addr = a;
+	return 0;
+}
+
+static int sim_unshare(struct duet_platform *p, void *addr, unsigned count)
+{
+	struct sim_priv *s = spriv(p);
+	struct sim_region *g = region_take(&s->shares, addr, count);
+	struct rpc r;
+	int rc;
+
+	if (!g)
+		return -EINVAL;
+	rpc_init(&r, DUET_SIM_OP_UNSHARE);
+	r.req.id = g->id;
+	rc = rpc_call(s->fd, &r);
+	rpc_close_fds(&r);
+	if (rc < 0) {
+		/* Still shared (e.g. -EBUSY while mapped): keep it. */
+		g->next = s->shares;
+		s->shares = g;
+		return rc;
+	}
+	munmap(g->addr, (size_t)g->count * PAGE);
+	free(g);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Grants: map                                                         */
+/* ------------------------------------------------------------------ */
+
+static void send_unmap(struct sim_priv *s, uint64_t id)
+{
+	struct rpc r;
+
+	rpc_init(&r, DUET_SIM_OP_UNMAP);
+	r.req.id = id;
+	rpc_call(s->fd, &r);
+	rpc_close_fds(&r);
+}
+
+static int sim_map(struct duet_platform *p, duet_domid_t domid,
+		   unsigned count, const duet_grant_ref_t *refs,
+		   unsigned flags, void **addr)
+{
+	struct sim_priv *s = spriv(p);
+	struct duet_sim_map_page *pg = (struct duet_sim_map_page *)s->buf;
+	int prot = PROT_READ, rc;
+	uint8_t *base;
+	unsigned i, j;
+	struct rpc r;
+
+	if (count > DUET_SIM_MAP_MAX)
+		return -E2BIG;
+	if (!(flags & DUET_GNT_READONLY))
+		prot |= PROT_WRITE;
+	rpc_init(&r, DUET_SIM_OP_MAP);
+	r.req.domid = domid;
+	r.req.count = count;
+	r.req.flags = flags;
+	r.iov[0].iov_base = (void *)refs;
+	r.iov[0].iov_len = count * sizeof(*refs);
+	r.niov = 1;
+	r.out = pg;
+	r.out_max = count * sizeof(*pg);
+	rc = rpc_call(s->fd, &r);
+	if (rc < 0)
+		goto out;
+	if (r.out_len != count * sizeof(*pg) || r.nfds != r.rep.count) {
+		rc = -EPROTO;
+		goto err_unmap;
+	}
+	base = mmap(NULL, (size_t)count * PAGE, PROT_NONE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (base == MAP_FAILED) {
+		rc = -errno;
+		goto err_unmap;
+	}
+	/* One mmap per run of consecutive pages of the same share. */
+	for (i = 0; i < count; i = j) {
+		if (pg[i].fd_idx >= r.nfds) {
+			rc = -EPROTO;
+			goto err_munmap;
+		}
+		for (j = i + 1; j < count && pg[j].fd_idx == pg[i].fd_idx &&
+				pg[j].pgoff == pg[i].pgoff + (j - i); j++)
+			;
+		if (mmap(base + (size_t)i * PAGE, (size_t)(j - i) * PAGE, prot,
+			 MAP_SHARED | MAP_FIXED, r.fds[pg[i].fd_idx],
+			 (off_t)pg[i].pgoff * PAGE) == MAP_FAILED) {
+			rc = -errno;
+			goto err_munmap;
+		}
+	}
+	if (!region_add(&s->maps, base, count, r.rep.id, -1)) {
+		rc = -ENOMEM;
+		goto err_munmap;
+	}
+	*addr = base;
+	rc = 0;
+	goto out;
+err_munmap:
+	munmap(base, (size_t)count * PAGE);
+err_unmap:
+	send_unmap(s, r.rep.id);
+out:
+	rpc_close_fds(&r);
+	return rc < 0 ? rc : 0;
+}
+
+static int sim_unmap(struct duet_platform *p, void *addr, unsigned count)
+{
+	struct sim_priv *s = spriv(p);
+	struct sim_region *g = region_take(&s->maps, addr, count);
+	struct rpc r;
+	int rc;
+
+	if (!g)
+		return -EINVAL;
+	munmap(g->addr, (size_t)g->count * PAGE);
+	rpc_init(&r, DUET_SIM_OP_UNMAP);
+	r.req.id = g->id;
+	rc = rpc_call(s->fd, &r);
+	rpc_close_fds(&r);
+	free(g);
+	return rc < 0 ? rc : 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Grants: copy                                                        */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Send segments @idx[0..n) of @segs as one COPY request and fill in their
+ * statuses and local destinations.
+ */
+static int copy_chunk(struct sim_priv *s, struct duet_gnt_copy_seg *segs,
+		      const unsigned *idx, unsigned n)
+{
+	struct duet_sim_copy_seg wire[DUET_SIM_COPY_MAX];
+	int32_t *status = (int32_t *)s->buf;
+	uint8_t *data = s->buf + n * sizeof(*status);
+	struct rpc r;
+	unsigned i;
+	int rc;
+
+	rpc_init(&r, DUET_SIM_OP_COPY);
+	r.req.count = n;
+	r.iov[0].iov_base = wire;
+	r.iov[0].iov_len = n * sizeof(wire[0]);
+	r.niov = 1;
+	for (i = 0; i < n; i++) {
+		const struct duet_gnt_copy_seg *g = &segs[idx[i]];
+		struct duet_sim_copy_seg *w = &wire[i];
+
+		memset(w, 0, sizeof(*w));
+		w->len = g->len;
+		w->flags = g->flags;
+		if (g->flags & DUET_GNT_COPY_SRC_GREF) {
+			w->src_ref = g->src.foreign.ref;
+			w->src_domid = g->src.foreign.domid;
+			w->src_off = g->src.foreign.offset;
+		} else if (g->len) {
+			r.iov[r.niov].iov_base = g->src.virt;
+			r.iov[r.niov].iov_len = g->len;
+			r.niov++;
+		}
+		if (g->flags & DUET_GNT_COPY_DST_GREF) {
+			w->dst_ref = g->dst.foreign.ref;
+			w->dst_domid = g->dst.foreign.domid;
+			w->dst_off = g->dst.foreign.offset;
+		}
+	}
+	r.out = s->buf;
+	r.out_max = DUET_SIM_MSG_MAX;
+	rc = rpc_call(s->fd, &r);
+	rpc_close_fds(&r);
+	if (rc < 0)
+		return rc;
+	if (r.out_len < n * sizeof(*status))
+		return -EPROTO;
+	for (i = 0; i < n; i++) {
+		struct duet_gnt_copy_seg *g = &segs[idx[i]];
+
+		g->status = (int16_t)status[i];
+		if (g->flags & DUET_GNT_COPY_DST_GREF)
+			continue;
+		if ((size_t)(data + g->len - s->buf) > r.out_len)
+			return -EPROTO;
+		if (!g->status)
+			memcpy(g->dst.virt, data, g->len);
+		data += g->len;
+	}
+	return 0;
+}
+
+static int sim_copy(struct duet_platform *p, struct duet_gnt_copy_seg *segs,
+		    unsigned count)
+{
+	struct sim_priv *s = spriv(p);
+	unsigned idx[DUET_SIM_COPY_MAX], n = 0, i;
+	size_t in = 0, out = 0;
+	int rc;
+
+	for (i = 0; i < count; i++) {
+		struct duet_gnt_copy_seg *g = &segs[i];
+		size_t gin = (g->flags & DUET_GNT_COPY_SRC_GREF) ? 0 : g->len;
+		size_t gout = (g->flags & DUET_GNT_COPY_DST_GREF) ? 0 : g->len;
+
+		if (g->status)
+			continue; /* refused by core.c already */
+		if (g->len > PAGE) {
+			g->status = -EINVAL;
+			continue;
+		}
+		if (n == DUET_SIM_COPY_MAX || in + gin > DUET_SIM_DATA_MAX ||
+		    out + gout > DUET_SIM_DATA_MAX) {
+			rc = copy_chunk(s, segs, idx, n);
+			if (rc < 0)
+				return rc;
+			n = 0;
+			in = 0;
+			out = 0;
+		}
+		idx[n++] = i;
+		in += gin;
+		out += gout;
+	}
+	return n ? copy_chunk(s, segs, idx, n) : 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Grants: transfer                                                    */
+/* ------------------------------------------------------------------ */
+
+static int sim_transfer_offer(struct duet_platform *p, duet_domid_t domid,
+			      unsigned count, duet_grant_ref_t *refs)
+{
+	struct rpc r;
+	int rc;
+
+	if (count > DUET_SIM_SHARE_MAX)
+		return -EINVAL;
+	rpc_init(&r, DUET_SIM_OP_XFER_OFFER);
+	r.req.domid = domid;
+	r.req.count = count;
+	r.out = refs;
+	r.out_max = count * sizeof(*refs);
+	rc = rpc_call(spriv(p)->fd, &r);
+	rpc_close_fds(&r);
+	if (rc >= 0 && r.out_len != count * sizeof(*refs))
+		rc = -EPROTO;
+	return rc < 0 ? rc : 0;
+}
+
+static int sim_page_alloc(struct duet_platform *p, void **page)
+{
+	struct sim_priv *s = spriv(p);
+	int fd = new_memfd("duet-page", 1), rc;
+	void *a;
+
+	if (fd < 0)
+		return fd;
+	a = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (a == MAP_FAILED) {
+		rc = -errno;
+		close(fd);
+		return rc;
+	}
+	if (!region_add(&s->pages, a, 1, 0, fd)) {
+		munmap(a, PAGE);
+		close(fd);
+		return -ENOMEM;
+	}
+	*page = a;
+	return 0;
+}
+
+static int sim_page_free(struct duet_platform *p, void *page)
+{
+	struct sim_region *g = region_take(&spriv(p)->pages, page, 1);
+
+	if (!g)
+		return -EINVAL;
+	munmap(g->addr, PAGE);
+	close(g->fd);
+	free(g);
+	return 0;
+}
+
+/*
+ * The page flip: the descriptor goes to the daemon with the request, and
+ * on success the page leaves our address space.  Nothing is copied.
+ */
+static int sim_transfer(struct duet_platform *p, void *page,
+			duet_domid_t domid, duet_grant_ref_t ref)
+{
+	struct sim_priv *s = spriv(p);
+	struct sim_region *g = region_take(&s->pages, page, 1);
+	struct rpc r;
+	int rc;
+
+	if (!g)
+		return -EINVAL;
+	rpc_init(&r, DUET_SIM_OP_XFER);
+	r.req.domid = domid;
+	r.req.ref = ref;
+	r.fd_in = g->fd;
+	rc = rpc_call(s->fd, &r);
+	rpc_close_fds(&r);
+	if (rc < 0) {
+		g->next = s->pages;
+		s->pages = g;
+		return rc;
+	}
+	munmap(g->addr, PAGE);
+	close(g->fd);
+	free(g);
+	return 0;
+}
+
+static int sim_transfer_accept(struct duet_platform *p, duet_grant_ref_t ref,
+			       void **page)
+{
+	struct sim_priv *s = spriv(p);
+	struct rpc r;
+	void *a;
+	int rc, fd;
+
+	rpc_init(&r, DUET_SIM_OP_XFER_ACCEPT);
+	r.req.ref = ref;
+	rc = rpc_call(s->fd, &r);
+	if (rc < 0) {
+		rpc_close_fds(&r);
+		return rc;
+	}
+	if (r.nfds != 1) {
+		rpc_close_fds(&r);
+		return -EPROTO;
+	}
+	fd = r.fds[0];
+	a = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (a == MAP_FAILED) {
+		rc = -errno;
+		close(fd);
+		return rc;
+	}
+	if (!region_add(&s->pages, a, 1, 0, fd)) {
+		munmap(a, PAGE);
+		close(fd);
+		return -ENOMEM;
+	}
+	*page = a;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Event channels                                                      */
+/* ------------------------------------------------------------------ */
+
+static struct sim_evt *sevt(struct duet_evtchn *e)
+{
+	return e->priv;
+}
+
+static int sim_evtchn_open(struct duet_evtchn *e)
+{
+	struct sim_priv *s = spriv(e->p);
+	struct sim_evt *v;
+	unsigned got;
+	int pfd[2], rc;
+	struct rpc r;
+
+	v = calloc(1, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	rc = sim_connect(s->dir, s->domid, &got);
+	if (rc < 0)
+		goto err_free;
+	v->fd = rc;
+	if (pipe2(pfd, O_CLOEXEC) < 0) {
+		rc = -errno;
+		goto err_close;
+	}
+	if (fcntl(pfd[0], F_SETFL, O_NONBLOCK) < 0) {
+		rc = -errno;
+		close(pfd[0]);
+		close(pfd[1]);
+		goto err_close;
+	}
+	v->rfd = pfd[0];
+	rpc_init(&r, DUET_SIM_OP_EVT_OPEN);
+	r.fd_in = pfd[1];
+	rc = rpc_call(v->fd, &r);
+	rpc_close_fds(&r);
+	close(pfd[1]);
+	if (rc < 0) {
+		close(v->rfd);
+		goto err_close;
+	}
+	e->priv = v;
+	return 0;
+err_close:
+	close(v->fd);
+err_free:
+	free(v);
+	return rc;
+}
+
+static void sim_evtchn_close(struct duet_evtchn *e)
+{
+	struct sim_evt *v = sevt(e);
+
+	if (!v)
+		return;
+	/* The daemon closes our ports when the connection goes. */
+	close(v->fd);
+	close(v->rfd);
+	free(v);
+	e->priv = NULL;
+}
+
+static int sim_evtchn_fd(struct duet_evtchn *e)
+{
+	return sevt(e)->rfd;
+}
+
+static int evt_call(struct duet_evtchn *e, uint32_t op, uint32_t domid,
+		    uint32_t port)
+{
+	struct rpc r;
+	int rc;
+
+	rpc_init(&r, op);
+	r.req.domid = domid;
+	r.req.port = port;
+	rc = rpc_call(sevt(e)->fd, &r);
+	rpc_close_fds(&r);
+	return rc;
+}
+
+static int sim_evtchn_alloc_unbound(struct duet_evtchn *e,
+				    duet_domid_t remote)
+{
+	return evt_call(e, DUET_SIM_OP_EVT_ALLOC, remote, 0);
+}
+
+static int sim_evtchn_bind(struct duet_evtchn *e, duet_domid_t remote,
+			   duet_evtchn_port_t remote_port)
+{
+	return evt_call(e, DUET_SIM_OP_EVT_BIND, remote, remote_port);
+}
+
+static int sim_evtchn_notify(struct duet_evtchn *e, duet_evtchn_port_t port)
+{
+	int rc = evt_call(e, DUET_SIM_OP_EVT_NOTIFY, 0, port);
+
+	return rc < 0 ? rc : 0;
+}
+
+static int sim_evtchn_pending(struct duet_evtchn *e)
+{
+	uint32_t port;
+	ssize_t n;
+
+	do
+		n = read(sevt(e)->rfd, &port, sizeof(port));
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return errno == EAGAIN ? -EAGAIN : -errno;
+	if (n != sizeof(port) || port > INT32_MAX)
+		return -EIO;
+	return (int)port;
+}
+
+static int sim_evtchn_unmask(struct duet_evtchn *e, duet_evtchn_port_t port)
+{
+	int rc = evt_call(e, DUET_SIM_OP_EVT_UNMASK, 0, port);
+
+	return rc < 0 ? rc : 0;
+}
+
+static int sim_evtchn_unbind(struct duet_evtchn *e, duet_evtchn_port_t port)
+{
+	int rc = evt_call(e, DUET_SIM_OP_EVT_UNBIND, 0, port);
+
+	return rc < 0 ? rc : 0;
 }
 
 const struct duet_platform_ops duet_platform_sim = {
 	.name = "sim",
+	.caps = DUET_PLATFORM_CAP_TRANSFER | DUET_PLATFORM_CAP_COPY,
 	.open = sim_open,
 	.close = sim_close,
+	.domid = sim_domid,
+	.xs_socket = sim_xs_socket,
+	.share = sim_share,
+	.unshare = sim_unshare,
+	.map = sim_map,
+	.unmap = sim_unmap,
+	.copy = sim_copy,
+	.transfer_offer = sim_transfer_offer,
+	.transfer = sim_transfer,
+	.transfer_accept = sim_transfer_accept,
+	.page_alloc = sim_page_alloc,
+	.page_free = sim_page_free,
+	.evtchn_open = sim_evtchn_open,
+	.evtchn_close = sim_evtchn_close,
+	.evtchn_fd = sim_evtchn_fd,
+	.evtchn_alloc_unbound = sim_evtchn_alloc_unbound,
+	.evtchn_bind = sim_evtchn_bind,
+	.evtchn_notify = sim_evtchn_notify,
+	.evtchn_pending = sim_evtchn_pending,
+	.evtchn_unmask = sim_evtchn_unmask,
+	.evtchn_unbind = sim_evtchn_unbind,
 };

@@ -1,0 +1,175 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * platform-sim-wire.h - the control protocol between libduet's "sim"
+ * platform (platform-sim.c) and the simulator daemon (sim/simd*.c).
+ *
+ * Transport: one AF_UNIX SOCK_SEQPACKET socket per domain,
+ * <dir>/ctl-<domid>.sock.  The daemon knows a connection's domain from the
+ * socket it was accepted on, so a client cannot claim to be another domain.
+ * Every request is one message: a struct duet_sim_req, then an op-specific
+ * array.  The daemon answers every request with exactly one message: a
+ * struct duet_sim_rep, then an op-specific array, in order.  Descriptors
+ * travel as SCM_RIGHTS ancillary data on the same message.
+ *
+ * Who owns what:
+ *  - a SHARE request carries a sealed memfd (F_SEAL_GROW|F_SEAL_SHRINK)
+ *    made by the granter; the daemon keeps its own reference and maps it,
+ *    so that grant copy happens in the daemon (the data travels in the
+ *    messages and a copier never receives a descriptor);
+ *  - a MAP reply carries one descriptor per distinct share, read-only
+ *    (reopened O_RDONLY) when the mapping is read-only, so that the kernel
+ *    refuses writes;
+ *  - a TRANSFER request carries the one-page memfd being given away; the
+ *    TRANSFER_ACCEPT reply hands it to the receiver.
+ *
+ * Not part of the public API; both sides are built from the same tree,
+ * and HELLO refuses a different DUET_SIM_WIRE_VERSION.
+ */
+#ifndef DUET_GNTTAB_PLATFORM_SIM_WIRE_H
+#define DUET_GNTTAB_PLATFORM_SIM_WIRE_H
+
+#include <stdint.h>
+
+#define DUET_SIM_WIRE_VERSION 1
+
+/* Socket file names inside the simulator directory. */
+#define DUET_SIM_CTL_FMT "%s/ctl-%u.sock"
+#define DUET_SIM_XS_FMT "%s/xs-%u.sock"
+
+/* Limits of one message. */
+#define DUET_SIM_DATA_MAX (64u * 1024u)     /* copy payload, each way */
+#define DUET_SIM_MSG_MAX (DUET_SIM_DATA_MAX + 8192u)
+#define DUET_SIM_SHARE_MAX 1024u            /* pages per SHARE / OFFER */
+#define DUET_SIM_MAP_MAX 128u               /* refs per MAP */
+#define DUET_SIM_COPY_MAX 128u              /* segments per COPY */
+#define DUET_SIM_NAME_MAX 64u               /* domain / netns names */
+
+/* Operations (duet_sim_req.op). */
+enum duet_sim_op {
+	/* count = DUET_SIM_WIRE_VERSION; rep.rc = our domid */
+	DUET_SIM_OP_HELLO = 1,
+	/* domid = grantee, count, flags = DUET_GNT_*; fd = memfd of count
+	 * pages; rep.id = share id, rep array = uint32_t refs[count] */
+	DUET_SIM_OP_SHARE,
+	/* id = share id */
+	DUET_SIM_OP_UNSHARE,
+	/* domid = granter, count, flags; array = uint32_t refs[count];
+	 * rep.id = map id, rep.count = number of fds, rep array =
+	 * struct duet_sim_map_page[count], fds in the ancillary data */
+	DUET_SIM_OP_MAP,
+	/* id = map id */
+	DUET_SIM_OP_UNMAP,
+	/* count; array = struct duet_sim_copy_seg[count], then the bytes of
+	 * every segment whose source is local, in order; rep array =
+	 * int32_t status[count], then len bytes for every segment whose
+	 * destination is local (undefined where its status is not 0) */
+	DUET_SIM_OP_COPY,
+	/* domid = sender, count; rep array = uint32_t refs[count] */
+	DUET_SIM_OP_XFER_OFFER,
+	/* domid = receiver, ref; fd = one-page memfd given away */
+	DUET_SIM_OP_XFER,
+	/* ref; rep: the page's fd in the ancillary data */
+	DUET_SIM_OP_XFER_ACCEPT,
+	/* fd = write end of a pipe; turns this connection into an
+	 * event-channel handle: each port that becomes pending is written
+	 * to the pipe as a uint32_t */
+	DUET_SIM_OP_EVT_OPEN,
+	/* domid = remote; rep.rc = local port */
+	DUET_SIM_OP_EVT_ALLOC,
+	/* domid = remote, port = remote port; rep.rc = local port */
+	DUET_SIM_OP_EVT_BIND,
+	/* port */
+	DUET_SIM_OP_EVT_NOTIFY,
+	/* port */
+	DUET_SIM_OP_EVT_UNMASK,
+	/* port */
+	DUET_SIM_OP_EVT_UNBIND,
+	/* dom0 only.  flags = DUET_SIM_DOM_NETNS; array = name (no NUL);
+	 * rep.rc = new domid */
+	DUET_SIM_OP_DOM_CREATE,
+	/* dom0 only.  domid */
+	DUET_SIM_OP_DOM_DESTROY,
+	/* dom0 only.  domid; rep array = struct duet_sim_dom_info */
+	DUET_SIM_OP_DOM_INFO,
+	/* dom0 only.  rep array = text, one line per domain */
+	DUET_SIM_OP_STATUS,
+	/* dom0 only.  The daemon answers, then shuts down. */
+	DUET_SIM_OP_STOP,
+	DUET_SIM_OP_MAX
+};
+
+#define DUET_SIM_DOM_NETNS 0x1u
+
+/*
+ * struct duet_sim_req - head of every request.
+ * @op:    enum duet_sim_op.
+ * @count: pages, refs or segments, per op.
+ * @flags: per op.
+ * @domid: the other domain the op is about.
+ * @id:    share or map id.
+ * @ref:   grant reference.
+ * @port:  event-channel port.
+ */
+struct duet_sim_req {
+	uint32_t op;
+	uint32_t count;
+	uint32_t flags;
+	uint32_t domid;
+	uint64_t id;
+	uint32_t ref;
+	uint32_t port;
+};
+
+/*
+ * struct duet_sim_rep - head of every reply.
+ * @rc:    0, a count/port/domid, or -errno.
+ * @count: per op (MAP: number of descriptors).
+ * @id:    per op (SHARE: share id, MAP: map id).
+ */
+struct duet_sim_rep {
+	int32_t rc;
+	uint32_t count;
+	uint64_t id;
+};
+
+/*
+ * struct duet_sim_map_page - where one mapped page lives.
+ * @fd_idx: index into the reply's descriptors.
+ * @pgoff:  page offset inside that descriptor's file.
+ */
+struct duet_sim_map_page {
+	uint32_t fd_idx;
+	uint32_t pgoff;
+};
+
+/*
+ * struct duet_sim_copy_seg - one grant-copy segment on the wire.
+ * @src_ref, @src_domid, @src_off: foreign source (DUET_GNT_COPY_SRC_GREF).
+ * @dst_ref, @dst_domid, @dst_off: foreign destination (..._DST_GREF).
+ * @len:   bytes, at most DUET_PAGE_SIZE.
+ * @flags: DUET_GNT_COPY_* bits.
+ */
+struct duet_sim_copy_seg {
+	uint32_t src_ref;
+	uint32_t dst_ref;
+	uint16_t src_domid;
+	uint16_t dst_domid;
+	uint16_t src_off;
+	uint16_t dst_off;
+	uint16_t len;
+	uint16_t flags;
+};
+
+/*
+ * struct duet_sim_dom_info - DOM_INFO reply.
+ * @domid: the domain.
+ * @name:  its name, NUL-terminated.
+ * @netns: its network namespace (under /run/netns), or "" for none.
+ */
+struct duet_sim_dom_info {
+	uint32_t domid;
+	char name[DUET_SIM_NAME_MAX];
+	char netns[DUET_SIM_NAME_MAX];
+};
+
+#endif /* DUET_GNTTAB_PLATFORM_SIM_WIRE_H */
