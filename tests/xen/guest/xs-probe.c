@@ -1,0 +1,296 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * xs-probe.c - the xenstore operations of matrix entry h that the stock
+ * xenstore-* tools cannot express: exact error names, transactions and
+ * watch event sequences.  Uses stock libxenstore, so it talks to whatever
+ * xs_open() finds: $XENSTORED_PATH, the xenstored socket, or
+ * /dev/xen/xenbus.
+ *
+ *   xs-probe read PATH          value, or "error E<NAME>"
+ *   xs-probe write PATH VALUE   "ok" or "error E<NAME>"
+ *   xs-probe write-size PATH N  write N bytes of 'x'
+ *   xs-probe mkdir|rm PATH
+ *   xs-probe dir PATH           sorted entries
+ *   xs-probe getperms PATH      "<perm> ..." as in xenstore-chmod (n0 r5)
+ *   xs-probe domain-path DOMID
+ *   xs-probe txn BASE           commit, abort, read-own-write, conflict
+ *   xs-probe watch BASE         a watch's first event and what fires it
+ *
+ * Every line printed is canonical: no domids other than 0, no timings.
+ * Exit status 0 unless the arguments or the connection were bad.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <xenstore.h>
+
+static const char *ename(int err)
+{
+	const char *n = strerrorname_np(err);
+
+	return n ? n : "E?";
+}
+
+static void put_err(const char *what)
+{
+	printf("%s%serror %s\n", what, *what ? ": " : "", ename(errno));
+}
+
+static void do_read(struct xs_handle *xs, xs_transaction_t t,
+		    const char *what, const char *path)
+{
+	unsigned int len;
+	char *v = xs_read(xs, t, path, &len);
+
+	if (!v) {
+		put_err(what);
+		return;
+	}
+	printf("%s%s\"%.*s\"\n", what, *what ? ": " : "", (int)len, v);
+	free(v);
+}
+
+static void do_write(struct xs_handle *xs, xs_transaction_t t,
+		     const char *what, const char *path, const char *val,
+		     size_t len)
+{
+	if (xs_write(xs, t, path, val, len))
+		printf("%s%sok\n", what, *what ? ": " : "");
+	else
+		put_err(what);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void do_dir(struct xs_handle *xs, const char *path)
+{
+	unsigned int n, i;
+	char **d = xs_directory(xs, XBT_NULL, path, &n);
+
+	if (!d) {
+		put_err("");
+		return;
+	}
+	qsort(d, n, sizeof(*d), cmp_str);
+	printf("%u entries:", n);
+	for (i = 0; i < n; i++)
+		printf(" %s", d[i]);
+	printf("\n");
+	free(d);
+}
+
+static void do_getperms(struct xs_handle *xs, const char *path)
+{
+	static const char letters[] = "nrwb";
+	struct xs_permissions *p;
+	unsigned int n, i;
+
+	p = xs_get_permissions(xs, XBT_NULL, path, &n);
+	if (!p) {
+		put_err("");
+		return;
+	}
+	for (i = 0; i < n; i++)
+		printf("%s%c%u", i ? " " : "", letters[p[i].perms & 3],
+		       p[i].id);
+	printf("\n");
+	free(p);
+}
+
+/*
+ * Transactions: what a committed, an aborted and a conflicting transaction
+ * leave behind, and whether reads inside one see its own writes.
+ */
+static void do_txn(struct xs_handle *xs, const char *base)
+{
+	char a[256], b[256], c[256];
+	xs_transaction_t t;
+
+	snprintf(a, sizeof(a), "%s/txn-a", base);
+	snprintf(b, sizeof(b), "%s/txn-b", base);
+	snprintf(c, sizeof(c), "%s/txn-c", base);
+
+	t = xs_transaction_start(xs);
+	if (!t) {
+		put_err("commit: start");
+		return;
+	}
+	do_write(xs, t, "commit: write a in t", a, "1", 1);
+	do_write(xs, t, "commit: write b in t", b, "2", 1);
+	do_read(xs, t, "commit: read a in t", a);
+	do_read(xs, XBT_NULL, "commit: read a outside t", a);
+	if (xs_transaction_end(xs, t, false))
+		printf("commit: end ok\n");
+	else
+		put_err("commit: end");
+	do_read(xs, XBT_NULL, "commit: read a after", a);
+	do_read(xs, XBT_NULL, "commit: read b after", b);
+
+	t = xs_transaction_start(xs);
+	if (!t) {
+		put_err("abort: start");
+		return;
+	}
+	do_write(xs, t, "abort: write c in t", c, "3", 1);
+	if (xs_transaction_end(xs, t, true))
+		printf("abort: end ok\n");
+	else
+		put_err("abort: end");
+	do_read(xs, XBT_NULL, "abort: read c after", c);
+
+	t = xs_transaction_start(xs);
+	if (!t) {
+		put_err("conflict: start");
+		return;
+	}
+	do_read(xs, t, "conflict: read a in t", a);
+	do_write(xs, XBT_NULL, "conflict: write a outside t", a, "outside", 7);
+	do_write(xs, t, "conflict: write a in t", a, "inside", 6);
+	if (xs_transaction_end(xs, t, false))
+		printf("conflict: end ok\n");
+	else
+		put_err("conflict: end");
+	do_read(xs, XBT_NULL, "conflict: read a after", a);
+}
+
+/* Print the watch events that arrive within @ms, in order. */
+static void drain_events(struct xs_handle *xs, const char *label, int ms)
+{
+	struct pollfd pfd = { .fd = xs_fileno(xs), .events = POLLIN };
+	unsigned int n;
+	char **ev;
+	int seen = 0;
+
+	while (poll(&pfd, 1, ms) == 1) {
+		ev = xs_read_watch(xs, &n);
+		if (!ev)
+			break;
+		printf("%s: event %s token %s\n", label, ev[XS_WATCH_PATH],
+		       ev[XS_WATCH_TOKEN]);
+		free(ev);
+		seen++;
+	}
+	if (!seen)
+		printf("%s: no event\n", label);
+}
+
+static void do_watch(struct xs_handle *xs, struct xs_handle *w,
+		     const char *base)
+{
+	char wp[256], child[256], other[256];
+
+	snprintf(wp, sizeof(wp), "%s/w", base);
+	snprintf(child, sizeof(child), "%s/w/child", base);
+	snprintf(other, sizeof(other), "%s/other", base);
+
+	if (!xs_watch(w, wp, "tok-w")) {
+		put_err("watch");
+		return;
+	}
+	printf("watch %s: ok\n", wp);
+	drain_events(w, "after setting the watch", 1000);
+	do_write(xs, XBT_NULL, "write w", wp, "v", 1);
+	drain_events(w, "after write w", 1000);
+	do_write(xs, XBT_NULL, "write w/child", child, "c", 1);
+	drain_events(w, "after write w/child", 1000);
+	do_write(xs, XBT_NULL, "write other", other, "o", 1);
+	drain_events(w, "after write other", 1000);
+	if (xs_rm(xs, XBT_NULL, wp))
+		printf("rm w: ok\n");
+	else
+		put_err("rm w");
+	drain_events(w, "after rm w", 1000);
+	if (xs_unwatch(w, wp, "tok-w"))
+		printf("unwatch: ok\n");
+	else
+		put_err("unwatch");
+	do_write(xs, XBT_NULL, "write w after unwatch", wp, "v", 1);
+	drain_events(w, "after unwatch", 1000);
+	if (!xs_unwatch(w, wp, "tok-w"))
+		put_err("unwatch again");
+	else
+		printf("unwatch again: ok\n");
+}
+
+static int usage(void)
+{
+	fprintf(stderr, "usage: xs-probe read|write|write-size|mkdir|rm|dir|"
+		"getperms|domain-path|txn|watch ARGS...\n");
+	return 2;
+}
+
+int main(int argc, char **argv)
+{
+	struct xs_handle *xs, *w = NULL;
+	const char *op;
+	char *buf;
+	long n;
+
+	if (argc < 3)
+		return usage();
+	op = argv[1];
+	xs = xs_open(0);
+	if (!xs) {
+		fprintf(stderr, "xs-probe: xs_open: %s\n", strerror(errno));
+		return 1;
+	}
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (!strcmp(op, "read") && argc == 3) {
+		do_read(xs, XBT_NULL, "", argv[2]);
+	} else if (!strcmp(op, "write") && argc == 4) {
+		do_write(xs, XBT_NULL, "", argv[2], argv[3], strlen(argv[3]));
+	} else if (!strcmp(op, "write-size") && argc == 4) {
+		n = strtol(argv[3], NULL, 10);
+		if (n < 0 || n > 65536)
+			return usage();
+		buf = malloc(n + 1);
+		if (!buf)
+			return 1;
+		memset(buf, 'x', n);
+		do_write(xs, XBT_NULL, "", argv[2], buf, n);
+		free(buf);
+	} else if (!strcmp(op, "mkdir") && argc == 3) {
+		if (xs_mkdir(xs, XBT_NULL, argv[2]))
+			printf("ok\n");
+		else
+			put_err("");
+	} else if (!strcmp(op, "rm") && argc == 3) {
+		if (xs_rm(xs, XBT_NULL, argv[2]))
+			printf("ok\n");
+		else
+			put_err("");
+	} else if (!strcmp(op, "dir") && argc == 3) {
+		do_dir(xs, argv[2]);
+	} else if (!strcmp(op, "getperms") && argc == 3) {
+		do_getperms(xs, argv[2]);
+	} else if (!strcmp(op, "domain-path") && argc == 3) {
+		buf = xs_get_domain_path(xs, atoi(argv[2]));
+		if (buf)
+			printf("%s\n", buf);
+		else
+			put_err("");
+		free(buf);
+	} else if (!strcmp(op, "txn") && argc == 3) {
+		do_txn(xs, argv[2]);
+	} else if (!strcmp(op, "watch") && argc == 3) {
+		w = xs_open(0);
+		if (!w) {
+			fprintf(stderr, "xs-probe: second xs_open: %s\n",
+				strerror(errno));
+			return 1;
+		}
+		do_watch(xs, w, argv[2]);
+		xs_close(w);
+	} else {
+		xs_close(xs);
+		return usage();
+	}
+	xs_close(xs);
+	return 0;
+}

@@ -1,0 +1,81 @@
+# lib.sh - helpers for the matrix entry scripts (sourced; runs in dom0).
+#
+# An entry script prints one "ok - <check>" or "FAIL - <check>" line per
+# check, in between whatever diagnostics help; it exits 0 only when every
+# check passed.  The host turns the entry's exit status into a TAP line and
+# shows the check lines under it.
+
+LAB=/lab
+RESULTS=/results
+FAILS=0
+
+step() {
+	echo "LAB-STEP $(cut -d' ' -f1 /proc/uptime) $*"
+}
+
+# check NAME CMD...: run CMD, record NAME as passed or failed.
+check() {
+	local name=$1
+	shift
+	if "$@"; then
+		echo "ok - $name"
+	else
+		echo "FAIL - $name"
+		FAILS=$((FAILS + 1))
+	fi
+}
+
+section() {
+	echo "---- $* ----"
+}
+
+finish() {
+	if [ "$FAILS" -eq 0 ]; then
+		exit 0
+	fi
+	echo "$FAILS check(s) failed"
+	exit 1
+}
+
+# domu_start NAME CFG: xl create, with timing.
+domu_start() {
+	local rc=0
+	step "xl create $1 start"
+	xl create "$2" || rc=$?
+	step "xl create $1 returned rc=$rc"
+	return $rc
+}
+
+# domu_wait_gone NAME SECONDS: wait for the domain to power itself off;
+# destroy it (and fail) after SECONDS.
+domu_wait_gone() {
+	local t=0
+	while xl domid "$1" >/dev/null 2>&1; do
+		if [ $t -ge "$2" ]; then
+			echo "domain $1 still running after ${2}s: destroying"
+			xl destroy "$1" || true
+			return 1
+		fi
+		sleep 1
+		t=$((t + 1))
+	done
+	step "domain $1 gone"
+	return 0
+}
+
+# console_log NAME: the path of the domU's console log (xenconsoled).
+console_log() {
+	echo "/var/log/xen/console/guest-$1.log"
+}
+
+# wait_console NAME PATTERN SECONDS: wait for PATTERN in the console log.
+wait_console() {
+	local t=0 log
+	log=$(console_log "$1")
+	while ! grep -q "$2" "$log" 2>/dev/null; do
+		[ $t -lt $(($3 * 2)) ] || return 1
+		xl domid "$1" >/dev/null 2>&1 || return 1
+		sleep 0.5
+		t=$((t + 1))
+	done
+}
