@@ -1,0 +1,151 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * simtest.h - run a private simulator daemon for a test program.
+ *
+ * simtest_start() forks a child that runs the real daemon (sim/simd.c) in
+ * a fresh temporary directory; the daemon is stopped and the directory
+ * removed at exit.  simtest_open() opens the platform as any domain of it
+ * (DUET_DOMID is read at open time, so one process can hold handles of
+ * several domains).
+ */
+#ifndef DUET_TESTS_SIMTEST_H
+#define DUET_TESTS_SIMTEST_H
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "duet/log.h"
+#include "duet/platform.h"
+#include "sim/simctl.h"
+#include "sim/simd.h"
+
+static char simtest_dir[64];
+static pid_t simtest_pid;
+
+static void simtest_stop(void)
+{
+	char cmd[128];
+
+	if (simtest_pid > 0) {
+		kill(simtest_pid, SIGTERM);
+		waitpid(simtest_pid, NULL, 0);
+		simtest_pid = 0;
+	}
+	if (simtest_dir[0]) {
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", simtest_dir);
+		if (system(cmd) != 0)
+			fprintf(stderr, "# could not remove %s\n", simtest_dir);
+		simtest_dir[0] = '\0';
+	}
+}
+
+/* Start a daemon with @frames grant frames per domain (0: default). */
+static inline const char *simtest_start(unsigned frames)
+{
+	struct simd_opts o = { .grant_frames = frames };
+	int pfd[2], rc = -1;
+	pid_t pid;
+
+	snprintf(simtest_dir, sizeof(simtest_dir), "/tmp/duet-simtest.XXXXXX");
+	if (!mkdtemp(simtest_dir) || pipe(pfd) < 0) {
+		printf("1..0 # SKIP cannot make a temp dir\n");
+		exit(77);
+	}
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		struct simd *d;
+
+		close(pfd[0]);
+		duet_log_set_level(DUET_LOG_WARN);
+		o.dir = simtest_dir;
+		rc = simd_create(&o, &d);
+		if (write(pfd[1], &rc, sizeof(rc)) != sizeof(rc) || rc < 0)
+			_exit(1);
+		close(pfd[1]);
+		simd_run(d);
+		simd_destroy(d);
+		_exit(0);
+	}
+	close(pfd[1]);
+	if (pid < 0 || read(pfd[0], &rc, sizeof(rc)) != sizeof(rc) || rc < 0) {
+		printf("Bail out! simulator daemon did not start (%d)\n", rc);
+		exit(1);
+	}
+	close(pfd[0]);
+	simtest_pid = pid;
+	atexit(simtest_stop);
+	return simtest_dir;
+}
+
+/*
+ * Restore the default SIGSEGV action with the raw system call, so that a
+ * sanitizer's interceptor cannot keep its own handler: a fault then kills
+ * the process with SIGSEGV, which is what a test wants to see.
+ */
+static inline void simtest_default_segv(void)
+{
+	struct {
+		void *handler;
+		unsigned long flags;
+		void *restorer;
+		unsigned long mask;
+	} ksa = { 0 };
+
+	syscall(SYS_rt_sigaction, SIGSEGV, &ksa, NULL, sizeof(ksa.mask));
+}
+
+/* Open the platform as domain @domid; bails out on failure. */
+static inline struct duet_platform *simtest_open(unsigned domid)
+{
+	struct duet_platform *p;
+	char spec[96], id[16];
+	int rc;
+
+	snprintf(id, sizeof(id), "%u", domid);
+	setenv("DUET_DOMID", id, 1);
+	snprintf(spec, sizeof(spec), "sim:%s", simtest_dir);
+	rc = duet_platform_open(spec, &p);
+	if (rc < 0) {
+		printf("Bail out! cannot open sim platform as domain %u: %s\n",
+		       domid, strerror(-rc));
+		exit(1);
+	}
+	return p;
+}
+
+/* Create a domain; returns its domid, bails out on failure. */
+static inline unsigned simtest_domain(const char *name)
+{
+	int rc = simctl_domain_create(simtest_dir, name, 0);
+
+	if (rc < 0) {
+		printf("Bail out! cannot create domain %s: %s\n", name,
+		       strerror(-rc));
+		exit(1);
+	}
+	return (unsigned)rc;
+}
+
+/* Wait up to @ms for an event on @e; the port or -errno (-ETIMEDOUT). */
+static inline int simtest_wait_event(struct duet_evtchn *e, int ms)
+{
+	struct pollfd pfd = { .fd = duet_evtchn_fd(e), .events = POLLIN };
+	int rc = duet_evtchn_pending(e);
+
+	if (rc != -EAGAIN)
+		return rc;
+	rc = poll(&pfd, 1, ms);
+	if (rc <= 0)
+		return rc ? -errno : -ETIMEDOUT;
+	return duet_evtchn_pending(e);
+}
+
+#endif /* DUET_TESTS_SIMTEST_H */
