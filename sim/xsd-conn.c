@@ -71,7 +71,8 @@ void simxsd_conn_send(struct simxsd_conn *conn, uint32_t type,
 		      size_t alen, const void *b, size_t blen)
 {
 	struct xsd_sockmsg h = { .type = type, .req_id = req_id,
-				 .tx_id = tx_id, .len = (uint32_t)(alen + blen) };
+				 .tx_id = tx_id,
+				 .len = (uint32_t)(alen + blen) };
 	size_t total = sizeof(h) + alen + blen;
 	size_t pending = conn->outlen - conn->outoff, cap;
 	char *p;
@@ -294,8 +295,8 @@ static void conn_read(struct simxsd_conn *conn)
 	if (n > 0) {
 		conn->inlen += (size_t)n;
 		conn_process(conn);
-	} else if (n == 0 ||
-		   (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+	} else if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK &&
+				errno != EINTR)) {
 		conn->dead = true;
 	}
 }
@@ -614,17 +615,31 @@ int simxsd_set_perms(struct simxsd *xsd, const char *path,
 		     const struct simxsd_perm *perms, unsigned int n)
 {
 	struct simxsd_ctx c = { .xsd = xsd, .domid = 0, .txn = NULL };
+	struct simxsd_permset *sp;
+	struct simxsd_perm *copy;
 	char p[SIMXSD_PATH_BUF];
 	unsigned int i;
-	int r = direct_path(path, p);
+	int r;
 
-	if (r)
-		return r;
 	if (!perms || n == 0)
 		return -EINVAL;
 	for (i = 0; i < n; i++)
 		if (perms[i].domid > 65535 ||
 		    perms[i].access & ~(SIMXSD_PERM_READ | SIMXSD_PERM_WRITE))
 			return -EINVAL;
-	return simxsd_op_set_perms(&c, p, perms, n);
+	for (i = 0; i < 2; i++) {
+		if (path && !strcmp(path, simxsd_special_names[i])) {
+			sp = &xsd->special[i];
+			copy = malloc(n * sizeof(*copy));
+			if (!copy)
+				return -ENOMEM;
+			memcpy(copy, perms, n * sizeof(*copy));
+			free(sp->p);
+			sp->p = copy;
+			sp->n = n;
+			return 0;
+		}
+	}
+	r = direct_path(path, p);
+	return r ? r : simxsd_op_set_perms(&c, p, perms, n);
 }

@@ -259,7 +259,8 @@ static void do_set_perms(struct simxsd_conn *conn,
 	int r = 0, i;
 
 	/* data holds one or more NUL-terminated strings (wire parser) */
-	for (off = 0; off < req->dlen; off += (uint32_t)strlen(req->data + off) + 1)
+	for (off = 0; off < req->dlen;
+	     off += (uint32_t)strlen(req->data + off) + 1)
 		n++;
 	p = calloc(n, sizeof(*p));
 	if (!p) {

@@ -29,7 +29,12 @@
  *    owned (ENOSPC), watches (E2BIG), open transactions (ENOSPC), value
  *    size (ENOSPC), permission entries per node (ENOSPC);
  *  - a message longer than XENSTORE_PAYLOAD_MAX closes the connection, as
- *    in xenstored; any other malformed request gets an error reply.
+ *    in xenstored; any other malformed request gets an error reply;
+ *  - INTRODUCE (dom0 only; mfn and port are ignored) marks a domid
+ *    introduced, creates /local/domain/<domid> if missing and fires
+ *    @introduceDomain; RELEASE clears the mark and fires @releaseDomain
+ *    but leaves the domain's socket and connections alone (that is
+ *    simxsd_domain_remove()'s job); SET_TARGET and CONTROL answer ENOSYS.
  *
  * Threading: the server owns no thread and never blocks.  The embedder
  * polls simxsd_fd() and calls simxsd_dispatch() when it is readable; every
@@ -192,7 +197,10 @@ int simxsd_read(struct simxsd *xsd, const char *path, char **val,
 int simxsd_rm(struct simxsd *xsd, const char *path);
 
 /*
- * simxsd_set_perms() - replace the permissions of @path.
+ * simxsd_set_perms() - replace the permissions of @path, which may also be
+ * "@introduceDomain" or "@releaseDomain": their permissions decide which
+ * domains get those events (default "n0": dom0 only), e.g. give a driver
+ * domain r to let it notice its frontends' deaths.
  * @perms: @n >= 1 entries, the first naming the owner; copied.
  * Return: 0, -ENOENT, -EINVAL (bad path, n == 0, domid > 65535).
  */

@@ -62,7 +62,8 @@ static void serve_as(const uint8_t *data, size_t size, unsigned int domid)
 
 	if (simxsd_create(&lim, &xsd))
 		return;
-	if (simxsd_domain_add(xsd, 0, NULL) || simxsd_domain_add(xsd, 1, NULL) ||
+	if (simxsd_domain_add(xsd, 0, NULL) ||
+	    simxsd_domain_add(xsd, 1, NULL) ||
 	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv)) {
 		simxsd_destroy(xsd);
 		return;

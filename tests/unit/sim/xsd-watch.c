@@ -146,6 +146,20 @@ static void domain_specials(void)
 	expect(w, "@releaseDomain", "r", "removing it fires @releaseDomain");
 	expect_none(u, "a domU without read permission on @releaseDomain "
 		       "gets no event");
+	{
+		struct simxsd_perm sp[2] = { { 0, 0 }, { 1, SIMXSD_PERM_READ } };
+
+		h_lock();
+		r = simxsd_set_perms(h.xsd, "@releaseDomain", sp, 2);
+		r = r ? r : simxsd_domain_add(h.xsd, 6, NULL);
+		r = r ? r : simxsd_domain_remove(h.xsd, 6);
+		h_unlock();
+		is_int(r, 0, "grant dom1 r on @releaseDomain, add and remove "
+			     "dom6");
+		expect(u, "@releaseDomain", "u", "then the domU gets "
+						 "@releaseDomain");
+		h_drain(w, 100);
+	}
 	ok(xs_introduce_domain(w, 7, 0, 0), "XS_INTRODUCE from dom0");
 	expect(w, "@introduceDomain", "i", "which fires @introduceDomain");
 	ok(xs_release_domain(w, 7), "XS_RELEASE from dom0");
