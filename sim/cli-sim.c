@@ -569,10 +569,8 @@ int cli_sim(int argc, char **argv)
 	struct sim_args a;
 	int rc;
 
-	if (argc < 2) {
-		fputs(usage_text, stderr);
-		return CLI_EXIT_USAGE;
-	}
+	if (argc < 2)
+		return usage_err("missing command%s", "");
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
 	    !strcmp(argv[1], "help")) {
 		fputs(usage_text, stdout);

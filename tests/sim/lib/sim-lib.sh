@@ -1,0 +1,53 @@
+# sim-lib.sh - sourced by tests/sim/sim-*.sh.
+# Provides: $DUET, a private simulator directory $D (also $DUET_SIM_DIR)
+# with an EXIT trap that stops the simulator, kills $BG_PIDS and removes
+# the directory, and TAP helpers ok/is/done_testing/wait_file.
+
+: "${DUET_BUILD:=$(cd "$(dirname "$0")/../.." && pwd)/build}"
+DUET="$DUET_BUILD/bin/duet"
+[ -x "$DUET" ] || { echo "1..0 # SKIP $DUET not built"; exit 77; }
+D=$(mktemp -d /tmp/duet-simsh.XXXXXX)
+unset DUET_PLATFORM DUET_DOMID XENSTORED_PATH
+export DUET_SIM_DIR="$D"
+T=0
+FAILED=0
+
+cleanup() {
+	"$DUET" sim stop --dir "$D" >/dev/null 2>&1
+	[ -n "${BG_PIDS:-}" ] && kill $BG_PIDS 2>/dev/null
+	rm -rf "$D"
+}
+trap cleanup EXIT
+
+ok() { # ok COND-STATUS NAME
+	T=$((T + 1))
+	if [ "$1" -eq 0 ]; then
+		echo "ok $T - $2"
+	else
+		echo "not ok $T - $2"
+		FAILED=$((FAILED + 1))
+	fi
+}
+
+is() { # is GOT WANT NAME
+	T=$((T + 1))
+	if [ "$1" = "$2" ]; then
+		echo "ok $T - $3"
+	else
+		echo "not ok $T - $3"
+		echo "#   got '$1', want '$2'"
+		FAILED=$((FAILED + 1))
+	fi
+}
+
+done_testing() {
+	echo "1..$T"
+	[ "$FAILED" -eq 0 ]
+}
+
+# wait_file FILE: wait up to 5 s for FILE to be non-empty.
+wait_file() {
+	i=0
+	while [ ! -s "$1" ] && [ $i -lt 500 ]; do sleep 0.01; i=$((i + 1)); done
+	[ -s "$1" ]
+}
