@@ -166,7 +166,7 @@ fuzz: fuzz-build
 	done
 
 demo: deps all
-	@tools/demo.sh
+	@DUET_BUILD=$(abspath $(B)) tools/demo.sh
 
 bench: all $(BENCH_BINS)
 	@set -e; for b in $(BENCH_BINS); do echo "== $$b =="; $$b; done

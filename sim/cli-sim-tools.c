@@ -6,7 +6,8 @@
  *
  *   share-page DOMID TEXT [--ro]  share one page holding TEXT with DOMID,
  *                                 print its grant ref, hold it until
- *                                 SIGTERM/SIGINT, then end access
+ *                                 SIGTERM/SIGINT, print the text the page
+ *                                 then holds, end access
  *   map-page DOMID REF [TEXT] [--ro]
  *                                 map DOMID's grant REF, print the text in
  *                                 it, write TEXT into it if given, unmap
@@ -98,6 +99,8 @@ static int tool_share(int npos, char **pos, int ro)
 	fflush(stdout);
 	while (!got_signal)
 		pause();
+	printf("%.*s\n", 200, (char *)addr);
+	fflush(stdout);
 	for (tries = 0; tries < 500; tries++) {
 		rc = duet_gnt_unshare(p, addr, 1);
 		if (rc != -EBUSY)
