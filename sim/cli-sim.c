@@ -316,8 +316,10 @@ static int cmd_start(struct sim_args *a)
 		close(lock);
 		return CLI_EXIT_FAIL;
 	}
-	/* The lock fd stays open in the daemon: it holds the lock. */
-	fcntl(lock, F_SETFD, 0);
+	/*
+	 * The daemon inherits the lock fd through fork() and holds the lock
+	 * until it exits; close-on-exec keeps it from anything it runs.
+	 */
 	if (a->fg)
 		daemon_main(a, -1, 1);
 	if (pipe2(pfd, O_CLOEXEC) < 0)

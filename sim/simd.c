@@ -84,6 +84,11 @@ static int netns_cmd(const char *verb, const char *name)
 		return -errno;
 	if (!pid) {
 		int null = open("/dev/null", O_RDWR);
+		sigset_t all;
+
+		/* simd_create() blocked these for its signalfd. */
+		sigfillset(&all);
+		sigprocmask(SIG_UNBLOCK, &all, NULL);
 
 		if (null >= 0) {
 			dup2(null, 0);
