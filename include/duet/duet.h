@@ -5,6 +5,7 @@
  * Layers (DESIGN.md): drivers use ring.h (shared rings), xenbus.h and
  * xs.h (XenBus and xenstore) and platform.h (grants, event channels);
  * the platform (real Xen or the simulator) is chosen at run time.
+ * xlspec.h parses xl's disk and network device specifications.
  */
 #ifndef DUET_DUET_H
 #define DUET_DUET_H
@@ -13,6 +14,7 @@
 #include "duet/platform.h"
 #include "duet/ring.h"
 #include "duet/xenbus.h"
+#include "duet/xlspec.h"
 #include "duet/xs.h"
 
 #endif /* DUET_DUET_H */

@@ -1,0 +1,263 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * duet/xlspec.h - xl's device specification strings.
+ *
+ * Parsers for the strings users already write in xl domain configs:
+ * the disk specification of xl-disk-configuration(5) ("disk = [ ... ]")
+ * and the network specification of xl-network-configuration(5)
+ * ("vif = [ ... ]").  A spec is hostile input: every malformed spec is
+ * rejected with a one-line reason that names the bad part, parsing takes
+ * time linear in the length of the spec, and specs longer than
+ * DUET_XL_SPEC_MAX bytes are refused.
+ *
+ * The results are plain structs with documented fields.  Their strings
+ * point into storage owned by the struct (or to static strings); release
+ * it with duet_xl_disk_release() / duet_xl_vif_release().  No field is a
+ * fixed-size buffer a spec can overflow.
+ *
+ * Nothing here talks to xenstore; duet/xldev.h writes the xenstore layout
+ * of a parsed device.
+ */
+#ifndef DUET_XLSPEC_H
+#define DUET_XLSPEC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Longest spec accepted, in bytes (without the terminating NUL). */
+#define DUET_XL_SPEC_MAX 4096
+
+/** Domain ids from here up are reserved by Xen (DOMID_FIRST_RESERVED). */
+#define DUET_XL_DOMID_MAX 0x7fefu
+
+/* ------------------------------------------------------------------ */
+/* Disks: xl-disk-configuration(5)                                     */
+/* ------------------------------------------------------------------ */
+
+/** enum duet_xl_disk_format - the format= parameter. */
+enum duet_xl_disk_format {
+	DUET_XL_FORMAT_RAW = 0,	/* "raw", the default (also for "") */
+	DUET_XL_FORMAT_QCOW,	/* "qcow" */
+	DUET_XL_FORMAT_QCOW2,	/* "qcow2" */
+	DUET_XL_FORMAT_VHD,	/* "vhd" */
+	DUET_XL_FORMAT_QED,	/* "qed" */
+	DUET_XL_FORMAT_EMPTY,	/* "empty": a cdrom drive with no medium */
+};
+
+/** enum duet_xl_disk_backendtype - the backendtype= parameter. */
+enum duet_xl_disk_backendtype {
+	DUET_XL_BACKENDTYPE_AUTO = 0,	/* not given: chosen at attach */
+	DUET_XL_BACKENDTYPE_PHY,	/* "phy": nodes under backend/vbd */
+	DUET_XL_BACKENDTYPE_TAP,	/* "tap": nodes under backend/vbd */
+	DUET_XL_BACKENDTYPE_QDISK,	/* "qdisk": under backend/qdisk */
+};
+
+/**
+ * struct duet_xl_disk - a parsed disk spec.  Every string is
+ * NUL-terminated and lives as long as the struct (until
+ * duet_xl_disk_release()); none is NULL unless said so.
+ */
+struct duet_xl_disk {
+	/** @target: block device or image path, verbatim (may contain
+	 *  commas when given as target=); "" for an empty cdrom drive. */
+	const char *target;
+	/** @vdev: the guest's name for the disk, verbatim ("xvda", "hdc",
+	 *  "sdb1", "d3p1", "51712"). */
+	const char *vdev;
+	/** @virtual_device: @vdev encoded as Linux's xen-blkfront and
+	 *  libxl expect (the frontend's "virtual-device" node and the
+	 *  <devid> in both paths): xvd disks < 16 with partitions < 16
+	 *  (202 << 8) | (disk << 4) | part; other xvd and dNpM
+	 *  (1 << 28) | (disk << 8) | part; hd (3 or 22 << 8) |
+	 *  ((disk & 1) << 6) | part; sd (8 << 8) | (disk << 4) | part;
+	 *  a plain number is taken as it is. */
+	int virtual_device;
+	/** @vdev_disk, @vdev_partition: the disk index (xvda = 0) and the
+	 *  partition (0 = whole disk) of @vdev; -1 for a plain number. */
+	int vdev_disk;
+	int vdev_partition;
+	/** @format: the image format (default raw; empty cdrom: empty). */
+	enum duet_xl_disk_format format;
+	/** @readwrite: 1 for access rw/w, 0 for ro/r.  Default: 1, or 0
+	 *  for a cdrom. */
+	int readwrite;
+	/** @is_cdrom: 1 for devtype=cdrom (or the "cdrom" flag, or the
+	 *  deprecated "<vdev>:cdrom"), else 0. */
+	int is_cdrom;
+	/** @backend: the backend domain as written (name or domid);
+	 *  NULL when not given (domain 0). */
+	const char *backend;
+	/** @backend_domid: @backend as a domid when it is a number (or
+	 *  0 when @backend is NULL); -1 when it is a name, to be resolved
+	 *  through xenstore at attach time. */
+	int backend_domid;
+	/** @backendtype: the backend implementation asked for. */
+	enum duet_xl_disk_backendtype backendtype;
+	/** @script: the block script (script=, or "block-<x>" from a
+	 *  deprecated iscsi:/nbd:/enbd:/drbd: prefix); NULL if none. */
+	const char *script;
+	/** @discard: 1 when the backend should advertise discard.  Default
+	 *  (neither discard nor no-discard): @readwrite, as libxl does. */
+	int discard;
+	/** @direct_io_safe: 1 when the direct-io-safe flag was given. */
+	int direct_io_safe;
+	/** @trusted: 0 for the "untrusted" flag, else 1 ("trusted" or
+	 *  default): whether the frontend may trust the backend. */
+	int trusted;
+	/** @storage_: private, the parser's copy of the spec. */
+	char *storage_;
+};
+
+/**
+ * duet_xl_disk_parse() - parse an xl disk spec.
+ * @spec:   the DISKSPEC, e.g. "/dev/vg/guest,raw,xvda,rw" or
+ *          "format=raw, vdev=hda, access=rw, target=/dev/vg/guest"
+ *          (without the "disk=" of a duet attach argument).
+ * @out:    receives the result; on success the caller owns it and
+ *          releases it with duet_xl_disk_release().
+ * @err:    receives a one-line reason naming the bad part on failure
+ *          ("" on success); may be NULL if @errlen is 0.  Truncated to
+ *          @errlen bytes, always NUL-terminated when @errlen > 0.
+ *
+ * Accepts the positional form [<target>,[<format>,[<vdev>,[<access>]]]]
+ * mixed with key=value parameters and flags as xl does (target= must
+ * come last: it takes the rest of the spec, commas included), and the
+ * deprecated prefixes (raw: qcow: qcow2: vhd: format, iscsi: nbd: enbd:
+ * drbd: script, tapdisk: tap: tap2: aio: ioemu: file: phy: ignored) and
+ * "<vdev>:<devtype>".  COLO parameters are refused (not supported).
+ *
+ * Context: any; does not block; reentrant.
+ * Return: 0, or -EINVAL (malformed spec, reason in @err) or -ENOMEM;
+ * on failure @out holds nothing to release.
+ */
+int duet_xl_disk_parse(const char *spec, struct duet_xl_disk *out,
+		       char *err, size_t errlen);
+
+/** duet_xl_disk_release() - free what a successful parse holds; accepts
+ *  a zeroed struct; leaves @d zeroed. */
+void duet_xl_disk_release(struct duet_xl_disk *d);
+
+/**
+ * duet_xl_vdev_encode() - encode a vdev name as libxl and Linux do (see
+ * struct duet_xl_disk's @virtual_device).
+ * @vdev:      "xvda", "xvdq", "xvdaa3", "hdc", "sdb1", "d0p1", "51712"...
+ * @disk:      receives the disk index or -1 for a plain number; may be
+ *             NULL.
+ * @partition: receives the partition or -1 for a plain number; may be
+ *             NULL.
+ * Context: any.  Return: the virtual-device number (>= 0), or -EINVAL.
+ */
+int duet_xl_vdev_encode(const char *vdev, int *disk, int *partition);
+
+/** duet_xl_disk_format_name() - "raw", "qcow", ... for @f, or "?". */
+const char *duet_xl_disk_format_name(enum duet_xl_disk_format f);
+
+/** duet_xl_disk_backendtype_name() - "auto", "phy", "tap", "qdisk". */
+const char *duet_xl_disk_backendtype_name(enum duet_xl_disk_backendtype t);
+
+/* ------------------------------------------------------------------ */
+/* Network interfaces: xl-network-configuration(5)                     */
+/* ------------------------------------------------------------------ */
+
+/** enum duet_xl_vif_type - the type= parameter. */
+enum duet_xl_vif_type {
+	DUET_XL_VIF_TYPE_DEFAULT = 0,	/* not given: "vif" for PV guests */
+	DUET_XL_VIF_TYPE_VIF,		/* "vif": paravirtual only */
+	DUET_XL_VIF_TYPE_IOEMU,		/* "ioemu": emulated + PV (HVM) */
+};
+
+/** Default MTU written when mtu= is not given (libxl's default). */
+#define DUET_XL_VIF_MTU_DEFAULT 1500u
+/** Accepted mtu= range: IPv4's minimum to the largest netfront takes. */
+#define DUET_XL_VIF_MTU_MIN 68u
+#define DUET_XL_VIF_MTU_MAX 65535u
+/** Default rate= replenishment interval, microseconds (50 ms). */
+#define DUET_XL_VIF_RATE_INTERVAL_DEFAULT 50000u
+
+/**
+ * struct duet_xl_vif - a parsed network spec.  Strings live as long as
+ * the struct (until duet_xl_vif_release()); NULL when not given.
+ */
+struct duet_xl_vif {
+	/** @mac: the guest-side MAC address, valid when @mac_set. */
+	uint8_t mac[6];
+	/** @mac_set: 1 when mac= was given; 0 means "generate one in
+	 *  Xen's OUI 00:16:3e" at attach time. */
+	int mac_set;
+	/** @bridge: bridge= (NULL: libxl's default "xenbr0"). */
+	const char *bridge;
+	/** @ip: ip=, one or more space-separated IPv4/IPv6 addresses,
+	 *  each optionally with a /prefix. */
+	const char *ip;
+	/** @backend: backend= as written (name or domid); NULL: dom0. */
+	const char *backend;
+	/** @backend_domid: @backend as a number, 0 when NULL, -1 for a
+	 *  name to be resolved at attach time. */
+	int backend_domid;
+	/** @type: type=. */
+	enum duet_xl_vif_type type;
+	/** @vifname: vifname=, the backend's interface name (at most 15
+	 *  characters, Linux's IFNAMSIZ - 1). */
+	const char *vifname;
+	/** @script: script= (NULL: libxl's default "vif-bridge"). */
+	const char *script;
+	/** @gatewaydev: gatewaydev= (or its deprecated alias netdev=). */
+	const char *gatewaydev;
+	/** @mtu: mtu=, DUET_XL_VIF_MTU_DEFAULT when not given. */
+	unsigned mtu;
+	/** @rate_bytes_per_interval, @rate_interval_usecs: rate= as libxl
+	 *  stores it (credit per interval); both 0 when unlimited. */
+	uint64_t rate_bytes_per_interval;
+	uint32_t rate_interval_usecs;
+	/** @devid: devid=, or -1 to pick the lowest free one at attach. */
+	int devid;
+	/** @storage_: private, the parser's copy of the spec. */
+	char *storage_;
+};
+
+/**
+ * duet_xl_vif_parse() - parse an xl network spec.
+ * @spec:   the vifspec, e.g. "mac=00:16:3e:74:3d:76,bridge=xenbr0" or ""
+ *          (all defaults); without the "vif=" of a duet attach argument.
+ * @out:    receives the result; release with duet_xl_vif_release().
+ * @err, @errlen: as for duet_xl_disk_parse().
+ *
+ * Keys: mac, bridge, ip, backend, type, vifname, script, gatewaydev
+ * (netdev), mtu, rate, devid; model= and accel= are accepted and
+ * ignored.  Each key may appear once.  COLO keys are refused.
+ *
+ * Context: any; does not block; reentrant.
+ * Return: 0, -EINVAL (reason in @err) or -ENOMEM; on failure @out holds
+ * nothing to release.
+ */
+int duet_xl_vif_parse(const char *spec, struct duet_xl_vif *out,
+		      char *err, size_t errlen);
+
+/** duet_xl_vif_release() - free what a successful parse holds; accepts a
+ *  zeroed struct; leaves @v zeroed. */
+void duet_xl_vif_release(struct duet_xl_vif *v);
+
+/**
+ * duet_xl_vif_parse_rate() - parse a rate= value ("10Mb/s",
+ * "1MB/s@20ms") as libxl does: RATE is a decimal number with an optional
+ * G/M/K (powers of 1000) and B (bytes) or b (bits), then "/s"; INTERVAL
+ * is a number with an optional unit s (default), ms or us.
+ * @bytes_per_interval, @interval_usecs: receive the credit and period.
+ * @err, @errlen: as for duet_xl_disk_parse().
+ * Return: 0 or -EINVAL.
+ */
+int duet_xl_vif_parse_rate(const char *rate, uint64_t *bytes_per_interval,
+			   uint32_t *interval_usecs, char *err, size_t errlen);
+
+/** duet_xl_vif_type_name() - "default", "vif" or "ioemu". */
+const char *duet_xl_vif_type_name(enum duet_xl_vif_type t);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* DUET_XLSPEC_H */

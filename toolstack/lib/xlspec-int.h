@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * xlspec-int.h - helpers shared by the xl spec parsers (xlspec-*.c),
+ * hidden from libduet.so's users.
+ */
+#ifndef DUET_TOOLSTACK_XLSPEC_INT_H
+#define DUET_TOOLSTACK_XLSPEC_INT_H
+
+#include <stddef.h>
+
+#define DUET_XLSPEC_INTERNAL __attribute__((visibility("hidden")))
+
+/* Longest excerpt of a spec quoted in an error message, in bytes. */
+#define XL_QUOTE_MAX 48
+
+/*
+ * struct xl_quoted - a bounded, printable excerpt of hostile input for an
+ * error message: at most XL_QUOTE_MAX bytes, control and non-ASCII bytes
+ * shown as '?', "..." when cut, so that a reason stays one short line.
+ */
+struct xl_quoted {
+	char s[XL_QUOTE_MAX + 4];
+};
+
+/* duet_xlspec_quote() - fill @q from the @n bytes at @p; returns q->s. */
+DUET_XLSPEC_INTERNAL const char *
+duet_xlspec_quote(struct xl_quoted *q, const char *p, size_t n);
+
+/* duet_xlspec_quote_str() - duet_xlspec_quote() of a C string. */
+DUET_XLSPEC_INTERNAL const char *
+duet_xlspec_quote_str(struct xl_quoted *q, const char *s);
+
+/*
+ * duet_xlspec_err() - format a reason into @err (if @errlen > 0) and
+ * return -EINVAL, so parsers can "return duet_xlspec_err(...)".
+ */
+DUET_XLSPEC_INTERNAL int duet_xlspec_err(char *err, size_t errlen,
+					 const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/*
+ * duet_xlspec_parse_uint() - a decimal number without sign, spaces or
+ * leading zeros (except "0" itself), at most @max.  Returns 0 and *@v,
+ * or -1.
+ */
+DUET_XLSPEC_INTERNAL int duet_xlspec_parse_uint(const char *s,
+						unsigned long max,
+						unsigned long *v);
+
+/*
+ * duet_xlspec_parse_backend() - check a backend= value: a domid
+ * (decimal, below DUET_XL_DOMID_MAX) sets *@domid; a domain name
+ * (printable, no '/', at most 64 bytes) sets *@domid to -1.  Returns 0 or
+ * -EINVAL with the reason in @err.
+ */
+DUET_XLSPEC_INTERNAL int duet_xlspec_parse_backend(const char *val,
+						   int *domid, char *err,
+						   size_t errlen);
+
+/* duet_xlspec_has_ctl() - 1 if the @n bytes at @p hold a control byte. */
+DUET_XLSPEC_INTERNAL int duet_xlspec_has_ctl(const char *p, size_t n);
+
+#endif /* DUET_TOOLSTACK_XLSPEC_INT_H */
