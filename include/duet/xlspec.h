@@ -15,8 +15,9 @@
  * it with duet_xl_disk_release() / duet_xl_vif_release().  No field is a
  * fixed-size buffer a spec can overflow.
  *
- * Nothing here talks to xenstore; duet/xldev.h writes the xenstore layout
- * of a parsed device.
+ * The parsers do not talk to xenstore; duet_xl_disk_attach(),
+ * duet_xl_vif_attach() and duet_xl_detach() at the end write and remove
+ * the xenstore layout libxl gives a parsed device.
  */
 #ifndef DUET_XLSPEC_H
 #define DUET_XLSPEC_H
@@ -255,6 +256,102 @@ int duet_xl_vif_parse_rate(const char *rate, uint64_t *bytes_per_interval,
 
 /** duet_xl_vif_type_name() - "default", "vif" or "ioemu". */
 const char *duet_xl_vif_type_name(enum duet_xl_vif_type t);
+
+/* ------------------------------------------------------------------ */
+/* The libxl xenstore layout of a device                               */
+/* ------------------------------------------------------------------ */
+
+struct duet_xs;
+
+/*
+ * Attach writes, in one transaction (run again on EAGAIN), what libxl's
+ * device add writes for the device:
+ *   /local/domain/<backend>/backend/<kind>/<domid>/<devid>/   backend dir
+ *   /local/domain/<domid>/device/<vbd|vif>/<devid>/          frontend dir
+ *   /libxl/<domid>/device/<vbd|vif>/<devid>/{frontend,backend}
+ * <kind> is vbd (disks with backendtype phy/tap), qdisk (qdisk) or vif.
+ * Permissions as libxl sets them: the frontend dir and its nodes are owned
+ * by the frontend domain and readable by the backend; the backend dir and
+ * its nodes owned by the backend domain, readable by the frontend (mtu in
+ * a vif's frontend dir is owned by the backend, readable by the
+ * frontend); /libxl/... is left to xenstore's defaults (the toolstack's).
+ * Nodes, vbd backend: frontend, params, script (phy only), frontend-id,
+ * online=1, removable, bootable=1, state=1, dev, type (phy|qdisk), mode
+ * (w|r), device-type (disk|cdrom), direct-io-safe (when set),
+ * discard-enable.  vbd frontend: backend, backend-id, state=1,
+ * virtual-device, device-type, trusted.  vif backend: frontend,
+ * frontend-id, online=1, state=1, script, vifname (when set), mac, ip,
+ * gatewaydev, rate ("<bytes>,<usecs>", when set), bridge, handle, type
+ * (vif|vif_ioemu), mtu.  vif frontend: backend, backend-id, state=1,
+ * handle, mac, mtu, trusted.
+ *
+ * Both need a connection allowed to write under both domains' paths
+ * (dom0, the toolstack domain).  They do not wait for the backend.
+ */
+
+/**
+ * duet_xl_disk_attach() - write the libxl layout of a parsed disk.
+ * @xs:        xenstore connection of the toolstack domain.
+ * @domid:     the frontend (guest) domain; /local/domain/<domid> must
+ *             exist.
+ * @d:         the disk; a backend given by name is looked up among
+ *             /local/domain/<n>/name.  backendtype auto becomes phy for a
+ *             raw (or empty cdrom) disk, else qdisk, as libxl chooses when
+ *             blktap is absent.
+ * @devid_out: receives the device id (the vdev's virtual-device number);
+ *             may be NULL.
+ * Context: blocks on xenstore round trips.
+ * Return: 0; -EEXIST when the device is already there (frontend, backend
+ * or /libxl path); -ENOENT when the frontend domain or the backend domain
+ * name does not exist; -EINVAL for a backendtype duet cannot serve (tap);
+ * -EAGAIN after too many conflicting retries; or another -errno from
+ * xenstore.  On error nothing was written.
+ */
+int duet_xl_disk_attach(struct duet_xs *xs, unsigned domid,
+			const struct duet_xl_disk *d, int *devid_out);
+
+/**
+ * duet_xl_vif_attach() - write the libxl layout of a parsed NIC.
+ * @xs, @domid: as for duet_xl_disk_attach().
+ * @v:          the NIC.  Defaults as libxl: bridge xenbr0, script
+ *              /etc/xen/scripts/vif-bridge, a random MAC in 00:16:3e,
+ *              devid one above the highest in use when devid= is absent.
+ * @devid_out:  receives the devid; may be NULL.
+ * Context and return: as for duet_xl_disk_attach().
+ */
+int duet_xl_vif_attach(struct duet_xs *xs, unsigned domid,
+		       const struct duet_xl_vif *v, int *devid_out);
+
+/**
+ * duet_xl_detach() - remove a device's frontend, backend and /libxl
+ * nodes in one transaction (run again on EAGAIN).
+ * @xs:    xenstore connection of the toolstack domain.
+ * @domid: the frontend domain.
+ * @kind:  "vbd" or "vif" (the frontend's device class).
+ * @devid: the device id.
+ * @force: 0: refuse with -EBUSY when either end's state is past
+ *         Initialising and not Closed, i.e. a driver uses the device
+ *         (the XenBus close handshake is not implemented yet); 1: remove
+ *         whatever the states (dead peers).
+ * The backend path is taken from /libxl/<domid>/device/<kind>/<devid>/
+ * backend, which only the toolstack can write, and must name
+ * /local/domain/<n>/backend/<vbd|qdisk|vif>/<domid>/<devid>; the path the
+ * guest-writable frontend names is not trusted.
+ * Context: blocks on xenstore round trips.
+ * Return: 0; -ENOENT when there is no such device; -EBUSY (see @force);
+ * -EPROTO when the /libxl backend path is malformed; -EAGAIN after too
+ * many retries; another -errno from xenstore.  On error nothing changed.
+ */
+int duet_xl_detach(struct duet_xs *xs, unsigned domid, const char *kind,
+		   int devid, int force);
+
+/**
+ * duet_xl_domid_by_name() - find a domain by its xenstore name.
+ * @xs:    a xenstore connection.
+ * @name:  the name (/local/domain/<n>/name).
+ * Return: the domid, -ENOENT when no domain has that name, or -errno.
+ */
+int duet_xl_domid_by_name(struct duet_xs *xs, const char *name);
 
 #ifdef __cplusplus
 }

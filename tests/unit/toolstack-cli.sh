@@ -1,6 +1,7 @@
 #!/bin/sh
 # duet attach --check: parsed fields on stdout with exit 0, or one line
-# naming the bad part on stderr with exit 2.  $DUET_BUILD is the build dir.
+# naming the bad part on stderr with exit 2; attach/detach argument errors
+# (exit 2, no simulator needed).  $DUET_BUILD is the build dir.
 set -u
 build=${DUET_BUILD:-build}
 duet=$build/bin/duet
@@ -116,6 +117,17 @@ run "--check without a spec" 2 attach --check
 oneline "--check takes one"
 run "no arguments" 2 attach
 oneline "missing arguments"
+
+run "attach, bad domid" 2 attach 1x 'vif='
+oneline "bad domain id"
+run "attach, bad spec is refused before any xenstore access" 2 attach 1 'vif=mtu=1'
+oneline 'mtu="1": out of range'
+run "detach --help" 0 detach --help
+has out "usage: duet detach [--force] DOMID DEVICE"
+run "detach, missing DEVICE" 2 detach 1
+oneline "expected DOMID and DEVICE"
+run "detach, not a device" 2 detach 1 floppy0
+oneline "DEVICE is not a vdev"
 
 echo "1..$n"
 exit $fail

@@ -1,28 +1,37 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * attach.c - "duet attach": parse an xl-syntax device and, with --check,
- * print what it means.
+ * attach.c - "duet attach": parse an xl-syntax device and write libxl's
+ * xenstore layout for it, or with --check print what it means.
  *
  *   duet attach --check 'disk=SPEC' | 'vif=SPEC'
+ *   duet attach DOMID 'disk=SPEC' | 'vif=SPEC'
  *
- * prints one key=value line per parsed field, or a one-line reason
- * naming the bad part and exits 2.
+ * --check prints one key=value line per parsed field; attach prints the
+ * frontend and backend paths written.  A malformed spec is reported in
+ * one line naming the bad part, with exit status 2.
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "duet/platform.h"
 #include "duet/xlspec.h"
+#include "duet/xs.h"
 #include "toolstack/cli/cli.h"
 
 static void attach_usage(FILE *f)
 {
 	fprintf(f,
 		"usage: duet attach --check 'disk=SPEC' | 'vif=SPEC'\n"
+		"       duet attach DOMID 'disk=SPEC' | 'vif=SPEC'\n"
 		"SPEC is xl's syntax: xl-disk-configuration(5) for disk=,\n"
 		"xl-network-configuration(5) for vif=.  --check parses it and\n"
 		"prints the fields (key=value per line); a malformed spec is\n"
 		"reported in one line with exit status 2.\n"
+		"With DOMID, writes the device's frontend, backend and /libxl\n"
+		"nodes as libxl does (backend=NAME|DOMID picks a driver\n"
+		"domain) in one xenstore transaction and prints the paths.\n"
 		"Examples:\n"
 		"  duet attach --check 'disk=/dev/vg/guest,raw,xvda,rw'\n"
 		"  duet attach --check 'disk=phy:/dev/vg/guest,xvda,w'\n"
@@ -76,55 +85,143 @@ static void print_vif(const struct duet_xl_vif *v)
 		printf("devid=\n");
 }
 
+/* A parsed "disk=SPEC" or "vif=SPEC". */
+struct spec {
+	int is_disk;
+	struct duet_xl_disk d;
+	struct duet_xl_vif v;
+};
+
 /*
- * check() - parse "disk=SPEC" or "vif=SPEC" and print it.  Returns the
- * exit status.
+ * parse_spec() - parse "disk=SPEC" or "vif=SPEC" into @s.  Returns
+ * CLI_EXIT_OK (release with release_spec()) or the exit status after
+ * printing the reason.
  */
-static int check(const char *arg)
+static int parse_spec(const char *arg, struct spec *s)
 {
 	char err[256];
 	int rc;
 
+	memset(s, 0, sizeof(*s));
 	if (!strncmp(arg, "disk=", 5)) {
-		struct duet_xl_disk d;
-
-		rc = duet_xl_disk_parse(arg + 5, &d, err, sizeof(err));
-		if (rc == -EINVAL) {
-			fprintf(stderr, "duet attach: bad disk spec: %s\n",
-				err);
-			return CLI_EXIT_USAGE;
-		}
-		if (rc < 0) {
-			fprintf(stderr, "duet attach: %s\n", strerror(-rc));
-			return CLI_EXIT_FAIL;
-		}
-		print_disk(&d);
-		duet_xl_disk_release(&d);
-		return CLI_EXIT_OK;
+		s->is_disk = 1;
+		rc = duet_xl_disk_parse(arg + 5, &s->d, err, sizeof(err));
+	} else if (!strncmp(arg, "vif=", 4)) {
+		rc = duet_xl_vif_parse(arg + 4, &s->v, err, sizeof(err));
+	} else {
+		return cli_usage_error("attach",
+				       "expected 'disk=SPEC' or 'vif=SPEC'");
 	}
-	if (!strncmp(arg, "vif=", 4)) {
-		struct duet_xl_vif v;
-
-		rc = duet_xl_vif_parse(arg + 4, &v, err, sizeof(err));
-		if (rc == -EINVAL) {
-			fprintf(stderr, "duet attach: bad vif spec: %s\n", err);
-			return CLI_EXIT_USAGE;
-		}
-		if (rc < 0) {
-			fprintf(stderr, "duet attach: %s\n", strerror(-rc));
-			return CLI_EXIT_FAIL;
-		}
-		print_vif(&v);
-		duet_xl_vif_release(&v);
-		return CLI_EXIT_OK;
+	if (rc == -EINVAL) {
+		fprintf(stderr, "duet attach: bad %s spec: %s\n",
+			s->is_disk ? "disk" : "vif", err);
+		return CLI_EXIT_USAGE;
 	}
-	return cli_usage_error(
-		"attach", "expected 'disk=SPEC' or 'vif=SPEC', not '%.40s'",
-		arg);
+	if (rc < 0) {
+		fprintf(stderr, "duet attach: %s\n", strerror(-rc));
+		return CLI_EXIT_FAIL;
+	}
+	return CLI_EXIT_OK;
+}
+
+static void release_spec(struct spec *s)
+{
+	duet_xl_disk_release(&s->d);
+	duet_xl_vif_release(&s->v);
+}
+
+/* parse_domid() - a frontend domid argument; -1 if malformed. */
+static int parse_domid(const char *arg)
+{
+	unsigned long v = 0;
+	const char *c;
+
+	if (!*arg || (arg[0] == '0' && arg[1]) || strlen(arg) > 5)
+		return -1;
+	for (c = arg; *c; c++) {
+		if (*c < '0' || *c > '9')
+			return -1;
+		v = v * 10 + (unsigned long)(*c - '0');
+	}
+	return v < DUET_XL_DOMID_MAX ? (int)v : -1;
+}
+
+/*
+ * open_xs() - the xenstore of the platform this process runs on.
+ * Returns 0, or prints why not and returns CLI_EXIT_FAIL.
+ */
+static int open_xs(const char *cmd, struct duet_platform **p,
+		   struct duet_xs **xs)
+{
+	int rc;
+
+	rc = duet_platform_open(NULL, p);
+	if (rc < 0) {
+		fprintf(stderr, "duet %s: cannot open the platform: %s\n", cmd,
+			strerror(-rc));
+		return CLI_EXIT_FAIL;
+	}
+	rc = duet_xs_open(*p, xs);
+	if (rc < 0) {
+		fprintf(stderr, "duet %s: cannot connect to xenstore: %s\n",
+			cmd, strerror(-rc));
+		duet_platform_close(*p);
+		return CLI_EXIT_FAIL;
+	}
+	return 0;
+}
+
+static int do_attach(int domid, struct spec *s)
+{
+	struct duet_platform *p;
+	struct duet_xs *xs;
+	int rc, devid;
+
+	rc = open_xs("attach", &p, &xs);
+	if (rc)
+		return rc;
+	if (s->is_disk)
+		rc = duet_xl_disk_attach(xs, (unsigned)domid, &s->d, &devid);
+	else
+		rc = duet_xl_vif_attach(xs, (unsigned)domid, &s->v, &devid);
+	duet_xs_close(xs);
+	duet_platform_close(p);
+	switch (rc) {
+	case 0:
+		printf("attached %s %d to domain %d\n",
+		       s->is_disk ? "vbd" : "vif", devid, domid);
+		return CLI_EXIT_OK;
+	case -EEXIST:
+		fprintf(stderr,
+			"duet attach: domain %d already has that "
+			"device\n",
+			domid);
+		break;
+	case -ENOENT:
+		fprintf(stderr,
+			"duet attach: no such domain (frontend %d or "
+			"backend %s)\n",
+			domid,
+			(s->is_disk ? s->d.backend : s->v.backend) ?: "0");
+		break;
+	case -EINVAL:
+		if (s->is_disk && s->d.backendtype == DUET_XL_BACKENDTYPE_TAP)
+			fprintf(stderr, "duet attach: backendtype=tap (blktap) "
+					"is not supported\n");
+		else
+			fprintf(stderr, "duet attach: invalid device\n");
+		break;
+	default:
+		fprintf(stderr, "duet attach: xenstore: %s\n", strerror(-rc));
+	}
+	return CLI_EXIT_FAIL;
 }
 
 int cli_attach(int argc, char **argv)
 {
+	struct spec s;
+	int rc, domid;
+
 	if (argc > 1 &&
 	    (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
 		attach_usage(stdout);
@@ -135,10 +232,157 @@ int cli_attach(int argc, char **argv)
 			return cli_usage_error("attach",
 					       "--check takes one 'disk=SPEC' "
 					       "or 'vif=SPEC'");
-		return check(argv[2]);
+		rc = parse_spec(argv[2], &s);
+		if (rc)
+			return rc;
+		if (s.is_disk)
+			print_disk(&s.d);
+		else
+			print_vif(&s.v);
+		release_spec(&s);
+		return CLI_EXIT_OK;
 	}
 	if (argc < 2)
 		return cli_usage_error("attach", "missing arguments");
-	return cli_usage_error("attach", "unexpected argument '%.40s'",
-			       argv[1]);
+	if (argc != 3)
+		return cli_usage_error("attach", "expected DOMID and one "
+						 "'disk=SPEC' or 'vif=SPEC'");
+	domid = parse_domid(argv[1]);
+	if (domid < 0)
+		return cli_usage_error("attach", "bad domain id (0..%u)",
+				       DUET_XL_DOMID_MAX - 1);
+	rc = parse_spec(argv[2], &s);
+	if (rc)
+		return rc;
+	rc = do_attach(domid, &s);
+	release_spec(&s);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* duet detach                                                         */
+/* ------------------------------------------------------------------ */
+
+static void detach_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: duet detach [--force] DOMID DEVICE\n"
+		"DEVICE is a vdev (xvda, hdc, sdb1), vbd:DEVID, vif:DEVID, or "
+		"a\n"
+		"bare DEVID when only one of the domain's vbd and vif has it.\n"
+		"Removes the device's frontend, backend and /libxl nodes in "
+		"one\n"
+		"xenstore transaction.  Without --force it refuses while "
+		"either\n"
+		"end is connected or connecting (the XenBus close handshake "
+		"is\n"
+		"not implemented yet); --force removes them anyway (dead "
+		"peers).\n");
+}
+
+/* 1 if /libxl/<domid>/device/<kind>/<devid> exists, 0 if not, -errno. */
+static int has_device(struct duet_xs *xs, int domid, const char *kind,
+		      int devid)
+{
+	char path[96], *val;
+	int rc;
+
+	snprintf(path, sizeof(path), "/libxl/%d/device/%s/%d/backend", domid,
+		 kind, devid);
+	rc = duet_xs_read(xs, DUET_XS_NO_TX, path, &val);
+	if (rc == -ENOENT)
+		return 0;
+	if (rc < 0)
+		return rc;
+	free(val);
+	return 1;
+}
+
+int cli_detach(int argc, char **argv)
+{
+	struct duet_platform *p;
+	struct duet_xs *xs;
+	const char *kind = NULL, *dev;
+	int force = 0, domid, devid = -1, rc, a, b;
+	unsigned long n;
+	char *end;
+
+	if (argc > 1 &&
+	    (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		detach_usage(stdout);
+		return CLI_EXIT_OK;
+	}
+	if (argc > 1 && !strcmp(argv[1], "--force")) {
+		force = 1;
+		argc--;
+		argv++;
+	}
+	if (argc != 3)
+		return cli_usage_error("detach", "expected DOMID and DEVICE");
+	domid = parse_domid(argv[1]);
+	if (domid < 0)
+		return cli_usage_error("detach", "bad domain id (0..%u)",
+				       DUET_XL_DOMID_MAX - 1);
+	dev = argv[2];
+	if (!strncmp(dev, "vbd:", 4) || !strncmp(dev, "vif:", 4)) {
+		kind = !strncmp(dev, "vbd:", 4) ? "vbd" : "vif";
+		dev += 4;
+	}
+	errno = 0;
+	n = strtoul(dev, &end, 10);
+	if (dev[0] >= '0' && dev[0] <= '9' && !*end && !errno &&
+	    n <= 0x7fffffff) {
+		devid = (int)n;
+	} else if (!kind) {
+		devid = duet_xl_vdev_encode(dev, NULL, NULL);
+		kind = "vbd";
+	}
+	if (devid < 0)
+		return cli_usage_error("detach",
+				       "DEVICE is not a vdev, vbd:N, vif:N "
+				       "or N");
+
+	rc = open_xs("detach", &p, &xs);
+	if (rc)
+		return rc;
+	if (!kind) {
+		a = has_device(xs, domid, "vbd", devid);
+		b = has_device(xs, domid, "vif", devid);
+		if (a > 0 && b > 0) {
+			fprintf(stderr,
+				"duet detach: domain %d has vbd %d and vif %d: "
+				"say vbd:%d or vif:%d\n",
+				domid, devid, devid, devid, devid);
+			rc = CLI_EXIT_USAGE;
+			goto out;
+		}
+		kind = b > 0 ? "vif" : "vbd";
+	}
+	rc = duet_xl_detach(xs, (unsigned)domid, kind, devid, force);
+	switch (rc) {
+	case 0:
+		printf("detached %s %d from domain %d\n", kind, devid, domid);
+		rc = CLI_EXIT_OK;
+		break;
+	case -ENOENT:
+		fprintf(stderr, "duet detach: domain %d has no %s %d\n", domid,
+			kind, devid);
+		rc = CLI_EXIT_FAIL;
+		break;
+	case -EBUSY:
+		fprintf(stderr,
+			"duet detach: %s %d of domain %d is in use (the close "
+			"handshake is not implemented yet; --force removes "
+			"it)\n",
+			kind, devid, domid);
+		rc = CLI_EXIT_FAIL;
+		break;
+	default:
+		fprintf(stderr, "duet detach: xenstore: %s\n", strerror(-rc));
+		rc = CLI_EXIT_FAIL;
+	}
+out:
+	duet_xs_close(xs);
+	duet_platform_close(p);
+	return rc;
 }

@@ -17,6 +17,7 @@
 int cli_sim(int argc, char **argv);
 int cli_platform(int argc, char **argv);
 int cli_attach(int argc, char **argv);
+int cli_detach(int argc, char **argv);
 
 /**
  * cli_usage_error() - print "duet <cmd>: <reason>" and a hint to stderr;

@@ -22,7 +22,7 @@ static const struct subcommand subcommands[] = {
 	  "show which platform (xen | sim) this process would use", NULL },
 	{ "attach", cli_attach, "attach an xl-syntax disk= or vif= device",
 	  NULL },
-	{ "detach", NULL, "detach a device", "#5" },
+	{ "detach", cli_detach, "detach a device", NULL },
 	{ "backend", NULL, "the backend daemon (like xl devd)",
 	  "#5" },
 	{ "blkfront", NULL, "userspace block frontend", "#6" },
