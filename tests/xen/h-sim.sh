@@ -17,8 +17,8 @@ LAB_T=${2:?usage: h-sim.sh BUILD_DIR LAB_TRANSCRIPT OUT_DIR}
 OUT=${3:?usage: h-sim.sh BUILD_DIR LAB_TRANSCRIPT OUT_DIR}
 DUET=$B/bin/duet
 
-if [ ! -x "$DUET" ] || ! "$DUET" sim start --help > /dev/null 2>&1; then
-	"$DUET" sim start --help 2>&1 | head -n 3 || true
+if [ ! -x "$DUET" ] || ! "$DUET" sim --help > /dev/null 2>&1; then
+	"$DUET" sim --help 2>&1 | head -n 3 || true
 	echo "duet sim"
 	exit 77
 fi
@@ -32,6 +32,7 @@ cleanup() {
 trap cleanup EXIT
 "$DUET" sim start --dir "$SIMDIR"
 eval "$("$DUET" sim env --dir "$SIMDIR" 0)"
+echo "simulator in $SIMDIR: XENSTORED_PATH=${XENSTORED_PATH:-}"
 [ -n "${XENSTORED_PATH:-}" ] ||
 	{ echo "duet sim env 0 set no XENSTORED_PATH"; exit 1; }
 "$HERE/matrix/xs-ops.sh" "$B/xen-lab/bin/xs-probe" > "$OUT/h-sim.transcript"

@@ -157,7 +157,7 @@ qstart=${EPOCHREALTIME/./}
 		"${line%$'\r'}"
 done < "$FIFO" > "$LOG") &
 ts_pid=$!
-"${QEMU[@]}" < /dev/null > "$FIFO" 2>&1 &
+("${QEMU[@]}" < /dev/null > "$FIFO" 2>&1) &
 q_pid=$!
 shown=0
 while kill -0 $q_pid 2>/dev/null; do
@@ -264,6 +264,7 @@ case $hrc in
 esac
 host_step "entry h on the simulator"
 
+[ $qrc -ne 137 ] || echo "# QEMU was killed at the time limit (LAB_TIMEOUT=${TIMEOUT}s)"
 if [ $booted = 0 ]; then
 	echo "# the lab did not boot (QEMU exit status $qrc); serial log tail:"
 	tail -n 60 "$LOG" | sed 's/^/#   /'

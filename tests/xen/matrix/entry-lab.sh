@@ -3,7 +3,7 @@
 # with the control-domain capability, the daemons and /dev/xen nodes are
 # there, xl and xenstore answer, and raw libxen userspace grants and event
 # channels work (gnttest, linked against libxen only: if entry b fails and
-# this passes, the fault is in libduet).
+# this passes, the fault is in libduet), and duet's host-built binary runs.
 set -eu
 . /lab/lib.sh
 
@@ -24,4 +24,10 @@ section "raw libxen grants and event channels"
 check "gnttest (gntalloc, gntdev, grant copy, evtchn loopback)" \
 	$LAB/bin/gnttest
 check "bridge xenbr0 up" ip link show xenbr0
+if [ -x $LAB/duet/duet ]; then
+	check "host-built duet runs in dom0" sh -c "$LAB/duet/duet --help > /dev/null"
+else
+	echo "no duet binary in the payload (make xen-check builds it)"
+	FAILS=$((FAILS + 1))
+fi
 finish

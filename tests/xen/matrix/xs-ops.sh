@@ -99,7 +99,12 @@ probe dir $BASE/missing
 probe getperms $BASE/missing
 probe write "$BASE/bad path" x
 probe write "$BASE/bad//path" x
+probe write-size $BASE/big 2048
+probe rm $BASE/big
+probe write-size $BASE/big 2049
+probe rm $BASE/big
 probe write-size $BASE/big 4000
+probe rm $BASE/big
 probe read $BASE/made/../a
 run xenstore-read $BASE/missing
 run xenstore-list $BASE/missing
