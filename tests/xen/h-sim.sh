@@ -1,29 +1,31 @@
 #!/bin/bash
 # h-sim.sh - matrix entry h, simulator half (runs on the host): the same
-# xenstore op sequence (matrix/xs-ops.sh) against duet's simulator xenstore
-# must give the transcript the lab's real xenstored gave.
+# xenstore op sequences (matrix/xs-ops.sh as dom0, matrix/xs-ops-domu.sh
+# as dom0 + a domU) against duet's simulator xenstore must give the
+# transcripts the lab's real xenstored gave.
 #
-#   tests/xen/h-sim.sh BUILD_DIR LAB_TRANSCRIPT OUT_DIR
+#   tests/xen/h-sim.sh BUILD_DIR LAB_RESULTS OUT_DIR
 #
-# LAB_TRANSCRIPT falls back to tests/xen/h-xenstore.expected (recorded
-# from the lab) when the lab produced none.  Exit 0 when identical, 1 when
-# not (the diff is printed), 77 when the simulator is not available yet:
-# then the last line printed names what it waits for.
+# The lab's transcripts are LAB_RESULTS/h-xenstore{,-domu}.transcript;
+# when the lab produced none, the recorded tests/xen/h-*.expected stand in.
+# Exit 0 when identical, 1 when not (the diffs are printed), 77 when the
+# simulator is not available yet: then the last line printed names what
+# it waits for.
 set -eu
 
 HERE=$(cd "$(dirname "$0")" && pwd)
-B=${1:?usage: h-sim.sh BUILD_DIR LAB_TRANSCRIPT OUT_DIR}
-LAB_T=${2:?usage: h-sim.sh BUILD_DIR LAB_TRANSCRIPT OUT_DIR}
-OUT=${3:?usage: h-sim.sh BUILD_DIR LAB_TRANSCRIPT OUT_DIR}
+usage="usage: h-sim.sh BUILD_DIR LAB_RESULTS OUT_DIR"
+B=${1:?$usage}
+LAB_R=${2:?$usage}
+OUT=${3:?$usage}
 DUET=$B/bin/duet
+PROBE=$B/xen-lab/bin/xs-probe
 
 if [ ! -x "$DUET" ] || ! "$DUET" sim --help > /dev/null 2>&1; then
 	"$DUET" sim --help 2>&1 | head -n 3 || true
 	echo "duet sim"
 	exit 77
 fi
-[ -s "$LAB_T" ] || LAB_T=$HERE/h-xenstore.expected
-[ -s "$LAB_T" ] || { echo "no lab transcript and no $LAB_T"; exit 1; }
 
 SIMDIR=$(mktemp -d "$OUT/sim.XXXXXX")
 cleanup() {
@@ -31,13 +33,35 @@ cleanup() {
 }
 trap cleanup EXIT
 "$DUET" sim start --dir "$SIMDIR"
-eval "$("$DUET" sim env --dir "$SIMDIR" 0)"
-echo "simulator in $SIMDIR: XENSTORED_PATH=${XENSTORED_PATH:-}"
-[ -n "${XENSTORED_PATH:-}" ] ||
-	{ echo "duet sim env 0 set no XENSTORED_PATH"; exit 1; }
-"$HERE/matrix/xs-ops.sh" "$B/xen-lab/bin/xs-probe" > "$OUT/h-sim.transcript"
-if diff -u "$LAB_T" "$OUT/h-sim.transcript"; then
-	echo "simulator transcript identical to $LAB_T"
-	exit 0
-fi
-exit 1
+
+# as DOMID CMD...: run CMD as a process of simulated domain DOMID.
+as() {
+	local id=$1
+	shift
+	(eval "$("$DUET" sim env --dir "$SIMDIR" "$id")"
+	 [ -n "${XENSTORED_PATH:-}" ] ||
+		{ echo "duet sim env $id set no XENSTORED_PATH" >&2; exit 1; }
+	 "$@")
+}
+
+as 0 "$HERE/matrix/xs-ops.sh" "$PROBE" > "$OUT/h-sim-xenstore.transcript"
+D=$("$DUET" sim domain create h-domu --dir "$SIMDIR")
+{
+	as 0 env XS_PROBE_DOMU="$D" "$HERE/matrix/xs-ops-domu.sh" setup "$PROBE"
+	as "$D" env XS_PROBE_DOMU="$D" "$HERE/matrix/xs-ops-domu.sh" domu "$PROBE"
+	as 0 env XS_PROBE_DOMU="$D" "$HERE/matrix/xs-ops-domu.sh" check "$PROBE"
+	"$DUET" sim domain destroy "$D" --dir "$SIMDIR" >&2
+	as 0 env XS_PROBE_DOMU="$D" "$HERE/matrix/xs-ops-domu.sh" after "$PROBE"
+} > "$OUT/h-sim-xenstore-domu.transcript"
+
+rc=0
+for t in xenstore xenstore-domu; do
+	lab=$LAB_R/h-$t.transcript
+	[ -s "$lab" ] || lab=$HERE/h-$t.expected
+	if diff -u "$lab" "$OUT/h-sim-$t.transcript"; then
+		echo "simulator's $t transcript identical to $lab"
+	else
+		rc=1
+	fi
+done
+exit $rc

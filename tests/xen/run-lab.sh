@@ -83,7 +83,7 @@ declare -A desc=(
 	[e]="e: Linux xen-blkback serving duet blkfront in domU userspace"
 	[f]="f: Linux xen-netback serving duet netfront in domU userspace"
 	[g]="g: driver domain: duet backend daemon in a domU serving another domU (xl backend=)"
-	[h]="h: xenstore op sequence against the lab's xenstored matches tests/xen/h-xenstore.expected"
+	[h]="h: xenstore op sequences (dom0; domU permissions) against the lab's xenstored match tests/xen/h-*.expected"
 )
 declare -A waits=(
 	[b]="libduet xen platform"
@@ -119,6 +119,8 @@ for id in $ENTRIES; do
 done > "$P/entries"
 install -m 755 "$HERE/matrix/domu-init" "$W/domu/init"
 [ -x "$BINS/b-domu" ] && cp "$BINS/b-domu" "$W/domu/opt/lab/bin/"
+cp "$BINS/xs-probe" "$W/domu/opt/lab/bin/"
+cp "$HERE/matrix/xs-ops-domu.sh" "$W/domu/opt/lab/"
 (cd "$W/domu" && find . | sort | cpio -o -H newc -R 0:0 --quiet | gzip -6) \
 	> "$P/domu-extra.cpio.gz"
 chown -R 0:0 "$P" 2>/dev/null || true
@@ -200,16 +202,21 @@ while read -r id st rc; do
 done < <(sed -n 's/.*LAB-RESULT \([a-z]*\) \([a-z]*\) \([0-9]*\).*/\1 \2 \3/p' "$LOG")
 
 # ---- entry h, host half ----------------------------------------------------
-EXPECTED=$HERE/h-xenstore.expected
+# Both transcripts (dom0's sequence, the domU's permissions sequence) must
+# be the recorded ones.
 h_extra=""
 if [ "${status[h]:-}" = "ok 0" ]; then
-	if [ ! -f "$EXPECTED" ]; then
-		status[h]="fail expected"
-		h_extra="no recorded transcript $EXPECTED (the lab's is in $R/h-xenstored.transcript)"
-	elif ! diff -u "$EXPECTED" "$R/h-xenstored.transcript" > "$OUT/h-expected.diff"; then
-		status[h]="fail diff"
-		h_extra="transcript differs from $EXPECTED: $OUT/h-expected.diff"
-	fi
+	for t in xenstore xenstore-domu; do
+		exp=$HERE/h-$t.expected
+		got=$R/h-$t.transcript
+		if [ ! -f "$exp" ]; then
+			status[h]="fail expected"
+			h_extra="$h_extra no recorded transcript $exp (the lab's: $got)."
+		elif ! diff -u "$exp" "$got" > "$OUT/h-$t.diff"; then
+			status[h]="fail diff"
+			h_extra="$h_extra $got differs from $exp: $OUT/h-$t.diff."
+		fi
+	done
 fi
 
 # ---- TAP -------------------------------------------------------------------
@@ -246,19 +253,19 @@ for id in $ENTRIES; do
 		if [ -z "$st" ]; then
 			echo "#   no result: the lab died or timed out before this entry finished"
 		fi
-		[ -z "$h_extra" ] || [ "$id" != h ] || echo "#   $h_extra"
+		[ -z "$h_extra" ] || [ "$id" != h ] || echo "#  $h_extra"
 		entry_log "$id" fail
 	fi
 done
 n=$((n + 1))
-"$HERE/h-sim.sh" "$B" "$R/h-xenstored.transcript" "$OUT" > "$OUT/h-sim.out" 2>&1 &&
+"$HERE/h-sim.sh" "$B" "$R" "$OUT" > "$OUT/h-sim.out" 2>&1 &&
 	hrc=0 || hrc=$?
 case $hrc in
-0) echo "ok $n - h: same transcript from duet's simulator xenstore" ;;
-77) echo "ok $n - h: same transcript from duet's simulator xenstore # SKIP waits for $(tail -n 1 "$OUT/h-sim.out")" ;;
+0) echo "ok $n - h: same transcripts from duet's simulator xenstore" ;;
+77) echo "ok $n - h: same transcripts from duet's simulator xenstore # SKIP waits for $(tail -n 1 "$OUT/h-sim.out")" ;;
 *)
 	failed=$((failed + 1))
-	echo "not ok $n - h: same transcript from duet's simulator xenstore"
+	echo "not ok $n - h: same transcripts from duet's simulator xenstore"
 	tail -n 40 "$OUT/h-sim.out" | sed 's/^/#   /'
 	;;
 esac

@@ -12,11 +12,14 @@
  *   xs-probe mkdir|rm PATH
  *   xs-probe dir PATH           sorted entries
  *   xs-probe getperms PATH      "<perm> ..." as in xenstore-chmod (n0 r5)
+ *   xs-probe setperms PATH PERM...
  *   xs-probe domain-path DOMID
  *   xs-probe txn BASE           commit, abort, read-own-write, conflict
  *   xs-probe watch BASE         a watch's first event and what fires it
  *
- * Every line printed is canonical: no domids other than 0, no timings.
+ * Every line printed is canonical: no timings, and when $XS_PROBE_DOMU
+ * names a domid (the domU side of entry h), that domid is written "DOMU"
+ * in paths and permissions, in the arguments as in the output.
  * Exit status 0 unless the arguments or the connection were bad.
  */
 #include <errno.h>
@@ -26,6 +29,39 @@
 #include <string.h>
 
 #include <xenstore.h>
+
+/* The domid written as "DOMU", or -1. */
+static long domu = -1;
+
+/* @s with "DOMU" replaced by the domid (arguments); caller frees. */
+static char *from_canon(const char *s)
+{
+	const char *at = domu >= 0 ? strstr(s, "DOMU") : NULL;
+	char *out;
+
+	if (!at)
+		return strdup(s);
+	if (asprintf(&out, "%.*s%ld%s", (int)(at - s), s, domu, at + 4) < 0)
+		return NULL;
+	return out;
+}
+
+/* Print @path with "/local/domain/<domu>" written canonically. */
+static void put_path(const char *path)
+{
+	char pre[64];
+	size_t n;
+
+	if (domu >= 0) {
+		n = snprintf(pre, sizeof(pre), "/local/domain/%ld", domu);
+		if (!strncmp(path, pre, n) &&
+		    (path[n] == '/' || path[n] == '\0')) {
+			printf("/local/domain/DOMU%s", path + n);
+			return;
+		}
+	}
+	printf("%s", path);
+}
 
 static const char *ename(int err)
 {
@@ -96,10 +132,36 @@ static void do_getperms(struct xs_handle *xs, const char *path)
 		put_err("");
 		return;
 	}
-	for (i = 0; i < n; i++)
-		printf("%s%c%u", i ? " " : "", letters[p[i].perms & 3],
-		       p[i].id);
+	for (i = 0; i < n; i++) {
+		printf("%s%c", i ? " " : "", letters[p[i].perms & 3]);
+		if (domu >= 0 && p[i].id == domu)
+			printf("DOMU");
+		else
+			printf("%u", p[i].id);
+	}
 	printf("\n");
+	free(p);
+}
+
+static void do_setperms(struct xs_handle *xs, const char *path, int n,
+			char **args)
+{
+	struct xs_permissions *p = calloc(n, sizeof(*p));
+	int i;
+
+	if (!p)
+		return;
+	for (i = 0; i < n; i++) {
+		if (!xs_strings_to_perms(&p[i], 1, args[i])) {
+			put_err("bad permission");
+			free(p);
+			return;
+		}
+	}
+	if (xs_set_permissions(xs, XBT_NULL, path, p, n))
+		printf("ok\n");
+	else
+		put_err("");
 	free(p);
 }
 
@@ -171,8 +233,9 @@ static void drain_events(struct xs_handle *xs, const char *label, int ms)
 		ev = xs_read_watch(xs, &n);
 		if (!ev)
 			break;
-		printf("%s: event %s token %s\n", label, ev[XS_WATCH_PATH],
-		       ev[XS_WATCH_TOKEN]);
+		printf("%s: event ", label);
+		put_path(ev[XS_WATCH_PATH]);
+		printf(" token %s\n", ev[XS_WATCH_TOKEN]);
 		free(ev);
 		seen++;
 	}
@@ -221,20 +284,29 @@ static void do_watch(struct xs_handle *xs, struct xs_handle *w,
 static int usage(void)
 {
 	fprintf(stderr, "usage: xs-probe read|write|write-size|mkdir|rm|dir|"
-		"getperms|domain-path|txn|watch ARGS...\n");
+		"getperms|setperms|domain-path|txn|watch ARGS...\n");
 	return 2;
 }
 
 int main(int argc, char **argv)
 {
 	struct xs_handle *xs, *w = NULL;
-	const char *op;
+	const char *op, *env;
 	char *buf;
 	long n;
+	int i;
 
 	if (argc < 3)
 		return usage();
 	op = argv[1];
+	env = getenv("XS_PROBE_DOMU");
+	if (env && *env)
+		domu = strtol(env, NULL, 10);
+	for (i = 2; i < argc; i++) {
+		argv[i] = from_canon(argv[i]);
+		if (!argv[i])
+			return 1;
+	}
 	xs = xs_open(0);
 	if (!xs) {
 		fprintf(stderr, "xs-probe: xs_open: %s\n", strerror(errno));
@@ -269,11 +341,14 @@ int main(int argc, char **argv)
 		do_dir(xs, argv[2]);
 	} else if (!strcmp(op, "getperms") && argc == 3) {
 		do_getperms(xs, argv[2]);
+	} else if (!strcmp(op, "setperms") && argc >= 4) {
+		do_setperms(xs, argv[2], argc - 3, argv + 3);
 	} else if (!strcmp(op, "domain-path") && argc == 3) {
 		buf = xs_get_domain_path(xs, atoi(argv[2]));
-		if (buf)
-			printf("%s\n", buf);
-		else
+		if (buf) {
+			put_path(buf);
+			printf("\n");
+		} else
 			put_err("");
 		free(buf);
 	} else if (!strcmp(op, "txn") && argc == 3) {
