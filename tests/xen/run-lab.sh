@@ -16,7 +16,9 @@
 #
 # Environment: DUET_LAB_CACHE, LAB_TIMEOUT (seconds for QEMU, default 900),
 # LAB_MEM (MiB, default 2048), LAB_SMP (default 2), LAB_OUT (where the run's
-# serial log and results go, default BUILD_DIR/xen-lab/run).
+# serial log and results go, default BUILD_DIR/xen-lab/run), LAB_XENSTORED
+# (oxenstored, Debian's default, or xenstored for the C daemon; entry h
+# then compares with h-*-xenstored.expected).
 set -eu
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -27,6 +29,12 @@ MEM=${LAB_MEM:-2048}
 SMP=${LAB_SMP:-2}
 OUT=${LAB_OUT:-$B/xen-lab/run}
 BINS=$B/xen-lab/bin
+XENSTORED=${LAB_XENSTORED:-oxenstored}
+case "$XENSTORED" in
+oxenstored) H_SUFFIX= ;;
+xenstored) H_SUFFIX=-xenstored ;;
+*) die "LAB_XENSTORED must be oxenstored or xenstored, not '$XENSTORED'" ;;
+esac
 
 # secs FROM TO: microsecond timestamps to seconds, one decimal.
 secs() {
@@ -117,6 +125,7 @@ cp -a "$BINS"/. "$P/bin/"
 for id in $ENTRIES; do
 	[ -n "${run[$id]:-}" ] && echo "$id ${limit[$id]}"
 done > "$P/entries"
+echo "/usr/sbin/$XENSTORED" > "$P/xenstored"
 install -m 755 "$HERE/matrix/domu-init" "$W/domu/init"
 [ -x "$BINS/b-domu" ] && cp "$BINS/b-domu" "$W/domu/opt/lab/bin/"
 cp "$BINS/xs-probe" "$W/domu/opt/lab/bin/"
@@ -145,7 +154,7 @@ QEMU=(timeout --signal=KILL "$TIMEOUT" qemu-system-x86_64
 	-drive "file=$OUT/payload.img,if=virtio,format=raw,cache=unsafe"
 	-drive "file=$OUT/results.img,if=virtio,format=raw,cache=unsafe")
 LOG=$OUT/serial.log
-echo "# xen-check: images $CACHE (stamp $(cut -c1-12 "$CACHE/stamp")), run $OUT"
+echo "# xen-check: images $CACHE (stamp $(cut -c1-12 "$CACHE/stamp")), $XENSTORED, run $OUT"
 echo "# command: ${QEMU[*]}" | tee "$LOG.cmd"
 
 FIFO=$W/serial.fifo
@@ -207,7 +216,7 @@ done < <(sed -n 's/.*LAB-RESULT \([a-z]*\) \([a-z]*\) \([0-9]*\).*/\1 \2 \3/p' "
 h_extra=""
 if [ "${status[h]:-}" = "ok 0" ]; then
 	for t in xenstore xenstore-domu; do
-		exp=$HERE/h-$t.expected
+		exp=$HERE/h-$t$H_SUFFIX.expected
 		got=$R/h-$t.transcript
 		if [ ! -f "$exp" ]; then
 			status[h]="fail expected"

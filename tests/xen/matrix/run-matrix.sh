@@ -15,8 +15,12 @@ for m in xen-evtchn xen-gntdev xen-gntalloc xen-privcmd xenfs xen-blkback \
 	modprobe $m || echo "modprobe $m failed"
 done
 step "modules loaded"
-# Debian's script: mounts xenfs, starts oxenstored (or C xenstored),
-# xen-init-dom0 and xenconsoled (arguments from /etc/default/xen).
+# Debian's script: mounts xenfs, starts xenstored ($XENSTORED: the payload
+# says which; Debian's default is oxenstored), xen-init-dom0 and
+# xenconsoled (arguments from /etc/default/xen).
+XENSTORED=$(cat /lab/xenstored)
+export XENSTORED
+echo "xenstored: $XENSTORED"
 /etc/init.d/xen start || echo "/etc/init.d/xen start failed"
 step "xen daemons started"
 
