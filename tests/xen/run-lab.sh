@@ -112,8 +112,9 @@ if [ -n "${run[b]:-}" ] && ! [ -x "$BINS/b-dom0" -a -x "$BINS/b-domu" ]; then
 fi
 
 # ---- payload and results disks --------------------------------------------
-rm -rf "$OUT"
 mkdir -p "$OUT"
+rm -rf "$OUT/results" "$OUT"/sim.* "$OUT"/h-* "$OUT"/*.img "$OUT"/serial.log* \
+	"$OUT/debugfs.log"
 W=$(mktemp -d "$OUT/.stage.XXXXXX")
 trap 'rm -rf "$W"' EXIT
 P=$W/payload
