@@ -2,6 +2,8 @@
 # build-images.sh - build the Xen lab's images from Debian packages only.
 #
 #   tests/xen/build-images.sh [--force]
+#   tests/xen/build-images.sh --check   exit 0 when the images are up to
+#                                       date, 1 (with the reason) if not
 #
 # Output in $DUET_LAB_CACHE (default ~/.cache/duet-lab):
 #   xen-4.17-amd64   Debian's hypervisor, unpacked with dpkg -x (never
@@ -32,8 +34,6 @@ export DEBIAN_FRONTEND=noninteractive
 
 die() { echo "xen-image: error: $*" >&2; exit 1; }
 
-[ "$(id -u)" -eq 0 ] || die "must run as root (mmdebstrap --mode=root, chroot)"
-
 # Every file that decides what the images contain.
 inputs_hash() {
 	(cd "$HERE" && sha256sum build-images.sh image/*) | sha256sum |
@@ -42,17 +42,32 @@ inputs_hash() {
 
 HASH=$(inputs_hash)
 ARTEFACTS="xen-$XENVER-amd64 vmlinuz initrd.img dom0.img versions.txt"
-if [ "${1:-}" != --force ] && [ -f "$CACHE/stamp" ] &&
-   [ "$(cat "$CACHE/stamp")" = "$HASH" ]; then
-	complete=1
+# up_to_date: the stamp matches the inputs and every artefact is there.
+up_to_date() {
+	local f
+
+	[ -f "$CACHE/stamp" ] || { why="no images in $CACHE"; return 1; }
+	[ "$(cat "$CACHE/stamp")" = "$HASH" ] ||
+		{ why="images in $CACHE are stale (tests/xen/image or build-images.sh changed)"; return 1; }
 	for f in $ARTEFACTS; do
-		[ -s "$CACHE/$f" ] || complete=0
+		[ -s "$CACHE/$f" ] || { why="$CACHE/$f missing"; return 1; }
 	done
-	if [ $complete = 1 ]; then
+}
+case "${1:-}" in
+--check)
+	up_to_date || { echo "xen-image: $why: run 'make xen-image'" >&2; exit 1; }
+	exit 0
+	;;
+--force) ;;
+'') if up_to_date; then
 		echo "xen-image: up to date in $CACHE (inputs $HASH)"
 		exit 0
 	fi
-fi
+	;;
+*) die "usage: build-images.sh [--force|--check]" ;;
+esac
+
+[ "$(id -u)" -eq 0 ] || die "must run as root (mmdebstrap --mode=root, chroot)"
 
 for t in mmdebstrap mkfs.ext4 cpio busybox modinfo apt-get dpkg; do
 	command -v "$t" >/dev/null ||
@@ -78,6 +93,8 @@ ROOT="$W/dom0-root"
 trap 'rm -rf "$W"' EXIT
 
 log "1. Xen hypervisor: apt-get download + dpkg -x (not installed)"
+# _apt may not write into the cache: let it, or apt downloads unsandboxed.
+chmod 777 "$W/debs"
 (cd "$W/debs" && apt-get download -q "xen-hypervisor-$XENVER-amd64") ||
 	die "apt-get download xen-hypervisor-$XENVER-amd64 failed (apt-get update?)"
 dpkg -x "$W"/debs/xen-hypervisor-$XENVER-amd64_*.deb "$W/xen-stage"
@@ -170,16 +187,17 @@ log "5. versions"
 {
 	echo "xen hypervisor deb: $(basename "$W"/debs/xen-hypervisor-*.deb)"
 	echo "dom0/domU kernel: $KVER"
-	chroot "$ROOT" dpkg-query -W -f='${Package} ${Version}\n' \
+	chroot "$ROOT" dpkg-query -W -f='${db:Status-Abbrev} ${Package} ${Version}\n' \
 		'linux-image-*' 'xen-utils-*' xenstore-utils 'libxen*' \
-		liburing2 fio iperf3 nbd-client nbd-server busybox-static
+		liburing2 fio iperf3 nbd-client nbd-server busybox-static |
+		sed -n 's/^ii  *//p'
 } > "$W/versions.txt"
 cp "$ROOT/boot/vmlinuz-$KVER" "$W/vmlinuz"
 cp "$ROOT/boot/initrd.img-$KVER" "$W/initrd.img"
 steptime versions
 
 log "6. ext4 image of the dom0 root ($IMG_SIZE sparse)"
-mkfs.ext4 -q -F -L duet-dom0 -d "$ROOT" "$W/dom0.img" "$IMG_SIZE"
+mkfs.ext4 -q -F -L duet-dom0 -d "$ROOT" "$W/dom0.img" "$IMG_SIZE" > /dev/null
 steptime mkfs
 
 for f in $ARTEFACTS; do

@@ -70,10 +70,8 @@ for t in mkfs.ext4 debugfs cpio gzip; do
 done
 
 # ---- images and programs -------------------------------------------------
-for f in xen-4.17-amd64 vmlinuz initrd.img dom0.img stamp; do
-	[ -s "$CACHE/$f" ] ||
-		die "lab image $CACHE/$f missing: run 'make xen-image' first"
-done
+DUET_LAB_CACHE=$CACHE "$HERE/build-images.sh" --check ||
+	die "the lab's images are not usable"
 for f in gnttest xs-probe; do
 	[ -x "$BINS/$f" ] || die "$BINS/$f missing (make xen-check builds it)"
 done
