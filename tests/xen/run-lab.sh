@@ -105,7 +105,7 @@ declare -A run=()
 for id in $ENTRIES; do
 	[ -f "$HERE/matrix/entry-$id.sh" ] && run[$id]=1
 done
-if [ -n "${run[b]:-}" ] && ! [ -x "$BINS/b-dom0" -a -x "$BINS/b-domu" ]; then
+if [ -n "${run[b]:-}" ] && ! { [ -x "$BINS/b-dom0" ] && [ -x "$BINS/b-domu" ]; }; then
 	unset 'run[b]'
 fi
 
@@ -144,6 +144,7 @@ host_step "payload + results disks"
 # machine and -no-reboot makes QEMU exit; the timeout is the last resort.
 XEN_CMDLINE="dom0_mem=1024M,max:1024M dom0_max_vcpus=$SMP console=com1 com1=115200,8n1 loglvl=all guest_loglvl=all"
 DOM0_CMDLINE="root=/dev/vda rw console=hvc0 earlyprintk=xen init=/sbin/duet-lab-init"
+# shellcheck disable=SC2054 # the commas belong to QEMU's option syntax
 QEMU=(timeout --signal=KILL "$TIMEOUT" qemu-system-x86_64
 	-accel tcg,thread=multi -cpu max,-smap,-smep -m "$MEM" -smp "$SMP"
 	-display none -monitor none -serial stdio -no-reboot -nic none

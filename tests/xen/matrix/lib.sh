@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034 # LAB, RESULTS: for the sourcing scripts
 # lib.sh - helpers for the matrix entry scripts (sourced; runs in dom0).
 #
 # An entry script prints one "ok - <check>" or "FAIL - <check>" line per
