@@ -1,11 +1,14 @@
 #!/bin/sh
-# Install the Debian packages duet needs to build and test, when missing.
-# As root this runs apt-get; otherwise it prints the exact command and fails.
-# Later components add their packages to PKGS (one place, one list).
+# Install Debian packages when missing: duet's own build and test
+# packages, or the ones named on the command line (tests/xen/deps.sh passes
+# the lab's).  As root this runs apt-get; otherwise it prints the exact
+# command and fails.  DEPS_TAG names the caller in messages.
 set -eu
 
 PKGS="build-essential pkg-config perl libxen-dev xenstore-utils liburing-dev \
 clang libclang-rt-14-dev iproute2 procps"
+[ "$#" -gt 0 ] && PKGS="$*"
+tag=${DEPS_TAG:-deps}
 
 missing=""
 for p in $PKGS; do
@@ -17,17 +20,17 @@ for p in $PKGS; do
 done
 
 if [ -z "$missing" ]; then
-	echo "deps: all packages present"
+	echo "$tag: all packages present"
 	exit 0
 fi
 
 cmd="apt-get install -y --no-install-recommends$missing"
 if [ "$(id -u)" -ne 0 ]; then
-	echo "deps: missing:$missing" >&2
-	echo "deps: run as root: apt-get update && $cmd" >&2
+	echo "$tag: missing:$missing" >&2
+	echo "$tag: run as root: apt-get update && $cmd" >&2
 	exit 1
 fi
-echo "deps: installing:$missing"
+echo "$tag: installing:$missing"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 $cmd
