@@ -54,12 +54,17 @@ D=$("$DUET" sim domain create h-domu --dir "$SIMDIR")
 	as 0 env XS_PROBE_DOMU="$D" "$HERE/matrix/xs-ops-domu.sh" after "$PROBE"
 } > "$OUT/h-sim-xenstore-domu.transcript"
 
+# Exit 3 when only the domU transcript differs: a known gap of the
+# simulator's xenstore (what happens to a dead domain's nodes and
+# permission entries on release), reported as TODO until it is fixed.
 rc=0
 for t in xenstore xenstore-domu; do
 	lab=$LAB_R/h-$t.transcript
 	[ -s "$lab" ] || lab=$HERE/h-$t.expected
 	if diff -u "$lab" "$OUT/h-sim-$t.transcript"; then
 		echo "simulator's $t transcript identical to $lab"
+	elif [ "$t" = xenstore-domu ] && [ $rc -eq 0 ]; then
+		rc=3
 	else
 		rc=1
 	fi
