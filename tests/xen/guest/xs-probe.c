@@ -221,15 +221,20 @@ static void do_txn(struct xs_handle *xs, const char *base)
 	do_read(xs, XBT_NULL, "conflict: read a after", a);
 }
 
-/* Print the watch events that arrive within @ms, in order. */
-static void drain_events(struct xs_handle *xs, const char *label, int ms)
+/*
+ * Print the watch events that arrive, in order: wait up to @first_ms for
+ * the first one (long where an event is due, so that a slow lab does not
+ * shift it to the next step), then up to 500 ms for each further one.
+ */
+static void drain_events(struct xs_handle *xs, const char *label,
+			 int first_ms)
 {
 	struct pollfd pfd = { .fd = xs_fileno(xs), .events = POLLIN };
 	unsigned int n;
 	char **ev;
 	int seen = 0;
 
-	while (poll(&pfd, 1, ms) == 1) {
+	while (poll(&pfd, 1, seen ? 500 : first_ms) == 1) {
 		ev = xs_read_watch(xs, &n);
 		if (!ev)
 			break;
@@ -257,18 +262,18 @@ static void do_watch(struct xs_handle *xs, struct xs_handle *w,
 		return;
 	}
 	printf("watch %s: ok\n", wp);
-	drain_events(w, "after setting the watch", 1000);
+	drain_events(w, "after setting the watch", 5000);
 	do_write(xs, XBT_NULL, "write w", wp, "v", 1);
-	drain_events(w, "after write w", 1000);
+	drain_events(w, "after write w", 5000);
 	do_write(xs, XBT_NULL, "write w/child", child, "c", 1);
-	drain_events(w, "after write w/child", 1000);
+	drain_events(w, "after write w/child", 5000);
 	do_write(xs, XBT_NULL, "write other", other, "o", 1);
 	drain_events(w, "after write other", 1000);
 	if (xs_rm(xs, XBT_NULL, wp))
 		printf("rm w: ok\n");
 	else
 		put_err("rm w");
-	drain_events(w, "after rm w", 1000);
+	drain_events(w, "after rm w", 5000);
 	if (xs_unwatch(w, wp, "tok-w"))
 		printf("unwatch: ok\n");
 	else
