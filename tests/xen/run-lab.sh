@@ -306,6 +306,9 @@ esac
 host_step "entry h on the simulator"
 
 [ $qrc -ne 137 ] || echo "# QEMU was killed at the time limit (LAB_TIMEOUT=${TIMEOUT}s)"
+# Crashed processes in dom0 or a domU show up in the kernel logs only.
+grep -hE 'traps: |segfault at|DOMU-DMESG' "$LOG" "$R"/console-*.log 2>/dev/null |
+	sed 's/^/# crash: /' || true
 if [ $booted = 0 ]; then
 	echo "# the lab did not boot (QEMU exit status $qrc); serial log tail:"
 	tail -n 60 "$LOG" | sed 's/^/#   /'
