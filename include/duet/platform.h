@@ -80,7 +80,9 @@ unsigned duet_platform_caps(const struct duet_platform *p);
  * duet_platform_restrict() - de-privilege this process so that from now on
  * it can only act on @domid (on Xen: xentoolcore_restrict_all(), which
  * restricts every open libxen* handle in the process).  Call it after
- * opening every handle the process needs.  Irreversible.
+ * opening every handle the process needs.  Irreversible.  On Xen 4.17
+ * this also disables gntdev/gntalloc handles (map, unmap and copy then
+ * fail with -ENOTTY); only event channels keep working (seen in the lab).
  * Returns 0 or -errno (-EOPNOTSUPP where the platform has no such notion).
  */
 int duet_platform_restrict(struct duet_platform *p, duet_domid_t domid);
@@ -131,7 +133,8 @@ int duet_gnt_unshare(struct duet_platform *p, void *addr, unsigned count);
  * be in range, in use, granted to this domain, and writable unless
  * @flags has DUET_GNT_READONLY.  Returns 0, or -EINVAL (bad ref or
  * arguments), -EACCES (granted to another domain, or a read-only grant
- * mapped writable), -ENOSPC (too many mappings), -ESRCH (no such domain),
+ * mapped writable; real Xen answers -EINVAL for the latter), -ENOSPC (too
+ * many mappings), -ESRCH (no such domain),
  * another -errno.  Nothing is mapped on failure.
  */
 int duet_gnt_map(struct duet_platform *p, duet_domid_t domid,
@@ -255,7 +258,8 @@ int duet_evtchn_bind(struct duet_evtchn *e, duet_domid_t remote,
 /**
  * duet_evtchn_notify() - send an event on local port @port.
  * Returns 0, -EINVAL for a port not bound here, -ENOTCONN (or -EPIPE) when
- * the peer closed its end or its domain died.  Never blocks on the peer.
+ * the peer closed its end or its domain died (simulator only: real Xen
+ * drops such an event and returns 0).  Never blocks on the peer.
  */
 int duet_evtchn_notify(struct duet_evtchn *e, duet_evtchn_port_t port);
 
