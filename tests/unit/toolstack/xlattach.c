@@ -19,49 +19,7 @@
 
 #include "duet/xlspec.h"
 #include "duet/xs.h"
-#include "gnttab/private.h"
-#include "sim/xsd.h"
-#include "tap.h"
-
-static char dir[256], sock0[300], sock1[300];
-static volatile int stop;
-static struct simxsd *xsd;
-
-static void *serve(void *arg)
-{
-	struct pollfd pfd = { .fd = simxsd_fd(xsd), .events = POLLIN };
-
-	while (!stop)
-		if (poll(&pfd, 1, 50) > 0)
-			simxsd_dispatch(xsd);
-	return NULL;
-}
-
-static const char *sock_of(struct duet_platform *p)
-{
-	return p->priv;
-}
-
-static const struct duet_platform_ops test_ops = {
-	.name = "test",
-	.xs_socket = sock_of,
-};
-
-static struct duet_xs *xs_as(const char *sock)
-{
-	static struct duet_platform plat[2];
-	static int n;
-	struct duet_platform *p = &plat[n++ % 2];
-	struct duet_xs *xs;
-
-	p->ops = &test_ops;
-	p->priv = (void *)sock;
-	if (duet_xs_open(p, &xs)) {
-		printf("Bail out! cannot connect to %s\n", sock);
-		exit(1);
-	}
-	return xs;
-}
+#include "xs-harness.h"
 
 /* ------------------------------------------------------------------ */
 /* store dumps                                                         */
@@ -436,25 +394,18 @@ static void detach_distrusts_guest(struct duet_xs *xs0)
 int main(void)
 {
 	struct duet_xs *xs0, *xs1;
-	pthread_t th;
 
-	snprintf(dir, sizeof(dir), "/tmp/duet-xlattach-XXXXXX");
-	if (!mkdtemp(dir))
-		skip_all("cannot make a temporary directory");
-	snprintf(sock0, sizeof(sock0), "%s/xs-0.sock", dir);
-	snprintf(sock1, sizeof(sock1), "%s/xs-1.sock", dir);
-	if (simxsd_create(NULL, &xsd) || simxsd_domain_add(xsd, 0, sock0) ||
-	    simxsd_domain_add(xsd, 1, sock1) ||
-	    simxsd_domain_add(xsd, 2, NULL)) {
-		printf("Bail out! cannot start the xenstore server\n");
+	xsh_create("xlattach");
+	if (simxsd_domain_add(xsd, 2, NULL)) {
+		printf("Bail out! cannot add domain 2\n");
 		return 1;
 	}
 	simxsd_write(xsd, "/local/domain/0/name", "Domain-0", 8);
 	simxsd_write(xsd, "/local/domain/1/name", "guest", 5);
 	simxsd_write(xsd, "/local/domain/2/name", "netdd", 5);
-	pthread_create(&th, NULL, serve, NULL);
-	xs0 = xs_as(sock0);
-	xs1 = xs_as(sock1);
+	xsh_serve();
+	xs0 = xsh_xs(xsh_sock0);
+	xs1 = xsh_xs(xsh_sock1);
 
 	disk_layout(xs0, xs1);
 	qdisk_cdrom_layout(xs0);
@@ -463,9 +414,6 @@ int main(void)
 
 	duet_xs_close(xs1);
 	duet_xs_close(xs0);
-	stop = 1;
-	pthread_join(th, NULL);
-	simxsd_destroy(xsd);
-	rmdir(dir);
+	xsh_destroy();
 	return done_testing();
 }

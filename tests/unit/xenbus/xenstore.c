@@ -8,57 +8,12 @@
  */
 #include <errno.h>
 #include <poll.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "duet/xenbus.h"
-#include "gnttab/private.h"
-#include "sim/xsd.h"
-#include "tap.h"
-
-static char dir[256], sock0[300], sock1[300];
-static volatile int stop;
-static struct simxsd *xsd;
-
-static void *serve(void *arg)
-{
-	struct pollfd pfd = { .fd = simxsd_fd(xsd), .events = POLLIN };
-
-	while (!stop)
-		if (poll(&pfd, 1, 50) > 0)
-			simxsd_dispatch(xsd);
-	return NULL;
-}
-
-/* A stand-in platform that only knows its xenstore socket. */
-static const char *sock_of(struct duet_platform *p)
-{
-	return p->priv;
-}
-
-static const struct duet_platform_ops test_ops = {
-	.name = "test",
-	.xs_socket = sock_of,
-};
-
-static struct duet_xs *xs_as(const char *sock)
-{
-	static struct duet_platform plat[2];
-	static int n;
-	struct duet_platform *p = &plat[n++ % 2];
-	struct duet_xs *xs;
-
-	p->ops = &test_ops;
-	p->priv = (void *)sock;
-	if (duet_xs_open(p, &xs)) {
-		printf("Bail out! cannot connect to %s\n", sock);
-		exit(1);
-	}
-	return xs;
-}
+#include "xs-harness.h"
 
 static int log_count;
 
@@ -316,23 +271,13 @@ static void transaction_conflict(struct duet_xs *a, struct duet_xs *b)
 int main(void)
 {
 	struct duet_xs *xs0, *xs0b, *xs1;
-	pthread_t th;
 
-	snprintf(dir, sizeof(dir), "/tmp/duet-xenbus-XXXXXX");
-	if (!mkdtemp(dir))
-		skip_all("cannot make a temporary directory");
-	snprintf(sock0, sizeof(sock0), "%s/xs-0.sock", dir);
-	snprintf(sock1, sizeof(sock1), "%s/xs-1.sock", dir);
-	if (simxsd_create(NULL, &xsd) || simxsd_domain_add(xsd, 0, sock0) ||
-	    simxsd_domain_add(xsd, 1, sock1)) {
-		printf("Bail out! cannot start the xenstore server\n");
-		return 1;
-	}
-	pthread_create(&th, NULL, serve, NULL);
+	xsh_create("xenbus");
 	toolstack_layout();
-	xs0 = xs_as(sock0);
-	xs0b = xs_as(sock0);
-	xs1 = xs_as(sock1);
+	xsh_serve();
+	xs0 = xsh_xs(xsh_sock0);
+	xs0b = xsh_xs(xsh_sock0);
+	xs1 = xsh_xs(xsh_sock1);
 
 	typed_reads(xs0);
 	ring_refs(xs0);
@@ -342,9 +287,6 @@ int main(void)
 	duet_xs_close(xs1);
 	duet_xs_close(xs0b);
 	duet_xs_close(xs0);
-	stop = 1;
-	pthread_join(th, NULL);
-	simxsd_destroy(xsd);
-	rmdir(dir);
+	xsh_destroy();
 	return done_testing();
 }
