@@ -10,6 +10,7 @@
 #ifndef DUET_DUET_H
 #define DUET_DUET_H
 
+#include "duet/backend.h"
 #include "duet/log.h"
 #include "duet/platform.h"
 #include "duet/ring.h"

@@ -199,6 +199,91 @@ int duet_xenbus_peer_state(struct duet_xenbus_dev *dev);
 int duet_xenbus_broken(struct duet_xenbus_dev *dev, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* ------------------------------------------------------------------ */
+/* The connection handshake                                            */
+/* ------------------------------------------------------------------ */
+
+/*
+ * A driver keeps one flag, "connected" (it holds rings: shared on the
+ * frontend, mapped on the backend), and after every watch event on the
+ * peer's state, and after acting on every non-NONE answer, calls the step
+ * function of its role until it answers DUET_XENBUS_ACT_NONE.  The step
+ * re-reads both state nodes (events coalesce; the toolstack may have
+ * written our own state, e.g. Closing on detach), makes the state switches
+ * that need no driver work itself, and answers what the driver must do:
+ *
+ *   backend (Linux's xenbus backend + blkback/netback frontend_changed):
+ *     own Initialising/Closed, frontend Initialising  -> InitWait (online)
+ *     own InitWait, frontend Initialised              -> CONNECT: read the
+ *         frontend's nodes, map rings, bind event channels, then
+ *         duet_xenbus_switch(Connected) (or duet_xenbus_broken())
+ *     own InitWait, frontend Connected                -> CONNECT too, but
+ *         only when the frontend was seen in another state since our
+ *         InitWait (a Connected left over from a dead instance is stale)
+ *     frontend Closing                                -> Closing (keep
+ *         serving in-flight requests)
+ *     frontend Closed / Initialising while connected  -> Closing, Closed,
+ *         DISCONNECT; then DONE when <own>/online is not "1"
+ *     own Closing (toolstack detach or broken), frontend not using the
+ *         rings (Closed, Initialising, InitWait, Unknown) -> Closed,
+ *         DISCONNECT
+ *     own Connected while not connected (stale)       -> Closing
+ *     frontend directory or own state node gone       -> DONE
+ *
+ *   frontend (@want: 1 to be connected, 0 to close):
+ *     own Unknown/Closed, want, backend not Connected  -> Initialising
+ *     own Initialising, backend InitWait               -> CONNECT: read the
+ *         backend's features, share rings, write ring refs and event
+ *         channels, then duet_xenbus_switch(Initialised)
+ *     own Initialised, backend Connected               -> CONNECTED: read
+ *         what the backend publishes at connect (sectors, ...), then
+ *         duet_xenbus_switch(Connected)
+ *     backend Closing or Closed while we are past Initialising, or
+ *         backend back in InitWait/Initialising while connected (it was
+ *         restarted)                                   -> Closing, Closed,
+ *         DISCONNECT (keep unanswered requests to re-issue); with want
+ *         the next step starts over at Initialising
+ *     own Initialised/Connected while not connected, or backend Connected
+ *         while we are Initialising (stale)            -> Closing
+ *     want == 0                                        -> Closing; Closed
+ *         and DISCONNECT once the backend is Closing or Closed; then DONE
+ *     backend directory gone                           -> DONE
+ *
+ * A malformed peer state is a protocol violation: the step calls
+ * duet_xenbus_broken() and answers DISCONNECT (or NONE when not
+ * connected).  DONE implies DISCONNECT when still connected.
+ */
+enum duet_xenbus_action {
+	DUET_XENBUS_ACT_NONE = 0,	/* wait for the next event */
+	DUET_XENBUS_ACT_CONNECT = 1,	/* set up rings (see above) */
+	DUET_XENBUS_ACT_CONNECTED = 2,	/* frontend: backend is Connected */
+	DUET_XENBUS_ACT_DISCONNECT = 3, /* tear rings down */
+	DUET_XENBUS_ACT_DONE = 4,	/* the device is gone or closed */
+};
+
+/**
+ * duet_xenbus_backend_start() - a backend instance has published its
+ * features: move to InitWait (through Initialising from Unknown), or, when
+ * a previous instance left the device Connected, to Closing so that the
+ * frontend resets.  Returns 0 or -errno.
+ */
+int duet_xenbus_backend_start(struct duet_xenbus_dev *dev);
+
+/**
+ * duet_xenbus_backend_step() - see the table above.  @connected: the
+ * driver holds mapped rings.  Returns a DUET_XENBUS_ACT_* value, or -errno
+ * when xenstore fails.
+ */
+int duet_xenbus_backend_step(struct duet_xenbus_dev *dev, int connected);
+
+/**
+ * duet_xenbus_frontend_step() - see the table above.  @connected: the
+ * driver holds shared rings; @want: 1 to (re)connect, 0 to close.
+ * Returns a DUET_XENBUS_ACT_* value, or -errno.
+ */
+int duet_xenbus_frontend_step(struct duet_xenbus_dev *dev, int connected,
+			      int want);
+
 #ifdef __cplusplus
 }
 #endif
