@@ -518,3 +518,285 @@ int duet_xenbus_broken(struct duet_xenbus_dev *dev, const char *fmt, ...)
 		return 0;
 	return duet_xenbus_switch(dev, DUET_XENBUS_CLOSING);
 }
+
+/* ------------------------------------------------------------------ */
+/* The connection handshake (table in duet/xenbus.h)                   */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Re-read our own state: the toolstack writes it too (libxl's detach sets
+ * the backend's state to Closing).  Returns 0, -ENOENT when our directory
+ * or state node is gone, -EINVAL when it holds garbage.
+ */
+static int refresh_own_state(struct duet_xenbus_dev *dev)
+{
+	uint64_t v;
+	int rc;
+
+	rc = duet_xenbus_read_uint(dev->xs, dev->own_dir, "state", 0,
+				   NSTATES - 1, &v);
+	if (rc < 0)
+		return rc;
+	if (rc == 0)
+		return -ENOENT;
+	dev->state = (int)v;
+	return 0;
+}
+
+/* <own>/online, written by the toolstack: "1" while the device should
+ * exist (libxl; Linux's xenbus_dev_is_online() defaults to 0). */
+static int is_online(struct duet_xenbus_dev *dev)
+{
+	int on = 0;
+
+	if (duet_xenbus_read_bool(dev->xs, dev->own_dir, "online", 0, &on) < 0)
+		return 0;
+	return on;
+}
+
+/* The peer's state, or an action when it is missing or malformed. */
+static int read_peer(struct duet_xenbus_dev *dev, int connected, int *act)
+{
+	int ps = duet_xenbus_peer_state(dev);
+
+	if (ps == -ENOENT) {
+		*act = DUET_XENBUS_ACT_DONE;
+		return -1;
+	}
+	if (ps == -EINVAL) {
+		duet_xenbus_broken(dev, "malformed state in %s",
+				   dev->peer_state_path);
+		*act = connected ? DUET_XENBUS_ACT_DISCONNECT
+				 : DUET_XENBUS_ACT_NONE;
+		return -1;
+	}
+	if (ps < 0) {
+		*act = ps;
+		return -1;
+	}
+	return ps;
+}
+
+/* Closing then Closed, from wherever we are. */
+static int close_down(struct duet_xenbus_dev *dev)
+{
+	int rc = 0;
+
+	if (dev->state != DUET_XENBUS_CLOSED &&
+	    !duet_xenbus_transition_ok(dev->role, dev->state,
+				       DUET_XENBUS_CLOSED))
+		rc = duet_xenbus_switch(dev, DUET_XENBUS_CLOSING);
+	if (rc == 0)
+		rc = duet_xenbus_switch(dev, DUET_XENBUS_CLOSED);
+	return rc;
+}
+
+/* Does a frontend in state @fs use (or still publish) its rings? */
+static int fe_not_using_rings(int fs)
+{
+	return fs == DUET_XENBUS_CLOSED || fs == DUET_XENBUS_INITIALISING ||
+	       fs == DUET_XENBUS_INITWAIT || fs == DUET_XENBUS_UNKNOWN;
+}
+
+int duet_xenbus_backend_start(struct duet_xenbus_dev *dev)
+{
+	int rc;
+
+	if (!dev || dev->role != DUET_XENBUS_BACKEND)
+		return -EINVAL;
+	rc = refresh_own_state(dev);
+	if (rc < 0)
+		return rc;
+	dev->broken = 0;
+	switch (dev->state) {
+	case DUET_XENBUS_UNKNOWN:
+		rc = duet_xenbus_switch(dev, DUET_XENBUS_INITIALISING);
+		if (rc < 0)
+			return rc;
+		/* fall through */
+	case DUET_XENBUS_INITIALISING:
+	case DUET_XENBUS_CLOSED:
+	case DUET_XENBUS_INITWAIT:
+		return duet_xenbus_switch(dev, DUET_XENBUS_INITWAIT);
+	case DUET_XENBUS_CLOSING:
+		return 0;
+	case DUET_XENBUS_CONNECTED:
+	case DUET_XENBUS_RECONFIGURING:
+	case DUET_XENBUS_RECONFIGURED:
+		/* A previous instance left it connected: its rings are gone
+		 * with it, so make the frontend reset. */
+		return duet_xenbus_switch(dev, DUET_XENBUS_CLOSING);
+	default:
+		return -EINVAL;
+	}
+}
+
+int duet_xenbus_backend_step(struct duet_xenbus_dev *dev, int connected)
+{
+	int fs, act, rc, i;
+
+	if (!dev || dev->role != DUET_XENBUS_BACKEND)
+		return -EINVAL;
+	/* Each pass either answers or makes one switch; a device needs at
+	 * most three switches (Connected -> Closing -> Closed -> InitWait). */
+	for (i = 0; i < 4; i++) {
+		rc = refresh_own_state(dev);
+		if (rc == -ENOENT)
+			return DUET_XENBUS_ACT_DONE;
+		if (rc < 0)
+			return rc;
+		fs = read_peer(dev, connected, &act);
+		if (fs < 0) {
+			if (act == DUET_XENBUS_ACT_DONE)
+				close_down(dev);
+			return act;
+		}
+		switch (dev->state) {
+		case DUET_XENBUS_INITWAIT:
+			if (fs == DUET_XENBUS_INITIALISED ||
+			    fs == DUET_XENBUS_CONNECTED)
+				return connected ? DUET_XENBUS_ACT_NONE
+						 : DUET_XENBUS_ACT_CONNECT;
+			if (fs == DUET_XENBUS_CLOSING)
+				rc = duet_xenbus_switch(dev,
+							DUET_XENBUS_CLOSING);
+			else if (fs == DUET_XENBUS_CLOSED)
+				rc = duet_xenbus_switch(dev,
+							DUET_XENBUS_CLOSED);
+			else
+				return DUET_XENBUS_ACT_NONE;
+			break;
+		case DUET_XENBUS_CONNECTED:
+			if (connected && !fe_not_using_rings(fs) &&
+			    fs != DUET_XENBUS_CLOSING)
+				return DUET_XENBUS_ACT_NONE;
+			rc = duet_xenbus_switch(dev, DUET_XENBUS_CLOSING);
+			break;
+		case DUET_XENBUS_CLOSING:
+			if (!fe_not_using_rings(fs))
+				return DUET_XENBUS_ACT_NONE;
+			rc = duet_xenbus_switch(dev, DUET_XENBUS_CLOSED);
+			if (rc == 0 && connected)
+				return DUET_XENBUS_ACT_DISCONNECT;
+			break;
+		case DUET_XENBUS_CLOSED:
+			if (connected)
+				return DUET_XENBUS_ACT_DISCONNECT;
+			if (!is_online(dev))
+				return DUET_XENBUS_ACT_DONE;
+			if (fs != DUET_XENBUS_INITIALISING &&
+			    fs != DUET_XENBUS_UNKNOWN)
+				return DUET_XENBUS_ACT_NONE;
+			/* The frontend starts over: so do we. */
+			dev->broken = 0;
+			rc = duet_xenbus_switch(dev, DUET_XENBUS_INITWAIT);
+			break;
+		default:
+			/* Unknown/Initialising: start() not called yet;
+			 * Reconfiguring: not used by block or net. */
+			return DUET_XENBUS_ACT_NONE;
+		}
+		if (rc < 0)
+			return rc;
+	}
+	return DUET_XENBUS_ACT_NONE;
+}
+
+int duet_xenbus_frontend_step(struct duet_xenbus_dev *dev, int connected,
+			      int want)
+{
+	int bs, act, rc, i;
+
+	if (!dev || dev->role != DUET_XENBUS_FRONTEND)
+		return -EINVAL;
+	for (i = 0; i < 5; i++) {
+		rc = refresh_own_state(dev);
+		if (rc == -ENOENT)
+			return DUET_XENBUS_ACT_DONE;
+		if (rc < 0)
+			return rc;
+		bs = read_peer(dev, connected, &act);
+		if (bs < 0)
+			return act;
+		switch (dev->state) {
+		case DUET_XENBUS_UNKNOWN:
+			if (!want)
+				return DUET_XENBUS_ACT_DONE;
+			rc = duet_xenbus_switch(dev, DUET_XENBUS_INITIALISING);
+			break;
+		case DUET_XENBUS_CLOSED:
+			if (connected)
+				return DUET_XENBUS_ACT_DISCONNECT;
+			if (!want)
+				return DUET_XENBUS_ACT_DONE;
+			/* Start over once the backend has let go. */
+			if (bs != DUET_XENBUS_CLOSED &&
+			    bs != DUET_XENBUS_INITWAIT &&
+			    bs != DUET_XENBUS_INITIALISING &&
+			    bs != DUET_XENBUS_UNKNOWN)
+				return DUET_XENBUS_ACT_NONE;
+			dev->broken = 0;
+			rc = duet_xenbus_switch(dev, DUET_XENBUS_INITIALISING);
+			break;
+		case DUET_XENBUS_INITIALISING:
+			if (connected)
+				return DUET_XENBUS_ACT_DISCONNECT;
+			if (!want) {
+				rc = duet_xenbus_switch(dev,
+							DUET_XENBUS_CLOSED);
+				break;
+			}
+			if (bs == DUET_XENBUS_INITWAIT)
+				return DUET_XENBUS_ACT_CONNECT;
+			if (bs == DUET_XENBUS_CLOSING)
+				rc = duet_xenbus_switch(dev,
+							DUET_XENBUS_CLOSED);
+			else if (bs == DUET_XENBUS_CONNECTED ||
+				 bs == DUET_XENBUS_INITIALISED ||
+				 bs == DUET_XENBUS_RECONFIGURING ||
+				 bs == DUET_XENBUS_RECONFIGURED)
+				/* A backend still connected to a previous
+				 * frontend instance: make it reset. */
+				rc = duet_xenbus_switch(dev,
+							DUET_XENBUS_CLOSING);
+			else
+				return DUET_XENBUS_ACT_NONE;
+			break;
+		case DUET_XENBUS_INITIALISED:
+		case DUET_XENBUS_CONNECTED:
+			if (!connected || !want) {
+				rc = duet_xenbus_switch(dev,
+							DUET_XENBUS_CLOSING);
+				break;
+			}
+			if (bs == DUET_XENBUS_CONNECTED ||
+			    bs == DUET_XENBUS_RECONFIGURING ||
+			    bs == DUET_XENBUS_RECONFIGURED)
+				return dev->state == DUET_XENBUS_INITIALISED
+					       ? DUET_XENBUS_ACT_CONNECTED
+					       : DUET_XENBUS_ACT_NONE;
+			if (dev->state == DUET_XENBUS_INITIALISED &&
+			    bs == DUET_XENBUS_INITWAIT)
+				return DUET_XENBUS_ACT_NONE;
+			/* The backend closed, or came back in InitWait after
+			 * a restart: drop the rings, keep the requests. */
+			rc = close_down(dev);
+			if (rc == 0)
+				return DUET_XENBUS_ACT_DISCONNECT;
+			break;
+		case DUET_XENBUS_CLOSING:
+			if (bs == DUET_XENBUS_CONNECTED ||
+			    bs == DUET_XENBUS_INITIALISED)
+				return DUET_XENBUS_ACT_NONE;
+			rc = duet_xenbus_switch(dev, DUET_XENBUS_CLOSED);
+			if (rc == 0 && connected)
+				return DUET_XENBUS_ACT_DISCONNECT;
+			break;
+		default:
+			return DUET_XENBUS_ACT_NONE;
+		}
+		if (rc < 0)
+			return rc;
+	}
+	return DUET_XENBUS_ACT_NONE;
+}

@@ -213,28 +213,29 @@ int duet_xenbus_broken(struct duet_xenbus_dev *dev, const char *fmt, ...)
  * that need no driver work itself, and answers what the driver must do:
  *
  *   backend (Linux's xenbus backend + blkback/netback frontend_changed):
- *     own Initialising/Closed, frontend Initialising  -> InitWait (online)
- *     own InitWait, frontend Initialised              -> CONNECT: read the
+ *     own InitWait, frontend Initialised or Connected (netfront skips
+ *         Initialised)                                -> CONNECT: read the
  *         frontend's nodes, map rings, bind event channels, then
  *         duet_xenbus_switch(Connected) (or duet_xenbus_broken())
- *     own InitWait, frontend Connected                -> CONNECT too, but
- *         only when the frontend was seen in another state since our
- *         InitWait (a Connected left over from a dead instance is stale)
- *     frontend Closing                                -> Closing (keep
+ *     own InitWait/Connected, frontend Closing        -> Closing (keep
  *         serving in-flight requests)
- *     frontend Closed / Initialising while connected  -> Closing, Closed,
- *         DISCONNECT; then DONE when <own>/online is not "1"
- *     own Closing (toolstack detach or broken), frontend not using the
- *         rings (Closed, Initialising, InitWait, Unknown) -> Closed,
- *         DISCONNECT
- *     own Connected while not connected (stale)       -> Closing
+ *     own Closing (ours, the toolstack's detach, or broken), frontend not
+ *         using the rings (Closed, Initialising, InitWait, Unknown)
+ *                                                     -> Closed, and
+ *         DISCONNECT when connected
+ *     own Connected, frontend Closed/Initialising, or own Connected while
+ *         not connected (stale)                       -> Closing, as above
+ *     own Closed, frontend Initialising, online       -> InitWait again
+ *     own Closed and <own>/online is not "1"          -> DONE
  *     frontend directory or own state node gone       -> DONE
  *
  *   frontend (@want: 1 to be connected, 0 to close):
- *     own Unknown/Closed, want, backend not Connected  -> Initialising
+ *     own Unknown/Closed, want, backend Closed, InitWait, Initialising or
+ *         Unknown (it has let go of old rings)         -> Initialising
  *     own Initialising, backend InitWait               -> CONNECT: read the
  *         backend's features, share rings, write ring refs and event
- *         channels, then duet_xenbus_switch(Initialised)
+ *         channels, then duet_xenbus_switch(Initialised) (netfront:
+ *         Connected at once, as Linux's does)
  *     own Initialised, backend Connected               -> CONNECTED: read
  *         what the backend publishes at connect (sectors, ...), then
  *         duet_xenbus_switch(Connected)
@@ -265,7 +266,9 @@ enum duet_xenbus_action {
  * duet_xenbus_backend_start() - a backend instance has published its
  * features: move to InitWait (through Initialising from Unknown), or, when
  * a previous instance left the device Connected, to Closing so that the
- * frontend resets.  Returns 0 or -errno.
+ * frontend resets (a frontend left Initialised by an instance that died
+ * before connecting is connected to as it is).  Returns 0 or -errno
+ * (-ENOENT when our state node is gone).
  */
 int duet_xenbus_backend_start(struct duet_xenbus_dev *dev);
 
