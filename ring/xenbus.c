@@ -554,12 +554,27 @@ static int is_online(struct duet_xenbus_dev *dev)
 	return on;
 }
 
-/* The peer's state, or an action when it is missing or malformed. */
-static int read_peer(struct duet_xenbus_dev *dev, int connected, int *act)
-{
-	int ps = duet_xenbus_peer_state(dev);
+static int close_down(struct duet_xenbus_dev *dev);
 
+/*
+ * Re-read both states.  Returns the peer's state, or -1 with *act set:
+ * DONE when our node or the peer's directory is gone (a backend also
+ * closes its end then), DISCONNECT/NONE for a malformed peer state (a
+ * protocol violation), or -errno when xenstore fails.
+ */
+static int read_states(struct duet_xenbus_dev *dev, int connected, int *act)
+{
+	int ps, rc;
+
+	rc = refresh_own_state(dev);
+	if (rc < 0) {
+		*act = rc == -ENOENT ? DUET_XENBUS_ACT_DONE : rc;
+		return -1;
+	}
+	ps = duet_xenbus_peer_state(dev);
 	if (ps == -ENOENT) {
+		if (dev->role == DUET_XENBUS_BACKEND)
+			close_down(dev);
 		*act = DUET_XENBUS_ACT_DONE;
 		return -1;
 	}
@@ -640,17 +655,9 @@ int duet_xenbus_backend_step(struct duet_xenbus_dev *dev, int connected)
 	/* Each pass either answers or makes one switch; a device needs at
 	 * most three switches (Connected -> Closing -> Closed -> InitWait). */
 	for (i = 0; i < 4; i++) {
-		rc = refresh_own_state(dev);
-		if (rc == -ENOENT)
-			return DUET_XENBUS_ACT_DONE;
-		if (rc < 0)
-			return rc;
-		fs = read_peer(dev, connected, &act);
-		if (fs < 0) {
-			if (act == DUET_XENBUS_ACT_DONE)
-				close_down(dev);
+		fs = read_states(dev, connected, &act);
+		if (fs < 0)
 			return act;
-		}
 		switch (dev->state) {
 		case DUET_XENBUS_INITWAIT:
 			if (fs == DUET_XENBUS_INITIALISED ||
@@ -710,12 +717,7 @@ int duet_xenbus_frontend_step(struct duet_xenbus_dev *dev, int connected,
 	if (!dev || dev->role != DUET_XENBUS_FRONTEND)
 		return -EINVAL;
 	for (i = 0; i < 5; i++) {
-		rc = refresh_own_state(dev);
-		if (rc == -ENOENT)
-			return DUET_XENBUS_ACT_DONE;
-		if (rc < 0)
-			return rc;
-		bs = read_peer(dev, connected, &act);
+		bs = read_states(dev, connected, &act);
 		if (bs < 0)
 			return act;
 		switch (dev->state) {

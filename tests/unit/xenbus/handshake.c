@@ -101,6 +101,20 @@ static int connect_both(struct duet_xenbus_dev *be, struct duet_xenbus_dev *fe,
 	return ok;
 }
 
+/* A fresh device, both ends open, connected blkfront style. */
+static void setup_connected(struct duet_xenbus_dev **be,
+			    struct duet_xenbus_dev **fe)
+{
+	toolstack_attach();
+	*be = open_end(DUET_XENBUS_BACKEND);
+	*fe = open_end(DUET_XENBUS_FRONTEND);
+	duet_xenbus_backend_start(*be);
+	if (!connect_both(*be, *fe, 0)) {
+		printf("Bail out! the handshake does not connect\n");
+		exit(1);
+	}
+}
+
 static void blkfront_style(void)
 {
 	struct duet_xenbus_dev *be, *fe;
@@ -148,11 +162,7 @@ static void backend_restart(void)
 {
 	struct duet_xenbus_dev *be, *fe;
 
-	toolstack_attach();
-	be = open_end(DUET_XENBUS_BACKEND);
-	fe = open_end(DUET_XENBUS_FRONTEND);
-	duet_xenbus_backend_start(be);
-	connect_both(be, fe, 0);
+	setup_connected(&be, &fe);
 	/* The instance dies; a new one opens the device. */
 	duet_xenbus_close(be);
 	be = open_end(DUET_XENBUS_BACKEND);
@@ -186,11 +196,7 @@ static void frontend_restart_coalesced(void)
 {
 	struct duet_xenbus_dev *be, *fe;
 
-	toolstack_attach();
-	be = open_end(DUET_XENBUS_BACKEND);
-	fe = open_end(DUET_XENBUS_FRONTEND);
-	duet_xenbus_backend_start(be);
-	connect_both(be, fe, 0);
+	setup_connected(&be, &fe);
 	duet_xenbus_close(fe);
 	fe = open_end(DUET_XENBUS_FRONTEND);
 	is_int(duet_xenbus_frontend_step(fe, 0, 1), NONE,
@@ -218,11 +224,7 @@ static void frontend_closes(void)
 {
 	struct duet_xenbus_dev *be, *fe;
 
-	toolstack_attach();
-	be = open_end(DUET_XENBUS_BACKEND);
-	fe = open_end(DUET_XENBUS_FRONTEND);
-	duet_xenbus_backend_start(be);
-	connect_both(be, fe, 0);
+	setup_connected(&be, &fe);
 	is_int(duet_xenbus_frontend_step(fe, 1, 0), NONE,
 	       "close: frontend goes Closing and waits");
 	is_int(node_state(FE), DUET_XENBUS_CLOSING, "close: fe Closing");
@@ -243,11 +245,7 @@ static void hostile_and_gone(void)
 {
 	struct duet_xenbus_dev *be, *fe;
 
-	toolstack_attach();
-	be = open_end(DUET_XENBUS_BACKEND);
-	fe = open_end(DUET_XENBUS_FRONTEND);
-	duet_xenbus_backend_start(be);
-	connect_both(be, fe, 0);
+	setup_connected(&be, &fe);
 	duet_xs_write(xs1, 0, FE "/state", "4junk");
 	is_int(duet_xenbus_backend_step(be, 1), DISCONNECT,
 	       "malformed frontend state: disconnect");
