@@ -56,6 +56,18 @@ static const struct duet_ring_desc builtin_desc[] = {
 		.req_size = sizeof(struct blkif_request),
 		.rsp_size = sizeof(struct blkif_response),
 	},
+	[DUET_RING_BLKIF_X86_32] = {
+		/* i386's union of a 108-byte request and a 12-byte
+		 * response (duet/blkif.h) */
+		.entry_size = 108,
+		.req_size = 108,
+		.rsp_size = 12,
+	},
+	[DUET_RING_BLKIF_X86_64] = {
+		.entry_size = sizeof(union blkif_sring_entry),
+		.req_size = sizeof(struct blkif_request),
+		.rsp_size = sizeof(struct blkif_response),
+	},
 	[DUET_RING_NETIF_TX] = {
 		.entry_size = sizeof(union netif_tx_sring_entry),
 		.req_size = sizeof(struct netif_tx_request),

@@ -11,6 +11,7 @@
 #define DUET_DUET_H
 
 #include "duet/backend.h"
+#include "duet/blkif.h"
 #include "duet/log.h"
 #include "duet/platform.h"
 #include "duet/ring.h"

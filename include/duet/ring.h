@@ -46,6 +46,10 @@ enum duet_ring_type {
 	DUET_RING_NETIF_TX = 1, /* netif.h tx: 12-byte entries */
 	DUET_RING_NETIF_RX = 2, /* netif.h rx: 8-byte entries */
 	DUET_RING_NETIF_CTRL = 3, /* netif.h control ring */
+	DUET_RING_BLKIF_X86_32 = 4, /* blkif "x86_32-abi": 108-byte
+				     * requests, 12-byte responses */
+	DUET_RING_BLKIF_X86_64 = 5, /* blkif "x86_64-abi" (and "arm-abi"):
+				     * the native layout of 64-bit hosts */
 };
 
 /** Which end of the ring this process drives. */
