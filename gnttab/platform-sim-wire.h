@@ -95,6 +95,14 @@ enum duet_sim_op {
 	DUET_SIM_OP_STATUS,
 	/* dom0 only.  The daemon answers, then shuts down. */
 	DUET_SIM_OP_STOP,
+	/* domid = the only foreign domain this connection may act on from
+	 * now on (duet_platform_restrict()).  Irreversible: restricting
+	 * again to another domain is -EPERM, to the same one 0.  After it,
+	 * SHARE, MAP, COPY segments, XFER_OFFER, XFER, EVT_ALLOC and
+	 * EVT_BIND naming any domain other than that one and the
+	 * connection's own answer -EPERM, and the dom0 admin operations
+	 * too.  An older daemon answers -EOPNOTSUPP (unknown op). */
+	DUET_SIM_OP_RESTRICT,
 	DUET_SIM_OP_MAX
 };
 

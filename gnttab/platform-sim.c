@@ -16,6 +16,14 @@
  *
  * A platform handle owns one control connection; each event-channel handle
  * owns another one plus the pipe the daemon delivers its events on.
+ *
+ * Restriction (duet_platform_restrict()): the daemon restricts each
+ * connection on its own (DUET_SIM_OP_RESTRICT), so sim_restrict() sends it
+ * on the control connection and on every event-channel connection of the
+ * handle, and an event-channel handle opened later is restricted as it
+ * opens.  Like xentoolcore_restrict_all() it binds the handles, not the
+ * process: it stops a driver from touching another domain by mistake, and
+ * is no sandbox.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -62,12 +70,18 @@ struct sim_region {
  * @fd:     the control connection.
  * @shares, @maps, @pages: what this handle shared, mapped and owns.
  * @buf:    message buffer, DUET_SIM_MSG_MAX bytes.
+ * @restricted, @rdomid: set by sim_restrict(): the domain every
+ *          connection of this handle is restricted to.
+ * @evts:   the open event-channel handles (to restrict them).
  */
 struct sim_priv {
 	char dir[128];
 	char xs[160];
 	unsigned domid;
 	int fd;
+	int restricted;
+	unsigned rdomid;
+	struct sim_evt *evts;
 	struct sim_region *shares;
 	struct sim_region *maps;
 	struct sim_region *pages;
@@ -78,10 +92,12 @@ struct sim_priv {
  * struct sim_evt - an open event-channel handle.
  * @fd:  its own control connection (its ports die with it).
  * @rfd: read end of the delivery pipe (non-blocking).
+ * @next: the platform's list of event-channel handles.
  */
 struct sim_evt {
 	int fd;
 	int rfd;
+	struct sim_evt *next;
 };
 
 static struct sim_priv *spriv(struct duet_platform *p)
@@ -394,6 +410,37 @@ static int sim_domid(struct duet_platform *p)
 static const char *sim_xs_socket(struct duet_platform *p)
 {
 	return spriv(p)->xs;
+}
+
+/* Restrict connection @fd to @domid (DUET_SIM_OP_RESTRICT). */
+static int restrict_conn(int fd, unsigned domid)
+{
+	struct rpc r;
+	int rc;
+
+	rpc_init(&r, DUET_SIM_OP_RESTRICT);
+	r.req.domid = domid;
+	rc = rpc_call(fd, &r);
+	rpc_close_fds(&r);
+	return rc < 0 ? rc : 0;
+}
+
+static int sim_restrict(struct duet_platform *p, duet_domid_t domid)
+{
+	struct sim_priv *s = spriv(p);
+	struct sim_evt *v;
+	int rc;
+
+	if (s->restricted && s->rdomid != domid)
+		return -EPERM;
+	rc = restrict_conn(s->fd, domid);
+	for (v = s->evts; !rc && v; v = v->next)
+		rc = restrict_conn(v->fd, domid);
+	if (rc < 0)
+		return rc;
+	s->restricted = 1;
+	s->rdomid = domid;
+	return 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -854,10 +901,14 @@ static int sim_evtchn_open(struct duet_evtchn *e)
 	rc = rpc_call(v->fd, &r);
 	rpc_close_fds(&r);
 	close(pfd[1]);
+	if (rc >= 0 && s->restricted)
+		rc = restrict_conn(v->fd, s->rdomid);
 	if (rc < 0) {
 		close(v->rfd);
 		goto err_close;
 	}
+	v->next = s->evts;
+	s->evts = v;
 	e->priv = v;
 	return 0;
 err_close:
@@ -869,10 +920,14 @@ err_free:
 
 static void sim_evtchn_close(struct duet_evtchn *e)
 {
-	struct sim_evt *v = sevt(e);
+	struct sim_evt *v = sevt(e), **pp;
 
 	if (!v)
 		return;
+	for (pp = &spriv(e->p)->evts; *pp && *pp != v; pp = &(*pp)->next)
+		;
+	if (*pp)
+		*pp = v->next;
 	/* The daemon closes our ports when the connection goes. */
 	close(v->fd);
 	close(v->rfd);
@@ -953,6 +1008,7 @@ const struct duet_platform_ops duet_platform_sim = {
 	.open = sim_open,
 	.close = sim_close,
 	.domid = sim_domid,
+	.restrict_to = sim_restrict,
 	.xs_socket = sim_xs_socket,
 	.share = sim_share,
 	.unshare = sim_unshare,

@@ -248,6 +248,10 @@ static struct simd_share *check_ref(struct simd_conn *c, uint32_t domid,
 	struct simd_dom *g = simd_dom_get(c->d, domid);
 	struct simd_gnt *e;
 
+	if (!simd_conn_may(c, domid)) {
+		*err = -EPERM;
+		return NULL;
+	}
 	if (!g) {
 		*err = -ESRCH;
 		return NULL;

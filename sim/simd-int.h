@@ -149,6 +149,9 @@ struct simd_map {
  * @nports: ports owned.
  * @maps:   mappings made through it.
  * @rl:     rate limit for messages about this client's misbehaviour.
+ * @restricted: set by RESTRICT: the connection may act only on its own
+ *          domain and on @rdomid (simd_conn_may()).
+ * @rdomid: the domain it is restricted to.
  * @next:   the domain's list of connections.
  */
 struct simd_conn {
@@ -157,6 +160,8 @@ struct simd_conn {
 	struct simd_dom *dom;
 	int fd;
 	int evt_fd;
+	int restricted;
+	unsigned rdomid;
 	unsigned nports;
 	struct simd_map *maps;
 	struct duet_ratelimit rl;
@@ -253,6 +258,17 @@ void simd_conn_warn(struct simd_conn *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 struct simd_dom *simd_dom_get(struct simd *d, unsigned domid);
 uint64_t simd_new_id(struct simd *d);
+
+/*
+ * simd_conn_may() - may @c act on domain @domid (grant, map or copy its
+ * grants, bind to its ports)?  1 when @c is not restricted, or @domid is
+ * @c's own domain or the one it is restricted to; else 0.
+ */
+static inline int simd_conn_may(const struct simd_conn *c, unsigned domid)
+{
+	return !c->restricted || domid == c->rdomid ||
+	       domid == c->dom->domid;
+}
 
 /* simd-gnt.c: each handler fills m->rep.rc (and the rest of the reply). */
 int simd_gnt_init(struct simd *d, struct simd_dom *dom);

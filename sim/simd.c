@@ -398,6 +398,45 @@ static void admin_status(struct simd *d, struct simd_msg *m)
 /* Requests                                                            */
 /* ------------------------------------------------------------------ */
 
+/*
+ * RESTRICT: from now on @c may act only on its own domain and
+ * m->req.domid, like a libxen* handle after xentoolcore_restrict_all().
+ * The restriction is per connection (the client restricts each of its
+ * connections); it guards against a driver touching another domain by
+ * mistake, it is no sandbox: a process can always open a new connection.
+ */
+static void conn_restrict(struct simd_conn *c, struct simd_msg *m)
+{
+	if (m->req.domid > 0xffff || m->len) {
+		m->rep.rc = -EINVAL;
+		return;
+	}
+	if (c->restricted && c->rdomid != m->req.domid) {
+		m->rep.rc = -EPERM;
+		return;
+	}
+	c->restricted = 1;
+	c->rdomid = m->req.domid;
+	m->rep.rc = 0;
+}
+
+/* 1 when @op names another domain in req.domid that a restricted
+ * connection must be allowed to act on. */
+static int op_names_domain(uint32_t op)
+{
+	switch (op) {
+	case DUET_SIM_OP_SHARE:
+	case DUET_SIM_OP_MAP:
+	case DUET_SIM_OP_XFER_OFFER:
+	case DUET_SIM_OP_XFER:
+	case DUET_SIM_OP_EVT_ALLOC:
+	case DUET_SIM_OP_EVT_BIND:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
 static void dispatch(struct simd_conn *c, struct simd_msg *m)
 {
 	struct simd *d = c->d;
@@ -405,7 +444,12 @@ static void dispatch(struct simd_conn *c, struct simd_msg *m)
 		    m->req.op <= DUET_SIM_OP_STOP;
 
 	m->rep.rc = -EINVAL;
-	if (admin && c->dom->domid) {
+	if (admin && (c->dom->domid || c->restricted)) {
+		m->rep.rc = -EPERM;
+		return;
+	}
+	/* COPY segments are checked one by one (check_ref()). */
+	if (op_names_domain(m->req.op) && !simd_conn_may(c, m->req.domid)) {
 		m->rep.rc = -EPERM;
 		return;
 	}
@@ -471,6 +515,9 @@ static void dispatch(struct simd_conn *c, struct simd_msg *m)
 	case DUET_SIM_OP_STOP:
 		d->stop = 1;
 		m->rep.rc = 0;
+		break;
+	case DUET_SIM_OP_RESTRICT:
+		conn_restrict(c, m);
 		break;
 	default:
 		simd_conn_warn(c, "unknown op %u", m->req.op);
