@@ -3,7 +3,7 @@
 # 1 'vif=bridge=br0,backend=2'` shows libxl's layout in `xenstore-ls -f`
 # with domain 2 as backend, `duet detach` removes it; the same for a disk,
 # plus the CLI's refusals (exit 2 for bad specs, 1 for a missing domain or
-# a device in use).
+# a device whose backend does not close).
 . "$(dirname "$0")/lib/sim-lib.sh"
 command -v xenstore-ls >/dev/null 2>&1 || {
 	echo "1..0 # SKIP xenstore-ls missing (xenstore-utils)"; exit 77; }
@@ -54,9 +54,11 @@ is "$(xenstore-read /local/domain/0/backend/vbd/1/51712/params)" \
 is "$(xenstore-read /local/domain/1/device/vbd/51712/virtual-device)" \
 	"51712" "  virtual-device 51712"
 xenstore-write /local/domain/0/backend/vbd/1/51712/state 4
-"$DUET" detach 1 xvda 2>"$D/err"
-is $? 1 "detach refuses a connected disk without --force"
-grep -q "in use" "$D/err"; ok $? "  and says it is in use"
+"$DUET" detach --timeout 0.5 1 xvda 2>"$D/err"
+is $? 1 "detach of a connected disk nobody closes: exit 1 after --timeout"
+grep -q "did not reach Closed" "$D/err"; ok $? "  and says why"
+is "$(xenstore-read /local/domain/0/backend/vbd/1/51712/state)" "5" \
+	"  the backend was asked to close (state 5) and left in place"
 "$DUET" detach --force 1 xvda >/dev/null
 ok $? "detach --force 1 xvda"
 xenstore-ls -f > "$D/after"

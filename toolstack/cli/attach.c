@@ -130,54 +130,13 @@ static void release_spec(struct spec *s)
 	duet_xl_vif_release(&s->v);
 }
 
-/* parse_domid() - a frontend domid argument; -1 if malformed. */
-static int parse_domid(const char *arg)
-{
-	unsigned long v = 0;
-	const char *c;
-
-	if (!*arg || (arg[0] == '0' && arg[1]) || strlen(arg) > 5)
-		return -1;
-	for (c = arg; *c; c++) {
-		if (*c < '0' || *c > '9')
-			return -1;
-		v = v * 10 + (unsigned long)(*c - '0');
-	}
-	return v < DUET_XL_DOMID_MAX ? (int)v : -1;
-}
-
-/*
- * open_xs() - the xenstore of the platform this process runs on.
- * Returns 0, or prints why not and returns CLI_EXIT_FAIL.
- */
-static int open_xs(const char *cmd, struct duet_platform **p,
-		   struct duet_xs **xs)
-{
-	int rc;
-
-	rc = duet_platform_open(NULL, p);
-	if (rc < 0) {
-		fprintf(stderr, "duet %s: cannot open the platform: %s\n", cmd,
-			strerror(-rc));
-		return CLI_EXIT_FAIL;
-	}
-	rc = duet_xs_open(*p, xs);
-	if (rc < 0) {
-		fprintf(stderr, "duet %s: cannot connect to xenstore: %s\n",
-			cmd, strerror(-rc));
-		duet_platform_close(*p);
-		return CLI_EXIT_FAIL;
-	}
-	return 0;
-}
-
 static int do_attach(int domid, struct spec *s)
 {
 	struct duet_platform *p;
 	struct duet_xs *xs;
 	int rc, devid;
 
-	rc = open_xs("attach", &p, &xs);
+	rc = cli_open_xs("attach", &p, &xs);
 	if (rc)
 		return rc;
 	if (s->is_disk)
@@ -247,7 +206,7 @@ int cli_attach(int argc, char **argv)
 	if (argc != 3)
 		return cli_usage_error("attach", "expected DOMID and one "
 						 "'disk=SPEC' or 'vif=SPEC'");
-	domid = parse_domid(argv[1]);
+	domid = cli_parse_domid(argv[1]);
 	if (domid < 0)
 		return cli_usage_error("attach", "bad domain id (0..%u)",
 				       DUET_XL_DOMID_MAX - 1);
@@ -256,133 +215,5 @@ int cli_attach(int argc, char **argv)
 		return rc;
 	rc = do_attach(domid, &s);
 	release_spec(&s);
-	return rc;
-}
-
-/* ------------------------------------------------------------------ */
-/* duet detach                                                         */
-/* ------------------------------------------------------------------ */
-
-static void detach_usage(FILE *f)
-{
-	fprintf(f,
-		"usage: duet detach [--force] DOMID DEVICE\n"
-		"DEVICE is a vdev (xvda, hdc, sdb1), vbd:DEVID, vif:DEVID, or "
-		"a\n"
-		"bare DEVID when only one of the domain's vbd and vif has it.\n"
-		"Removes the device's frontend, backend and /libxl nodes in "
-		"one\n"
-		"xenstore transaction.  Without --force it refuses while "
-		"either\n"
-		"end is connected or connecting (the XenBus close handshake "
-		"is\n"
-		"not implemented yet); --force removes them anyway (dead "
-		"peers).\n");
-}
-
-/* 1 if /libxl/<domid>/device/<kind>/<devid> exists, 0 if not, -errno. */
-static int has_device(struct duet_xs *xs, int domid, const char *kind,
-		      int devid)
-{
-	char path[96], *val;
-	int rc;
-
-	snprintf(path, sizeof(path), "/libxl/%d/device/%s/%d/backend", domid,
-		 kind, devid);
-	rc = duet_xs_read(xs, DUET_XS_NO_TX, path, &val);
-	if (rc == -ENOENT)
-		return 0;
-	if (rc < 0)
-		return rc;
-	free(val);
-	return 1;
-}
-
-int cli_detach(int argc, char **argv)
-{
-	struct duet_platform *p;
-	struct duet_xs *xs;
-	const char *kind = NULL, *dev;
-	int force = 0, domid, devid = -1, rc, a, b;
-	unsigned long n;
-	char *end;
-
-	if (argc > 1 &&
-	    (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-		detach_usage(stdout);
-		return CLI_EXIT_OK;
-	}
-	if (argc > 1 && !strcmp(argv[1], "--force")) {
-		force = 1;
-		argc--;
-		argv++;
-	}
-	if (argc != 3)
-		return cli_usage_error("detach", "expected DOMID and DEVICE");
-	domid = parse_domid(argv[1]);
-	if (domid < 0)
-		return cli_usage_error("detach", "bad domain id (0..%u)",
-				       DUET_XL_DOMID_MAX - 1);
-	dev = argv[2];
-	if (!strncmp(dev, "vbd:", 4) || !strncmp(dev, "vif:", 4)) {
-		kind = !strncmp(dev, "vbd:", 4) ? "vbd" : "vif";
-		dev += 4;
-	}
-	errno = 0;
-	n = strtoul(dev, &end, 10);
-	if (dev[0] >= '0' && dev[0] <= '9' && !*end && !errno &&
-	    n <= 0x7fffffff) {
-		devid = (int)n;
-	} else if (!kind) {
-		devid = duet_xl_vdev_encode(dev, NULL, NULL);
-		kind = "vbd";
-	}
-	if (devid < 0)
-		return cli_usage_error("detach",
-				       "DEVICE is not a vdev, vbd:N, vif:N "
-				       "or N");
-
-	rc = open_xs("detach", &p, &xs);
-	if (rc)
-		return rc;
-	if (!kind) {
-		a = has_device(xs, domid, "vbd", devid);
-		b = has_device(xs, domid, "vif", devid);
-		if (a > 0 && b > 0) {
-			fprintf(stderr,
-				"duet detach: domain %d has vbd %d and vif %d: "
-				"say vbd:%d or vif:%d\n",
-				domid, devid, devid, devid, devid);
-			rc = CLI_EXIT_USAGE;
-			goto out;
-		}
-		kind = b > 0 ? "vif" : "vbd";
-	}
-	rc = duet_xl_detach(xs, (unsigned)domid, kind, devid, force);
-	switch (rc) {
-	case 0:
-		printf("detached %s %d from domain %d\n", kind, devid, domid);
-		rc = CLI_EXIT_OK;
-		break;
-	case -ENOENT:
-		fprintf(stderr, "duet detach: domain %d has no %s %d\n", domid,
-			kind, devid);
-		rc = CLI_EXIT_FAIL;
-		break;
-	case -EBUSY:
-		fprintf(stderr,
-			"duet detach: %s %d of domain %d is in use (the close "
-			"handshake is not implemented yet; --force removes "
-			"it)\n",
-			kind, devid, domid);
-		rc = CLI_EXIT_FAIL;
-		break;
-	default:
-		fprintf(stderr, "duet detach: xenstore: %s\n", strerror(-rc));
-		rc = CLI_EXIT_FAIL;
-	}
-out:
-	duet_xs_close(xs);
-	duet_platform_close(p);
 	return rc;
 }

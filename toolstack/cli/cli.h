@@ -10,6 +10,8 @@
 #ifndef DUET_TOOLSTACK_CLI_H
 #define DUET_TOOLSTACK_CLI_H
 
+#include <stddef.h>
+
 #define CLI_EXIT_OK 0
 #define CLI_EXIT_FAIL 1
 #define CLI_EXIT_USAGE 2
@@ -18,6 +20,39 @@ int cli_sim(int argc, char **argv);
 int cli_platform(int argc, char **argv);
 int cli_attach(int argc, char **argv);
 int cli_detach(int argc, char **argv);
+int cli_backend(int argc, char **argv);
+int cli_status(int argc, char **argv);
+
+struct duet_platform;
+struct duet_xs;
+
+/** cli_parse_domid() - a domid argument (no sign, no leading zero, below
+ *  DUET_XL_DOMID_MAX); -1 if malformed. */
+int cli_parse_domid(const char *arg);
+
+/**
+ * cli_open_xs() - open the platform this process runs on and its
+ * xenstore.  Returns 0, or prints "duet <cmd>: ..." and returns
+ * CLI_EXIT_FAIL (nothing left open).
+ */
+int cli_open_xs(const char *cmd, struct duet_platform **p,
+		struct duet_xs **xs);
+
+/** cli_parse_seconds() - a positive decimal number of seconds ("10",
+ *  "0.5") not above @max; 0 and *@out, or -1. */
+int cli_parse_seconds(const char *arg, double max, double *out);
+
+/**
+ * cli_run_dir() - where the backend daemon publishes its instances for
+ * `duet status`: $DUET_RUN_DIR, else the simulator directory when
+ * DUET_PLATFORM is "sim:<dir>", else /run/duet.  Returns 0 or
+ * -ENAMETOOLONG.
+ */
+int cli_run_dir(char *buf, size_t len);
+
+/** The backend daemon's status file inside cli_run_dir():
+ *  "backend-<domid>.status" (format: toolstack/cli/backend.c). */
+#define CLI_BACKEND_STATUS_FMT "%s/backend-%u.status"
 
 /**
  * cli_usage_error() - print "duet <cmd>: <reason>" and a hint to stderr;

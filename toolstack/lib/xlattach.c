@@ -625,54 +625,76 @@ static int rm_cleanup(struct duet_xs *xs, duet_xs_tx_t tx, char *path, int keep)
 	}
 }
 
+int duet_xl_device_dirs(struct duet_xs *xs, duet_xs_tx_t tx, unsigned domid,
+			const char *kind, int devid, char **fe, char **be)
+{
+	char *lxb, *val = NULL, *want_tail = NULL;
+	const char *k;
+	unsigned bdom;
+	size_t kl;
+	int rc, n = 0;
+
+	*fe = *be = NULL;
+	if (asprintf(&lxb, "/libxl/%u/device/%s/%d/backend", domid, kind,
+		     devid) < 0)
+		return -ENOMEM;
+	rc = duet_xs_read(xs, tx, lxb, &val);
+	free(lxb);
+	if (rc < 0)
+		return rc;
+	/* /local/domain/<n>/backend/<vbd|qdisk|vif>/<domid>/<devid> */
+	rc = -ENOMEM;
+	if (asprintf(&want_tail, "/%u/%d", domid, devid) < 0) {
+		want_tail = NULL;
+		goto out;
+	}
+	rc = -EPROTO;
+	if (sscanf(val, "/local/domain/%u/backend/%n", &bdom, &n) != 1 || !n ||
+	    bdom >= DUET_XL_DOMID_MAX)
+		goto out;
+	k = val + n;
+	kl = strcspn(k, "/");
+	if (!((kl == 3 && !strncmp(k, "vbd", 3)) ||
+	      (kl == 5 && !strncmp(k, "qdisk", 5)) ||
+	      (kl == 3 && !strncmp(k, "vif", 3))) ||
+	    strcmp(k + kl, want_tail))
+		goto out;
+	if (!strcmp(kind, "vif") != (kl == 3 && !strncmp(k, "vif", 3)))
+		goto out; /* a vif backend for a vbd or vice versa */
+	rc = -ENOMEM;
+	if (asprintf(fe, "/local/domain/%u/device/%s/%d", domid, kind,
+		     devid) < 0) {
+		*fe = NULL;
+		goto out;
+	}
+	*be = val;
+	val = NULL;
+	rc = 0;
+out:
+	free(val);
+	free(want_tail);
+	return rc;
+}
+
+int duet_xl_device_state(struct duet_xs *xs, duet_xs_tx_t tx, const char *dir)
+{
+	return read_state(xs, tx, dir);
+}
+
 static int detach_body(struct duet_xs *xs, duet_xs_tx_t tx, void *argp)
 {
 	struct detach_arg *a = argp;
 	struct xl_paths p;
-	char *be = NULL, *want_tail = NULL, *lxb;
-	unsigned bdom;
-	int rc, n = 0, fst, bst;
+	int rc, fst, bst;
 
 	memset(&p, 0, sizeof(p));
 	if (asprintf(&p.lx, "/libxl/%u/device/%s/%d", a->domid, a->kind,
-		     a->devid) < 0 ||
-	    asprintf(&p.fe, "/local/domain/%u/device/%s/%d", a->domid, a->kind,
-		     a->devid) < 0) {
-		rc = -ENOMEM;
-		goto out;
-	}
-	if (asprintf(&lxb, "%s/backend", p.lx) < 0) {
-		rc = -ENOMEM;
-		goto out;
-	}
-	rc = duet_xs_read(xs, tx, lxb, &be);
-	free(lxb);
+		     a->devid) < 0)
+		return -ENOMEM;
+	rc = duet_xl_device_dirs(xs, tx, a->domid, a->kind, a->devid, &p.fe,
+				 &p.be);
 	if (rc < 0)
 		goto out;
-	/* /local/domain/<n>/backend/<vbd|qdisk|vif>/<domid>/<devid> */
-	if (asprintf(&want_tail, "/%u/%d", a->domid, a->devid) < 0) {
-		rc = -ENOMEM;
-		goto out;
-	}
-	rc = -EPROTO;
-	if (sscanf(be, "/local/domain/%u/backend/%n", &bdom, &n) != 1 || !n ||
-	    bdom >= DUET_XL_DOMID_MAX)
-		goto out;
-	{
-		const char *k = be + n;
-		size_t kl = strcspn(k, "/");
-
-		if (!((kl == 3 && !strncmp(k, "vbd", 3)) ||
-		      (kl == 5 && !strncmp(k, "qdisk", 5)) ||
-		      (kl == 3 && !strncmp(k, "vif", 3))) ||
-		    strcmp(k + kl, want_tail))
-			goto out;
-		if (!strcmp(a->kind, "vif") !=
-		    (kl == 3 && !strncmp(k, "vif", 3)))
-			goto out; /* a vif backend for a vbd or vice versa */
-	}
-	p.be = be;
-	be = NULL;
 	if (!a->force) {
 		fst = read_state(xs, tx, p.fe);
 		bst = read_state(xs, tx, p.be);
@@ -691,8 +713,6 @@ static int detach_body(struct duet_xs *xs, duet_xs_tx_t tx, void *argp)
 	if (!rc)
 		rc = rm_cleanup(xs, tx, p.lx, 0);
 out:
-	free(be);
-	free(want_tail);
 	paths_free(&p);
 	return rc;
 }

@@ -8,6 +8,8 @@
 
 #include <stddef.h>
 
+#include "duet/xs.h"
+
 #define DUET_XLSPEC_INTERNAL __attribute__((visibility("hidden")))
 
 /* Longest excerpt of a spec quoted in an error message, in bytes. */
@@ -59,5 +61,29 @@ DUET_XLSPEC_INTERNAL int duet_xlspec_parse_backend(const char *val,
 
 /* duet_xlspec_has_ctl() - 1 if the @n bytes at @p hold a control byte. */
 DUET_XLSPEC_INTERNAL int duet_xlspec_has_ctl(const char *p, size_t n);
+
+/*
+ * duet_xl_device_dirs() - the frontend and backend directories of device
+ * @kind ("vbd" | "vif") @devid of domain @domid.  The backend path comes
+ * from /libxl/<domid>/device/<kind>/<devid>/backend (the toolstack's own
+ * record; the guest-writable frontend's "backend" node is not trusted)
+ * and must be /local/domain/<n>/backend/<vbd|qdisk|vif>/<domid>/<devid>
+ * of the matching class.
+ * @fe, @be: receive malloc'd paths (NULL on error).
+ * Return: 0, -ENOENT (no such device), -EPROTO (malformed record),
+ * -ENOMEM, another -errno from xenstore.
+ */
+DUET_XLSPEC_INTERNAL int duet_xl_device_dirs(struct duet_xs *xs,
+					     duet_xs_tx_t tx, unsigned domid,
+					     const char *kind, int devid,
+					     char **fe, char **be);
+
+/*
+ * duet_xl_device_state() - the XenbusState in <@dir>/state: 0..8, 0 when
+ * the node is missing or malformed, -errno when xenstore fails.
+ */
+DUET_XLSPEC_INTERNAL int duet_xl_device_state(struct duet_xs *xs,
+					      duet_xs_tx_t tx,
+					      const char *dir);
 
 #endif /* DUET_TOOLSTACK_XLSPEC_INT_H */

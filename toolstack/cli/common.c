@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * common.c - helpers shared by the duet subcommands.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "duet/platform.h"
+#include "duet/xlspec.h"
+#include "duet/xs.h"
+#include "toolstack/cli/cli.h"
+
+int cli_parse_domid(const char *arg)
+{
+	unsigned long v = 0;
+	const char *c;
+
+	if (!*arg || (arg[0] == '0' && arg[1]) || strlen(arg) > 5)
+		return -1;
+	for (c = arg; *c; c++) {
+		if (*c < '0' || *c > '9')
+			return -1;
+		v = v * 10 + (unsigned long)(*c - '0');
+	}
+	return v < DUET_XL_DOMID_MAX ? (int)v : -1;
+}
+
+int cli_open_xs(const char *cmd, struct duet_platform **p,
+		struct duet_xs **xs)
+{
+	int rc;
+
+	rc = duet_platform_open(NULL, p);
+	if (rc < 0) {
+		fprintf(stderr, "duet %s: cannot open the platform: %s\n", cmd,
+			strerror(-rc));
+		return CLI_EXIT_FAIL;
+	}
+	rc = duet_xs_open(*p, xs);
+	if (rc < 0) {
+		fprintf(stderr, "duet %s: cannot connect to xenstore: %s\n",
+			cmd, strerror(-rc));
+		duet_platform_close(*p);
+		return CLI_EXIT_FAIL;
+	}
+	return 0;
+}
+
+int cli_parse_seconds(const char *arg, double max, double *out)
+{
+	char *end;
+	double v;
+
+	if (!*arg || *arg == '-' || *arg == '+' || *arg == ' ')
+		return -1;
+	errno = 0;
+	v = strtod(arg, &end);
+	if (errno || *end || !(v > 0) || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int cli_run_dir(char *buf, size_t len)
+{
+	const char *s = getenv("DUET_RUN_DIR"), *plat;
+	int n;
+
+	if (s && *s) {
+		n = snprintf(buf, len, "%s", s);
+	} else {
+		plat = getenv("DUET_PLATFORM");
+		if (plat && !strncmp(plat, "sim:", 4) && plat[4])
+			n = snprintf(buf, len, "%s", plat + 4);
+		else
+			n = snprintf(buf, len, "/run/duet");
+	}
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
