@@ -123,7 +123,7 @@ oneline "bad domain id"
 run "attach, bad spec is refused before any xenstore access" 2 attach 1 'vif=mtu=1'
 oneline 'mtu="1": out of range'
 run "detach --help" 0 detach --help
-has out "usage: duet detach [--force] DOMID DEVICE"
+has out "usage: duet detach [--force] [--timeout S] DOMID DEVICE"
 run "detach, missing DEVICE" 2 detach 1
 oneline "expected DOMID and DEVICE"
 run "detach, not a device" 2 detach 1 floppy0
