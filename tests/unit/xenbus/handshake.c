@@ -14,6 +14,7 @@
 
 #include "duet/xenbus.h"
 #include "xs-harness.h"
+#include "xb-layout.h"
 
 #define FE "/local/domain/1/device/vbd/51712"
 #define BE "/local/domain/0/backend/vbd/1/51712"
@@ -24,25 +25,9 @@ enum { NONE = DUET_XENBUS_ACT_NONE, CONNECT = DUET_XENBUS_ACT_CONNECT,
 
 static struct duet_xs *xs0, *xs1;
 
-/* libxl's layout, written by "the toolstack" (domain 0). */
 static void toolstack_attach(void)
 {
-	struct duet_xs_perm fe_perms[] = { { 1, 0 }, { 0, 1 } };
-	struct duet_xs_perm be_perms[] = { { 0, 0 }, { 1, 1 } };
-
-	duet_xs_rm(xs0, 0, FE);
-	duet_xs_rm(xs0, 0, BE);
-	duet_xs_write(xs0, 0, FE "/backend", BE);
-	duet_xs_write(xs0, 0, FE "/backend-id", "0");
-	duet_xs_write(xs0, 0, FE "/state", "1");
-	duet_xs_set_perms(xs0, 0, FE, fe_perms, 2);
-	duet_xs_set_perms(xs0, 0, FE "/state", fe_perms, 2);
-	duet_xs_write(xs0, 0, BE "/frontend", FE);
-	duet_xs_write(xs0, 0, BE "/frontend-id", "1");
-	duet_xs_write(xs0, 0, BE "/online", "1");
-	duet_xs_write(xs0, 0, BE "/state", "1");
-	duet_xs_set_perms(xs0, 0, BE, be_perms, 2);
-	duet_xs_set_perms(xs0, 0, BE "/state", be_perms, 2);
+	xb_attach(xs0, FE, BE);
 }
 
 static int node_state(const char *dir)
