@@ -24,6 +24,7 @@
 #include "sim/cli-sim.h"
 #include "sim/simctl.h"
 #include "sim/simd.h"
+#include "sim/xsd.h"
 #include "toolstack/cli/cli.h"
 
 #define DEFAULT_DIR "/tmp/duet-sim"
@@ -33,7 +34,8 @@ static const char usage_text[] =
 	"usage: duet sim <command> [--dir DIR] [args...]\n"
 	"\n"
 	"commands:\n"
-	"  start [--grant-frames N] [--foreground]\n"
+	"  start [--grant-frames N] [--xenstored oxenstored|xenstored] "
+	"[--foreground]\n"
 	"                          start the simulator daemon (domain 0 "
 	"exists from the start)\n"
 	"  stop                    stop it (its domains and their network "
@@ -57,6 +59,9 @@ static const char usage_text[] =
 	"--grant-frames\n"
 	"frames of 512 entries per domain (default 64, like Xen's "
 	"gnttab_max_frames).\n"
+	"Its xenstore behaves like --xenstored where Xen's two daemons "
+	"differ (default\n"
+	"oxenstored, the one Debian starts).\n"
 	"Exit status: 0 ok, 1 failure, 2 bad arguments.\n";
 
 /*
@@ -66,6 +71,7 @@ static const char usage_text[] =
  * @cmd:          for exec: the command after "--", NULL-terminated.
  * @netns, @fg, @ro: flags.
  * @frames:       --grant-frames.
+ * @xenstored:    --xenstored, an enum simxsd_flavour (0: oxenstored).
  */
 struct sim_args {
 	char dir[PATH_MAX];
@@ -76,6 +82,7 @@ struct sim_args {
 	int fg;
 	int ro;
 	unsigned frames;
+	int xenstored;
 };
 
 static int usage_err(const char *fmt, const char *arg)
@@ -159,6 +166,14 @@ static int parse_args(int argc, char **argv, struct sim_args *a)
 				return usage_err("bad --grant-frames '%s' "
 						 "(1..1024)", argv[i]);
 			a->frames = (unsigned)v;
+		} else if (!strcmp(s, "--xenstored")) {
+			if (++i == argc)
+				return usage_err("%s needs a daemon name", s);
+			a->xenstored = simxsd_flavour_parse(argv[i]);
+			if (a->xenstored < 0)
+				return usage_err("bad --xenstored '%s' "
+						 "(oxenstored or xenstored)",
+						 argv[i]);
 		} else if (s[0] == '-' && s[1]) {
 			return usage_err("unknown option '%s'", s);
 		} else {
@@ -238,7 +253,8 @@ static int mkdir_p(const char *dir)
 /* The daemon process: serve, then clean up.  Never returns. */
 static void daemon_main(struct sim_args *a, int ready, int fg)
 {
-	struct simd_opts o = { .dir = a->dir, .grant_frames = a->frames };
+	struct simd_opts o = { .dir = a->dir, .grant_frames = a->frames,
+			       .xenstored = a->xenstored };
 	char path[PATH_MAX + 16];
 	struct simd *d;
 	int rc, fd;

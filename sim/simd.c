@@ -665,6 +665,8 @@ int simd_create(const struct simd_opts *o, struct simd **out)
 		goto err;
 	}
 	rc = simxsd_create(NULL, &d->xsd);
+	if (!rc)
+		rc = simxsd_set_flavour(d->xsd, o->xenstored);
 	if (rc < 0)
 		goto err;
 	d->ev_xsd.type = SIMD_EV_XSD;

@@ -31,11 +31,14 @@ struct simd;
  * @grant_frames: grant-table frames per domain (0: SIMD_DEF_GRANT_FRAMES);
  *                each frame holds SIMD_GNT_PER_FRAME entries.
  * @ports:        event-channel ports per domain (0: SIMD_DEF_PORTS).
+ * @xenstored:    the real daemon the xenstore server behaves like: an
+ *                enum simxsd_flavour (sim/xsd.h); 0 is oxenstored.
  */
 struct simd_opts {
 	const char *dir;
 	unsigned grant_frames;
 	unsigned ports;
+	int xenstored;
 };
 
 /*

@@ -340,15 +340,18 @@ int simxsd_domain_introduce(struct simxsd *xsd, unsigned int domid)
 	int r;
 
 	snprintf(path, sizeof(path), "/local/domain/%u", domid);
+	/* introduced first: [C] the owner of a node must exist */
+	was = xsd->acct[domid].introduced;
+	xsd->acct[domid].introduced = true;
 	if (simxsd_op_read(&c, path, &n) == -ENOENT) {
 		r = simxsd_op_mkdir(&c, path);
 		if (!r)
 			r = simxsd_op_set_perms(&c, path, &perm, 1);
-		if (r)
+		if (r) {
+			xsd->acct[domid].introduced = was;
 			return r;
+		}
 	}
-	was = xsd->acct[domid].introduced;
-	xsd->acct[domid].introduced = true;
 	if (!was && domid != 0)
 		simxsd_fire_special(xsd, SIMXSD_SPECIAL_INTRODUCE);
 	return 0;
@@ -448,6 +451,7 @@ int simxsd_domain_remove(struct simxsd *xsd, unsigned int domid)
 			conn->dead = true;
 	reap(xsd);
 	xsd->acct[domid].introduced = false;
+	simxsd_store_release(xsd, domid);
 	simxsd_fire_special(xsd, SIMXSD_SPECIAL_RELEASE);
 	return 0;
 }

@@ -70,8 +70,15 @@ int simxsd_wire_parse(const struct xsd_sockmsg *hdr, const char *payload,
 		      struct simxsd_req *req);
 
 /*
+ * oxenstored's answer to a quota (node, watch, transaction) being reached
+ * is "EQUOTA", a name xs_wire.h's table lacks; internally it is this errno.
+ */
+#define SIMXSD_EQUOTA EDQUOT
+
+/*
  * simxsd_wire_errstr() - the E<NAME> string of a positive errno, from
- * xs_wire.h's xsd_errors table; "EIO" for anything not in it.
+ * xs_wire.h's xsd_errors table, "EQUOTA" for SIMXSD_EQUOTA; "EIO" for
+ * anything else.
  */
 const char *simxsd_wire_errstr(int err);
 
@@ -173,11 +180,13 @@ struct simxsd_acct {
 /*
  * struct simxsd_ctx - who performs an operation, and in which view.
  * @txn: NULL operates on the store directly and fires watches at once.
+ * @quiet: fire no watches (oxenstored's release of a dead domain's nodes).
  */
 struct simxsd_ctx {
 	struct simxsd *xsd;
 	unsigned int domid;
 	struct simxsd_txn *txn;
+	bool quiet;
 };
 
 /* Special watch paths and their index in simxsd->special. */
@@ -198,8 +207,15 @@ int simxsd_path_canon(unsigned int domid, const char *in, bool allow_special,
 		      char *out);
 
 /* simxsd_perm_for() - SIMXSD_PERM_* bits @domid has on @ps, plus
- * SIMXSD_PERM_OWNER for dom0 and the owner. */
+ * SIMXSD_PERM_OWNER for dom0 and the owner.  Entries marked
+ * SIMXSD_PERM_IGNORE are skipped. */
 #define SIMXSD_PERM_OWNER 4u
+/*
+ * In a stored entry's access: the C xenstored's XS_PERM_IGNORE, an entry
+ * naming a domain that did not exist when it was set or has gone since;
+ * shown by GET_PERMS, never granting anything.
+ */
+#define SIMXSD_PERM_IGNORE 0x10u
 unsigned int simxsd_perm_for(unsigned int domid,
 			     const struct simxsd_perm *p, uint32_t n);
 
@@ -216,6 +232,13 @@ int simxsd_op_mkdir(struct simxsd_ctx *c, const char *path);
 int simxsd_op_rm(struct simxsd_ctx *c, const char *path);
 int simxsd_op_set_perms(struct simxsd_ctx *c, const char *path,
 			const struct simxsd_perm *perms, uint32_t n);
+/*
+ * simxsd_perms_check_domains() - [C] permissions being set must name an
+ * existing (introduced) owner, else -ENOENT; other entries naming a domain
+ * that does not exist get SIMXSD_PERM_IGNORE.  [ox] 0, @p unchanged.
+ */
+int simxsd_perms_check_domains(struct simxsd *xsd, struct simxsd_perm *p,
+			       uint32_t n);
 
 /* Transactions. */
 int simxsd_txn_new(struct simxsd *xsd, unsigned int domid, uint32_t id,
@@ -224,6 +247,17 @@ int simxsd_txn_new(struct simxsd *xsd, unsigned int domid, uint32_t id,
  * either way. */
 int simxsd_txn_commit(struct simxsd *xsd, struct simxsd_txn *txn);
 void simxsd_txn_free(struct simxsd_txn *txn);
+
+/*
+ * simxsd_store_release() - what the flavour's daemon does to the store when
+ * @domid goes away: remove the nodes it owns (with their subtrees), drop
+ * ([ox]) or disable ([C]) its entries in other nodes' permissions, drop
+ * them from the special nodes'.  @domid != 0.
+ */
+void simxsd_store_release(struct simxsd *xsd, unsigned int domid);
+
+/* simxsd_is_ox() - does @xsd behave like oxenstored? */
+bool simxsd_is_ox(const struct simxsd *xsd);
 
 /* Events. */
 void simxsd_ev_free(struct simxsd_ev *ev);
@@ -295,6 +329,7 @@ struct simxsd_conn {
 
 struct simxsd {
 	struct simxsd_limits lim;
+	enum simxsd_flavour flavour;
 	int epfd;
 	/* the store */
 	struct simxsd_table nodes;

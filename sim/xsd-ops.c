@@ -66,6 +66,7 @@ static int req_ctx(struct simxsd_conn *conn, const struct simxsd_req *req,
 	c->xsd = conn->xsd;
 	c->domid = conn->domid;
 	c->txn = NULL;
+	c->quiet = false;
 	if (!req->tx_id)
 		return 0;
 	for (t = conn->txns; t; t = t->next)
@@ -281,6 +282,8 @@ static void do_set_perms(struct simxsd_conn *conn,
 			r = -EACCES;
 		else if (!is_privileged(conn) && p[0].domid != sp->p[0].domid)
 			r = -EPERM;
+		if (!r)
+			r = simxsd_perms_check_domains(conn->xsd, p, n);
 		if (!r) {
 			free(sp->p);
 			sp->p = p;
@@ -322,7 +325,8 @@ static void do_watch(struct simxsd_conn *conn, const struct simxsd_req *req)
 			return;
 		}
 	if (!is_privileged(conn) && a->watches >= conn->xsd->lim.watches) {
-		reply_err(conn, req, E2BIG);
+		reply_err(conn, req, simxsd_is_ox(conn->xsd) ? SIMXSD_EQUOTA :
+							       E2BIG);
 		return;
 	}
 	w = calloc(1, sizeof(*w));
@@ -373,7 +377,16 @@ static void do_unwatch(struct simxsd_conn *conn, const struct simxsd_req *req)
 			return;
 		}
 	}
-	reply_err(conn, req, ENOENT);
+	/*
+	 * A domU's libxenstore talks to Linux's /dev/xen/xenbus, which
+	 * answers OK whether or not it found the watch
+	 * (drivers/xen/xenbus/xenbus_dev_frontend.c); dom0's tools talk to
+	 * xenstored's socket, which answers ENOENT.
+	 */
+	if (is_privileged(conn))
+		reply_err(conn, req, ENOENT);
+	else
+		reply_ok(conn, req);
 }
 
 /* ------------------------------------------------------------------ */
@@ -406,7 +419,7 @@ static void do_transaction_start(struct simxsd_conn *conn,
 		return;
 	}
 	if (!is_privileged(conn) && a->txns >= xsd->lim.transactions) {
-		reply_err(conn, req, ENOSPC);
+		reply_err(conn, req, simxsd_is_ox(xsd) ? SIMXSD_EQUOTA : ENOSPC);
 		return;
 	}
 	do {
@@ -499,6 +512,7 @@ static void do_domain(struct simxsd_conn *conn, const struct simxsd_req *req)
 		}
 		xsd->acct[id].introduced = false;
 		reply_ok(conn, req);
+		simxsd_store_release(xsd, (unsigned int)id);
 		simxsd_fire_special(xsd, SIMXSD_SPECIAL_RELEASE);
 		return;
 	case XS_RESUME:

@@ -193,15 +193,48 @@ static unsigned int owner(const struct simxsd_node *n)
 unsigned int simxsd_perm_for(unsigned int domid, const struct simxsd_perm *p,
 			     uint32_t n)
 {
+	const unsigned int rw = SIMXSD_PERM_READ | SIMXSD_PERM_WRITE;
 	uint32_t i;
 
 	if (domid == 0 || p[0].domid == domid)
-		return SIMXSD_PERM_READ | SIMXSD_PERM_WRITE |
-		       SIMXSD_PERM_OWNER;
+		return rw | SIMXSD_PERM_OWNER;
 	for (i = 1; i < n; i++)
-		if (p[i].domid == domid)
-			return p[i].access;
-	return p[0].access;
+		if (p[i].domid == domid && !(p[i].access & SIMXSD_PERM_IGNORE))
+			return p[i].access & rw;
+	return p[0].access & rw;
+}
+
+bool simxsd_is_ox(const struct simxsd *xsd)
+{
+	return xsd->flavour == SIMXSD_OXENSTORED;
+}
+
+int simxsd_flavour_parse(const char *name)
+{
+	if (name && !strcmp(name, "oxenstored"))
+		return SIMXSD_OXENSTORED;
+	if (name && !strcmp(name, "xenstored"))
+		return SIMXSD_XENSTORED;
+	return -EINVAL;
+}
+
+const char *simxsd_flavour_name(enum simxsd_flavour f)
+{
+	switch (f) {
+	case SIMXSD_OXENSTORED:
+		return "oxenstored";
+	case SIMXSD_XENSTORED:
+		return "xenstored";
+	}
+	return "?";
+}
+
+int simxsd_set_flavour(struct simxsd *xsd, enum simxsd_flavour f)
+{
+	if (f != SIMXSD_OXENSTORED && f != SIMXSD_XENSTORED)
+		return -EINVAL;
+	xsd->flavour = f;
+	return 0;
 }
 
 static unsigned int perm_node(const struct simxsd_ctx *c,
@@ -387,7 +420,8 @@ static int view_create(struct simxsd_ctx *c, const char *path,
 	perms = memdup(parent->perms, parent->nperms * sizeof(*perms));
 	if (!perms)
 		return -ENOMEM;
-	if (c->domid != 0)
+	/* [C] the creator owns the node; [ox] the parent's owner does */
+	if (c->domid != 0 && !simxsd_is_ox(c->xsd))
 		perms[0].domid = c->domid;
 	if (children_add(parent, leaf_of(path))) {
 		free(perms);
@@ -519,6 +553,10 @@ static void ev_emit(struct simxsd_ctx *c, struct simxsd_ev *ev)
 {
 	if (!ev)
 		return;
+	if (c->quiet) {
+		simxsd_ev_free(ev);
+		return;
+	}
 	if (c->txn) {
 		*c->txn->ev_tail = ev;
 		c->txn->ev_tail = &ev->next;
@@ -582,16 +620,20 @@ void simxsd_fire_special(struct simxsd *xsd, int which)
 /* ------------------------------------------------------------------ */
 
 /*
- * A missing node: ENOENT if the closest existing ancestor grants any of
- * @want, EACCES otherwise, so that probing reveals nothing.
+ * A missing node: [C] ENOENT if the closest existing ancestor grants any of
+ * @want, EACCES otherwise, so that probing reveals nothing; [ox] ENOENT
+ * (oxenstored looks the path up before it checks any permission).
  */
 static int from_parents(struct simxsd_ctx *c, const char *path,
 			unsigned int want)
 {
 	struct simxsd_node *anc = NULL;
-	char *buf = strdup(path);
+	char *buf;
 	int r = 0;
 
+	if (simxsd_is_ox(c->xsd))
+		return -ENOENT;
+	buf = strdup(path);
 	if (!buf)
 		return -ENOMEM;
 	while (!anc && !r && strcmp(buf, "/")) {
@@ -627,9 +669,10 @@ static int create_path(struct simxsd_ctx *c, const char *path,
 		       struct simxsd_node **out)
 {
 	struct simxsd_node *anc = NULL, *cur;
-	const struct simxsd_acct *a = &c->xsd->acct[c->domid];
+	unsigned int payer = c->domid;
 	char *buf = strdup(path);
 	size_t need = 0, pos;
+	long have;
 	int r = 0;
 
 	if (!buf)
@@ -647,11 +690,17 @@ static int create_path(struct simxsd_ctx *c, const char *path,
 		free(buf);
 		return -EACCES;
 	}
-	if (c->domid != 0 &&
-	    (long)a->nodes + (c->txn ? c->txn->node_delta : 0) + (long)need >
-		    (long)c->xsd->lim.nodes) {
+	/* [ox] the new nodes belong to, and count against, the ancestor's
+	 * owner */
+	if (simxsd_is_ox(c->xsd))
+		payer = owner(anc);
+	have = (long)c->xsd->acct[payer].nodes;
+	if (c->txn && payer == c->domid)
+		have += c->txn->node_delta;
+	if (c->domid != 0 && payer != 0 &&
+	    have + (long)need > (long)c->xsd->lim.nodes) {
 		free(buf);
-		return -ENOSPC;
+		return simxsd_is_ox(c->xsd) ? -SIMXSD_EQUOTA : -ENOSPC;
 	}
 	/* Walk down from the ancestor, creating each missing level. */
 	cur = anc;
@@ -699,6 +748,9 @@ int simxsd_op_write(struct simxsd_ctx *c, const char *path, const void *val,
 	char *v;
 	int r;
 
+	/* [ox] the size limit binds dom0 too, and answers E2BIG */
+	if (simxsd_is_ox(c->xsd) && len > c->xsd->lim.value_size)
+		return -E2BIG;
 	if (c->domid != 0 && len > c->xsd->lim.value_size)
 		return -ENOSPC;
 	v = memdup(val, len);
@@ -774,6 +826,21 @@ int simxsd_op_rm(struct simxsd_ctx *c, const char *path)
 	return 0;
 }
 
+int simxsd_perms_check_domains(struct simxsd *xsd, struct simxsd_perm *p,
+				uint32_t n)
+{
+	uint32_t i;
+
+	if (simxsd_is_ox(xsd))
+		return 0;
+	if (!xsd->acct[p[0].domid & 0xffff].introduced)
+		return -ENOENT;
+	for (i = 1; i < n; i++)
+		if (!xsd->acct[p[i].domid & 0xffff].introduced)
+			p[i].access |= SIMXSD_PERM_IGNORE;
+	return 0;
+}
+
 int simxsd_op_set_perms(struct simxsd_ctx *c, const char *path,
 			const struct simxsd_perm *perms, uint32_t np)
 {
@@ -795,6 +862,11 @@ int simxsd_op_set_perms(struct simxsd_ctx *c, const char *path,
 	p = memdup(perms, np * sizeof(*p));
 	if (!p)
 		return -ENOMEM;
+	r = simxsd_perms_check_domains(c->xsd, p, np);
+	if (r) {
+		free(p);
+		return r;
+	}
 	acct_add(c, owner(n), -1);
 	acct_add(c, perms[0].domid, 1);
 	before.p = n->perms;
@@ -805,6 +877,92 @@ int simxsd_op_set_perms(struct simxsd_ctx *c, const char *path,
 	emit_change(c, path, n, &before);
 	free(before.p);
 	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Release of a domain                                                 */
+/* ------------------------------------------------------------------ */
+
+static int cmp_path_len(const void *a, const void *b)
+{
+	size_t la = strlen(*(char *const *)a), lb = strlen(*(char *const *)b);
+
+	return la < lb ? -1 : la > lb;
+}
+
+/*
+ * Remove every node @domid owns, ancestors first so that a subtree goes in
+ * one removal (as the C xenstored's walk, which skips the children of a
+ * node it removed, and oxenstored's).  Memory shortage leaves nodes
+ * behind, as a failing rm_node() does in xenstored.
+ */
+static void release_nodes(struct simxsd *xsd, unsigned int domid)
+{
+	struct simxsd_ctx c = { .xsd = xsd, .domid = 0, .txn = NULL,
+				.quiet = simxsd_is_ox(xsd) };
+	struct simxsd_node *n;
+	char **paths;
+	size_t i, k = 0;
+
+	paths = calloc(xsd->nodes.n + 1, sizeof(*paths));
+	if (!paths)
+		return;
+	for (i = 0; i < xsd->nodes.nb; i++)
+		for (n = xsd->nodes.b[i]; n; n = n->hnext)
+			if (owner(n) == domid && strcmp(n->path, "/") &&
+			    k < xsd->nodes.n)
+				paths[k++] = strdup(n->path);
+	qsort(paths, k, sizeof(*paths), cmp_path_len);
+	for (i = 0; i < k; i++) {
+		if (paths[i] && tbl_find(&xsd->nodes, paths[i]))
+			simxsd_op_rm(&c, paths[i]);
+		free(paths[i]);
+	}
+	free(paths);
+}
+
+/* Drop the entries i >= 1 of @ps that name @domid; true if any. */
+static bool drop_entries(struct simxsd_perm *p, uint32_t *n,
+			 unsigned int domid)
+{
+	uint32_t i, k = 1;
+
+	for (i = 1; i < *n; i++)
+		if (p[i].domid != domid)
+			p[k++] = p[i];
+	if (k == *n)
+		return false;
+	*n = k;
+	return true;
+}
+
+void simxsd_store_release(struct simxsd *xsd, unsigned int domid)
+{
+	struct simxsd_node *n;
+	uint32_t j;
+	size_t i;
+	int s;
+
+	if (domid == 0)
+		return;
+	release_nodes(xsd, domid);
+	for (i = 0; i < xsd->nodes.nb; i++) {
+		for (n = xsd->nodes.b[i]; n; n = n->hnext) {
+			if (simxsd_is_ox(xsd)) {
+				/* oxenstored's reset_permissions */
+				if (drop_entries(n->perms, &n->nperms, domid))
+					n->gen = ++xsd->gen;
+				continue;
+			}
+			/* the C xenstored's generation check, made once */
+			for (j = 1; j < n->nperms; j++)
+				if (n->perms[j].domid == domid)
+					n->perms[j].access |=
+						SIMXSD_PERM_IGNORE;
+		}
+	}
+	for (s = 0; s < 2; s++)
+		drop_entries(xsd->special[s].p, &xsd->special[s].n, domid);
 }
 
 /* ------------------------------------------------------------------ */

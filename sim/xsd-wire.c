@@ -132,6 +132,8 @@ const char *simxsd_wire_errstr(int err)
 {
 	size_t i;
 
+	if (err == SIMXSD_EQUOTA)
+		return "EQUOTA";
 	for (i = 0; i < sizeof(xsd_errors) / sizeof(xsd_errors[0]); i++)
 		if (xsd_errors[i].errnum == err)
 			return xsd_errors[i].errstring;

@@ -8,32 +8,55 @@
  * gets its own listening socket; every connection accepted on it acts as
  * that domain, which is how the server knows a peer's domid without Xen.
  *
- * Semantics follow Xen's docs/misc/xenstore.txt and the C xenstored:
+ * Semantics follow Xen's docs/misc/xenstore.txt and the real daemons; where
+ * Xen 4.17's two daemons differ the server behaves like the one of its
+ * flavour (enum simxsd_flavour, marked [ox] and [C] below):
  *  - paths: absolute, or relative to /local/domain/<domid>; characters
  *    [A-Za-z0-9/_@-]; no "//", no trailing '/'; at most 3072 bytes;
  *  - permissions: the first entry names the owner and the access of every
  *    domain not listed later ("n", "r", "w", "b"); the owner and dom0 have
  *    full access; only they may change permissions, and an unprivileged
  *    owner may not give a node away; a new node copies its parent's
- *    permissions, and a node created by an unprivileged domain is owned by
- *    that domain;
- *  - a missing node under an ancestor the caller may not access answers
- *    EACCES, not ENOENT, so that nothing leaks;
+ *    permissions; [C] a node created by an unprivileged domain is owned by
+ *    that domain, [ox] the owner stays the parent's;
+ *  - [C] setting permissions whose owner is a domain that does not exist
+ *    answers ENOENT; other entries naming such a domain are kept (and
+ *    shown) but grant nothing; [ox] any domid is accepted;
+ *  - a missing node: [C] under an ancestor the caller may not access it
+ *    answers EACCES, not ENOENT, so that nothing leaks; [ox] always ENOENT
+ *    (creating it still needs write access to the closest ancestor);
+ *    removing a missing node whose parent exists succeeds, [ox] even when
+ *    the caller may not write the parent;
+ *  - a domain going away (simxsd_domain_remove(), XS_RELEASE): every node
+ *    it owns is removed with everything below it ([C] firing watches as
+ *    for XS_RM, [ox] silently); [ox] its entries in other nodes'
+ *    permissions are dropped, [C] they stay (shown) but grant nothing even
+ *    if the domid comes back; both drop its entries from @introduceDomain
+ *    and @releaseDomain;
+ *  - unprivileged connections stand for Linux's /dev/xen/xenbus, which
+ *    keeps a domU's watches itself: UNWATCH of a watch that is not set
+ *    answers OK there (ENOENT for dom0, whose tools use the socket);
  *  - watches fire once when set, then for every change of the node or a
  *    descendant, and with the watched path itself when an ancestor is
  *    removed; changes made inside a transaction fire when it commits;
  *    events go only to watchers that may read the node or its parent;
  *  - transactions record the generation of every node they touch; a commit
  *    fails with EAGAIN when any of them changed meanwhile;
- *  - quotas apply to unprivileged domains only (dom0 is exempt): nodes
+ *  - quotas apply to unprivileged domains only (dom0 is exempt): [C] nodes
  *    owned (ENOSPC), watches (E2BIG), open transactions (ENOSPC), value
- *    size (ENOSPC), permission entries per node (ENOSPC);
+ *    size (ENOSPC), permission entries per node (ENOSPC); [ox] nodes,
+ *    watches and transactions answer "EQUOTA" on the wire (not in
+ *    xs_wire.h's table: libxenstore makes it EINVAL), a new node counts
+ *    against its owner (the parent's owner; none if that is dom0), and
+ *    the value size applies to dom0 too and answers E2BIG; the limit on
+ *    permission entries is the simulator's own (ENOSPC in both);
  *  - a message longer than XENSTORE_PAYLOAD_MAX closes the connection, as
  *    in xenstored; any other malformed request gets an error reply;
  *  - INTRODUCE (dom0 only; mfn and port are ignored) marks a domid
  *    introduced, creates /local/domain/<domid> if missing and fires
- *    @introduceDomain; RELEASE clears the mark and fires @releaseDomain
- *    but leaves the domain's socket and connections alone (that is
+ *    @introduceDomain; RELEASE clears the mark, releases the domain's
+ *    nodes and permission entries as above and fires @releaseDomain, but
+ *    leaves the domain's socket and connections alone (that is
  *    simxsd_domain_remove()'s job); SET_TARGET and CONTROL answer ENOSYS.
  *
  * Threading: the server owns no thread and never blocks.  The embedder
@@ -88,6 +111,35 @@ struct simxsd_perm {
 };
 
 /*
+ * enum simxsd_flavour - which of Xen's xenstore daemons the server behaves
+ * like where they differ (see the list above; tests/xen/ entry h compares
+ * both with the real ones).
+ * @SIMXSD_OXENSTORED: oxenstored, the OCaml daemon Debian starts (default).
+ * @SIMXSD_XENSTORED: the C xenstored.
+ */
+enum simxsd_flavour {
+	SIMXSD_OXENSTORED = 0,
+	SIMXSD_XENSTORED = 1,
+};
+
+/*
+ * simxsd_flavour_parse() - "oxenstored" or "xenstored" to its flavour.
+ * Return: the flavour, or -EINVAL for any other string (or NULL).
+ */
+int simxsd_flavour_parse(const char *name);
+
+/* simxsd_flavour_name() - the daemon's name of @f, "?" if out of range. */
+const char *simxsd_flavour_name(enum simxsd_flavour f);
+
+/*
+ * simxsd_set_flavour() - choose the daemon the server behaves like; call it
+ * before the first domain is added (permissions already in the store are
+ * not converted).
+ * Return: 0, or -EINVAL for an unknown flavour.
+ */
+int simxsd_set_flavour(struct simxsd *xsd, enum simxsd_flavour f);
+
+/*
  * simxsd_create() - make a server with an empty store ("/", "/local",
  * "/local/domain", all owned by dom0 with no access for others).
  * @lim: quotas, or NULL for the defaults.
@@ -128,9 +180,11 @@ int simxsd_domain_add(struct simxsd *xsd, unsigned int domid,
 /*
  * simxsd_domain_remove() - forget a domain: close its socket (and unlink
  * the file) and its connections, which drops their watches and open
- * transactions; mark it not introduced and fire @releaseDomain.  The
- * domain's nodes stay in the store: removing /local/domain/<domid> is the
- * toolstack's job (simxsd_rm()), as with libxl.
+ * transactions; mark it not introduced, release it as the flavour's daemon
+ * does (its nodes go, see above) and fire @releaseDomain.  Removing
+ * /local/domain/<domid> first is the toolstack's job (simxsd_rm()), as
+ * with libxl: a node of that tree owned by another domain stays
+ * otherwise.
  * @xsd: the server.
  * @domid: a domain added with simxsd_domain_add().
  * Return: 0, or -ENOENT if @domid is unknown.

@@ -72,18 +72,30 @@ static inline const char *h_sock(unsigned int domid)
 	return path[i];
 }
 
-/* Start a server with @lim (NULL = defaults) and domains 0 and 1. */
-static inline void h_start(const struct simxsd_limits *lim)
+/*
+ * Start a server with @lim (NULL = defaults) behaving like @f, with
+ * domains 0 and 1.  h_stop() ends it; another may be started after.
+ */
+static inline void h_start_as(const struct simxsd_limits *lim,
+			      enum simxsd_flavour f)
 {
 	signal(SIGPIPE, SIG_IGN);
 	strcpy(h.dir, "/tmp/duet-xsd-XXXXXX");
+	h.stop = 0;
 	if (!mkdtemp(h.dir) || simxsd_create(lim, &h.xsd) ||
+	    simxsd_set_flavour(h.xsd, f) ||
 	    simxsd_domain_add(h.xsd, 0, h_sock(0)) ||
 	    simxsd_domain_add(h.xsd, 1, h_sock(1))) {
 		printf("Bail out! cannot start the xenstore server\n");
 		exit(1);
 	}
 	pthread_create(&h.thread, NULL, h_thread, NULL);
+}
+
+/* The default flavour (oxenstored). */
+static inline void h_start(const struct simxsd_limits *lim)
+{
+	h_start_as(lim, SIMXSD_OXENSTORED);
 }
 
 static inline void h_stop(void)
