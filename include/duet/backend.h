@@ -66,6 +66,21 @@ struct duet_backend_ctx {
 				    * before serve() (Xen only: see
 				    * duet_platform_restrict()) */
 
+/*
+ * DUET_BACKEND_RESTRICT is a request, not a guarantee: where the platform
+ * cannot restrict (-EOPNOTSUPP) the daemon logs it once and runs the
+ * instance unrestricted.  The simulator restricts each connection of the
+ * handle (grant, map, copy, alloc-unbound and bind only towards the
+ * frontend's domain and our own; everything else -EPERM).  On Xen 4.17,
+ * xentoolcore_restrict_all() also disables gntdev/gntalloc (map, unmap
+ * and copy then fail with -ENOTTY), so a type that maps or copies grants
+ * must not set the flag there; only event channels keep working.
+ *
+ * The daemon itself (toolstack/cli/backend-daemon.c) is not part of
+ * libduet: drivers only export their struct duet_backend_type, listed in
+ * toolstack/cli/backend-types.c.
+ */
+
 /** A device type the daemon can serve. */
 struct duet_backend_type {
 	/** The xenstore type directory this type serves ("vbd"). */

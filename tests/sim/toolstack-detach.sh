@@ -65,8 +65,9 @@ is "$(cat "$D/fake")" "online=0" \
 	"  the backend saw state 5 with online 0 already written"
 xenstore-ls -f > "$D/after"
 cmp -s "$D/before" "$D/after"
-ok $? "  no stray nodes: the store is as before attach"
-[ $? -eq 0 ] || diff "$D/before" "$D/after" | sed 's/^/# /'
+rc=$?
+ok $rc "  no stray nodes: the store is as before attach"
+[ $rc -eq 0 ] || diff "$D/before" "$D/after" | sed 's/^/# /'
 
 "$DUET" attach 1 'vif=bridge=br0,backend=2' >/dev/null
 xenstore-write $fe/state 4

@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * backend-types.c - the device types `duet backend` serves by default.
+ *
+ * One line per type, NULL last.  A driver adds its struct
+ * duet_backend_type here (and includes its public header above):
+ *   vbd and qdisk: duet_blkback_type_vbd, duet_blkback_type_qdisk (#6)
+ *   vif:           duet_netback_type_vif (#7)
+ */
+#include <stddef.h>
+
+#include "toolstack/cli/backendd.h"
+
+const struct duet_backend_type *const duet_backend_builtin_types[] = {
+	NULL,
+};
