@@ -27,8 +27,8 @@ static const struct subcommand subcommands[] = {
 	  NULL },
 	{ "blkfront", NULL, "userspace block frontend", "#6" },
 	{ "netfront", NULL, "userspace network frontend", "#7" },
-	{ "status", NULL, "devices, states, features, rings",
-	  "#5" },
+	{ "status", cli_status, "devices, states, features, rings",
+	  NULL },
 	{ "bench", NULL, "benchmarks", "#7" },
 };
 
