@@ -173,6 +173,24 @@ ok $? "  and a new device is still served"
 xenstore-rm /local/domain/0/backend/vif/$g3
 xenstore-rm /libxl/$g3
 
+# an instance ends when its frontend directory vanishes; the device is
+# served again only once it is attached again (state back to 1)
+pe=$(rd $be/1/duet-test-pid)
+xenstore-rm /local/domain/1/device/vif/1
+until_ok 5 dead "$pe"
+ok $? "frontend directory removed: the instance ends"
+until_ok 5 grep -q "^device vif 1 1 - 0 ended\$" "$D/backend-0.status"
+ok $? "  status: ended"
+xenstore-write $be/1/unrelated 1
+sleep 0.2
+is "$(rd $be/1/duet-test-pid)" "$pe" "  other writes do not restart it"
+xenstore-write /local/domain/1/device/vif/1/state 1
+xenstore-write $be/1/state 1
+until_ok 5 eval '[ "$(rd $be/1/duet-test-pid)" != "$pe" ]'
+ok $? "  attached again (state Initialising): a new instance serves it"
+is "$(rd $be/1/duet-test-restarts)" 0 "  as a first start (restarts 0)"
+grep -q "vif 1/1: attached again" "$D/d0.log"; ok $? "  logged"
+
 pa=$(rd $be/0/duet-test-pid)
 pb=$(rd $be/1/duet-test-pid)
 kill -TERM "$d0"

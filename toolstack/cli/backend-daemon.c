@@ -36,6 +36,10 @@
  *   instance exits 0                -> ended: not restarted until online
  *                                      goes 0 and back to 1, or the
  *                                      directory is removed and made again
+ *                                      (also when both happen before the
+ *                                      daemon looks: an online device whose
+ *                                      state is back at Initialising, as
+ *                                      attach writes it, is new)
  *   instance fails, device online   -> back-off (200 ms doubling to 10 s,
  *                                      reset after 30 s of good service),
  *                                      then start again with restarts + 1
@@ -488,6 +492,24 @@ static int read_online(struct bd *d, const char *dir)
 	return on;
 }
 
+/*
+ * Is the device at @dir freshly attached?  The toolstack writes state 1
+ * (Initialising) at attach, and an instance that ended left it in another
+ * state (Closed, or whatever it was in when the frontend vanished).
+ */
+static int fresh(struct bd *d, const char *dir)
+{
+	char path[176], *val;
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/state", dir);
+	if (duet_xs_read(d->xs, DUET_XS_NO_TX, path, &val) < 0)
+		return 0;
+	rc = !strcmp(val, "1");
+	free(val);
+	return rc;
+}
+
 /* Look at one device directory (it may be new, changed or gone). */
 static void scan_dev(struct bd *d, const struct duet_backend_type *t,
 		     unsigned fe, unsigned devid)
@@ -539,6 +561,14 @@ static void scan_dev(struct bd *d, const struct duet_backend_type *t,
 		return;
 	}
 	v->online = 1;
+	if (v->state == BD_ENDED && fresh(d, dir)) {
+		/* Removed and attached again before we saw the removal. */
+		duet_log(DUET_LOG_INFO, "backend: %s %u/%u: attached again",
+			 t->name, fe, devid);
+		v->restarts = 0;
+		v->backoff_ms = 0;
+		v->state = BD_IDLE;
+	}
 	if (v->state == BD_IDLE && !d->quitting)
 		instance_start(d, v);
 }
