@@ -331,8 +331,9 @@ int duet_xl_vif_attach(struct duet_xs *xs, unsigned domid,
  * @devid: the device id.
  * @force: 0: refuse with -EBUSY when either end's state is past
  *         Initialising and not Closed, i.e. a driver uses the device
- *         (the XenBus close handshake is not implemented yet); 1: remove
- *         whatever the states (dead peers).
+ *         (`duet detach` runs the XenBus close handshake first: see
+ *         toolstack/cli/detach.c); 1: remove whatever the states (dead
+ *         peers).
  * The backend path is taken from /libxl/<domid>/device/<kind>/<devid>/
  * backend, which only the toolstack can write, and must name
  * /local/domain/<n>/backend/<vbd|qdisk|vif>/<domid>/<devid>; the path the

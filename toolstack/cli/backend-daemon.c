@@ -151,6 +151,7 @@ struct bd_dev {
  * @status_path: the status file, or "" when none.
  * @status_warned: the status file could not be written (logged once).
  * @bad:         directory names already reported as malformed.
+ * @bad_rl:      rate limit for those reports once @bad is full.
  */
 struct bd {
 	struct duet_platform *p;
@@ -168,6 +169,7 @@ struct bd {
 	int status_warned;
 	char *bad[BD_MAX_BAD_NAMES];
 	unsigned nbad;
+	struct duet_ratelimit bad_rl;
 };
 
 static uint64_t now_ms(void)
@@ -210,6 +212,8 @@ static void bad_once(struct bd *d, const char *what, const char *why)
 		d->bad[d->nbad] = strdup(what);
 		if (d->bad[d->nbad])
 			d->nbad++;
+	} else if (!duet_ratelimit_ok(&d->bad_rl)) {
+		return; /* too many to remember: rate-limit instead */
 	}
 	duet_log(DUET_LOG_WARN, "backend: ignoring %s: %s", what, why);
 }
