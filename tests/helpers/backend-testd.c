@@ -44,8 +44,7 @@
 
 #define MAX_TEST_TYPES 8
 
-static void put(const struct duet_backend_ctx *ctx, const char *node,
-		long val)
+static void put(const struct duet_backend_ctx *ctx, const char *node, long val)
 {
 	char path[256];
 
@@ -72,7 +71,7 @@ static long knob(const struct duet_backend_ctx *ctx, const char *node)
 /* Crash or fail as the knobs say; returns -EIO to fail, else 0. */
 static int knobs(const struct duet_backend_ctx *ctx)
 {
-	struct rlimit no_core = { 0, 0 };
+	struct rlimit no_core = {0, 0};
 
 	if (knob(ctx, "duet-test-crash") == (long)ctx->restarts) {
 		setrlimit(RLIMIT_CORE, &no_core);

@@ -101,8 +101,8 @@ enum bd_state {
 };
 
 static const char *const bd_state_names[] = {
-	[BD_IDLE] = "idle",	    [BD_RUNNING] = "running",
-	[BD_BACKOFF] = "backoff",   [BD_STOPPING] = "stopping",
+	[BD_IDLE] = "idle",	  [BD_RUNNING] = "running",
+	[BD_BACKOFF] = "backoff", [BD_STOPPING] = "stopping",
 	[BD_ENDED] = "ended",
 };
 
@@ -305,11 +305,13 @@ static void instance_main(struct bd *d, struct bd_dev *v, pid_t daemon)
 				duet_log(DUET_LOG_WARN,
 					 "backend: %s: this platform cannot "
 					 "restrict an instance; running "
-					 "unrestricted", v->dir);
+					 "unrestricted",
+					 v->dir);
 		} else if (rc < 0) {
-			duet_log(DUET_LOG_ERR, "backend: %s: restrict to "
-				 "domain %u: %s", v->dir, v->fe,
-				 strerror(-rc));
+			duet_log(DUET_LOG_ERR,
+				 "backend: %s: restrict to "
+				 "domain %u: %s",
+				 v->dir, v->fe, strerror(-rc));
 			_exit(BD_EXIT_SETUP_FAILED);
 		}
 	}
@@ -393,13 +395,14 @@ static void instance_reaped(struct bd *d, struct bd_dev *v, int ws)
 
 	v->pid = 0;
 	if (WIFSIGNALED(ws))
-		snprintf(how, sizeof(how), "killed by signal %d",
-			 WTERMSIG(ws));
+		snprintf(how, sizeof(how), "killed by signal %d", WTERMSIG(ws));
 	else
 		snprintf(how, sizeof(how), "exit status %d", WEXITSTATUS(ws));
 	if (v->state == BD_STOPPING || !v->present || d->quitting) {
-		duet_log(DUET_LOG_INFO, "backend: %s %u/%u: instance stopped "
-			 "(%s)", v->type->name, v->fe, v->devid, how);
+		duet_log(DUET_LOG_INFO,
+			 "backend: %s %u/%u: instance stopped "
+			 "(%s)",
+			 v->type->name, v->fe, v->devid, how);
 		if (!v->present) {
 			dev_free(d, v);
 			status_write(d);
@@ -409,7 +412,8 @@ static void instance_reaped(struct bd *d, struct bd_dev *v, int ws)
 		return;
 	}
 	if (ok || v->online != 1) {
-		duet_log(DUET_LOG_INFO, "backend: %s %u/%u: instance ended (%s)",
+		duet_log(DUET_LOG_INFO,
+			 "backend: %s %u/%u: instance ended (%s)",
 			 v->type->name, v->fe, v->devid, how);
 		v->backoff_ms = 0;
 		dev_set(d, v, BD_ENDED);
@@ -422,9 +426,11 @@ static void instance_reaped(struct bd *d, struct bd_dev *v, int ws)
 		v->backoff_ms = BD_BACKOFF_MAX_MS;
 	v->restarts++;
 	v->restart_ms = now + v->backoff_ms;
-	duet_log(DUET_LOG_WARN, "backend: %s %u/%u: instance failed (%s); "
-		 "restart %u in %u ms", v->type->name, v->fe, v->devid, how,
-		 v->restarts, v->backoff_ms);
+	duet_log(DUET_LOG_WARN,
+		 "backend: %s %u/%u: instance failed (%s); "
+		 "restart %u in %u ms",
+		 v->type->name, v->fe, v->devid, how, v->restarts,
+		 v->backoff_ms);
 	dev_set(d, v, BD_BACKOFF);
 }
 
@@ -446,9 +452,8 @@ static void reap(struct bd *d)
 /* Scanning xenstore                                                   */
 /* ------------------------------------------------------------------ */
 
-static struct bd_dev *dev_find(struct bd *d,
-			       const struct duet_backend_type *t, unsigned fe,
-			       unsigned devid)
+static struct bd_dev *dev_find(struct bd *d, const struct duet_backend_type *t,
+			       unsigned fe, unsigned devid)
 {
 	struct bd_dev *v;
 
@@ -522,8 +527,7 @@ static void scan_dev(struct bd *d, const struct duet_backend_type *t,
 	char dir[160];
 	int on;
 
-	snprintf(dir, sizeof(dir), "%s/%s/%u/%u", d->base, t->name, fe,
-		 devid);
+	snprintf(dir, sizeof(dir), "%s/%s/%u/%u", d->base, t->name, fe, devid);
 	on = read_online(d, dir);
 	if (on == -ENOENT || on == -EACCES) {
 		if (v)
@@ -538,7 +542,8 @@ static void scan_dev(struct bd *d, const struct duet_backend_type *t,
 		v = calloc(1, sizeof(*v));
 		if (!v || !(v->dir = strdup(dir))) {
 			free(v);
-			duet_log(DUET_LOG_ERR, "backend: %s: out of memory", dir);
+			duet_log(DUET_LOG_ERR, "backend: %s: out of memory",
+				 dir);
 			return;
 		}
 		v->type = t;
@@ -591,7 +596,8 @@ static void scan_type(struct bd *d, const struct duet_backend_type *t)
 	snprintf(path, sizeof(path), "%s/%s", d->base, t->name);
 	nfe = duet_xs_directory(d->xs, DUET_XS_NO_TX, path, &fes);
 	if (nfe < 0 && nfe != -ENOENT) {
-		duet_log(DUET_LOG_WARN, "backend: %s: %s", path, strerror(-nfe));
+		duet_log(DUET_LOG_WARN, "backend: %s: %s", path,
+			 strerror(-nfe));
 		for (v = d->devs; v; v = v->next)
 			if (v->present == -1)
 				v->present = 1;
@@ -682,10 +688,12 @@ static int timers(struct bd *d)
 				next = v->restart_ms;
 		} else if (v->state == BD_STOPPING && v->pid) {
 			if (v->kill_ms <= now) {
-				duet_log(DUET_LOG_WARN, "backend: %s %u/%u: "
+				duet_log(DUET_LOG_WARN,
+					 "backend: %s %u/%u: "
 					 "instance %d ignored SIGTERM: "
-					 "SIGKILL", v->type->name, v->fe,
-					 v->devid, (int)v->pid);
+					 "SIGKILL",
+					 v->type->name, v->fe, v->devid,
+					 (int)v->pid);
 				kill(v->pid, SIGKILL);
 				v->kill_ms = UINT64_MAX;
 			} else if (v->kill_ms < next) {
@@ -752,7 +760,8 @@ static int loop(struct bd *d)
 			if (si.ssi_signo == SIGCHLD)
 				continue;
 			if (!d->quitting)
-				duet_log(DUET_LOG_INFO, "backend: signal %u: "
+				duet_log(DUET_LOG_INFO,
+					 "backend: signal %u: "
 					 "stopping every instance",
 					 si.ssi_signo);
 			quit_all(d);
@@ -807,8 +816,10 @@ static void usage(FILE *f, const struct duet_backend_type *const *extra)
 		fprintf(f, " %s", (*t)->name);
 	for (t = duet_backend_builtin_types; *t; t++, any = 1)
 		fprintf(f, " %s", (*t)->name);
-	fprintf(f, "%s\n", any ? "" : " none yet (blkback and netback "
-			   "arrive with issues #6 and #7)");
+	fprintf(f, "%s\n",
+		any ? ""
+		    : " none yet (blkback and netback "
+		      "arrive with issues #6 and #7)");
 }
 
 static const struct duet_backend_type *
@@ -818,10 +829,12 @@ find_type(const char *name, size_t len,
 	const struct duet_backend_type *const *t;
 
 	for (t = extra; t && *t; t++)
-		if (strlen((*t)->name) == len && !strncmp((*t)->name, name, len))
+		if (strlen((*t)->name) == len &&
+		    !strncmp((*t)->name, name, len))
 			return *t;
 	for (t = duet_backend_builtin_types; *t; t++)
-		if (strlen((*t)->name) == len && !strncmp((*t)->name, name, len))
+		if (strlen((*t)->name) == len &&
+		    !strncmp((*t)->name, name, len))
 			return *t;
 	return NULL;
 }
@@ -840,8 +853,7 @@ static int add_type(struct bd *d, const struct duet_backend_type *t)
 }
 
 static int parse_args(struct bd *d, int argc, char **argv,
-		      const struct duet_backend_type *const *extra,
-		      int *domid)
+		      const struct duet_backend_type *const *extra, int *domid)
 {
 	const struct duet_backend_type *const *tt;
 	const struct duet_backend_type *t;
@@ -851,8 +863,8 @@ static int parse_args(struct bd *d, int argc, char **argv,
 
 	*domid = -1;
 	for (i = 1; i < argc; i++) {
-		const char *a = argv[i], *val = i + 1 < argc ? argv[i + 1]
-							     : NULL;
+		const char *a = argv[i],
+			   *val = i + 1 < argc ? argv[i + 1] : NULL;
 
 		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
 			usage(stdout, extra);
@@ -927,14 +939,15 @@ static int setup(struct bd *d, int domid)
 	if (domid < 0) {
 		domid = duet_platform_domid(d->p);
 		if (domid < 0) {
-			fprintf(stderr, "duet backend: which domain is this? "
-				"%s (use --domid)\n", strerror(-domid));
+			fprintf(stderr,
+				"duet backend: which domain is this? "
+				"%s (use --domid)\n",
+				strerror(-domid));
 			return -1;
 		}
 	}
 	d->self = (unsigned)domid;
-	snprintf(d->base, sizeof(d->base), "/local/domain/%u/backend",
-		 d->self);
+	snprintf(d->base, sizeof(d->base), "/local/domain/%u/backend", d->self);
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGCHLD);
 	sigaddset(&mask, SIGTERM);
@@ -965,10 +978,11 @@ static int setup(struct bd *d, int domid)
 		}
 	}
 	if (!d->ntypes)
-		duet_log(DUET_LOG_WARN, "backend: no device types to serve "
+		duet_log(DUET_LOG_WARN,
+			 "backend: no device types to serve "
 			 "(blkback and netback arrive with issues #6 and #7)");
-	duet_log(DUET_LOG_INFO, "backend: serving %s/ in domain %u",
-		 d->base, d->self);
+	duet_log(DUET_LOG_INFO, "backend: serving %s/ in domain %u", d->base,
+		 d->self);
 	status_write(d);
 	return 0;
 }

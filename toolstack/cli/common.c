@@ -27,8 +27,7 @@ int cli_parse_domid(const char *arg)
 	return v < DUET_XL_DOMID_MAX ? (int)v : -1;
 }
 
-int cli_open_xs(const char *cmd, struct duet_platform **p,
-		struct duet_xs **xs)
+int cli_open_xs(const char *cmd, struct duet_platform **p, struct duet_xs **xs)
 {
 	int rc;
 

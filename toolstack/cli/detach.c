@@ -181,8 +181,7 @@ static int begin(struct duet_xs *xs, int domid, const char *kind, int devid,
  * wait_closed() - step 3.  Returns 0 when both ends are done, -ETIMEDOUT,
  * or -errno.  h->fst and h->bst hold the last states seen.
  */
-static int wait_closed(struct duet_xs *xs, struct handshake *h,
-		       double timeout)
+static int wait_closed(struct duet_xs *xs, struct handshake *h, double timeout)
 {
 	struct pollfd pfd;
 	double deadline = now_s() + timeout, left;
@@ -226,7 +225,7 @@ static const char *st_name(int st)
 
 int cli_detach(int argc, char **argv)
 {
-	struct handshake h = { NULL, NULL, 0, 0 };
+	struct handshake h = {NULL, NULL, 0, 0};
 	struct duet_platform *p;
 	struct duet_xs *xs;
 	const char *kind = NULL, *dev;

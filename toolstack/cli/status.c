@@ -67,20 +67,19 @@ struct slist {
 
 static void status_usage(FILE *f)
 {
-	fprintf(f,
-		"usage: duet status [--all]\n"
-		"Lists the split devices whose frontend or backend is this "
-		"domain\n"
-		"(every domain with --all, from dom0), one line each:\n"
-		"  <type> be=<domid> fe=<domid> devid=<n> be-state=<name> "
-		"fe-state=<name>\n"
-		"  be-features=<a,b> fe-features=<a,b> queues=<n> "
-		"ring-pages=<n>\n"
-		"  ring-refs=<n> evtchns=<p,q> instance=<pid> restarts=<n> "
-		"daemon=<state>\n"
-		"(all on one line; '-' where a value does not exist).  "
-		"instance,\n"
-		"restarts and daemon come from a running 'duet backend'.\n");
+	fprintf(f, "usage: duet status [--all]\n"
+		   "Lists the split devices whose frontend or backend is this "
+		   "domain\n"
+		   "(every domain with --all, from dom0), one line each:\n"
+		   "  <type> be=<domid> fe=<domid> devid=<n> be-state=<name> "
+		   "fe-state=<name>\n"
+		   "  be-features=<a,b> fe-features=<a,b> queues=<n> "
+		   "ring-pages=<n>\n"
+		   "  ring-refs=<n> evtchns=<p,q> instance=<pid> restarts=<n> "
+		   "daemon=<state>\n"
+		   "(all on one line; '-' where a value does not exist).  "
+		   "instance,\n"
+		   "restarts and daemon come from a running 'duet backend'.\n");
 }
 
 /* A plain decimal (no sign, no leading zero) <= @max; -1 if not. */
@@ -238,7 +237,8 @@ static void scan_frontends(struct duet_xs *xs, unsigned dom, struct slist *l)
 			d.be = rd(xs, d.fedir, "backend");
 			n = 0;
 			if (d.be &&
-			    sscanf(d.be, "/local/domain/%u/backend/%15[^/]/%u/%u%n",
+			    sscanf(d.be,
+				   "/local/domain/%u/backend/%15[^/]/%u/%u%n",
 				   &bdom, kind, &fe, &devid, &n) == 4 &&
 			    !d.be[n] && fe == dom && devid == d.devid &&
 			    plain(kind)) {
@@ -287,12 +287,13 @@ static void put_state(struct duet_xs *xs, const char *key, const char *dir)
 	long st = dec(v, 8);
 
 	printf(" %s=%s", key,
-	       !v ? "gone" : st < 0 ? "?" : duet_xenbus_state_name((int)st));
+	       !v	? "gone"
+	       : st < 0 ? "?"
+			: duet_xenbus_state_name((int)st));
 	free(v);
 }
 
-static void put_features(struct duet_xs *xs, const char *key,
-			 const char *dir)
+static void put_features(struct duet_xs *xs, const char *key, const char *dir)
 {
 	char **names, *v;
 	int n, i, any = 0;
@@ -334,7 +335,8 @@ static void scan_queue(struct duet_xs *xs, const char *dir, struct rings *r)
 		const char *nm = names[i];
 
 		if (!strncmp(nm, "ring-ref", 8) || !strcmp(nm, "tx-ring-ref") ||
-		    !strcmp(nm, "rx-ring-ref") || !strcmp(nm, "ctrl-ring-ref")) {
+		    !strcmp(nm, "rx-ring-ref") ||
+		    !strcmp(nm, "ctrl-ring-ref")) {
 			r->refs++;
 			if (r->pages < 1)
 				r->pages = 1;
@@ -373,7 +375,7 @@ static void scan_queue(struct duet_xs *xs, const char *dir, struct rings *r)
 
 static void put_rings(struct duet_xs *xs, const char *fedir)
 {
-	struct rings r = { .pages = -1 };
+	struct rings r = {.pages = -1};
 	char *v, *q;
 	long nq = 1, i;
 
@@ -429,7 +431,8 @@ static void put_instance(const struct sdev *d)
 		}
 		if (f)
 			fclose(f);
-		if (found && (dpid <= 0 || (kill(dpid, 0) < 0 && errno != EPERM)))
+		if (found &&
+		    (dpid <= 0 || (kill(dpid, 0) < 0 && errno != EPERM)))
 			found = 0; /* a stale file */
 	}
 	if (found)
@@ -441,7 +444,7 @@ static void put_instance(const struct sdev *d)
 int cli_status(int argc, char **argv)
 {
 	struct duet_platform *p;
-	struct slist l = { NULL, 0, 0 };
+	struct slist l = {NULL, 0, 0};
 	struct duet_xs *xs;
 	char **doms;
 	int all = 0, self, n, i, rc;
@@ -455,9 +458,8 @@ int cli_status(int argc, char **argv)
 		} else if (!strcmp(argv[i], "--all")) {
 			all = 1;
 		} else {
-			return cli_usage_error("status",
-					       "unexpected argument '%s'",
-					       argv[i]);
+			return cli_usage_error(
+				"status", "unexpected argument '%s'", argv[i]);
 		}
 	}
 	rc = cli_open_xs("status", &p, &xs);
@@ -471,7 +473,8 @@ int cli_status(int argc, char **argv)
 		goto out;
 	}
 	if (all) {
-		n = duet_xs_directory(xs, DUET_XS_NO_TX, "/local/domain", &doms);
+		n = duet_xs_directory(xs, DUET_XS_NO_TX, "/local/domain",
+				      &doms);
 		if (n < 0) {
 			fprintf(stderr, "duet status: /local/domain: %s%s\n",
 				strerror(-n),

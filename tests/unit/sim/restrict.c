@@ -112,8 +112,8 @@ int main(void)
 	is_int(duet_evtchn_bind(e_after, (duet_domid_t)dother,
 				(duet_evtchn_port_t)pother),
 	       -EPERM, "bind to another domain (handle from after): -EPERM");
-	is_int(duet_evtchn_alloc_unbound(e_after, (duet_domid_t)dother),
-	       -EPERM, "alloc-unbound for another domain: -EPERM");
+	is_int(duet_evtchn_alloc_unbound(e_after, (duet_domid_t)dother), -EPERM,
+	       "alloc-unbound for another domain: -EPERM");
 	rc = duet_evtchn_bind(e_after, (duet_domid_t)dfe,
 			      (duet_evtchn_port_t)pfe);
 	ok(rc > 0, "bind to the frontend's port: allowed (%d)", rc);

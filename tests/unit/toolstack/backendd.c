@@ -26,8 +26,7 @@
 #define BE "/local/domain/0/backend/vif/1/0"
 #define FE "/local/domain/1/device/vif/0"
 
-static void put(const struct duet_backend_ctx *ctx, const char *node,
-		long val)
+static void put(const struct duet_backend_ctx *ctx, const char *node, long val)
 {
 	char path[256];
 
@@ -99,7 +98,9 @@ static int serve(const struct duet_backend_ctx *ctx)
 }
 
 static const struct duet_backend_type test_type = {
-	.name = "vif", .flags = DUET_BACKEND_RESTRICT, .serve = serve,
+	.name = "vif",
+	.flags = DUET_BACKEND_RESTRICT,
+	.serve = serve,
 };
 
 static struct duet_xs *xs0, *xs1;
@@ -165,8 +166,8 @@ static int run_cli(int (*fn)(int, char **), int argc, char **argv,
 
 int main(void)
 {
-	const struct duet_backend_type *types[] = { &test_type, NULL };
-	char *dargv[] = { "backend", "--grace", "1", NULL };
+	const struct duet_backend_type *types[] = {&test_type, NULL};
+	char *dargv[] = {"backend", "--grace", "1", NULL};
 	char spec[96], out[128], line[512], err[128];
 	struct duet_platform *p0, *p1;
 	struct duet_xl_vif v;
@@ -211,11 +212,11 @@ int main(void)
 	duet_xs_write(xs0, DUET_XS_NO_TX, BE "/test-crash", "0");
 	ok(wait_node(BE "/test-restarts", 1), "a crashed instance restarts");
 	pid2 = (pid_t)read_long(xs0, BE "/test-pid");
-	ok(pid2 > 0 && pid2 != pid && wait_dead(pid),
-	   "  in a new process (%d)", (int)pid2);
+	ok(pid2 > 0 && pid2 != pid && wait_dead(pid), "  in a new process (%d)",
+	   (int)pid2);
 
 	{
-		char *sargv[] = { "status", NULL };
+		char *sargv[] = {"status", NULL};
 		char want[128];
 
 		is_int(run_cli(cli_status, 1, sargv, out), 0, "duet status");
@@ -226,8 +227,7 @@ int main(void)
 		if (f)
 			fclose(f);
 		snprintf(want, sizeof(want),
-			 " instance=%d restarts=1 daemon=running\n",
-			 (int)pid2);
+			 " instance=%d restarts=1 daemon=running\n", (int)pid2);
 		ok(!strncmp(line, "vif be=0 fe=1 devid=0 be-state=", 31) &&
 			   strstr(line, want),
 		   "  lists the device with its instance");
@@ -238,7 +238,7 @@ int main(void)
 	/* detach: the instance answers the close handshake; we are the
 	 * frontend and close when the backend is Closing */
 	{
-		char *dv[] = { "detach", "--timeout", "5", "1", "vif:0", NULL };
+		char *dv[] = {"detach", "--timeout", "5", "1", "vif:0", NULL};
 
 		fflush(stdout);
 		det = fork();
