@@ -419,7 +419,8 @@ static void do_transaction_start(struct simxsd_conn *conn,
 		return;
 	}
 	if (!is_privileged(conn) && a->txns >= xsd->lim.transactions) {
-		reply_err(conn, req, simxsd_is_ox(xsd) ? SIMXSD_EQUOTA : ENOSPC);
+		reply_err(conn, req,
+			  simxsd_is_ox(xsd) ? SIMXSD_EQUOTA : ENOSPC);
 		return;
 	}
 	do {

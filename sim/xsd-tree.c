@@ -910,11 +910,11 @@ static void release_nodes(struct simxsd *xsd, unsigned int domid)
 	for (i = 0; i < xsd->nodes.nb; i++)
 		for (n = xsd->nodes.b[i]; n; n = n->hnext)
 			if (owner(n) == domid && strcmp(n->path, "/") &&
-			    k < xsd->nodes.n)
-				paths[k++] = strdup(n->path);
+			    k < xsd->nodes.n && (paths[k] = strdup(n->path)))
+				k++;
 	qsort(paths, k, sizeof(*paths), cmp_path_len);
 	for (i = 0; i < k; i++) {
-		if (paths[i] && tbl_find(&xsd->nodes, paths[i]))
+		if (tbl_find(&xsd->nodes, paths[i]))
 			simxsd_op_rm(&c, paths[i]);
 		free(paths[i]);
 	}

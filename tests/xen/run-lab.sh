@@ -18,7 +18,8 @@
 # LAB_MEM (MiB, default 2048), LAB_SMP (default 2), LAB_OUT (where the run's
 # serial log and results go, default BUILD_DIR/xen-lab/run), LAB_XENSTORED
 # (oxenstored, Debian's default, or xenstored for the C daemon; entry h
-# then compares with h-*-xenstored.expected), LAB_ENTRIES (run only these
+# then compares with h-*-xenstored.expected, and its simulator half runs
+# with duet sim start --xenstored xenstored), LAB_ENTRIES (run only these
 # matrix entries, e.g. "a c"; the lab's own checks always run), LAB_CPU
 # (QEMU's -cpu, default qemu64; see below).
 set -eu

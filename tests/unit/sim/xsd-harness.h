@@ -1,19 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * xsd-harness.h - run the simulator's xenstore server in a thread of a test
- * program, with sockets for dom0 and dom1 in a fresh temporary directory,
- * and talk to it with the stock libxenstore or a raw socket.
+ * xsd-harness.h - the simulator's xenstore server in a thread of a test
+ * program (tests/xs-harness.h: a fresh temporary directory, sockets for
+ * dom0 and dom1), talked to with the stock libxenstore or a raw socket.
  *
- * The server is single-threaded by contract: the thread holds h.lock
- * around simxsd_dispatch(), and a test that calls simxsd_* directly takes
- * the lock too (h_lock()/h_unlock()).
+ * The server is single-threaded by contract: the thread holds a lock
+ * around simxsd_dispatch(), and a test that calls simxsd_* on xsd directly
+ * takes the lock too (h_lock()/h_unlock()).
  */
 #ifndef DUET_TESTS_XSD_HARNESS_H
 #define DUET_TESTS_XSD_HARNESS_H
 
 #include <errno.h>
 #include <poll.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -26,49 +25,26 @@
 #include <xenstore.h>
 #include <xen/io/xs_wire.h>
 
-#include "sim/xsd.h"
-#include "tap.h"
-
-static struct {
-	struct simxsd *xsd;
-	pthread_t thread;
-	pthread_mutex_t lock;
-	volatile int stop;
-	char dir[64];
-} h = { .lock = PTHREAD_MUTEX_INITIALIZER };
-
-static void *h_thread(void *arg)
-{
-	struct pollfd pfd = { .fd = simxsd_fd(h.xsd), .events = POLLIN };
-
-	(void)arg;
-	while (!h.stop) {
-		if (poll(&pfd, 1, 20) > 0) {
-			pthread_mutex_lock(&h.lock);
-			simxsd_dispatch(h.xsd);
-			pthread_mutex_unlock(&h.lock);
-		}
-	}
-	return NULL;
-}
+#include "xs-harness.h"
 
 static inline void h_lock(void)
 {
-	pthread_mutex_lock(&h.lock);
+	xsh_lock();
 }
 
 static inline void h_unlock(void)
 {
-	pthread_mutex_unlock(&h.lock);
+	xsh_unlock();
 }
 
+/* The socket of @domid (domains added later use the same naming). */
 static inline const char *h_sock(unsigned int domid)
 {
-	static char path[2][128];
+	static char path[2][sizeof(xsh_dir) + 32];
 	static int i;
 
 	i ^= 1;
-	snprintf(path[i], sizeof(path[i]), "%s/xs-%u.sock", h.dir, domid);
+	snprintf(path[i], sizeof(path[i]), "%s/xs-%u.sock", xsh_dir, domid);
 	return path[i];
 }
 
@@ -80,16 +56,8 @@ static inline void h_start_as(const struct simxsd_limits *lim,
 			      enum simxsd_flavour f)
 {
 	signal(SIGPIPE, SIG_IGN);
-	strcpy(h.dir, "/tmp/duet-xsd-XXXXXX");
-	h.stop = 0;
-	if (!mkdtemp(h.dir) || simxsd_create(lim, &h.xsd) ||
-	    simxsd_set_flavour(h.xsd, f) ||
-	    simxsd_domain_add(h.xsd, 0, h_sock(0)) ||
-	    simxsd_domain_add(h.xsd, 1, h_sock(1))) {
-		printf("Bail out! cannot start the xenstore server\n");
-		exit(1);
-	}
-	pthread_create(&h.thread, NULL, h_thread, NULL);
+	xsh_create_as("xsd", lim, f);
+	xsh_serve();
 }
 
 /* The default flavour (oxenstored). */
@@ -100,10 +68,7 @@ static inline void h_start(const struct simxsd_limits *lim)
 
 static inline void h_stop(void)
 {
-	h.stop = 1;
-	pthread_join(h.thread, NULL);
-	simxsd_destroy(h.xsd);
-	rmdir(h.dir);
+	xsh_destroy();
 }
 
 /* A libxenstore handle connected as @domid. */

@@ -214,7 +214,7 @@ static void unknown_domains(void)
 	free(p);
 	set(d0, "/u/a", 2, 0, XS_PERM_NONE, 3, XS_PERM_READ);
 	h_lock();
-	is_int(simxsd_domain_add(h.xsd, 3, h_sock(3)), 0, "%s: dom3 appears",
+	is_int(simxsd_domain_add(xsd, 3, h_sock(3)), 0, "%s: dom3 appears",
 	       FN);
 	h_unlock();
 	d3 = h_xs(3);
@@ -232,7 +232,7 @@ static void unknown_domains(void)
 	free(v);
 	xs_close(d3);
 	h_lock();
-	simxsd_domain_remove(h.xsd, 3);
+	simxsd_domain_remove(xsd, 3);
 	h_unlock();
 	xs_close(d0);
 }

@@ -70,9 +70,9 @@ static void remove_domain(void)
 	int r;
 
 	h_lock();
-	r = simxsd_domain_add(h.xsd, 3, h_sock(3));
+	r = simxsd_domain_add(xsd, 3, h_sock(3));
 	if (!r)
-		r = simxsd_set_perms(h.xsd, "@releaseDomain", rel, 2);
+		r = simxsd_set_perms(xsd, "@releaseDomain", rel, 2);
 	h_unlock();
 	is_int(r, 0, "%s: dom3 added, with r on @releaseDomain", FN);
 	d3 = h_xs(3);
@@ -91,7 +91,7 @@ static void remove_domain(void)
 	h_drain(w, 300);
 
 	h_lock();
-	r = simxsd_domain_remove(h.xsd, 3);
+	r = simxsd_domain_remove(xsd, 3);
 	h_unlock();
 	is_int(r, 0, "%s: dom3 removed", FN);
 	v = h_read(d0, "/r/owned");
@@ -118,7 +118,7 @@ static void remove_domain(void)
 		   r);
 
 	h_lock();
-	r = simxsd_domain_add(h.xsd, 3, h_sock(3));
+	r = simxsd_domain_add(xsd, 3, h_sock(3));
 	h_unlock();
 	is_int(r, 0, "%s: a new dom3", FN);
 	d3 = h_xs(3);
@@ -128,7 +128,7 @@ static void remove_domain(void)
 	free(v);
 	xs_close(d3);
 	h_lock();
-	simxsd_domain_remove(h.xsd, 3);
+	simxsd_domain_remove(xsd, 3);
 	h_unlock();
 	xs_close(w);
 	xs_close(d0);

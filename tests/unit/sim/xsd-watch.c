@@ -134,13 +134,13 @@ static void domain_specials(void)
 	h_drain(w, 100);
 	h_drain(u, 100);
 	h_lock();
-	r = simxsd_domain_add(h.xsd, 5, NULL);
+	r = simxsd_domain_add(xsd, 5, NULL);
 	h_unlock();
 	is_int(r, 0, "add domain 5");
 	expect(w, "@introduceDomain", "i", "adding a domain fires "
 					    "@introduceDomain");
 	h_lock();
-	r = simxsd_domain_remove(h.xsd, 5);
+	r = simxsd_domain_remove(xsd, 5);
 	h_unlock();
 	is_int(r, 0, "remove domain 5");
 	expect(w, "@releaseDomain", "r", "removing it fires @releaseDomain");
@@ -150,9 +150,9 @@ static void domain_specials(void)
 		struct simxsd_perm sp[2] = { { 0, 0 }, { 1, SIMXSD_PERM_READ } };
 
 		h_lock();
-		r = simxsd_set_perms(h.xsd, "@releaseDomain", sp, 2);
-		r = r ? r : simxsd_domain_add(h.xsd, 6, NULL);
-		r = r ? r : simxsd_domain_remove(h.xsd, 6);
+		r = simxsd_set_perms(xsd, "@releaseDomain", sp, 2);
+		r = r ? r : simxsd_domain_add(xsd, 6, NULL);
+		r = r ? r : simxsd_domain_remove(xsd, 6);
 		h_unlock();
 		is_int(r, 0, "grant dom1 r on @releaseDomain, add and remove "
 			     "dom6");
