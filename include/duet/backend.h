@@ -59,7 +59,29 @@ struct duet_backend_ctx {
 	unsigned restarts;
 	/** Turns readable when the daemon asks the instance to end. */
 	int stop_fd;
+	/**
+	 * Where duet_backend_stats_write() publishes the instance's counters
+	 * for `duet status` (a file in the daemon's run directory), or NULL.
+	 */
+	const char *stats_path;
 };
+
+/** One counter of an instance ("grants-mapped", 12). */
+struct duet_backend_stat {
+	const char *key;   /* [a-z0-9-]+ */
+	unsigned long long value;
+};
+
+/**
+ * duet_backend_stats_write() - replace the instance's published counters
+ * (write a temporary file and rename it over ctx->stats_path, so a reader
+ * sees the old set or the new one).  Cheap enough for every connect and
+ * disconnect and a few times a second, not per request.  Returns 0 (also
+ * when ctx->stats_path is NULL), -EINVAL for a bad key, or -errno.
+ */
+int duet_backend_stats_write(const struct duet_backend_ctx *ctx,
+			     const struct duet_backend_stat *stats,
+			     unsigned n);
 
 /** Flags of struct duet_backend_type. */
 #define DUET_BACKEND_RESTRICT 0x1u /* restrict to the frontend's domain

@@ -9,7 +9,8 @@
  * test_serve(), with DUET_BACKEND_RESTRICT.  The instance drives the real
  * XenBus backend steps (duet_xenbus_backend_start/step) without rings:
  * CONNECT just switches to Connected.  Nodes in the backend directory:
- *   written by the instance:
+ *   written by the instance (and, through duet_backend_stats_write(),
+ *   the counters test-restarts and test-pid for `duet status`):
  *     duet-test-pid        its pid
  *     duet-test-restarts   ctx->restarts
  *     duet-test-restrict   what alloc-unbound towards a third domain
@@ -116,6 +117,14 @@ static int test_serve(const struct duet_backend_ctx *ctx)
 
 	put(ctx, "duet-test-pid", (long)getpid());
 	put(ctx, "duet-test-restarts", (long)ctx->restarts);
+	{
+		struct duet_backend_stat st[] = {
+			{ "test-restarts", ctx->restarts },
+			{ "test-pid", (unsigned long long)getpid() },
+		};
+
+		duet_backend_stats_write(ctx, st, 2);
+	}
 	probe_restrict(ctx);
 	rc = knobs(ctx);
 	if (rc < 0)

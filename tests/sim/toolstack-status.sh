@@ -46,8 +46,8 @@ as 1 xenstore-write $V/multi-queue-num-queues 2 $V/ring-page-order 1 \
 "$DUET" status > "$D/s0"
 ok $? "dom0: exit 0"
 cat > "$D/want0" <<EOF
-vbd be=0 fe=1 devid=51712 be-state=Initialising fe-state=Initialising be-features=- fe-features=- queues=2 ring-pages=2 ring-refs=4 evtchns=5,6 instance=- restarts=- daemon=-
-vif be=0 fe=1 devid=0 be-state=Initialising fe-state=Initialising be-features=rx-copy,sg fe-features=rx-notify queues=1 ring-pages=1 ring-refs=2 evtchns=3 instance=- restarts=- daemon=-
+vbd be=0 fe=1 devid=51712 be-state=Initialising fe-state=Initialising be-features=- fe-features=- queues=2 ring-pages=2 ring-refs=4 evtchns=5,6 instance=- restarts=- daemon=- stats=-
+vif be=0 fe=1 devid=0 be-state=Initialising fe-state=Initialising be-features=rx-copy,sg fe-features=rx-notify queues=1 ring-pages=1 ring-refs=2 evtchns=3 instance=- restarts=- daemon=- stats=-
 EOF
 cmp -s "$D/want0" "$D/s0"; rc=$?
 ok $rc "  dom0 lists the devices it serves, one line each"
@@ -55,7 +55,7 @@ ok $rc "  dom0 lists the devices it serves, one line each"
 
 "$DUET" status --all > "$D/sall"
 cat "$D/want0" > "$D/wantall"
-echo "vif be=2 fe=1 devid=1 be-state=Initialising fe-state=Initialising be-features=- fe-features=- queues=1 ring-pages=- ring-refs=0 evtchns=- instance=- restarts=- daemon=-" >> "$D/wantall"
+echo "vif be=2 fe=1 devid=1 be-state=Initialising fe-state=Initialising be-features=- fe-features=- queues=1 ring-pages=- ring-refs=0 evtchns=- instance=- restarts=- daemon=- stats=-" >> "$D/wantall"
 cmp -s "$D/wantall" "$D/sall"; rc=$?
 ok $rc "--all adds domain 2's device"
 [ $rc -eq 0 ] || diff "$D/wantall" "$D/sall" | sed 's/^/# /'
@@ -76,9 +76,9 @@ BG_PIDS="$BG_PIDS $d0"
 until_ok 5 node_is /local/domain/0/backend/vif/1/0/state 2
 pid=$(xenstore-read /local/domain/0/backend/vif/1/0/duet-test-pid)
 "$DUET" status | grep "^vif be=0 " > "$D/line"
-grep -q " be-state=InitWait .* instance=$pid restarts=0 daemon=running\$" \
+grep -q " be-state=InitWait .* instance=$pid restarts=0 daemon=running stats=test-restarts:0,test-pid:$pid\$" \
 	"$D/line"
-ok $? "a served device shows the instance pid and restarts"
+ok $? "a served device shows the instance pid, restarts and counters"
 xenstore-write /local/domain/0/backend/vif/1/0/duet-test-crash 0
 until_ok 5 node_is /local/domain/0/backend/vif/1/0/duet-test-restarts 1
 pid=$(xenstore-read /local/domain/0/backend/vif/1/0/duet-test-pid)
@@ -87,7 +87,7 @@ ok $? "  after a crash: the new pid and restarts=1"
 kill -KILL "$d0"
 wait "$d0" 2>/dev/null
 "$DUET" status | grep "^vif be=0 " > "$D/line"
-grep -q " instance=- restarts=- daemon=-\$" "$D/line"
+grep -q " instance=- restarts=- daemon=- stats=-\$" "$D/line"
 ok $? "a status file left by a dead daemon is ignored"
 
 # hostile values

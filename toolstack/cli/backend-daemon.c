@@ -267,6 +267,7 @@ fail:
 static void instance_main(struct bd *d, struct bd_dev *v, pid_t daemon)
 {
 	struct duet_backend_ctx ctx;
+	char stats[PATH_MAX];
 	struct duet_platform *p;
 	struct duet_xs *xs;
 	sigset_t stop;
@@ -325,6 +326,9 @@ static void instance_main(struct bd *d, struct bd_dev *v, pid_t daemon)
 	ctx.devid = v->devid;
 	ctx.restarts = v->restarts;
 	ctx.stop_fd = fd;
+	if (!cli_stats_path(stats, sizeof(stats), d->self, v->type->name,
+			    v->fe, v->devid))
+		ctx.stats_path = stats;
 	rc = v->type->serve(&ctx);
 	if (rc < 0)
 		duet_log(DUET_LOG_ERR, "backend: %s: serve: %s", v->dir,
@@ -377,6 +381,11 @@ static void instance_stop(struct bd *d, struct bd_dev *v, const char *why)
 static void dev_free(struct bd *d, struct bd_dev *v)
 {
 	struct bd_dev **pp;
+	char stats[PATH_MAX];
+
+	if (!cli_stats_path(stats, sizeof(stats), d->self, v->type->name,
+			    v->fe, v->devid))
+		unlink(stats);
 
 	for (pp = &d->devs; *pp && *pp != v; pp = &(*pp)->next)
 		;

@@ -54,6 +54,17 @@ int cli_run_dir(char *buf, size_t len);
  *  "backend-<domid>.status" (format: toolstack/cli/backend.c). */
 #define CLI_BACKEND_STATUS_FMT "%s/backend-%u.status"
 
+/** An instance's counters inside cli_run_dir() (duet_backend_stats_write()):
+ *  "backend-<domid>-<type>-<fe-domid>-<devid>.stats". */
+#define CLI_BACKEND_STATS_FMT "%s/backend-%u-%s-%u-%u.stats"
+
+/**
+ * cli_stats_path() - the counters file of one device served by the daemon
+ * of @self.  Returns 0, or -errno when there is no run directory.
+ */
+int cli_stats_path(char *buf, size_t len, unsigned self, const char *type,
+		   unsigned fe, unsigned devid);
+
 /**
  * cli_usage_error() - print "duet <cmd>: <reason>" and a hint to stderr;
  * returns CLI_EXIT_USAGE so callers can "return cli_usage_error(...)".

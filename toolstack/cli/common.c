@@ -3,6 +3,7 @@
  * common.c - helpers shared by the duet subcommands.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,4 +78,18 @@ int cli_run_dir(char *buf, size_t len)
 			n = snprintf(buf, len, "/run/duet");
 	}
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+int cli_stats_path(char *buf, size_t len, unsigned self, const char *type,
+		   unsigned fe, unsigned devid)
+{
+	char dir[PATH_MAX];
+	int rc = cli_run_dir(dir, sizeof(dir));
+
+	if (rc < 0)
+		return rc;
+	if (snprintf(buf, len, CLI_BACKEND_STATS_FMT, dir, self, type, fe,
+		     devid) >= (int)len)
+		return -ENAMETOOLONG;
+	return 0;
 }

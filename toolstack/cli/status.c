@@ -28,6 +28,10 @@
  *     instance=<pid> restarts=<n> daemon=<state>  from the backend
  *                                           daemon's status file when a
  *                                           live daemon serves the device
+ *     stats=<key>:<n>,...                   the instance's counters
+ *                                           (duet_backend_stats_write():
+ *                                           grants mapped, requests, ...)
+ *                                           while it runs; "-" otherwise
  * <type> is the backend's directory class (vbd, qdisk, vif; for a
  * frontend whose backend cannot be found, its own class).  Values taken
  * from xenstore are printed only when they are plain decimals or names
@@ -40,6 +44,7 @@
  * event-channel*,queue-N/...}; with --all, the list of /local/domain.
  */
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -406,6 +411,28 @@ static void put_rings(struct duet_xs *xs, const char *fedir)
 	printf(" ring-refs=%u evtchns=%s", r.refs, r.evt_len ? r.evt : "-");
 }
 
+/* The counters a running instance of @d published ("key value" lines). */
+static void put_stats(const struct sdev *d, int running)
+{
+	char path[PATH_MAX], key[72];
+	unsigned long long v;
+	const char *sep = "";
+	FILE *f = NULL;
+
+	if (running && !cli_stats_path(path, sizeof(path), d->bdom, d->type,
+				       d->fe, d->devid))
+		f = fopen(path, "re");
+	printf(" stats=");
+	while (f && fscanf(f, "%71[a-z0-9-] %llu\n", key, &v) == 2) {
+		printf("%s%s:%llu", sep, key, v);
+		sep = ",";
+	}
+	if (!*sep)
+		printf("-");
+	if (f)
+		fclose(f);
+}
+
 /* The daemon's line for @d in its status file, if a live daemon has one. */
 static void put_instance(const struct sdev *d)
 {
@@ -439,6 +466,7 @@ static void put_instance(const struct sdev *d)
 		printf(" instance=%s restarts=%u daemon=%s", pid, restarts, st);
 	else
 		printf(" instance=- restarts=- daemon=-");
+	put_stats(d, found && strcmp(pid, "-"));
 }
 
 int cli_status(int argc, char **argv)

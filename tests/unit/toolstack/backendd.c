@@ -57,6 +57,15 @@ static int serve(const struct duet_backend_ctx *ctx)
 
 	put(ctx, "test-pid", (long)getpid());
 	put(ctx, "test-restarts", (long)ctx->restarts);
+	{
+		struct duet_backend_stat st[] = {
+			{ "test-restarts", ctx->restarts },
+			{ "test-pid", (unsigned long long)getpid() },
+		};
+
+		if (duet_backend_stats_write(ctx, st, 2) < 0)
+			return -EIO;
+	}
 	rc = duet_xenbus_open(ctx->xs, DUET_XENBUS_BACKEND, ctx->dir, &dev);
 	if (rc < 0)
 		return rc;
@@ -227,7 +236,9 @@ int main(void)
 		if (f)
 			fclose(f);
 		snprintf(want, sizeof(want),
-			 " instance=%d restarts=1 daemon=running\n", (int)pid2);
+			 " instance=%d restarts=1 daemon=running stats="
+			 "test-restarts:1,test-pid:%d\n",
+			 (int)pid2, (int)pid2);
 		ok(!strncmp(line, "vif be=0 fe=1 devid=0 be-state=", 31) &&
 			   strstr(line, want),
 		   "  lists the device with its instance");
