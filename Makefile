@@ -77,6 +77,18 @@ DUET  := $(B)/bin/duet
 	xen-image xen-check xen-bench
 all: $(LIBA) $(LIBSO) $(PCF) $(DUET)
 
+# nbdkit-duet-plugin.so: the blkfront as an nbdkit plugin, built when
+# nbdkit's header is there (nbdkit-plugin-dev); not part of libduet.
+NBDKIT_PLUGIN := $(if $(shell pkg-config --exists nbdkit && echo y),\
+		   $(B)/lib/nbdkit-duet-plugin.so)
+all: $(NBDKIT_PLUGIN)
+
+$(B)/lib/nbdkit-duet-plugin.so: frontends/blkfront/nbdkit/nbdkit-plugin.c \
+		$(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(shell pkg-config --cflags nbdkit) -shared \
+		$(LDFLAGS) -o $@ $< $(LIBA) $(LDLIBS_ALL)
+
 deps:
 	@tools/deps.sh
 

@@ -6,7 +6,8 @@
 set -eu
 
 PKGS="build-essential pkg-config perl libxen-dev xenstore-utils liburing-dev \
-clang libclang-rt-14-dev iproute2 procps"
+clang libclang-rt-14-dev iproute2 procps \
+nbdkit nbdkit-plugin-dev libnbd-bin nbdfuse fuse3 qemu-utils fio"
 [ "$#" -gt 0 ] && PKGS="$*"
 tag=${DEPS_TAG:-deps}
 

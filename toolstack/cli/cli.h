@@ -22,6 +22,7 @@ int cli_attach(int argc, char **argv);
 int cli_detach(int argc, char **argv);
 int cli_backend(int argc, char **argv);
 int cli_status(int argc, char **argv);
+int cli_blkfront(int argc, char **argv);
 
 struct duet_platform;
 struct duet_xs;

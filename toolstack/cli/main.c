@@ -25,7 +25,7 @@ static const struct subcommand subcommands[] = {
 	{ "detach", cli_detach, "detach a device", NULL },
 	{ "backend", cli_backend, "the backend daemon (like xl devd)",
 	  NULL },
-	{ "blkfront", NULL, "userspace block frontend", "#6" },
+	{ "blkfront", cli_blkfront, "userspace block frontend", NULL },
 	{ "netfront", NULL, "userspace network frontend", "#7" },
 	{ "status", cli_status, "devices, states, features, rings",
 	  NULL },
