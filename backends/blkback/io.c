@@ -1,0 +1,299 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * io.c - the backing store and the io_uring engine.
+ *
+ * The store is opened twice: buffered, and with O_DIRECT when the file
+ * system allows it.  A request goes to the O_DIRECT descriptor when its
+ * offset, length and every buffer are aligned to what O_DIRECT needs
+ * (statx STATX_DIOALIGN, or the logical sector size of a block device);
+ * otherwise, or once O_DIRECT failed with EINVAL/EFAULT for our memory
+ * (e.g. grant mappings some kernels cannot pin), to the buffered one.
+ *
+ * Each queue has its own io_uring.  blkback_io_prep() only fills SQEs; the
+ * ring pass submits them all with one io_uring_enter().  user_data is the
+ * request pointer with the low bit set for the data operation (whose
+ * result must be the full length) and clear for flush/discard.
+ *
+ *   READ/WRITE         readv/writev
+ *   FLUSH_DISKCACHE    fdatasync, or writev -> fdatasync (linked) with data
+ *   WRITE_BARRIER      the same, the first SQE with IOSQE_IO_DRAIN (it
+ *                      starts after everything submitted before), and the
+ *                      next submission drains too (nothing submitted
+ *                      after it starts before it finished)
+ *   DISCARD            fallocate(PUNCH_HOLE | KEEP_SIZE) on a file,
+ *                      BLKDISCARD (BLKSECDISCARD when secure) on a block
+ *                      device, synchronously
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "backends/blkback/common.h"
+
+/* ------------------------------------------------------------------ */
+/* The store                                                           */
+/* ------------------------------------------------------------------ */
+
+int blkback_store_open(struct blkback_store *st, const char *path,
+		       int readonly)
+{
+	int flags = (readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC;
+	struct statx stx;
+	struct stat sb;
+	int rc;
+
+	memset(st, 0, sizeof(*st));
+	st->fd = -1;
+	st->dfd = -1;
+	st->fd = open(path, flags);
+	if (st->fd < 0)
+		return -errno;
+	if (fstat(st->fd, &sb) < 0) {
+		rc = -errno;
+		goto err;
+	}
+	st->readonly = !!readonly;
+	st->sector_size = 512;
+	st->phys_sector_size = 512;
+	st->dio_align = 512;
+	if (S_ISBLK(sb.st_mode)) {
+		uint64_t bytes;
+		int ss = 512;
+		unsigned int pss = 512;
+
+		st->is_bdev = 1;
+		if (ioctl(st->fd, BLKGETSIZE64, &bytes) < 0) {
+			rc = -errno;
+			goto err;
+		}
+		st->size = bytes;
+		if (!ioctl(st->fd, BLKSSZGET, &ss) && ss >= 512)
+			st->sector_size = (unsigned)ss;
+		if (!ioctl(st->fd, BLKPBSZGET, &pss) && pss >= 512)
+			st->phys_sector_size = pss;
+		st->dio_align = st->sector_size;
+		st->discard = 1;
+		st->discard_granularity = st->phys_sector_size;
+	} else if (S_ISREG(sb.st_mode)) {
+		st->size = (uint64_t)sb.st_size;
+		if (sb.st_blksize >= 512 && sb.st_blksize <= 65536)
+			st->phys_sector_size = (unsigned)sb.st_blksize;
+		st->discard = 1;
+		st->discard_granularity = st->phys_sector_size;
+		if (!statx(st->fd, "", AT_EMPTY_PATH, STATX_DIOALIGN, &stx) &&
+		    (stx.stx_mask & STATX_DIOALIGN) &&
+		    stx.stx_dio_offset_align) {
+			st->dio_align = stx.stx_dio_offset_align;
+			if (stx.stx_dio_mem_align > st->dio_align)
+				st->dio_align = stx.stx_dio_mem_align;
+		}
+	} else {
+		rc = -EINVAL;
+		goto err;
+	}
+	if (st->phys_sector_size < st->sector_size)
+		st->phys_sector_size = st->sector_size;
+	st->dfd = open(path, flags | O_DIRECT);
+	atomic_store(&st->direct_ok, st->dfd >= 0);
+	return 0;
+err:
+	close(st->fd);
+	st->fd = -1;
+	return rc;
+}
+
+void blkback_store_close(struct blkback_store *st)
+{
+	if (st->dfd >= 0)
+		close(st->dfd);
+	if (st->fd >= 0)
+		close(st->fd);
+	st->fd = -1;
+	st->dfd = -1;
+}
+
+/* ------------------------------------------------------------------ */
+/* The engine                                                          */
+/* ------------------------------------------------------------------ */
+
+int blkback_io_setup(struct blkback_queue *q)
+{
+	struct io_uring_params prm;
+	unsigned entries = 64;
+	int rc;
+
+	while (entries < q->nreqs * 3 && entries < 4096)
+		entries <<= 1;
+	q->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (q->efd < 0)
+		return -errno;
+	memset(&prm, 0, sizeof(prm));
+	prm.flags = IORING_SETUP_COOP_TASKRUN;
+	rc = io_uring_queue_init_params(entries, &q->uring, &prm);
+	if (rc == -EINVAL) {
+		memset(&prm, 0, sizeof(prm));
+		rc = io_uring_queue_init_params(entries, &q->uring, &prm);
+	}
+	if (rc < 0)
+		goto err_efd;
+	rc = io_uring_register_eventfd(&q->uring, q->efd);
+	if (rc < 0)
+		goto err_uring;
+	q->uring_ok = 1;
+	return 0;
+err_uring:
+	io_uring_queue_exit(&q->uring);
+err_efd:
+	close(q->efd);
+	q->efd = -1;
+	return rc;
+}
+
+void blkback_io_teardown(struct blkback_queue *q)
+{
+	if (q->uring_ok)
+		io_uring_queue_exit(&q->uring);
+	q->uring_ok = 0;
+	if (q->efd >= 0)
+		close(q->efd);
+	q->efd = -1;
+}
+
+static struct io_uring_sqe *get_sqe(struct blkback_queue *q)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&q->uring);
+
+	if (!sqe) {
+		io_uring_submit(&q->uring);
+		sqe = io_uring_get_sqe(&q->uring);
+	}
+	if (sqe && q->drain_next) {
+		io_uring_sqe_set_flags(sqe, IOSQE_IO_DRAIN);
+		q->drain_next = 0;
+	}
+	return sqe;
+}
+
+static int aligned(const struct blkback_store *st, const struct blkback_req *r)
+{
+	uint64_t a = st->dio_align - 1;
+	unsigned i;
+
+	if (((r->p.sector * 512) | r->len) & a)
+		return 0;
+	for (i = 0; i < r->niov; i++)
+		if (((uintptr_t)r->iov[i].iov_base | r->iov[i].iov_len) & a)
+			return 0;
+	return 1;
+}
+
+static int discard_sync(struct blkback_store *st, struct blkback_req *r)
+{
+	uint64_t range[2] = { r->p.sector * 512, r->p.nr_sectors * 512 };
+
+	if (!range[1])
+		return 0;
+	if (ioctl(st->fd, r->p.discard_secure ? BLKSECDISCARD : BLKDISCARD,
+		  range) < 0)
+		return errno == EOPNOTSUPP ? -EOPNOTSUPP : -EIO;
+	return 0;
+}
+
+int blkback_io_prep(struct blkback_queue *q, struct blkback_req *r)
+{
+	struct blkback_store *st = &q->dev->store;
+	struct io_uring_sqe *sqe;
+	int fd = st->fd, barrier = r->p.kind == BLKBACK_BARRIER;
+	uint64_t off = r->p.sector * 512;
+
+	r->cqes = 0;
+	if (r->p.kind == BLKBACK_DISCARD) {
+		if (st->is_bdev)
+			return discard_sync(st, r);
+		if (!r->p.nr_sectors)
+			return 0;
+		sqe = get_sqe(q);
+		if (!sqe)
+			return -EBUSY;
+		io_uring_prep_fallocate(sqe, st->fd,
+					FALLOC_FL_PUNCH_HOLE |
+						FALLOC_FL_KEEP_SIZE,
+					off, r->p.nr_sectors * 512);
+		io_uring_sqe_set_data(sqe, r);
+		r->cqes = 1;
+		return 0;
+	}
+	if (r->p.nseg && !r->retried && st->dfd >= 0 &&
+	    atomic_load_explicit(&st->direct_ok, memory_order_relaxed) &&
+	    aligned(st, r))
+		fd = st->dfd;
+	r->buffered = fd == st->fd;
+	if (r->p.nseg) {
+		sqe = get_sqe(q);
+		if (!sqe)
+			return -EBUSY;
+		if (r->p.write_data)
+			io_uring_prep_writev(sqe, fd, r->iov, r->niov, off);
+		else
+			io_uring_prep_readv(sqe, fd, r->iov, r->niov, off);
+		io_uring_sqe_set_data(sqe, (void *)((uintptr_t)r | 1));
+		if (barrier)
+			sqe->flags |= IOSQE_IO_DRAIN;
+		r->cqes++;
+		if (r->p.kind == BLKBACK_READ || r->p.kind == BLKBACK_WRITE)
+			return 0;
+		sqe->flags |= IOSQE_IO_LINK;
+		barrier = 0;
+	}
+	/* FLUSH or BARRIER: make the data (and all completed writes) stable. */
+	sqe = get_sqe(q);
+	if (!sqe)
+		return r->cqes ? 0 : -EBUSY;
+	io_uring_prep_fsync(sqe, st->fd, IORING_FSYNC_DATASYNC);
+	io_uring_sqe_set_data(sqe, r);
+	if (barrier)
+		sqe->flags |= IOSQE_IO_DRAIN;
+	r->cqes++;
+	if (r->p.kind == BLKBACK_BARRIER)
+		q->drain_next = 1;
+	return 0;
+}
+
+struct blkback_req *blkback_io_complete(struct blkback_queue *q,
+					struct io_uring_cqe *cqe)
+{
+	uintptr_t ud = (uintptr_t)io_uring_cqe_get_data(cqe);
+	struct blkback_req *r = (struct blkback_req *)(ud & ~(uintptr_t)1);
+	int res = cqe->res;
+
+	if (ud & 1) {
+		if (res < 0 && !r->buffered && !r->retried &&
+		    (res == -EINVAL || res == -EFAULT)) {
+			/* O_DIRECT cannot do this memory: buffered now on. */
+			atomic_store(&q->dev->store.direct_ok, 0);
+			r->retry = 1;
+		} else if (res >= 0 && (size_t)res != r->len) {
+			res = -EIO;
+		}
+	}
+	if (res < 0 && !r->err && !r->retry)
+		r->err = res == -EOPNOTSUPP ? -EOPNOTSUPP : -EIO;
+	if (--r->cqes)
+		return NULL;
+	if (r->retry) {
+		r->retry = 0;
+		r->retried = 1;
+		r->err = 0;
+		r->err = blkback_io_prep(q, r);
+		if (!r->err && r->cqes)
+			return NULL;
+	}
+	return r;
+}

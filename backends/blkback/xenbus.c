@@ -1,0 +1,646 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * xenbus.c - blkback's XenBus end: serve(), the nodes it reads and
+ * writes, connecting and disconnecting queues.
+ *
+ * Backend directory, read (written by the toolstack, libxl's layout):
+ *   params              the file or block device ("<format>:<path>" for
+ *                       qdisk, where only raw formats "aio"/"raw" work)
+ *   physical-device     "MAJ:MIN" in hex (the block hotplug script, for
+ *                       backendtype=phy); preferred over params, opened as
+ *                       /dev/block/MAJ:MIN
+ *   mode                "r" read-only, anything with "w" writable (default)
+ *   device-type         "cdrom" sets VDISK_CDROM | VDISK_REMOVABLE in info
+ *   discard-enable      "0" withholds feature-discard (default: offered
+ *                       when the store can punch holes / discard)
+ *   online, state       through duet_xenbus_backend_step()
+ * Backend directory, written by blkback before InitWait (xen/io/blkif.h):
+ *   feature-max-indirect-segments  BLKBACK_MAX_INDIRECT_SEGS (256)
+ *   max-ring-page-order            4 (16 pages)
+ *   max-ring-pages                 16 (the older convention, same limit)
+ *   multi-queue-max-queues         max(4, CPUs), at most 16
+ *   feature-persistent             1
+ *   feature-flush-cache            1 (fdatasync)
+ *   feature-barrier                1 (drain + fdatasync)
+ *   feature-discard                1 when offered, with
+ *     discard-granularity          the store's physical block size
+ *     discard-alignment            0
+ *     discard-secure               1 only on a block device that takes
+ *                                  BLKSECDISCARD (not probed: 0)
+ *   sectors                        size in 512-byte units (what
+ *                                  Linux's blkback writes, whatever
+ *                                  sector-size says)
+ *   sector-size                    logical sector size (512 or 4096)
+ *   physical-sector-size           physical sector size
+ *   info                           VDISK_READONLY (4) for mode "r",
+ *                                  VDISK_CDROM|VDISK_REMOVABLE for cdroms
+ * Frontend directory, read at CONNECT:
+ *   protocol                       absent or "x86_64-abi" (native); any
+ *                                  other ABI (x86_32-abi) is refused: the
+ *                                  device is marked broken with a message
+ *                                  naming the ABI (TODO(#6): x86_32 layout)
+ *   multi-queue-num-queues         1..multi-queue-max-queues (default 1)
+ *   ring-page-order / num-ring-pages, ring-ref / ring-refN, event-channel
+ *                                  at the top for one queue, else per
+ *                                  queue-N/ (ring-page-order stays at the
+ *                                  top, as Linux's blkfront writes it)
+ *   feature-persistent             0/1: map grants persistently
+ *
+ * The main thread owns xenstore and the XenBus state and waits on the
+ * xenstore fd, ctx->stop_fd and dev->fail_fd (a queue's violation).
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <xen/io/protocols.h>
+
+#include "backends/blkback/common.h"
+
+#define SELF_TOKEN "blkback:self"
+
+/* ------------------------------------------------------------------ */
+/* The backing store                                                   */
+/* ------------------------------------------------------------------ */
+
+static int parse_hex(const char *s, const char *end, unsigned *out)
+{
+	unsigned long v = 0;
+
+	if (s == end || end - s > 8)
+		return -EINVAL;
+	for (; s < end; s++) {
+		int c = *s;
+
+		if (c >= '0' && c <= '9')
+			v = v * 16 + (unsigned)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			v = v * 16 + (unsigned)(c - 'a' + 10);
+		else if (c >= 'A' && c <= 'F')
+			v = v * 16 + (unsigned)(c - 'A' + 10);
+		else
+			return -EINVAL;
+	}
+	*out = (unsigned)v;
+	return 0;
+}
+
+/*
+ * Find the store's path: physical-device (phy) first, then params.
+ * Returns 0, -EAGAIN when neither node exists yet, -errno otherwise.
+ */
+static int store_path(struct blkback_dev *dev, char *path, size_t len)
+{
+	const struct duet_backend_ctx *ctx = dev->ctx;
+	char buf[4096], *colon;
+	unsigned maj, min;
+	int rc;
+
+	rc = duet_xenbus_read_str(ctx->xs, ctx->dir, "physical-device", buf,
+				  sizeof(buf));
+	if (rc >= 0) {
+		colon = strchr(buf, ':');
+		if (!colon || parse_hex(buf, colon, &maj) ||
+		    parse_hex(colon + 1, buf + rc, &min))
+			return -EINVAL;
+		snprintf(path, len, "/dev/block/%u:%u", maj, min);
+		return 0;
+	}
+	if (rc != -ENOENT)
+		return rc;
+	rc = duet_xenbus_read_str(ctx->xs, ctx->dir, "params", buf,
+				  sizeof(buf));
+	if (rc == -ENOENT)
+		return -EAGAIN;
+	if (rc < 0)
+		return rc;
+	if (!rc)
+		return -EAGAIN; /* an empty cdrom drive: wait for media */
+	if (!strcmp(ctx->type, "qdisk") && buf[0] != '/' &&
+	    (colon = strchr(buf, ':'))) {
+		*colon = '\0';
+		if (strcmp(buf, "aio") && strcmp(buf, "raw")) {
+			duet_log(DUET_LOG_ERR,
+				 "blkback: %s: format %s is not supported "
+				 "(raw only)", ctx->dir, buf);
+			return -EOPNOTSUPP;
+		}
+		memmove(buf, colon + 1, strlen(colon + 1) + 1);
+	}
+	if ((size_t)snprintf(path, len, "%s", buf) >= len)
+		return -E2BIG;
+	return 0;
+}
+
+static int store_open(struct blkback_dev *dev, unsigned *info)
+{
+	const struct duet_backend_ctx *ctx = dev->ctx;
+	char path[4096], mode[16], dtype[16];
+	int rc, ro = 0, discard_enable = 1;
+	uint64_t de;
+
+	rc = store_path(dev, path, sizeof(path));
+	if (rc)
+		return rc;
+	rc = duet_xenbus_read_str(ctx->xs, ctx->dir, "mode", mode,
+				  sizeof(mode));
+	if (rc >= 0)
+		ro = !strchr(mode, 'w');
+	else if (rc != -ENOENT)
+		return rc;
+	*info = ro ? VDISK_READONLY : 0;
+	rc = duet_xenbus_read_str(ctx->xs, ctx->dir, "device-type", dtype,
+				  sizeof(dtype));
+	if (rc >= 0 && !strcmp(dtype, "cdrom"))
+		*info |= VDISK_CDROM | VDISK_REMOVABLE;
+	rc = duet_xenbus_read_uint(ctx->xs, ctx->dir, "discard-enable", 1, 1,
+				   &de);
+	if (rc >= 0)
+		discard_enable = (int)de;
+	rc = blkback_store_open(&dev->store, path, ro);
+	if (rc) {
+		duet_log(DUET_LOG_ERR, "blkback: %s: cannot open %s: %s",
+			 ctx->dir, path, strerror(-rc));
+		return rc;
+	}
+	dev->lim.sectors = dev->store.size / 512;
+	dev->lim.sector_size = dev->store.sector_size;
+	dev->lim.sectors -= dev->lim.sectors % (dev->store.sector_size / 512);
+	dev->lim.max_indirect = BLKBACK_MAX_INDIRECT_SEGS;
+	dev->lim.readonly = !!ro;
+	dev->lim.flush = 1;
+	dev->lim.barrier = 1;
+	dev->lim.discard = dev->store.discard && discard_enable && !ro;
+	dev->lim.discard_secure = 0;
+	return 0;
+}
+
+/* Every node of the header comment's "written before InitWait" list. */
+static int publish(struct blkback_dev *dev, unsigned info)
+{
+	const struct duet_backend_ctx *ctx = dev->ctx;
+	struct {
+		const char *node;
+		unsigned long long val;
+		int when;
+	} nodes[] = {
+		{ "feature-max-indirect-segments", BLKBACK_MAX_INDIRECT_SEGS, 1 },
+		{ "max-ring-page-order", DUET_XENBUS_MAX_RING_ORDER, 1 },
+		{ "max-ring-pages", DUET_XENBUS_MAX_RING_PAGES, 1 },
+		{ "multi-queue-max-queues", dev->nr_queues_max, 1 },
+		{ "feature-persistent", 1, 1 },
+		{ "feature-flush-cache", dev->lim.flush, 1 },
+		{ "feature-barrier", dev->lim.barrier, 1 },
+		{ "feature-discard", dev->lim.discard, 1 },
+		{ "discard-granularity", dev->store.discard_granularity,
+		  dev->lim.discard },
+		{ "discard-alignment", 0, dev->lim.discard },
+		{ "discard-secure", dev->lim.discard_secure, dev->lim.discard },
+		{ "sectors", dev->lim.sectors, 1 },
+		{ "sector-size", dev->store.sector_size, 1 },
+		{ "physical-sector-size", dev->store.phys_sector_size, 1 },
+		{ "info", info, 1 },
+	};
+	char path[512];
+	unsigned i;
+	int rc;
+
+	for (i = 0; i < sizeof(nodes) / sizeof(nodes[0]); i++) {
+		if (!nodes[i].when)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", ctx->dir, nodes[i].node);
+		rc = duet_xs_printf(ctx->xs, DUET_XS_NO_TX, path, "%llu",
+				    nodes[i].val);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Queues                                                              */
+/* ------------------------------------------------------------------ */
+
+/* Linux's multi-queue layout: ring-page-order at the top, refs below. */
+static int read_queue_refs(struct blkback_dev *dev, const char *fe,
+			   const char *qdir, struct blkback_queue *q)
+{
+	struct duet_xs *xs = dev->ctx->xs;
+	uint64_t v, pages;
+	char node[32];
+	unsigned i;
+	int rc;
+
+	rc = duet_xenbus_read_ring_refs(xs, qdir, DUET_XENBUS_MAX_RING_ORDER,
+					q->refs, &q->order);
+	if (rc != -ENOENT || !strcmp(fe, qdir))
+		return rc;
+	rc = duet_xenbus_read_uint(xs, fe, "ring-page-order", 0,
+				   DUET_XENBUS_MAX_RING_ORDER, &v);
+	if (rc < 0)
+		return rc;
+	if (!rc) {
+		rc = duet_xenbus_read_uint(xs, fe, "num-ring-pages", 1,
+					   DUET_XENBUS_MAX_RING_PAGES, &pages);
+		if (rc < 0)
+			return rc;
+		if (!pages || (pages & (pages - 1)))
+			return -EINVAL;
+		for (v = 0; (1ull << v) < pages; v++)
+			;
+	}
+	if (!v)
+		return -ENOENT;
+	q->order = (unsigned)v;
+	for (i = 0; i < (1u << q->order); i++) {
+		snprintf(node, sizeof(node), "ring-ref%u", i);
+		rc = duet_xenbus_read_uint(xs, qdir, node, 0, UINT32_MAX, &v);
+		if (rc <= 0)
+			return rc ? rc : -ENOENT;
+		q->refs[i] = (uint32_t)v;
+	}
+	return 0;
+}
+
+static void queue_release(struct blkback_dev *dev, struct blkback_queue *q)
+{
+	struct duet_platform *p = dev->ctx->platform;
+	unsigned i;
+
+	blkback_io_teardown(q);
+	blkback_pgcache_destroy(dev, &q->pgc);
+	if (q->reqs) {
+		for (i = 0; i < q->nreqs; i++)
+			if (q->reqs[i].bounce)
+				munmap(q->reqs[i].bounce,
+				       q->reqs[i].bounce_cap);
+		free(q->reqs);
+		q->reqs = NULL;
+	}
+	free(q->id_bucket);
+	q->id_bucket = NULL;
+	free(q->copy);
+	free(q->copy_req);
+	q->copy = NULL;
+	q->copy_req = NULL;
+	duet_evtchn_close(q->evtchn);
+	q->evtchn = NULL;
+	duet_ring_detach(q->ring);
+	q->ring = NULL;
+	if (q->sring)
+		duet_gnt_unmap(p, q->sring, 1u << q->order);
+	q->sring = NULL;
+}
+
+static int queue_setup(struct blkback_dev *dev, const char *fe,
+		       struct blkback_queue *q)
+{
+	struct duet_platform *p = dev->ctx->platform;
+	char qdir[512];
+	uint64_t port;
+	unsigned i;
+	int rc;
+
+	rc = duet_xenbus_queue_dir(qdir, sizeof(qdir), fe, dev->nqueues,
+				   q->index);
+	if (rc < 0)
+		return rc;
+	rc = read_queue_refs(dev, fe, qdir, q);
+	if (rc) {
+		duet_xenbus_broken(dev->xb, "queue %u: bad ring refs (%d)",
+				   q->index, rc);
+		return rc;
+	}
+	rc = duet_xenbus_read_uint(dev->ctx->xs, qdir, "event-channel", 0,
+				   UINT32_MAX, &port);
+	if (rc <= 0) {
+		duet_xenbus_broken(dev->xb, "queue %u: bad event-channel",
+				   q->index);
+		return rc ? rc : -ENOENT;
+	}
+	q->remote_port = (unsigned)port;
+	rc = duet_gnt_map(p, (duet_domid_t)dev->fe_domid, 1u << q->order,
+			  q->refs, 0, &q->sring);
+	if (rc) {
+		q->sring = NULL;
+		duet_xenbus_broken(dev->xb, "queue %u: cannot map the ring "
+				   "(%d)", q->index, rc);
+		return rc;
+	}
+	rc = duet_ring_attach(duet_ring_desc_get(DUET_RING_BLKIF),
+			      DUET_RING_BACK, q->sring, q->order, &q->ring);
+	if (rc)
+		return rc;
+	rc = duet_evtchn_open(p, &q->evtchn);
+	if (rc)
+		return rc;
+	rc = duet_evtchn_bind(q->evtchn, (duet_domid_t)dev->fe_domid,
+			      q->remote_port);
+	if (rc < 0) {
+		duet_xenbus_broken(dev->xb, "queue %u: cannot bind event "
+				   "channel %u (%d)", q->index,
+				   q->remote_port, rc);
+		return rc;
+	}
+	q->port = rc;
+	q->nreqs = duet_ring_size(q->ring);
+	q->reqs = calloc(q->nreqs, sizeof(*q->reqs));
+	q->id_bucket = calloc(BLKBACK_ID_BUCKETS, sizeof(*q->id_bucket));
+	if (!q->reqs || !q->id_bucket)
+		return -ENOMEM;
+	for (i = 0; i < q->nreqs; i++) {
+		q->reqs[i].slot = i;
+		q->reqs[i].next_free = i + 1 < q->nreqs ? &q->reqs[i + 1] :
+							  NULL;
+	}
+	q->free = &q->reqs[0];
+	rc = blkback_pgcache_init(&q->pgc, BLKBACK_MAX_PGRANTS);
+	if (rc)
+		return rc;
+	return blkback_io_setup(q);
+}
+
+static void disconnect(struct blkback_dev *dev)
+{
+	uint64_t one = 1;
+	unsigned i;
+
+	for (i = 0; i < dev->nqueues; i++) {
+		struct blkback_queue *q = &dev->q[i];
+
+		if (!q->thread_started)
+			continue;
+		atomic_store(&q->stop, 1);
+		if (write(q->efd, &one, sizeof(one)) != sizeof(one))
+			duet_log(DUET_LOG_ERR, "blkback: cannot wake a queue");
+		pthread_join(q->thread, NULL);
+		q->thread_started = 0;
+	}
+	for (i = 0; i < dev->nqueues; i++)
+		queue_release(dev, &dev->q[i]);
+	free(dev->q);
+	dev->q = NULL;
+	dev->nqueues = 0;
+}
+
+/* CONNECT: read the frontend's nodes, map rings, bind, start threads. */
+static int connect_queues(struct blkback_dev *dev)
+{
+	struct duet_xs *xs = dev->ctx->xs;
+	const char *fe = duet_xenbus_peer_dir(dev->xb);
+	char proto[32];
+	uint64_t nq;
+	unsigned i;
+	int rc, persistent;
+
+	dev->fe_domid = duet_xenbus_peer_domid(dev->xb);
+	rc = duet_xenbus_read_str(xs, fe, "protocol", proto, sizeof(proto));
+	if (rc >= 0 && strcmp(proto, XEN_IO_PROTO_ABI_X86_64)) {
+		duet_xenbus_broken(dev->xb, "frontend ABI \"%s\" is not "
+				   "supported (only " XEN_IO_PROTO_ABI_X86_64
+				   ")", proto);
+		return -EPROTONOSUPPORT;
+	}
+	if (rc < 0 && rc != -ENOENT) {
+		duet_xenbus_broken(dev->xb, "bad protocol node (%d)", rc);
+		return rc;
+	}
+	rc = duet_xenbus_read_uint(xs, fe, "multi-queue-num-queues", 1,
+				   dev->nr_queues_max, &nq);
+	if (rc < 0 || !nq) {
+		duet_xenbus_broken(dev->xb, "bad multi-queue-num-queues "
+				   "(max %u)", dev->nr_queues_max);
+		return -EINVAL;
+	}
+	rc = duet_xenbus_read_bool(xs, fe, "feature-persistent", 0,
+				   &persistent);
+	if (rc < 0) {
+		duet_xenbus_broken(dev->xb, "bad feature-persistent");
+		return rc;
+	}
+	dev->persistent = persistent;
+	dev->q = calloc(nq, sizeof(*dev->q));
+	if (!dev->q)
+		return -ENOMEM;
+	dev->nqueues = (unsigned)nq;
+	for (i = 0; i < dev->nqueues; i++) {
+		dev->q[i].dev = dev;
+		dev->q[i].index = i;
+		dev->q[i].efd = -1;
+		dev->q[i].port = -1;
+	}
+	for (i = 0; i < dev->nqueues; i++) {
+		rc = queue_setup(dev, fe, &dev->q[i]);
+		if (rc)
+			goto err;
+	}
+	for (i = 0; i < dev->nqueues; i++) {
+		rc = -pthread_create(&dev->q[i].thread, NULL,
+				     blkback_queue_thread, &dev->q[i]);
+		if (rc)
+			goto err;
+		dev->q[i].thread_started = 1;
+	}
+	return 0;
+err:
+	disconnect(dev);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* serve()                                                             */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Drive the handshake until it says NONE.  Returns 1 when the device is
+ * done, 0 to wait for the next event, -errno when xenstore failed.
+ */
+static int run_steps(struct blkback_dev *dev, int *connected)
+{
+	unsigned i;
+	int act, rc;
+
+	for (i = 0; i < 32; i++) {
+		act = duet_xenbus_backend_step(dev->xb, *connected);
+		if (act < 0)
+			return act;
+		switch (act) {
+		case DUET_XENBUS_ACT_NONE:
+			return 0;
+		case DUET_XENBUS_ACT_CONNECT:
+			if (*connected)
+				disconnect(dev);
+			*connected = 0;
+			rc = connect_queues(dev);
+			if (rc) {
+				if (!duet_xenbus_is_broken(dev->xb))
+					duet_xenbus_broken(dev->xb,
+							   "cannot connect: "
+							   "%d", rc);
+				break;
+			}
+			*connected = 1;
+			rc = duet_xenbus_switch(dev->xb, DUET_XENBUS_CONNECTED);
+			if (rc)
+				return rc;
+			break;
+		case DUET_XENBUS_ACT_DISCONNECT:
+			disconnect(dev);
+			*connected = 0;
+			break;
+		case DUET_XENBUS_ACT_DONE:
+			disconnect(dev);
+			*connected = 0;
+			return 1;
+		default:
+			break;
+		}
+	}
+	return 0;
+}
+
+static void report_failure(struct blkback_dev *dev)
+{
+	char msg[sizeof(dev->fail_msg)];
+	uint64_t v;
+
+	if (read(dev->fail_fd, &v, sizeof(v)) != sizeof(v))
+		return;
+	pthread_mutex_lock(&dev->fail_lock);
+	memcpy(msg, dev->fail_msg, sizeof(msg));
+	dev->fail_msg[0] = '\0';
+	pthread_mutex_unlock(&dev->fail_lock);
+	if (msg[0])
+		duet_xenbus_broken(dev->xb, "%s", msg);
+}
+
+static unsigned default_queues(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (n < (long)BLKBACK_MIN_ADVERTISED_QUEUES)
+		n = BLKBACK_MIN_ADVERTISED_QUEUES;
+	if (n > (long)BLKBACK_MAX_QUEUES)
+		n = BLKBACK_MAX_QUEUES;
+	return (unsigned)n;
+}
+
+static void drain_watches(struct duet_xs *xs)
+{
+	char *path, *token;
+
+	while (duet_xs_read_watch(xs, &path, &token) > 0)
+		free(path);
+}
+
+int duet_blkback_serve(const struct duet_backend_ctx *ctx)
+{
+	struct blkback_dev *dev;
+	int rc, connected = 0, started = 0;
+	unsigned info = 0;
+
+	if (!ctx || !ctx->xs || !ctx->platform || !ctx->dir || !ctx->type)
+		return -EINVAL;
+	dev = calloc(1, sizeof(*dev));
+	if (!dev)
+		return -ENOMEM;
+	dev->ctx = ctx;
+	dev->store.fd = -1;
+	dev->store.dfd = -1;
+	dev->nr_queues_max = default_queues();
+	pthread_mutex_init(&dev->plat_lock, NULL);
+	pthread_mutex_init(&dev->fail_lock, NULL);
+	dev->fail_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (dev->fail_fd < 0) {
+		rc = -errno;
+		goto out_free;
+	}
+	rc = duet_xenbus_open(ctx->xs, DUET_XENBUS_BACKEND, ctx->dir,
+			      &dev->xb);
+	if (rc)
+		goto out_fd;
+	/* Our own nodes: params/physical-device appearing, state, online. */
+	rc = duet_xs_watch(ctx->xs, ctx->dir, SELF_TOKEN);
+	if (rc)
+		goto out_xb;
+
+	for (;;) {
+		struct pollfd pfd[3] = {
+			{ .fd = duet_xs_fd(ctx->xs), .events = POLLIN },
+			{ .fd = ctx->stop_fd, .events = POLLIN },
+			{ .fd = dev->fail_fd, .events = POLLIN },
+		};
+
+		if (!started) {
+			rc = store_open(dev, &info);
+			if (!rc) {
+				rc = publish(dev, info);
+				if (!rc)
+					rc = duet_xenbus_backend_start(dev->xb);
+				if (rc)
+					break;
+				started = 1;
+			} else if (rc != -EAGAIN) {
+				duet_xenbus_switch(dev->xb, DUET_XENBUS_CLOSED);
+				break;
+			}
+		}
+		if (started) {
+			rc = run_steps(dev, &connected);
+			if (rc < 0)
+				break;
+			if (rc > 0) {
+				rc = 0;
+				break;
+			}
+		}
+		if (poll(pfd, 3, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			rc = -errno;
+			break;
+		}
+		if (pfd[1].revents) {
+			rc = 0;
+			break;
+		}
+		if (pfd[2].revents & POLLIN)
+			report_failure(dev);
+		if (pfd[0].revents)
+			drain_watches(ctx->xs);
+	}
+	if (connected)
+		disconnect(dev);
+	duet_xs_unwatch(ctx->xs, ctx->dir, SELF_TOKEN);
+out_xb:
+	duet_xenbus_close(dev->xb);
+out_fd:
+	close(dev->fail_fd);
+out_free:
+	blkback_store_close(&dev->store);
+	pthread_mutex_destroy(&dev->plat_lock);
+	pthread_mutex_destroy(&dev->fail_lock);
+	free(dev);
+	return rc;
+}
+
+/*
+ * Both types serve raw disks the same way; no DUET_BACKEND_RESTRICT: on
+ * Xen 4.17 restricting disables gntdev, and blkback maps and copies.
+ */
+const struct duet_backend_type duet_blkback_type_vbd = {
+	.name = "vbd",
+	.flags = 0,
+	.serve = duet_blkback_serve,
+};
+
+const struct duet_backend_type duet_blkback_type_qdisk = {
+	.name = "qdisk",
+	.flags = 0,
+	.serve = duet_blkback_serve,
+};

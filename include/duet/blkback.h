@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * duet/blkback.h - the block backend (Xen's blkif protocol).
+ *
+ * blkback serves one virtual disk to a frontend (Linux's xen-blkfront or
+ * duet's blkfront) from a file or a block device, with every feature of
+ * xen/io/blkif.h that Linux's xen-blkback offers: multi-page rings
+ * (max-ring-page-order 4), multi-queue, indirect segments (256),
+ * persistent grants, flush, barrier, discard, 512 and 4096-byte sectors
+ * and read-only disks.  Storage I/O goes through io_uring.
+ *
+ * The backend directory (/local/domain/<self>/backend/{vbd,qdisk}/<fe>/<id>)
+ * is written by the toolstack (libxl's layout); blkback reads:
+ *   params            path of the file or block device; for qdisk an
+ *                     optional "<format>:" prefix ("raw:" or "aio:" only)
+ *   physical-device   "MAJ:MIN" (hex, written by the block hotplug script
+ *                     for backendtype=phy); used through /dev/block/MAJ:MIN
+ *                     when present
+ *   mode              "r" (read-only) or "w" (default "w")
+ *   discard-enable    0 to withhold discard (default 1)
+ *   online            the daemon's, see duet/backend.h
+ * and writes its features (see backends/blkback/xenbus.c for each node).
+ */
+#ifndef DUET_BLKBACK_H
+#define DUET_BLKBACK_H
+
+#include "duet/backend.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** The device types served by the backend daemon: "vbd" and "qdisk". */
+extern const struct duet_backend_type duet_blkback_type_vbd;
+extern const struct duet_backend_type duet_blkback_type_qdisk;
+
+/**
+ * duet_blkback_serve() - serve one disk until it is closed for good; the
+ * serve() of both types, callable without the daemon (tests, embedders).
+ * @ctx: platform, xenstore handle, backend directory and stop fd; all of
+ *       it must stay valid for the call.  ctx->xs must not be used by
+ *       anyone else meanwhile.
+ * Blocks.  Starts one thread per queue while connected.  Returns 0 when
+ * the device was closed while offline or ctx->stop_fd turned readable,
+ * or -errno when the device cannot be served (e.g. -ENOENT: the backing
+ * store does not exist; the device is then left in Closed).
+ */
+int duet_blkback_serve(const struct duet_backend_ctx *ctx);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* DUET_BLKBACK_H */
