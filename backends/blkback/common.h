@@ -33,10 +33,10 @@
 
 #include "duet/backend.h"
 #include "duet/blkback.h"
+#include "duet/blkif.h"
 #include "duet/platform.h"
 #include "duet/ring.h"
 #include "duet/xenbus.h"
-#include "gnttab/log-internal.h"
 
 /* ------------------------------------------------------------------ */
 /* Limits (what this backend advertises)                               */
@@ -296,12 +296,15 @@ struct blkback_pgrant {
  * @count:  entries; at most @max.
  * @hash:   @nbuckets chains.
  * @lru_head, @lru_tail: most and least recently used.
+ * @hits, @misses, @full, @unmap_errors: statistics (a failed unmap is a
+ *          local bug: the mapping stays, nothing else can be done).
  */
 struct blkback_pgcache {
 	unsigned count, max, nbuckets;
 	struct blkback_pgrant **hash;
 	struct blkback_pgrant *lru_head, *lru_tail;
 	uint64_t hits, misses, full;
+	unsigned unmap_errors;
 };
 
 struct blkback_dev;
@@ -389,6 +392,7 @@ struct blkback_queue {
  * @store:      the backing store.
  * @lim:        what requests are checked against.
  * @persistent: the frontend offered feature-persistent.
+ * @rtype:      the ring type of the frontend's ABI (duet/blkif.h).
  * @fe_domid:   the frontend's domain.
  * @nqueues, @q: the connected queues.
  * @plat_lock:  serialises grant calls on ctx->platform.
@@ -402,6 +406,7 @@ struct blkback_dev {
 	struct blkback_store store;
 	struct blkback_limits lim;
 	int persistent;
+	enum duet_ring_type rtype;
 	unsigned fe_domid;
 	unsigned nqueues;
 	struct blkback_queue *q;

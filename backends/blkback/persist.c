@@ -71,15 +71,14 @@ static void lru_push_head(struct blkback_pgcache *c, struct blkback_pgrant *g)
 		c->lru_tail = g;
 }
 
-static void unmap_one(struct blkback_dev *dev, void *addr)
+static int unmap_one(struct blkback_dev *dev, void *addr)
 {
 	int rc;
 
 	pthread_mutex_lock(&dev->plat_lock);
 	rc = duet_gnt_unmap(dev->ctx->platform, addr, 1);
 	pthread_mutex_unlock(&dev->plat_lock);
-	if (rc)
-		duet_log(DUET_LOG_ERR, "blkback: persistent unmap: %d", rc);
+	return rc;
 }
 
 /* Remove @g from the hash and the LRU, unmap and free it. */
@@ -93,7 +92,8 @@ static void drop(struct blkback_dev *dev, struct blkback_pgcache *c,
 	if (*link)
 		*link = g->hnext;
 	lru_unlink(c, g);
-	unmap_one(dev, g->addr);
+	if (unmap_one(dev, g->addr))
+		c->unmap_errors++;
 	free(g);
 	c->count--;
 }

@@ -236,8 +236,10 @@ void blkback_queue_fail(struct blkback_queue *q, const char *fmt, ...)
 		va_end(ap);
 	}
 	pthread_mutex_unlock(&dev->fail_lock);
+	/* An eventfd write fails only when the counter would overflow,
+	 * and then the main thread has a wake-up pending anyway. */
 	if (write(dev->fail_fd, &one, sizeof(one)) != sizeof(one))
-		duet_log(DUET_LOG_ERR, "blkback: cannot wake the main thread");
+		return;
 }
 
 /* ------------------------------------------------------------------ */
@@ -400,7 +402,7 @@ static void req_finish(struct blkback_queue *q, struct blkback_req *r,
 				    r->p.nseg);
 		pthread_mutex_unlock(&q->dev->plat_lock);
 		if (rc)
-			duet_log(DUET_LOG_ERR, "blkback: unmap failed: %d", rc);
+			q->pgc.unmap_errors++;
 		r->map_addr = NULL;
 	}
 	if (tracked)
@@ -586,8 +588,11 @@ static unsigned reap(struct blkback_queue *q)
 static int consume(struct blkback_queue *q)
 {
 	static __thread struct blkif_request reqs[BLKBACK_PASS_MAX];
+	static __thread unsigned char raw[BLKBACK_PASS_MAX *
+					  sizeof(struct blkif_request)];
 	struct blkback_req *started[BLKBACK_PASS_MAX];
 	struct blkback_dev *dev = q->dev;
+	size_t req_size = duet_ring_desc_get(dev->rtype)->req_size;
 	unsigned max = BLKBACK_PASS_MAX, nstart = 0, i, j;
 	uint64_t now = blkback_now();
 	int n, rc;
@@ -596,11 +601,16 @@ static int consume(struct blkback_queue *q)
 		max = q->nreqs - q->inflight;
 	if (!max)
 		return 0;
-	n = duet_ring_back_get_reqs(q->ring, reqs, max);
+	/* Copied out of the ring once, in the frontend's ABI, then made
+	 * native; only the native copy is looked at from here on. */
+	n = duet_ring_back_get_reqs(q->ring, raw, max);
 	if (n < 0) {
 		blkback_queue_fail(q, "bad request producer index (%d)", n);
 		return 0;
 	}
+	for (i = 0; i < (unsigned)n; i++)
+		duet_blkif_req_native(dev->rtype, raw + i * req_size,
+				      &reqs[i]);
 	for (i = 0; i < (unsigned)n; i++) {
 		struct blkback_req *r = req_alloc(q);
 

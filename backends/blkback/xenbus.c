@@ -35,10 +35,10 @@
  *   info                           VDISK_READONLY (4) for mode "r",
  *                                  VDISK_CDROM|VDISK_REMOVABLE for cdroms
  * Frontend directory, read at CONNECT:
- *   protocol                       absent or "x86_64-abi" (native); any
- *                                  other ABI (x86_32-abi) is refused: the
- *                                  device is marked broken with a message
- *                                  naming the ABI (TODO(#6): x86_32 layout)
+ *   protocol                       absent (native), "x86_64-abi",
+ *                                  "arm-abi" or "x86_32-abi" (108-byte
+ *                                  requests, converted by duet/blkif.h);
+ *                                  anything else marks the device broken
  *   multi-queue-num-queues         1..multi-queue-max-queues (default 1)
  *   ring-page-order / num-ring-pages, ring-ref / ring-refN, event-channel
  *                                  at the top for one queue, else per
@@ -51,14 +51,13 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <unistd.h>
-
-#include <xen/io/protocols.h>
 
 #include "backends/blkback/common.h"
 
@@ -67,6 +66,33 @@
 /* ------------------------------------------------------------------ */
 /* The backing store                                                   */
 /* ------------------------------------------------------------------ */
+
+/*
+ * A local failure the toolstack should see, written where Linux's
+ * xenbus_dev_error() writes it: /local/domain/<self>/error/<dir below
+ * the domain path>/error = "<errno> <message>".
+ */
+static void dev_error(struct blkback_dev *dev, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void dev_error(struct blkback_dev *dev, int err, const char *fmt, ...)
+{
+	const struct duet_backend_ctx *ctx = dev->ctx;
+	char msg[512], path[600];
+	const char *rel = ctx->dir;
+	va_list ap;
+	int n;
+
+	n = snprintf(path, sizeof(path), "/local/domain/%u/",
+		     ctx->self_domid);
+	if (!strncmp(rel, path, (size_t)n))
+		rel += n;
+	snprintf(path + n, sizeof(path) - (size_t)n, "error/%s/error", rel);
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	duet_xs_printf(ctx->xs, DUET_XS_NO_TX, path, "%d %s", -err, msg);
+}
 
 static int parse_hex(const char *s, const char *end, unsigned *out)
 {
@@ -125,9 +151,8 @@ static int store_path(struct blkback_dev *dev, char *path, size_t len)
 	    (colon = strchr(buf, ':'))) {
 		*colon = '\0';
 		if (strcmp(buf, "aio") && strcmp(buf, "raw")) {
-			duet_log(DUET_LOG_ERR,
-				 "blkback: %s: format %s is not supported "
-				 "(raw only)", ctx->dir, buf);
+			dev_error(dev, -EOPNOTSUPP, "format %s is not "
+				  "supported (raw only)", buf);
 			return -EOPNOTSUPP;
 		}
 		memmove(buf, colon + 1, strlen(colon + 1) + 1);
@@ -164,8 +189,7 @@ static int store_open(struct blkback_dev *dev, unsigned *info)
 		discard_enable = (int)de;
 	rc = blkback_store_open(&dev->store, path, ro);
 	if (rc) {
-		duet_log(DUET_LOG_ERR, "blkback: %s: cannot open %s: %s",
-			 ctx->dir, path, strerror(-rc));
+		dev_error(dev, rc, "cannot open %s: %s", path, strerror(-rc));
 		return rc;
 	}
 	dev->lim.sectors = dev->store.size / 512;
@@ -332,7 +356,7 @@ static int queue_setup(struct blkback_dev *dev, const char *fe,
 				   "(%d)", q->index, rc);
 		return rc;
 	}
-	rc = duet_ring_attach(duet_ring_desc_get(DUET_RING_BLKIF),
+	rc = duet_ring_attach(duet_ring_desc_get(dev->rtype),
 			      DUET_RING_BACK, q->sring, q->order, &q->ring);
 	if (rc)
 		return rc;
@@ -376,8 +400,9 @@ static void disconnect(struct blkback_dev *dev)
 		if (!q->thread_started)
 			continue;
 		atomic_store(&q->stop, 1);
+		/* Fails only when a wake-up is pending already. */
 		if (write(q->efd, &one, sizeof(one)) != sizeof(one))
-			duet_log(DUET_LOG_ERR, "blkback: cannot wake a queue");
+			atomic_store(&q->stop, 1);
 		pthread_join(q->thread, NULL);
 		q->thread_started = 0;
 	}
@@ -396,20 +421,21 @@ static int connect_queues(struct blkback_dev *dev)
 	char proto[32];
 	uint64_t nq;
 	unsigned i;
-	int rc, persistent;
+	int rc, persistent, type;
 
 	dev->fe_domid = duet_xenbus_peer_domid(dev->xb);
 	rc = duet_xenbus_read_str(xs, fe, "protocol", proto, sizeof(proto));
-	if (rc >= 0 && strcmp(proto, XEN_IO_PROTO_ABI_X86_64)) {
-		duet_xenbus_broken(dev->xb, "frontend ABI \"%s\" is not "
-				   "supported (only " XEN_IO_PROTO_ABI_X86_64
-				   ")", proto);
-		return -EPROTONOSUPPORT;
-	}
 	if (rc < 0 && rc != -ENOENT) {
 		duet_xenbus_broken(dev->xb, "bad protocol node (%d)", rc);
 		return rc;
 	}
+	type = duet_blkif_ring_type(rc >= 0 ? proto : NULL);
+	if (type < 0) {
+		duet_xenbus_broken(dev->xb, "frontend ABI \"%s\" is not "
+				   "supported", proto);
+		return -EPROTONOSUPPORT;
+	}
+	dev->rtype = (enum duet_ring_type)type;
 	rc = duet_xenbus_read_uint(xs, fe, "multi-queue-num-queues", 1,
 				   dev->nr_queues_max, &nq);
 	if (rc < 0 || !nq) {

@@ -9,8 +9,11 @@
  */
 #include <stddef.h>
 
+#include "duet/blkback.h"
 #include "toolstack/cli/backendd.h"
 
 const struct duet_backend_type *const duet_backend_builtin_types[] = {
+	&duet_blkback_type_vbd,
+	&duet_blkback_type_qdisk,
 	NULL,
 };

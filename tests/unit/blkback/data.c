@@ -4,7 +4,8 @@
  * every combination of persistent grants on/off, indirect segments on/off,
  * 1 and 4 queues, ring-page-order 0 and 4: writes land in the file, and
  * reads return what the file holds, for sizes from one sector to 1 MiB,
- * at unaligned sectors, with many requests in flight on every queue.
+ * at unaligned sectors, with many requests in flight on every queue; and
+ * the same for a frontend speaking the 32-bit x86 ABI.
  */
 #include "unit/blkback/tbsetup.h"
 
@@ -13,10 +14,11 @@
 static char wbuf[1 << 20], rbuf[1 << 20];
 
 static void one_combo(unsigned idx, int persistent, int indirect,
-		      unsigned nq, unsigned order)
+		      unsigned nq, unsigned order, const char *abi)
 {
 	struct tf_opts o = { .order = order, .nqueues = nq,
-			     .persistent = persistent, .indirect = indirect };
+			     .persistent = persistent, .indirect = indirect,
+			     .protocol = abi };
 	static const unsigned sizes[] = { 1, 7, 8, 24, 88, 89, 512, 2048 };
 	char name[32], vdev[16], what[96];
 	struct tb_disk d;
@@ -25,7 +27,8 @@ static void one_combo(unsigned idx, int persistent, int indirect,
 	int rc;
 
 	snprintf(what, sizeof(what), "persistent=%d indirect=%d queues=%u "
-		 "order=%u", persistent, indirect, nq, order);
+		 "order=%u%s%s", persistent, indirect, nq, order,
+		 abi ? " " : "", abi ? abi : "");
 	snprintf(name, sizeof(name), "disk%u", idx);
 	snprintf(vdev, sizeof(vdev), "xvd%c", 'a' + idx);
 	path = tb_file(name, DISK);
@@ -110,7 +113,10 @@ int main(void)
 			for (nq = 1; nq <= 4; nq += 3)
 				for (order = 0; order <= 4; order += 4)
 					one_combo(idx++, persistent, indirect,
-						  nq, order);
+						  nq, order, NULL);
+	/* A 32-bit x86 guest (108-byte requests), both grant paths. */
+	one_combo(idx++, 1, 1, 4, 4, "x86_32-abi");
+	one_combo(idx++, 0, 1, 1, 0, "x86_32-abi");
 	tb_cleanup();
 	return done_testing();
 }

@@ -184,6 +184,12 @@ static inline uint64_t tf_be_uint(struct tfront *f, const char *node,
 	return v;
 }
 
+/* The frontend speaks the 32-bit x86 ABI (108-byte requests). */
+static inline int tf_x86_32(const struct tfront *f)
+{
+	return f->o.protocol && !strcmp(f->o.protocol, "x86_32-abi");
+}
+
 static inline int tf_queue_setup(struct tfront *f, unsigned qi)
 {
 	struct tf_queue *q = calloc(1, sizeof(*q));
@@ -198,7 +204,9 @@ static inline int tf_queue_setup(struct tfront *f, unsigned qi)
 			    0, q->refs, &q->sring);
 	if (rc)
 		return rc;
-	rc = duet_ring_attach(duet_ring_desc_get(DUET_RING_BLKIF),
+	rc = duet_ring_attach(duet_ring_desc_get(tf_x86_32(f) ?
+						 DUET_RING_BLKIF_X86_32 :
+						 DUET_RING_BLKIF),
 			      DUET_RING_FRONT, q->sring, f->o.order, &q->ring);
 	if (rc)
 		return rc;
@@ -471,7 +479,20 @@ static inline int tf_put_raw(struct tfront *f, unsigned qi,
 			     const void *req)
 {
 	struct tf_queue *q = f->q[qi];
-	int rc = duet_ring_front_put_req(q->ring, req);
+	const unsigned char *in = req;
+	unsigned char x32[112];
+	int rc;
+
+	/* An i386 guest packs to 4 bytes: id moves from 8 to 4, and
+	 * everything after it (sector, segments, discard's count,
+	 * indirect's handle and refs) moves up by 4 bytes too. */
+	if (tf_x86_32(f)) {
+		memcpy(x32, in, 4);
+		memcpy(x32 + 4, in + 8, 8);
+		memcpy(x32 + 12, in + 16, 96);
+		in = x32;
+	}
+	rc = duet_ring_front_put_req(q->ring, in);
 
 	if (rc)
 		return rc;
