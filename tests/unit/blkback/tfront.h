@@ -276,6 +276,9 @@ static inline int tf_connect(struct tfront *f)
 	unsigned i;
 	int rc;
 
+	/* A reconnect starts with fresh rings (no request is re-issued). */
+	for (i = 0; i < TF_MAX_QUEUES; i++)
+		tf_queue_free(f, i);
 	f->max_order = (unsigned)tf_be_uint(f, "max-ring-page-order", 0);
 	f->max_queues = (unsigned)tf_be_uint(f, "multi-queue-max-queues", 1);
 	if (f->o.order > f->max_order || f->nq > f->max_queues)
@@ -448,7 +451,7 @@ static inline void tf_close(struct tfront *f)
 
 	if (f->xb)
 		tf_drive(f, 0, 5000, tf_is_done);
-	for (i = 0; i < f->nq; i++)
+	for (i = 0; i < TF_MAX_QUEUES; i++)
 		tf_queue_free(f, i);
 	duet_xenbus_close(f->xb);
 	f->xb = NULL;

@@ -1,0 +1,191 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * blkback.c - blkback's throughput on the simulator, through the test
+ * frontend (tests/unit/blkback/tfront.h), against a RAM-backed file
+ * (/dev/shm): 4 KiB random reads at queue depth 32 and 1 MiB sequential
+ * reads and writes at queue depth 4 (both spread over the queues; 4 x 256
+ * pages stay within the 1056 persistent grants of one queue), for
+ * grant copy vs persistent grants and 1 vs 4 queues, next to this
+ * machine's memcpy bandwidth measured in the same run (the physical
+ * limit).  Prints IOPS and MB/s; asserts nothing.
+ *
+ * BENCH_SECONDS (default 1.5) sets the time per measurement.
+ */
+#include <math.h>
+#include <sys/mman.h>
+
+#include "unit/blkback/tbsetup.h"
+
+#define DISK (512ull << 20)
+
+static double secs(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static double memcpy_mbs(void)
+{
+	size_t len = 64u << 20;
+	char *a = malloc(len), *b = malloc(len);
+	double t0, t;
+	unsigned n = 0;
+
+	if (!a || !b)
+		return 0;
+	memset(a, 1, len);
+	memset(b, 2, len);
+	t0 = secs();
+	do {
+		memcpy(n & 1 ? a : b, n & 1 ? b : a, len);
+		n++;
+		t = secs();
+	} while (t - t0 < 1.0);
+	free(a);
+	free(b);
+	return (double)n * (double)len / (t - t0) / 1e6;
+}
+
+static uint64_t rnd_state = 88172645463325252ull;
+
+static uint64_t rnd(void)
+{
+	rnd_state ^= rnd_state << 13;
+	rnd_state ^= rnd_state >> 7;
+	rnd_state ^= rnd_state << 17;
+	return rnd_state;
+}
+
+/*
+ * Keep @depth requests of @nsect sectors in flight over all queues for
+ * @dur seconds; sequential or random.  Returns completed requests/s, or
+ * -1 on an error response.
+ */
+static double run(struct tfront *f, int write, unsigned nsect, int seq,
+		  unsigned depth, double dur)
+{
+	uint64_t next = 0, done = 0, span = DISK / 512 - nsect;
+	unsigned per_q = depth / f->nq ? depth / f->nq : 1, q;
+	struct pollfd pfd[TF_MAX_QUEUES];
+	double t0 = secs(), t = t0;
+	int failed = 0, stopping = 0;
+
+	for (q = 0; q < f->nq; q++) {
+		pfd[q].fd = duet_evtchn_fd(f->q[q]->ev);
+		pfd[q].events = POLLIN;
+	}
+	for (;;) {
+		unsigned outstanding = 0, got = 0;
+
+		for (q = 0; q < f->nq; q++) {
+			struct tf_queue *tq = f->q[q];
+			struct blkif_response rsp;
+
+			while (!stopping && tq->outstanding < per_q) {
+				uint64_t s;
+
+				if (seq) {
+					s = next;
+					next = (next + nsect) % span;
+				} else {
+					s = (rnd() % span) & ~7ull;
+				}
+				if (tf_start_rw(f, q, write, s, NULL, nsect) < 0)
+					break;
+			}
+			while (duet_ring_front_get_rsp(tq->ring, &rsp) == 1) {
+				if (rsp.status)
+					failed = 1;
+				tf_release(tq, rsp.id);
+				done++;
+				got++;
+			}
+			outstanding += tq->outstanding;
+		}
+		t = secs();
+		if (t - t0 > dur)
+			stopping = 1;
+		if (stopping && !outstanding)
+			break;
+		if (got)
+			continue;
+		for (q = 0; q < f->nq; q++)
+			if (duet_ring_front_final_check(f->q[q]->ring) > 0)
+				got++;
+		if (got)
+			continue;
+		if (poll(pfd, f->nq, 1000) <= 0)
+			break;
+		for (q = 0; q < f->nq; q++) {
+			int port;
+
+			while ((port = duet_evtchn_pending(f->q[q]->ev)) >= 0)
+				duet_evtchn_unmask(f->q[q]->ev,
+						   (duet_evtchn_port_t)port);
+		}
+	}
+	return failed ? -1 : (double)done / (t - t0);
+}
+
+int main(void)
+{
+	const char *dur_env = getenv("BENCH_SECONDS");
+	double dur = dur_env ? atof(dur_env) : 1.5, mc;
+	char path[128];
+	int fd, persistent, devn = 0;
+	unsigned nq;
+
+	if (dur <= 0)
+		dur = 1.5;
+	tb_init();
+	snprintf(path, sizeof(path), "/dev/shm/duet-bench-blkback.%d",
+		 (int)getpid());
+	fd = open(path, O_CREAT | O_RDWR | O_TRUNC, 0600);
+	if (fd < 0 || ftruncate(fd, (off_t)DISK) ||
+	    posix_fallocate(fd, 0, (off_t)DISK)) {
+		printf("# cannot make a RAM-backed file in /dev/shm\n");
+		return 0;
+	}
+	close(fd);
+	mc = memcpy_mbs();
+	printf("memcpy bandwidth: %.0f MB/s (the physical limit)\n", mc);
+	printf("%-22s %16s %16s %16s\n", "blkback (sim)",
+	       "4K rand read", "1M seq read", "1M seq write");
+	printf("%-22s %16s %16s %16s\n", "", "QD32 IOPS", "QD4 MB/s",
+	       "QD4 MB/s");
+	for (persistent = 0; persistent <= 1; persistent++) {
+		for (nq = 1; nq <= 4; nq += 3) {
+			struct tf_opts o = { .order = 4, .nqueues = nq,
+					     .persistent = persistent,
+					     .indirect = 1 };
+			struct tb_disk d;
+			char vdev[16], name[40];
+			double iops, rd, wr;
+
+			snprintf(vdev, sizeof(vdev), "xvd%c", 'a' + devn++);
+			if (tb_disk_up(&d, vdev, path, NULL, &o)) {
+				printf("# could not connect\n");
+				continue;
+			}
+			/* Warm up: map persistent grants, fault pages. */
+			run(&d.f, 0, 2048, 1, 4, 0.2);
+			run(&d.f, 0, 8, 0, 32, 0.2);
+			iops = run(&d.f, 0, 8, 0, 32, dur);
+			rd = run(&d.f, 0, 2048, 1, 4, dur) * 1.048576;
+			wr = run(&d.f, 1, 2048, 1, 4, dur) * 1.048576;
+			snprintf(name, sizeof(name), "%s, %u queue%s",
+				 persistent ? "persistent" : "grant copy", nq,
+				 nq > 1 ? "s" : "");
+			printf("%-22s %16.0f %16.0f %16.0f   (1M read %.2f x "
+			       "memcpy)\n", name, iops, rd, wr,
+			       mc > 0 ? rd / mc : 0);
+			fflush(stdout);
+			tb_disk_down(&d);
+		}
+	}
+	unlink(path);
+	tb_cleanup();
+	return 0;
+}
