@@ -23,6 +23,7 @@ int cli_detach(int argc, char **argv);
 int cli_backend(int argc, char **argv);
 int cli_status(int argc, char **argv);
 int cli_blkfront(int argc, char **argv);
+int cli_netfront(int argc, char **argv);
 
 struct duet_platform;
 struct duet_xs;

@@ -26,7 +26,7 @@ static const struct subcommand subcommands[] = {
 	{ "backend", cli_backend, "the backend daemon (like xl devd)",
 	  NULL },
 	{ "blkfront", cli_blkfront, "userspace block frontend", NULL },
-	{ "netfront", NULL, "userspace network frontend", "#7" },
+	{ "netfront", cli_netfront, "userspace network frontend", NULL },
 	{ "status", cli_status, "devices, states, features, rings",
 	  NULL },
 	{ "bench", NULL, "benchmarks", "#7" },

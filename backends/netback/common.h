@@ -1,0 +1,187 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * common.h - netback's internal state, shared by its files:
+ *   xenbus.c  serve(): features, the XenBus handshake, connect/disconnect,
+ *             the poll loop
+ *   tx.c      the transmit path: frontend tx requests -> the TAP device
+ *   rx.c      the receive path: the TAP device -> frontend rx requests
+ *   netutil.c TAP devices, bridges, header parsing (shared with netfront)
+ *
+ * One instance process serves one vif: a single thread drives every queue
+ * from one poll loop, so nothing here is locked.
+ */
+#ifndef DUET_NETBACK_COMMON_H
+#define DUET_NETBACK_COMMON_H
+
+#include <net/if.h>
+#include <stdint.h>
+
+#include <xen/io/netif.h>
+
+#include "backends/netback/netutil.h"
+#include "duet/backend.h"
+#include "duet/netback.h"
+#include "duet/platform.h"
+#include "duet/ring.h"
+#include "duet/xenbus.h"
+
+/*
+ * Slot limits, as Linux's netback (drivers/net/xen-netback/netback.c):
+ * a packet of more than NB_LEGACY_SLOTS data slots is dropped; one that
+ * reaches NB_FATAL_SLOTS (fatal_skb_slots) disables the vif.
+ */
+#define NB_LEGACY_SLOTS XEN_NETIF_NR_SLOTS_MIN /* 18 */
+#define NB_FATAL_SLOTS 20u
+/* Extra-info slots a packet may carry: one of each type at most. */
+#define NB_MAX_EXTRAS (XEN_NETIF_EXTRA_TYPE_MAX - 1)
+/* Packets gathered before one grant-copy batch (each direction). */
+#define NB_BATCH 32u
+/* Queues this backend offers (multi-queue-max-queues). */
+#define NB_MAX_QUEUES 4u
+/* Pages of an rx packet: 64 KiB of data plus a partial first page. */
+#define NB_RX_MAX_SLOTS 18u
+
+struct nb_vif;
+
+/**
+ * struct nb_txslot - one ring slot of a packet being assembled, in ring
+ * order, so that responses go out in the order the requests came.
+ * @id:   the request's id (echoed in the response).
+ * @null: 1 for an extra-info slot (answered XEN_NETIF_RSP_NULL).
+ */
+struct nb_txslot {
+	uint16_t id;
+	uint8_t null;
+};
+
+/**
+ * struct nb_txpkt - a packet gathered from the tx ring.
+ * @req:     its data slots (copied out of the ring once); req[0].size
+ *           is the whole packet's length as the frontend claimed it.
+ * @nreq:    data slots seen (including dropped ones past the limit).
+ * @slot:    every slot in ring order, for the responses.
+ * @nslot:   entries of @slot.
+ * @gso:     the GSO extra-info, when @has_gso.
+ * @first_len: bytes in the first slot (req[0].size minus the others).
+ * @status:  XEN_NETIF_RSP_OKAY, or the error every slot is answered with.
+ * @buf:     the packet's bytes after the grant copy (NETU_MAX_FRAME).
+ */
+struct nb_txpkt {
+	struct netif_tx_request req[NB_FATAL_SLOTS];
+	unsigned nreq;
+	struct nb_txslot slot[NB_FATAL_SLOTS + NB_MAX_EXTRAS];
+	unsigned nslot;
+	struct netif_extra_info gso;
+	int has_gso;
+	unsigned first_len;
+	unsigned len;
+	int status;
+	unsigned seg0, nseg;
+	uint8_t *buf;
+};
+
+/**
+ * struct nb_txstate - the packet being assembled across ring slots.
+ * @active:    a first slot was seen and the packet is not complete.
+ * @want_extra: the next slot is an extra-info slot.
+ * @more:      the next data slot belongs to this packet.
+ * @remaining: the first slot's size minus the sizes of later slots.
+ * @nextra:    extra-info slots seen.
+ */
+struct nb_txstate {
+	int active, want_extra, more;
+	unsigned remaining, nextra;
+};
+
+/**
+ * struct nb_rxslot - an rx request taken for a packet in the batch.
+ */
+struct nb_rxpkt {
+	struct netif_rx_request req[NB_RX_MAX_SLOTS];
+	unsigned nreq;       /* requests taken (data slots + extras) */
+	unsigned ndata;      /* data slots */
+	unsigned len;
+	uint16_t flags;      /* NETRXF_* of the first response */
+	struct netif_extra_info gso;
+	int has_gso;
+	unsigned seg0, nseg;
+	uint8_t *buf;
+	void *flip_page[NB_RX_MAX_SLOTS]; /* rx-flip: pages handed over */
+};
+
+/**
+ * struct nb_queue - one queue: a tx ring, an rx ring, their event
+ * channel(s) and the TAP queue fd they use.
+ */
+struct nb_queue {
+	struct nb_vif *vif;
+	unsigned id;
+	int tapfd;
+	/* Mapped rings (duet_gnt_map) and their ring objects. */
+	void *tx_sring, *rx_sring;
+	struct duet_ring *tx, *rx;
+	/* Local ports; equal unless split event channels are in use. */
+	int tx_port, rx_port;
+	/* Transmit side. */
+	struct nb_txstate txs;
+	struct nb_txpkt txp[NB_BATCH];
+	unsigned ntxp;
+	struct duet_gnt_copy_seg txseg[NB_BATCH * NB_FATAL_SLOTS];
+	unsigned ntxseg;
+	/* Receive side: a frame read from the TAP waiting for rx requests. */
+	uint8_t *rx_pending;
+	size_t rx_pending_len;
+	struct nb_rxpkt rxp[NB_BATCH];
+	unsigned nrxp;
+	struct duet_gnt_copy_seg rxseg[NB_BATCH * NB_RX_MAX_SLOTS];
+	unsigned nrxseg;
+	int rx_stalled; /* waiting for rx requests: TAP not polled */
+};
+
+/** Counters (also published by tests through the test hooks). */
+struct nb_stats {
+	uint64_t tx_packets, tx_bytes, tx_dropped, tx_errors;
+	uint64_t rx_packets, rx_bytes, rx_dropped;
+};
+
+/**
+ * struct nb_vif - one vif: the XenBus end, the TAP device, the queues.
+ */
+struct nb_vif {
+	const struct duet_backend_ctx *ctx;
+	struct duet_platform *p;
+	struct duet_xs *xs;
+	struct duet_xenbus_dev *dev;
+	struct duet_evtchn *evt;
+	char ifname[IFNAMSIZ];
+	unsigned fe_domid;
+	unsigned mtu;
+	int connected;
+	int disabled; /* a fatal violation: rings no longer served */
+	int tapfd[NB_MAX_QUEUES];
+	unsigned ntapq;
+	/* Negotiated at connect. */
+	unsigned nqueues;
+	struct nb_queue q[NB_MAX_QUEUES];
+	int fe_sg, fe_gso4, fe_gso6, fe_csum4, fe_csum6, fe_rx_notify;
+	int split;
+	int rx_flip;   /* 1: receive by page transfer (sim only) */
+	int tx_map;    /* 1: transmit by grant map instead of copy */
+	struct nb_stats st;
+};
+
+/* xenbus.c */
+void nb_fatal(struct nb_vif *vif, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* tx.c */
+int nb_tx_init(struct nb_queue *q);
+void nb_tx_fini(struct nb_queue *q);
+int nb_tx_process(struct nb_queue *q);
+
+/* rx.c */
+int nb_rx_init(struct nb_queue *q);
+void nb_rx_fini(struct nb_queue *q);
+int nb_rx_process(struct nb_queue *q);
+
+#endif /* DUET_NETBACK_COMMON_H */

@@ -1,0 +1,305 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * rx.c - netback's receive path: frames read from the TAP device are
+ * copied into the pages the frontend posted on its rx ring.
+ *
+ * A packet on the rx ring (netif.h), one response per request, each in
+ * the slot of its request (Linux's netfront relies on it):
+ *   slot 0   netif_rx_response: id, offset 0, status = bytes in this page,
+ *            flags NETRXF_* (csum_blank, data_validated, more_data,
+ *            extra_info)
+ *   slot 1   when slot 0 has NETRXF_extra_info: a netif_extra_info (GSO
+ *            type and size); its request's page is not used
+ *   then     further pages, NETRXF_more_data on every one but the last
+ * A packet needs ceil(len / 4096) data slots (one unless the frontend
+ * wrote feature-sg=1) plus one for a GSO extra.  A frame that needs more
+ * than NB_RX_MAX_SLOTS, or more than one page without feature-sg, or a GSO
+ * type the frontend did not ask for, is dropped.
+ *
+ * Checksums: a frame the kernel hands over with a partial checksum
+ * (VIRTIO_NET_HDR_F_NEEDS_CSUM) goes out with csum_blank | data_validated
+ * when the frontend accepts that for the protocol (IPv4 unless
+ * feature-no-csum-offload=1, IPv6 when feature-ipv6-csum-offload=1);
+ * otherwise the checksum is completed here first.
+ *
+ * Flow control: when fewer rx requests are posted than the frame needs,
+ * the frame waits in q->rx_pending, the TAP is not polled, and req_event is
+ * set so that the frontend's next request notifies us (a frontend without
+ * feature-rx-notify is polled by the main loop instead).
+ */
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "backends/netback/common.h"
+
+int nb_rx_init(struct nb_queue *q)
+{
+	unsigned i;
+
+	q->nrxp = 0;
+	q->nrxseg = 0;
+	q->rx_pending_len = 0;
+	q->rx_stalled = 0;
+	if (!q->rx_pending) {
+		q->rx_pending = malloc(NETU_MAX_FRAME + sizeof(struct netu_vnet_hdr));
+		if (!q->rx_pending)
+			return -ENOMEM;
+	}
+	for (i = 0; i < NB_BATCH; i++) {
+		if (q->rxp[i].buf)
+			continue;
+		q->rxp[i].buf = malloc(NETU_MAX_FRAME +
+				       sizeof(struct netu_vnet_hdr));
+		if (!q->rxp[i].buf)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+void nb_rx_fini(struct nb_queue *q)
+{
+	unsigned i;
+
+	free(q->rx_pending);
+	q->rx_pending = NULL;
+	for (i = 0; i < NB_BATCH; i++) {
+		free(q->rxp[i].buf);
+		q->rxp[i].buf = NULL;
+	}
+}
+
+/* The buffers hold the vnet header first, the frame after it. */
+#define RX_HDR(b) ((struct netu_vnet_hdr *)(b))
+#define RX_FRAME(b) ((b) + sizeof(struct netu_vnet_hdr))
+
+/* Copy the batch into the frontend's pages, answer, notify. */
+static int rx_flush(struct nb_queue *q)
+{
+	struct nb_vif *vif = q->vif;
+	struct netif_rx_response rsp;
+	unsigned i, s, d, left;
+	int rc, err;
+
+	if (!q->nrxp)
+		return 0;
+	if (q->nrxseg) {
+		rc = duet_gnt_copy(vif->p, q->rxseg, q->nrxseg);
+		if (rc < 0)
+			return rc;
+	}
+	for (i = 0; i < q->nrxp; i++) {
+		struct nb_rxpkt *pkt = &q->rxp[i];
+
+		err = 0;
+		for (s = 0; s < pkt->nseg; s++)
+			if (q->rxseg[pkt->seg0 + s].status)
+				err = 1;
+		if (err)
+			vif->st.rx_dropped++;
+		else {
+			vif->st.rx_packets++;
+			vif->st.rx_bytes += pkt->len;
+		}
+		left = pkt->len;
+		for (s = 0, d = 0; s < pkt->nreq; s++) {
+			unsigned chunk;
+
+			if (pkt->has_gso && s == 1) {
+				struct netif_extra_info ex;
+
+				memset(&ex, 0, sizeof(ex));
+				ex.type = XEN_NETIF_EXTRA_TYPE_GSO;
+				ex.u.gso = pkt->gso.u.gso;
+				memcpy(&rsp, &ex, sizeof(rsp));
+				rc = duet_ring_back_put_rsp(q->rx, &rsp);
+				if (rc < 0)
+					return rc;
+				continue;
+			}
+			chunk = left < DUET_PAGE_SIZE ? left : DUET_PAGE_SIZE;
+			left -= chunk;
+			memset(&rsp, 0, sizeof(rsp));
+			rsp.id = pkt->req[s].id;
+			rsp.offset = 0;
+			rsp.flags = d == 0 ? pkt->flags : 0;
+			if (d + 1 < pkt->ndata)
+				rsp.flags |= NETRXF_more_data;
+			rsp.status = err ? NETIF_RSP_ERROR : (int16_t)chunk;
+			rc = duet_ring_back_put_rsp(q->rx, &rsp);
+			if (rc < 0)
+				return rc;
+			d++;
+		}
+	}
+	q->nrxp = 0;
+	q->nrxseg = 0;
+	rc = duet_ring_back_push(q->rx);
+	if (rc > 0)
+		duet_evtchn_notify(vif->evt, (duet_evtchn_port_t)q->rx_port);
+	return rc < 0 ? rc : 0;
+}
+
+/*
+ * Rx requests the frontend has posted and we have not taken, asking to be
+ * notified on the next one when fewer than @need are there.
+ */
+static int rx_slots(struct nb_queue *q, unsigned need)
+{
+	struct netif_rx_sring *sring = q->rx_sring;
+	int avail;
+
+	avail = duet_ring_back_final_check(q->rx);
+	if (avail < 0 || (unsigned)avail >= need)
+		return avail;
+	/*
+	 * Ask for an event on the very next request, as Linux's
+	 * xenvif_rx_ring_slots_available() does; req_event is the backend's
+	 * field of the shared header.  The fence orders this store before
+	 * the re-read of req_prod in final_check below, and pairs with the
+	 * frontend's full barrier between its req_prod store and its
+	 * req_event load (RING_PUSH_REQUESTS_AND_CHECK_NOTIFY).
+	 */
+	__atomic_store_n(&sring->req_event,
+			 __atomic_load_n(&sring->req_prod, __ATOMIC_RELAXED) + 1,
+			 __ATOMIC_RELAXED);
+	atomic_thread_fence(memory_order_seq_cst);
+	return duet_ring_back_final_check(q->rx);
+}
+
+/* Plan the frame in q->rx_pending: 1 taken, 0 stalled, -errno. */
+static int rx_take(struct nb_queue *q)
+{
+	struct nb_vif *vif = q->vif;
+	struct nb_rxpkt *pkt = &q->rxp[q->nrxp];
+	uint8_t *b = q->rx_pending;
+	struct netu_vnet_hdr *h = RX_HDR(b);
+	unsigned len = (unsigned)q->rx_pending_len, ndata, need, i, pos;
+	int ipv6 = 0, rc, has_gso = 0;
+	struct netu_l4 l4;
+
+	ndata = (len + DUET_PAGE_SIZE - 1) / DUET_PAGE_SIZE;
+	if (!ndata)
+		ndata = 1;
+	if (h->gso_type != NETU_GSO_NONE) {
+		if (!((h->gso_type == NETU_GSO_TCPV4 && vif->fe_gso4) ||
+		      (h->gso_type == NETU_GSO_TCPV6 && vif->fe_gso6)))
+			goto drop;
+		has_gso = 1;
+	}
+	if (ndata > (vif->fe_sg ? NB_RX_MAX_SLOTS - 1 : 1))
+		goto drop;
+	pkt->flags = 0;
+	if (h->flags & NETU_HDR_F_NEEDS_CSUM) {
+		if (netu_parse_l4(RX_FRAME(b), len, &l4) == 0)
+			ipv6 = l4.ipv6;
+		if ((ipv6 && vif->fe_csum6) || (!ipv6 && vif->fe_csum4)) {
+			pkt->flags = NETRXF_csum_blank | NETRXF_data_validated;
+		} else if (has_gso) {
+			goto drop;
+		} else {
+			if (netu_csum_finish(RX_FRAME(b), len, h->csum_start,
+					     h->csum_offset) < 0)
+				goto drop;
+			pkt->flags = NETRXF_data_validated;
+		}
+	} else if (h->flags & NETU_HDR_F_DATA_VALID) {
+		pkt->flags = NETRXF_data_validated;
+	}
+	need = ndata + (unsigned)has_gso;
+	rc = rx_slots(q, need);
+	if (rc < 0)
+		return rc;
+	if ((unsigned)rc < need)
+		return 0;
+	pkt->nreq = 0;
+	for (i = 0; i < need; i++) {
+		rc = duet_ring_back_get_req(q->rx, &pkt->req[i]);
+		if (rc <= 0) {
+			nb_fatal(vif, "rx: ring producer index runs away");
+			return rc < 0 ? rc : -EPROTO;
+		}
+		pkt->nreq++;
+	}
+	if (has_gso) {
+		pkt->flags |= NETRXF_extra_info;
+		memset(&pkt->gso, 0, sizeof(pkt->gso));
+		pkt->gso.u.gso.size = h->gso_size;
+		pkt->gso.u.gso.type = h->gso_type == NETU_GSO_TCPV4 ?
+					      XEN_NETIF_GSO_TYPE_TCPV4 :
+					      XEN_NETIF_GSO_TYPE_TCPV6;
+	}
+	pkt->has_gso = has_gso;
+	pkt->ndata = ndata;
+	pkt->len = len;
+	pkt->seg0 = q->nrxseg;
+	pkt->nseg = 0;
+	for (i = 0, pos = 0; i < need; i++) {
+		struct duet_gnt_copy_seg *g;
+		unsigned chunk;
+
+		if (has_gso && i == 1)
+			continue;
+		chunk = len - pos < DUET_PAGE_SIZE ? len - pos : DUET_PAGE_SIZE;
+		g = &q->rxseg[q->nrxseg++];
+		memset(g, 0, sizeof(*g));
+		g->flags = DUET_GNT_COPY_DST_GREF;
+		g->src.virt = RX_FRAME(b) + pos;
+		g->dst.foreign.ref = pkt->req[i].gref;
+		g->dst.foreign.offset = 0;
+		g->dst.foreign.domid = (duet_domid_t)vif->fe_domid;
+		g->len = (uint16_t)chunk;
+		pos += chunk;
+		pkt->nseg++;
+	}
+	/* The frame's buffer moves to the batch; the batch's spare buffer
+	 * becomes the next pending one. */
+	q->rx_pending = pkt->buf;
+	pkt->buf = b;
+	q->rx_pending_len = 0;
+	q->nrxp++;
+	return 1;
+drop:
+	vif->st.rx_dropped++;
+	q->rx_pending_len = 0;
+	return 1;
+}
+
+int nb_rx_process(struct nb_queue *q)
+{
+	struct netu_vnet_hdr *h;
+	ssize_t n;
+	int rc;
+
+	q->rx_stalled = 0;
+	for (;;) {
+		if (!q->rx_pending_len) {
+			n = read(q->tapfd, q->rx_pending,
+				 NETU_MAX_FRAME + sizeof(*h));
+			if (n < 0) {
+				if (errno == EAGAIN || errno == EINTR)
+					break;
+				return -errno;
+			}
+			if ((size_t)n <= sizeof(*h))
+				continue;
+			q->rx_pending_len = (size_t)n - sizeof(*h);
+		}
+		rc = rx_take(q);
+		if (rc < 0)
+			return rc;
+		if (rc == 0) {
+			q->rx_stalled = 1;
+			break;
+		}
+		if (q->nrxp == NB_BATCH) {
+			rc = rx_flush(q);
+			if (rc < 0)
+				return rc;
+		}
+	}
+	return rx_flush(q);
+}

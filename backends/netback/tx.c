@@ -1,0 +1,355 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tx.c - netback's transmit path: the frontend's tx requests become
+ * frames written to the TAP device.
+ *
+ * A packet on the tx ring (netif.h):
+ *   slot 0      netif_tx_request: gref/offset of the first chunk, size =
+ *               the WHOLE packet's length, flags NETTXF_*
+ *   extras      when slot 0 has NETTXF_extra_info: netif_extra_info slots
+ *               (GSO, multicast add/del, hash), chained by
+ *               XEN_NETIF_EXTRA_FLAG_MORE
+ *   slots 1..n  when the previous data slot has NETTXF_more_data: further
+ *               chunks, size = that chunk's length
+ * Every slot is answered once, in order: data slots with the packet's
+ * status and their id, extra slots with XEN_NETIF_RSP_NULL.
+ *
+ * Checks, as Linux's netback (xenvif_count_requests, xenvif_get_extras,
+ * xenvif_set_skb_gso, xenvif_tx_build_gops) does them:
+ *   drop the packet (XEN_NETIF_RSP_ERROR):
+ *     - more than NB_LEGACY_SLOTS (18) data slots
+ *     - a later slot larger than what remains of the claimed size
+ *     - a packet shorter than an Ethernet header
+ *     - a grant copy that fails (bad grant ref, wrong domain)
+ *     - NETTXF_csum_blank on a frame whose TCP/UDP header is not found
+ *   fatal (nb_fatal(): the vif is disabled and goes to Closing):
+ *     - NB_FATAL_SLOTS (20, fatal_skb_slots) data slots exceeded
+ *     - a slot whose offset + size crosses its page
+ *     - an extra-info slot of type 0 or >= XEN_NETIF_EXTRA_TYPE_MAX, or
+ *       more extra slots than there are types
+ *     - a GSO extra with size 0 or a type other than TCPV4/TCPV6
+ * Every request is copied out of the ring once by duet_ring_back_get_req()
+ * before any of this looks at it.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "backends/netback/common.h"
+
+int nb_tx_init(struct nb_queue *q)
+{
+	unsigned i;
+
+	memset(&q->txs, 0, sizeof(q->txs));
+	q->ntxp = 0;
+	q->ntxseg = 0;
+	for (i = 0; i < NB_BATCH; i++) {
+		if (q->txp[i].buf)
+			continue;
+		q->txp[i].buf = malloc(NETU_MAX_FRAME);
+		if (!q->txp[i].buf)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+void nb_tx_fini(struct nb_queue *q)
+{
+	unsigned i;
+
+	for (i = 0; i < NB_BATCH; i++) {
+		free(q->txp[i].buf);
+		q->txp[i].buf = NULL;
+	}
+}
+
+/* Answer every slot of @pkt and forget it. */
+static int tx_respond(struct nb_queue *q, const struct nb_txpkt *pkt)
+{
+	struct netif_tx_response rsp;
+	unsigned i;
+	int rc;
+
+	for (i = 0; i < pkt->nslot; i++) {
+		rsp.id = pkt->slot[i].id;
+		rsp.status = pkt->slot[i].null ? NETIF_RSP_NULL :
+						 (int16_t)pkt->status;
+		rc = duet_ring_back_put_rsp(q->tx, &rsp);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* Fill the virtio_net_hdr for a copied packet; -errno drops it. */
+static int tx_vnet_hdr(struct nb_vif *vif, struct nb_txpkt *pkt,
+		       struct netu_vnet_hdr *h)
+{
+	uint16_t flags = pkt->req[0].flags;
+	struct netu_l4 l4;
+	int rc;
+
+	memset(h, 0, sizeof(*h));
+	if (!(flags & NETTXF_csum_blank) && !pkt->has_gso) {
+		if (flags & NETTXF_data_validated)
+			h->flags = NETU_HDR_F_DATA_VALID;
+		return 0;
+	}
+	/*
+	 * netif carries no checksum start/offset: find the L4 header as
+	 * Linux's skb_checksum_setup() does.  The checksum field holds the
+	 * pseudo-header sum (CHECKSUM_PARTIAL), as virtio's NEEDS_CSUM wants.
+	 */
+	rc = netu_parse_l4(pkt->buf, pkt->len, &l4);
+	if (rc < 0)
+		return rc;
+	h->flags = NETU_HDR_F_NEEDS_CSUM;
+	h->csum_start = l4.l4;
+	h->csum_offset = (uint16_t)netu_csum_offset(l4.proto);
+	if (!pkt->has_gso)
+		return 0;
+	if (l4.proto != IPPROTO_TCP)
+		return -EPROTONOSUPPORT;
+	if (pkt->gso.u.gso.type == XEN_NETIF_GSO_TYPE_TCPV4) {
+		if (l4.ipv6)
+			return -EPROTO;
+		h->gso_type = NETU_GSO_TCPV4;
+	} else {
+		if (!l4.ipv6)
+			return -EPROTO;
+		h->gso_type = NETU_GSO_TCPV6;
+	}
+	h->gso_size = pkt->gso.u.gso.size;
+	h->hdr_len = l4.hdrlen;
+	return 0;
+}
+
+/*
+ * Copy every gathered packet out of the frontend's pages in one grant-copy
+ * batch, write the good ones to the TAP, answer every slot and notify.
+ */
+static int tx_flush(struct nb_queue *q)
+{
+	struct nb_vif *vif = q->vif;
+	struct netu_vnet_hdr h;
+	struct iovec iov[2];
+	unsigned i, s;
+	int rc;
+
+	if (!q->ntxp)
+		return 0;
+	if (q->ntxseg) {
+		rc = duet_gnt_copy(vif->p, q->txseg, q->ntxseg);
+		if (rc < 0)
+			return rc;
+	}
+	for (i = 0; i < q->ntxp; i++) {
+		struct nb_txpkt *pkt = &q->txp[i];
+
+		for (s = 0; s < pkt->nseg && pkt->status == NETIF_RSP_OKAY;
+		     s++)
+			if (q->txseg[pkt->seg0 + s].status)
+				pkt->status = NETIF_RSP_ERROR;
+		if (pkt->status == NETIF_RSP_OKAY &&
+		    tx_vnet_hdr(vif, pkt, &h) < 0)
+			pkt->status = NETIF_RSP_ERROR;
+		if (pkt->status == NETIF_RSP_OKAY) {
+			iov[0].iov_base = &h;
+			iov[0].iov_len = sizeof(h);
+			iov[1].iov_base = pkt->buf;
+			iov[1].iov_len = pkt->len;
+			/* A full TAP queue drops, as a full qdisc would. */
+			if (writev(q->tapfd, iov, 2) < 0)
+				vif->st.tx_dropped++;
+			vif->st.tx_packets++;
+			vif->st.tx_bytes += pkt->len;
+		} else {
+			vif->st.tx_errors++;
+		}
+		rc = tx_respond(q, pkt);
+		if (rc < 0)
+			return rc;
+	}
+	q->ntxp = 0;
+	q->ntxseg = 0;
+	rc = duet_ring_back_push(q->tx);
+	if (rc > 0)
+		duet_evtchn_notify(vif->evt, (duet_evtchn_port_t)q->tx_port);
+	return rc < 0 ? rc : 0;
+}
+
+/* The packet in q->txp[q->ntxp] is complete: validate, plan its copy. */
+static int tx_complete(struct nb_queue *q)
+{
+	struct nb_vif *vif = q->vif;
+	struct nb_txpkt *pkt = &q->txp[q->ntxp];
+	unsigned i, pos = 0;
+
+	memset(&q->txs, 0, sizeof(q->txs));
+	pkt->first_len = pkt->req[0].size;
+	for (i = 1; i < pkt->nreq && i < NB_FATAL_SLOTS; i++)
+		pkt->first_len -= pkt->req[i].size;
+	if (pkt->status == NETIF_RSP_OKAY &&
+	    pkt->req[0].offset + pkt->first_len > DUET_PAGE_SIZE) {
+		nb_fatal(vif, "tx: first slot offset %u + size %u crosses "
+			      "the page", pkt->req[0].offset, pkt->first_len);
+		return -EPROTO;
+	}
+	if (pkt->has_gso) {
+		if (!pkt->gso.u.gso.size) {
+			nb_fatal(vif, "tx: GSO size must not be zero");
+			return -EPROTO;
+		}
+		if (pkt->gso.u.gso.type != XEN_NETIF_GSO_TYPE_TCPV4 &&
+		    pkt->gso.u.gso.type != XEN_NETIF_GSO_TYPE_TCPV6) {
+			nb_fatal(vif, "tx: bad GSO type %u",
+				 pkt->gso.u.gso.type);
+			return -EPROTO;
+		}
+	}
+	if (pkt->req[0].size < 14)
+		pkt->status = NETIF_RSP_ERROR; /* shorter than Ethernet */
+	pkt->len = pkt->req[0].size;
+	pkt->seg0 = q->ntxseg;
+	pkt->nseg = 0;
+	if (pkt->status == NETIF_RSP_OKAY) {
+		for (i = 0; i < pkt->nreq; i++) {
+			struct duet_gnt_copy_seg *g = &q->txseg[q->ntxseg++];
+			unsigned len = i ? pkt->req[i].size : pkt->first_len;
+
+			memset(g, 0, sizeof(*g));
+			g->flags = DUET_GNT_COPY_SRC_GREF;
+			g->src.foreign.ref = pkt->req[i].gref;
+			g->src.foreign.offset = pkt->req[i].offset;
+			g->src.foreign.domid = (duet_domid_t)vif->fe_domid;
+			g->dst.virt = pkt->buf + pos;
+			g->len = (uint16_t)len;
+			pos += len;
+			pkt->nseg++;
+		}
+	}
+	q->ntxp++;
+	if (q->ntxp == NB_BATCH)
+		return tx_flush(q);
+	return 0;
+}
+
+/* Feed one request (copied out of the ring) to the packet assembler. */
+static int tx_feed(struct nb_queue *q, const struct netif_tx_request *req)
+{
+	struct nb_vif *vif = q->vif;
+	struct nb_txstate *s = &q->txs;
+	struct nb_txpkt *pkt = &q->txp[q->ntxp];
+
+	if (!s->active) {
+		memset(s, 0, sizeof(*s));
+		pkt->nreq = 1;
+		pkt->req[0] = *req;
+		pkt->nslot = 1;
+		pkt->slot[0].id = req->id;
+		pkt->slot[0].null = 0;
+		pkt->has_gso = 0;
+		pkt->status = NETIF_RSP_OKAY;
+		s->active = 1;
+		s->remaining = req->size;
+		s->want_extra = !!(req->flags & NETTXF_extra_info);
+		s->more = !!(req->flags & NETTXF_more_data);
+		if (req->offset >= DUET_PAGE_SIZE) {
+			nb_fatal(vif, "tx: offset %u past the page",
+				 req->offset);
+			return -EPROTO;
+		}
+		goto check_done;
+	}
+	if (s->want_extra) {
+		struct netif_extra_info ex;
+
+		memcpy(&ex, req, sizeof(ex));
+		if (s->nextra++ >= NB_MAX_EXTRAS) {
+			nb_fatal(vif, "tx: more than %u extra-info slots",
+				 NB_MAX_EXTRAS);
+			return -EPROTO;
+		}
+		if (!ex.type || ex.type >= XEN_NETIF_EXTRA_TYPE_MAX) {
+			nb_fatal(vif, "tx: invalid extra type %u", ex.type);
+			return -EPROTO;
+		}
+		if (ex.type == XEN_NETIF_EXTRA_TYPE_GSO) {
+			pkt->gso = ex;
+			pkt->has_gso = 1;
+		}
+		/* MCAST_ADD/DEL and HASH are accepted and ignored: this
+		 * backend does not offer multicast control or hashing yet
+		 * (TODO #7). */
+		pkt->slot[pkt->nslot].id = 0;
+		pkt->slot[pkt->nslot].null = 1;
+		pkt->nslot++;
+		s->want_extra = !!(ex.flags & XEN_NETIF_EXTRA_FLAG_MORE);
+		goto check_done;
+	}
+	/* A further data slot. */
+	if (pkt->nreq >= NB_FATAL_SLOTS) {
+		nb_fatal(vif, "tx: too many slots (more than %u)",
+			 NB_FATAL_SLOTS);
+		return -EPROTO;
+	}
+	if (req->offset + req->size > DUET_PAGE_SIZE) {
+		nb_fatal(vif, "tx: slot offset %u + size %u crosses the page",
+			 req->offset, req->size);
+		return -EPROTO;
+	}
+	if (pkt->nreq >= NB_LEGACY_SLOTS)
+		pkt->status = NETIF_RSP_ERROR;
+	if (req->size > s->remaining) {
+		pkt->status = NETIF_RSP_ERROR;
+		s->remaining = 0;
+	} else {
+		s->remaining -= req->size;
+	}
+	pkt->req[pkt->nreq++] = *req;
+	pkt->slot[pkt->nslot].id = req->id;
+	pkt->slot[pkt->nslot].null = 0;
+	pkt->nslot++;
+	s->more = !!(req->flags & NETTXF_more_data);
+check_done:
+	if (s->want_extra || s->more)
+		return 0;
+	if (pkt->status != NETIF_RSP_OKAY)
+		pkt->nreq = pkt->nreq < NB_FATAL_SLOTS ? pkt->nreq :
+							 NB_FATAL_SLOTS;
+	return tx_complete(q);
+}
+
+int nb_tx_process(struct nb_queue *q)
+{
+	struct netif_tx_request req;
+	int rc;
+
+	for (;;) {
+		rc = duet_ring_back_get_req(q->tx, &req);
+		if (rc < 0) {
+			nb_fatal(q->vif, "tx: ring producer index runs away");
+			return rc;
+		}
+		if (rc == 0) {
+			rc = tx_flush(q);
+			if (rc < 0)
+				return rc;
+			/* Arm req_event and look once more (pairs with the
+			 * frontend's RING_PUSH_REQUESTS_AND_CHECK_NOTIFY). */
+			rc = duet_ring_back_final_check(q->tx);
+			if (rc < 0)
+				return rc;
+			if (rc == 0)
+				return 0;
+			continue;
+		}
+		rc = tx_feed(q, &req);
+		if (rc < 0)
+			return rc;
+	}
+}

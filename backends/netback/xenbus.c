@@ -1,0 +1,593 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * xenbus.c - netback's serve(): the TAP device, the features it offers,
+ * the XenBus handshake (duet_xenbus_backend_step()), connect and
+ * disconnect, and the instance's poll loop.
+ *
+ * XenStore nodes (backend directory <be>, frontend directory <fe>):
+ *   read  <be>/vifname      TAP name (default vif<fe-domid>.<devid>)
+ *   read  <be>/mtu          MTU of the TAP (default 1500, 68..65535)
+ *   read  <be>/bridge       bridge to attach the TAP to (optional)
+ *   read  <be>/script       hotplug script (xl's vif-bridge); run as
+ *                           "<script> online type_if=vif" with XENBUS_PATH,
+ *                           XENBUS_TYPE, XENBUS_BASE_PATH and vif set, when
+ *                           it exists; otherwise the bridge is joined here
+ *   write <be>/hotplug-status "connected" once the TAP is up (what the
+ *                           script writes when it runs)
+ *   write <be>/feature-*, multi-queue-max-queues   (see duet/netback.h)
+ *   read  <fe>/...          at connect: see connect() below
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "backends/netback/common.h"
+#include "duet/log.h"
+
+/* Backend features, written before InitWait; value "1" unless noted. */
+static const char *const be_features[] = {
+	"feature-rx-copy",
+	"feature-sg",
+	"feature-gso-tcpv4",
+	"feature-gso-tcpv6",
+	"feature-ipv6-csum-offload",
+	"feature-split-event-channels",
+};
+
+/* Write <be>/<node> = value; 0 or -errno. */
+static int be_write(struct nb_vif *vif, const char *node, const char *fmt,
+		    ...) __attribute__((format(printf, 3, 4)));
+static int be_write(struct nb_vif *vif, const char *node, const char *fmt,
+		    ...)
+{
+	char path[512], val[64];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(val, sizeof(val), fmt, ap);
+	va_end(ap);
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", vif->ctx->dir,
+			     node) >= sizeof(path))
+		return -E2BIG;
+	return duet_xs_write(vif->xs, DUET_XS_NO_TX, path, val);
+}
+
+void nb_fatal(struct nb_vif *vif, const char *fmt, ...)
+{
+	char msg[200];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	/* Linux's xenvif_fatal_tx_err(): stop serving this vif; the
+	 * frontend sees Closing and tears down. */
+	vif->disabled = 1;
+	duet_xenbus_broken(vif->dev, "%s", msg);
+}
+
+/* ------------------------------------------------------------------ */
+/* The TAP device and the hotplug script                               */
+/* ------------------------------------------------------------------ */
+
+static int run_script(struct nb_vif *vif, const char *script)
+{
+	const char *dir = vif->ctx->dir;
+	pid_t pid;
+	int st;
+
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		setenv("XENBUS_PATH", dir, 1);
+		setenv("XENBUS_TYPE", "vif", 1);
+		setenv("XENBUS_BASE_PATH", "backend", 1);
+		setenv("vif", vif->ifname, 1);
+		execl(script, script, "online", "type_if=vif", (char *)NULL);
+		_exit(127);
+	}
+	if (waitpid(pid, &st, 0) < 0)
+		return -errno;
+	return WIFEXITED(st) && !WEXITSTATUS(st) ? 0 : -EIO;
+}
+
+static int tap_setup(struct nb_vif *vif)
+{
+	/* Linux's netback gives the backend side this MAC, so that bridges
+	 * never pick it as their own address. */
+	static const uint8_t be_mac[6] = {0xfe, 0xff, 0xff, 0xff, 0xff, 0xff};
+	const char *dir = vif->ctx->dir;
+	char bridge[IFNAMSIZ + 1], script[256];
+	struct stat sb;
+	uint64_t mtu;
+	unsigned i;
+	int rc;
+
+	rc = duet_xenbus_read_str(vif->xs, dir, "vifname", vif->ifname,
+				  sizeof(vif->ifname));
+	if (rc == -ENOENT || rc == 0)
+		snprintf(vif->ifname, sizeof(vif->ifname), "vif%u.%u",
+			 vif->fe_domid, vif->ctx->devid);
+	else if (rc < 0)
+		return rc;
+	rc = duet_xenbus_read_uint(vif->xs, dir, "mtu", 1500, 65535, &mtu);
+	if (rc < 0 || mtu < 68)
+		mtu = 1500;
+	vif->mtu = (unsigned)mtu;
+	vif->ntapq = NB_MAX_QUEUES;
+	rc = netu_tap_open(vif->ifname, vif->ntapq, vif->tapfd);
+	if (rc < 0) {
+		duet_log(DUET_LOG_ERR, "netback: cannot create TAP %s: %s",
+			 vif->ifname, strerror(-rc));
+		return rc;
+	}
+	for (i = 1; i < vif->ntapq; i++)
+		netu_tap_queue(vif->tapfd[i], 0);
+	netu_if_carrier(vif->tapfd[0], 0);
+	rc = netu_if_config(vif->ifname, vif->mtu, be_mac, 1);
+	if (rc < 0)
+		return rc;
+
+	rc = duet_xenbus_read_str(vif->xs, dir, "script", script,
+				  sizeof(script));
+	if (rc > 0 && !stat(script, &sb) && (sb.st_mode & S_IXUSR)) {
+		rc = run_script(vif, script);
+		if (rc < 0)
+			duet_log(DUET_LOG_WARN, "netback: %s: hotplug script "
+				 "%s failed", vif->ifname, script);
+		return rc;
+	}
+	rc = duet_xenbus_read_str(vif->xs, dir, "bridge", bridge,
+				  sizeof(bridge));
+	if (rc > 0) {
+		rc = netu_bridge_attach(vif->ifname, bridge);
+		if (rc < 0)
+			duet_log(DUET_LOG_WARN,
+				 "netback: %s: not attached to bridge %s: %s",
+				 vif->ifname, bridge, strerror(-rc));
+	}
+	return be_write(vif, "hotplug-status", "connected");
+}
+
+/* ------------------------------------------------------------------ */
+/* Connect and disconnect                                              */
+/* ------------------------------------------------------------------ */
+
+static void disconnect(struct nb_vif *vif)
+{
+	unsigned i;
+
+	netu_if_carrier(vif->tapfd[0], 0);
+	for (i = 0; i < vif->nqueues; i++) {
+		struct nb_queue *q = &vif->q[i];
+
+		duet_ring_detach(q->tx);
+		duet_ring_detach(q->rx);
+		q->tx = q->rx = NULL;
+		if (q->tx_sring)
+			duet_gnt_unmap(vif->p, q->tx_sring, 1);
+		if (q->rx_sring)
+			duet_gnt_unmap(vif->p, q->rx_sring, 1);
+		q->tx_sring = q->rx_sring = NULL;
+		nb_tx_fini(q);
+		nb_rx_fini(q);
+	}
+	for (i = 1; i < vif->ntapq; i++)
+		netu_tap_queue(vif->tapfd[i], 0);
+	duet_evtchn_close(vif->evt);
+	vif->evt = NULL;
+	vif->nqueues = 0;
+	vif->connected = 0;
+	vif->disabled = 0;
+}
+
+static int read_flag(struct nb_vif *vif, const char *node, int def, int *out)
+{
+	int rc = duet_xenbus_read_bool(vif->xs, duet_xenbus_peer_dir(vif->dev),
+				       node, def, out);
+
+	if (rc == -EINVAL)
+		duet_xenbus_broken(vif->dev, "malformed %s", node);
+	return rc < 0 ? rc : 0;
+}
+
+static int read_port(struct nb_vif *vif, const char *qdir, const char *node,
+		     int *port)
+{
+	uint64_t v;
+	int rc;
+
+	rc = duet_xenbus_read_uint(vif->xs, qdir, node, 0, UINT32_MAX, &v);
+	if (rc <= 0) {
+		duet_xenbus_broken(vif->dev, "%s/%s missing or malformed",
+				   qdir, node);
+		return rc < 0 ? rc : -ENOENT;
+	}
+	rc = duet_evtchn_bind(vif->evt, (duet_domid_t)vif->fe_domid,
+			      (duet_evtchn_port_t)v);
+	if (rc < 0) {
+		duet_xenbus_broken(vif->dev, "cannot bind %s %llu: %s", node,
+				   (unsigned long long)v, strerror(-rc));
+		return rc;
+	}
+	*port = rc;
+	return 0;
+}
+
+static int map_ring(struct nb_vif *vif, const char *qdir, const char *node,
+		    enum duet_ring_type type, void **sring,
+		    struct duet_ring **ring)
+{
+	duet_grant_ref_t ref;
+	uint64_t v;
+	int rc;
+
+	rc = duet_xenbus_read_uint(vif->xs, qdir, node, 0, UINT32_MAX, &v);
+	if (rc <= 0) {
+		duet_xenbus_broken(vif->dev, "%s/%s missing or malformed",
+				   qdir, node);
+		return rc < 0 ? rc : -ENOENT;
+	}
+	ref = (duet_grant_ref_t)v;
+	rc = duet_gnt_map(vif->p, (duet_domid_t)vif->fe_domid, 1, &ref, 0,
+			  sring);
+	if (rc < 0) {
+		*sring = NULL;
+		duet_xenbus_broken(vif->dev, "cannot map %s %u: %s", node, ref,
+				   strerror(-rc));
+		return rc;
+	}
+	rc = duet_ring_attach(duet_ring_desc_get(type), DUET_RING_BACK, *sring,
+			      0, ring);
+	return rc;
+}
+
+/*
+ * CONNECT: read what the frontend wrote, map the rings, bind the event
+ * channels.  Frontend nodes read here (netif.h):
+ *   multi-queue-num-queues     queues (default 1, <= NB_MAX_QUEUES)
+ *   request-rx-copy            must be 1 (we do not flip for frontends
+ *                              that did not ask to)
+ *   feature-sg, feature-gso-tcpv4, feature-gso-tcpv6  (default 0)
+ *   feature-no-csum-offload    1: no IPv4 csum_blank on rx (default 0)
+ *   feature-ipv6-csum-offload  1: IPv6 csum_blank on rx is fine
+ *   feature-rx-notify          the frontend notifies for rx requests
+ *   [queue-N/]tx-ring-ref, rx-ring-ref, event-channel or
+ *   event-channel-tx + event-channel-rx
+ */
+static int connect_vif(struct nb_vif *vif)
+{
+	const char *fe = duet_xenbus_peer_dir(vif->dev);
+	char qdir[512];
+	uint64_t nq;
+	unsigned i, off = 0;
+	int rc, rx_copy, no_csum, split;
+
+	rc = duet_xenbus_read_uint(vif->xs, fe, "multi-queue-num-queues", 1,
+				   NB_MAX_QUEUES, &nq);
+	if (rc < 0 || nq == 0) {
+		duet_xenbus_broken(vif->dev, "bad multi-queue-num-queues");
+		return -EINVAL;
+	}
+	rc = read_flag(vif, "request-rx-copy", 0, &rx_copy);
+	if (!rc && !rx_copy) {
+		duet_xenbus_broken(vif->dev, "frontend does not do rx-copy");
+		rc = -EOPNOTSUPP;
+	}
+	if (!rc)
+		rc = read_flag(vif, "feature-sg", 0, &vif->fe_sg);
+	if (!rc)
+		rc = read_flag(vif, "feature-gso-tcpv4", 0, &vif->fe_gso4);
+	if (!rc)
+		rc = read_flag(vif, "feature-gso-tcpv6", 0, &vif->fe_gso6);
+	if (!rc)
+		rc = read_flag(vif, "feature-no-csum-offload", 0, &no_csum);
+	if (!rc)
+		rc = read_flag(vif, "feature-ipv6-csum-offload", 0,
+			       &vif->fe_csum6);
+	if (!rc)
+		rc = read_flag(vif, "feature-rx-notify", 0,
+			       &vif->fe_rx_notify);
+	if (rc < 0)
+		return rc;
+	vif->fe_csum4 = !no_csum;
+	/* GSO needs scatter-gather (a 64 KiB frame spans pages). */
+	vif->fe_gso4 = vif->fe_gso4 && vif->fe_sg && vif->fe_csum4;
+	vif->fe_gso6 = vif->fe_gso6 && vif->fe_sg && vif->fe_csum6;
+
+	rc = duet_evtchn_open(vif->p, &vif->evt);
+	if (rc < 0)
+		return rc;
+	vif->nqueues = (unsigned)nq;
+	for (i = 0; i < vif->nqueues; i++) {
+		struct nb_queue *q = &vif->q[i];
+
+		q->vif = vif;
+		q->id = i;
+		q->tapfd = vif->tapfd[i];
+		rc = duet_xenbus_queue_dir(qdir, sizeof(qdir), fe,
+					   vif->nqueues, i);
+		if (rc < 0)
+			return rc;
+		rc = nb_tx_init(q);
+		if (!rc)
+			rc = nb_rx_init(q);
+		if (!rc)
+			rc = map_ring(vif, qdir, "tx-ring-ref",
+				      DUET_RING_NETIF_TX, &q->tx_sring, &q->tx);
+		if (!rc)
+			rc = map_ring(vif, qdir, "rx-ring-ref",
+				      DUET_RING_NETIF_RX, &q->rx_sring, &q->rx);
+		if (rc < 0)
+			return rc;
+		rc = duet_xenbus_read_uint(vif->xs, qdir, "event-channel-tx",
+					   0, UINT32_MAX, &nq);
+		split = rc > 0;
+		if (split) {
+			rc = read_port(vif, qdir, "event-channel-tx",
+				       &q->tx_port);
+			if (!rc)
+				rc = read_port(vif, qdir, "event-channel-rx",
+					       &q->rx_port);
+		} else {
+			rc = read_port(vif, qdir, "event-channel",
+				       &q->tx_port);
+			q->rx_port = q->tx_port;
+		}
+		if (rc < 0)
+			return rc;
+		if (i)
+			netu_tap_queue(vif->tapfd[i], 1);
+	}
+	if (vif->fe_csum4 || vif->fe_csum6)
+		off |= NETU_OFF_CSUM;
+	if (vif->fe_gso4)
+		off |= NETU_OFF_TSO4;
+	if (vif->fe_gso6)
+		off |= NETU_OFF_TSO6;
+	rc = netu_tap_set_offload(vif->tapfd[0], off);
+	if (rc < 0)
+		return rc;
+	netu_if_carrier(vif->tapfd[0], 1);
+	vif->connected = 1;
+	return duet_xenbus_switch(vif->dev, DUET_XENBUS_CONNECTED);
+}
+
+/* ------------------------------------------------------------------ */
+/* The loop                                                            */
+/* ------------------------------------------------------------------ */
+
+/* Run the handshake until it has nothing to do.  1: DONE. */
+static int handshake(struct nb_vif *vif)
+{
+	int act, rc;
+
+	for (;;) {
+		act = duet_xenbus_backend_step(vif->dev, vif->connected);
+		if (act < 0)
+			return act;
+		switch (act) {
+		case DUET_XENBUS_ACT_NONE:
+			return 0;
+		case DUET_XENBUS_ACT_CONNECT:
+			if (vif->connected)
+				disconnect(vif);
+			rc = connect_vif(vif);
+			if (rc < 0) {
+				disconnect(vif);
+				if (!duet_xenbus_is_broken(vif->dev))
+					duet_xenbus_broken(vif->dev,
+							   "connect failed: %s",
+							   strerror(-rc));
+			}
+			break;
+		case DUET_XENBUS_ACT_CONNECTED:
+			break;
+		case DUET_XENBUS_ACT_DISCONNECT:
+			disconnect(vif);
+			break;
+		case DUET_XENBUS_ACT_DONE:
+			disconnect(vif);
+			return 1;
+		default:
+			return -EPROTO;
+		}
+	}
+}
+
+static struct nb_queue *port_queue(struct nb_vif *vif, int port, int *rx,
+				   int *tx)
+{
+	unsigned i;
+
+	for (i = 0; i < vif->nqueues; i++) {
+		struct nb_queue *q = &vif->q[i];
+
+		if (q->tx_port == port || q->rx_port == port) {
+			*tx = q->tx_port == port;
+			*rx = q->rx_port == port;
+			return q;
+		}
+	}
+	return NULL;
+}
+
+/* Serve event-channel notifications; -errno on a local failure. */
+static int do_events(struct nb_vif *vif)
+{
+	struct nb_queue *q;
+	int port, rx, tx, rc = 0;
+
+	while ((port = duet_evtchn_pending(vif->evt)) >= 0) {
+		q = port_queue(vif, port, &rx, &tx);
+		if (q && !vif->disabled && tx)
+			rc = nb_tx_process(q);
+		if (q && !vif->disabled && rx && rc >= 0)
+			rc = nb_rx_process(q);
+		duet_evtchn_unmask(vif->evt, (duet_evtchn_port_t)port);
+		if (rc == -EPROTO)
+			rc = 0; /* the vif is disabled; others keep going */
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int do_xs(struct nb_vif *vif)
+{
+	char *path, *token;
+	int rc, ours = 0;
+
+	while ((rc = duet_xs_read_watch(vif->xs, &path, &token)) > 0) {
+		ours |= duet_xenbus_watch_is_ours(vif->dev, token);
+		free(path);
+	}
+	if (rc < 0)
+		return rc;
+	return ours ? handshake(vif) : 0;
+}
+
+static int loop(struct nb_vif *vif)
+{
+	struct pollfd pfd[3 + NB_MAX_QUEUES];
+	struct nb_queue *qmap[NB_MAX_QUEUES];
+	unsigned i, n, nq;
+	int rc, timeout;
+
+	rc = handshake(vif);
+	while (rc == 0) {
+		n = 0;
+		pfd[n].fd = duet_xs_fd(vif->xs);
+		pfd[n++].events = POLLIN;
+		pfd[n].fd = vif->ctx->stop_fd;
+		pfd[n++].events = POLLIN;
+		pfd[n].fd = vif->evt ? duet_evtchn_fd(vif->evt) : -1;
+		pfd[n++].events = POLLIN;
+		nq = 0;
+		timeout = -1;
+		for (i = 0; vif->connected && !vif->disabled &&
+			    i < vif->nqueues;
+		     i++) {
+			if (vif->q[i].rx_stalled) {
+				/* Without feature-rx-notify the frontend
+				 * does not kick us for rx requests. */
+				if (!vif->fe_rx_notify)
+					timeout = 10;
+				continue;
+			}
+			qmap[nq++] = &vif->q[i];
+			pfd[n].fd = vif->q[i].tapfd;
+			pfd[n++].events = POLLIN;
+		}
+		if (poll(pfd, n, timeout) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (pfd[1].revents)
+			return 0;
+		if (pfd[0].revents) {
+			rc = do_xs(vif);
+			if (rc)
+				break;
+		}
+		if (vif->evt && pfd[2].revents) {
+			rc = do_events(vif);
+			if (rc < 0)
+				break;
+		}
+		for (i = 0; i < nq; i++) {
+			if (!pfd[3 + i].revents || !vif->connected ||
+			    vif->disabled)
+				continue;
+			rc = nb_rx_process(qmap[i]);
+			if (rc == -EPROTO)
+				rc = 0;
+			if (rc < 0)
+				return rc;
+		}
+		for (i = 0; timeout >= 0 && vif->connected && !vif->disabled &&
+			    i < vif->nqueues;
+		     i++)
+			if (vif->q[i].rx_stalled) {
+				rc = nb_rx_process(&vif->q[i]);
+				if (rc == -EPROTO)
+					rc = 0;
+				if (rc < 0)
+					return rc;
+			}
+		/* Our own state may have changed (broken): let the handshake
+		 * see it. */
+		if (duet_xenbus_is_broken(vif->dev)) {
+			rc = handshake(vif);
+			if (rc)
+				break;
+		}
+	}
+	return rc > 0 ? 0 : rc;
+}
+
+int duet_netback_serve(const struct duet_backend_ctx *ctx)
+{
+	struct nb_vif *vif;
+	unsigned i;
+	int rc;
+
+	if (!ctx || !ctx->platform || !ctx->xs || !ctx->dir)
+		return -EINVAL;
+	vif = calloc(1, sizeof(*vif));
+	if (!vif)
+		return -ENOMEM;
+	vif->ctx = ctx;
+	vif->p = ctx->platform;
+	vif->xs = ctx->xs;
+	vif->fe_domid = ctx->frontend_domid;
+	for (i = 0; i < NB_MAX_QUEUES; i++)
+		vif->tapfd[i] = -1;
+	rc = duet_xenbus_open(vif->xs, DUET_XENBUS_BACKEND, ctx->dir,
+			      &vif->dev);
+	if (rc < 0)
+		goto out_free;
+	vif->fe_domid = duet_xenbus_peer_domid(vif->dev);
+	rc = tap_setup(vif);
+	if (rc < 0)
+		goto out_close;
+	for (i = 0; i < sizeof(be_features) / sizeof(be_features[0]); i++) {
+		rc = be_write(vif, be_features[i], "1");
+		if (rc < 0)
+			goto out_close;
+	}
+	rc = be_write(vif, "feature-rx-flip", "0");
+	if (!rc)
+		rc = be_write(vif, "multi-queue-max-queues", "%u",
+			      NB_MAX_QUEUES);
+	if (rc < 0)
+		goto out_close;
+	rc = duet_xenbus_backend_start(vif->dev);
+	if (rc < 0)
+		goto out_close;
+	rc = loop(vif);
+	if (vif->connected)
+		disconnect(vif);
+out_close:
+	duet_xenbus_close(vif->dev);
+	for (i = 0; i < NB_MAX_QUEUES; i++)
+		if (vif->tapfd[i] >= 0)
+			close(vif->tapfd[i]);
+out_free:
+	free(vif);
+	return rc;
+}
+
+const struct duet_backend_type duet_netback_type_vif = {
+	.name = "vif",
+	.flags = 0,
+	.serve = duet_netback_serve,
+};

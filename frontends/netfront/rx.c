@@ -1,0 +1,199 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * rx.c - netfront's receive path: rx responses become TAP frames.
+ *
+ * NF_RING pages are granted read-write to the backend once per
+ * connection.  The request in ring slot s always carries id s and page s,
+ * and the backend answers in the slot of the request (netif.h; Linux's
+ * netfront relies on it too), so a response is found by its slot, and an
+ * id that is not its slot is a hostile backend.
+ *
+ * A packet: a data response (status = bytes at offset in this page,
+ * NETRXF_* flags), then netif_extra_info slots when NETRXF_extra_info is
+ * set (GSO), then more data responses while NETRXF_more_data is set.
+ * A response with a negative status, offset + status past the page, a
+ * wrong id, more than NF_MAX_SLOTS data slots, or extra-info of an unknown
+ * type drops the packet; the slots are reused either way.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "frontends/netfront/common.h"
+
+int nf_rx_init(struct nf_queue *q)
+{
+	struct nf_vif *vif = q->vif;
+	void *pages;
+	int rc;
+
+	rc = duet_gnt_share(vif->p, (duet_domid_t)vif->be_domid, NF_RING, 0,
+			    q->rx_refs, &pages);
+	if (rc < 0)
+		return rc;
+	q->rx_pages = pages;
+	q->rx_cons = 0;
+	q->rx_posted = 0;
+	q->rx_active = 0;
+	if (!q->rx_buf)
+		q->rx_buf = malloc(NETU_MAX_FRAME +
+				   sizeof(struct netu_vnet_hdr));
+	return q->rx_buf ? 0 : -ENOMEM;
+}
+
+void nf_rx_fini(struct nf_queue *q)
+{
+	/* As for tx: pages a backend still maps stay shared. */
+	if (q->rx_pages)
+		duet_gnt_unshare(q->vif->p, q->rx_pages, NF_RING);
+	q->rx_pages = NULL;
+	free(q->rx_buf);
+	q->rx_buf = NULL;
+}
+
+int nf_rx_fill(struct nf_queue *q)
+{
+	struct netif_rx_request req;
+	int rc, n = 0;
+
+	while (duet_ring_front_free(q->rx) > 0) {
+		unsigned slot = duet_ring_front_slot(q->rx);
+
+		memset(&req, 0, sizeof(req));
+		req.id = (uint16_t)slot;
+		req.gref = q->rx_refs[slot];
+		rc = duet_ring_front_put_req(q->rx, &req);
+		if (rc < 0)
+			return rc;
+		q->rx_posted++;
+		n++;
+	}
+	if (!n)
+		return 0;
+	/* feature-rx-notify: we kick the backend when it asked for it. */
+	rc = duet_ring_front_push(q->rx);
+	if (rc > 0)
+		duet_evtchn_notify(q->vif->evt, (duet_evtchn_port_t)q->rx_port);
+	return rc < 0 ? rc : 0;
+}
+
+/* The gathered packet is complete: hand it to the TAP, or drop it. */
+static void rx_deliver(struct nf_queue *q)
+{
+	struct nf_vif *vif = q->vif;
+	struct netu_vnet_hdr *h = (struct netu_vnet_hdr *)q->rx_buf;
+	uint8_t *f = q->rx_buf + sizeof(*h);
+	struct netu_l4 l4;
+
+	q->rx_active = 0;
+	if (q->rx_bad || q->rx_len < 14)
+		goto drop;
+	memset(h, 0, sizeof(*h));
+	if (q->rx_flags & NETRXF_csum_blank) {
+		if (netu_parse_l4(f, q->rx_len, &l4) < 0)
+			goto drop;
+		h->flags = NETU_HDR_F_NEEDS_CSUM;
+		h->csum_start = l4.l4;
+		h->csum_offset = (uint16_t)netu_csum_offset(l4.proto);
+		if (q->rx_has_gso) {
+			if (l4.proto != IPPROTO_TCP)
+				goto drop;
+			h->gso_type = l4.ipv6 ? NETU_GSO_TCPV6 : NETU_GSO_TCPV4;
+			h->gso_size = q->rx_gso.u.gso.size;
+			h->hdr_len = l4.hdrlen;
+		}
+	} else if (q->rx_has_gso) {
+		goto drop; /* GSO without a partial checksum */
+	} else if (q->rx_flags & NETRXF_data_validated) {
+		h->flags = NETU_HDR_F_DATA_VALID;
+	}
+	if (write(q->tapfd, q->rx_buf, sizeof(*h) + q->rx_len) < 0)
+		goto drop;
+	vif->st.rx_packets++;
+	return;
+drop:
+	vif->st.rx_dropped++;
+}
+
+/* One response in ring slot @slot. */
+static void rx_one(struct nf_queue *q, unsigned slot,
+		   const struct netif_rx_response *rsp)
+{
+	if (q->rx_active && q->rx_want_extra) {
+		struct netif_extra_info ex;
+
+		memcpy(&ex, rsp, sizeof(ex));
+		if (ex.type == XEN_NETIF_EXTRA_TYPE_GSO) {
+			q->rx_gso = ex;
+			q->rx_has_gso = 1;
+			if (!ex.u.gso.size ||
+			    (ex.u.gso.type != XEN_NETIF_GSO_TYPE_TCPV4 &&
+			     ex.u.gso.type != XEN_NETIF_GSO_TYPE_TCPV6))
+				q->rx_bad = 1;
+		} else if (!ex.type || ex.type >= XEN_NETIF_EXTRA_TYPE_MAX) {
+			q->rx_bad = 1;
+		}
+		if (++q->rx_slots > NF_MAX_SLOTS + XEN_NETIF_EXTRA_TYPE_MAX)
+			q->rx_bad = 1;
+		q->rx_want_extra = !!(ex.flags & XEN_NETIF_EXTRA_FLAG_MORE) &&
+				   !q->rx_bad;
+		goto check_done;
+	}
+	if (!q->rx_active) {
+		q->rx_active = 1;
+		q->rx_len = 0;
+		q->rx_slots = 0;
+		q->rx_bad = 0;
+		q->rx_has_gso = 0;
+		q->rx_flags = rsp->flags;
+		q->rx_want_extra = !!(rsp->flags & NETRXF_extra_info);
+	}
+	if (rsp->id != slot || rsp->status < 0 ||
+	    rsp->offset + (unsigned)rsp->status > DUET_PAGE_SIZE ||
+	    ++q->rx_slots > NF_MAX_SLOTS ||
+	    q->rx_len + (unsigned)rsp->status > NETU_MAX_FRAME)
+		q->rx_bad = 1;
+	if (!q->rx_bad) {
+		memcpy(q->rx_buf + sizeof(struct netu_vnet_hdr) + q->rx_len,
+		       q->rx_pages + (size_t)slot * DUET_PAGE_SIZE +
+			       rsp->offset,
+		       (size_t)rsp->status);
+		q->rx_len += (unsigned)rsp->status;
+	}
+	q->rx_more = !!(rsp->flags & NETRXF_more_data);
+check_done:
+	if (!q->rx_want_extra && !q->rx_more)
+		rx_deliver(q);
+}
+
+int nf_rx_responses(struct nf_queue *q)
+{
+	struct netif_rx_response rsp;
+	unsigned slot;
+	int rc;
+
+	for (;;) {
+		rc = duet_ring_front_get_rsp(q->rx, &rsp);
+		if (rc < 0) {
+			duet_xenbus_broken(q->vif->dev, "rx: bad rsp_prod");
+			return -EPROTO;
+		}
+		if (rc == 0) {
+			rc = nf_rx_fill(q);
+			if (rc < 0)
+				return rc;
+			rc = duet_ring_front_final_check(q->rx);
+			if (rc < 0)
+				return -EPROTO;
+			if (rc == 0)
+				return 0;
+			continue;
+		}
+		slot = q->rx_cons++ % NF_RING;
+		q->rx_posted--;
+		rx_one(q, slot, &rsp);
+	}
+}

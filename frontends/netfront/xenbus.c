@@ -1,0 +1,492 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * xenbus.c - duet_netfront_run(): the TAP device, the XenBus handshake
+ * (duet_xenbus_frontend_step()), connect/disconnect and the poll loop.
+ *
+ * XenStore nodes: see duet/netfront.h.  Our directory is
+ * <domain path>/device/vif/<devid>; the backend's is read from its
+ * "backend" node by duet_xenbus_open().
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "frontends/netfront/common.h"
+#include "duet/log.h"
+
+/* ------------------------------------------------------------------ */
+/* Connect and disconnect                                              */
+/* ------------------------------------------------------------------ */
+
+static void disconnect(struct nf_vif *vif)
+{
+	unsigned i;
+
+	netu_if_carrier(vif->tapfd[0], 0);
+	for (i = 0; i < vif->nqueues; i++) {
+		struct nf_queue *q = &vif->q[i];
+
+		duet_ring_detach(q->tx);
+		duet_ring_detach(q->rx);
+		q->tx = q->rx = NULL;
+		/* -EBUSY (the backend still maps a ring): leave it shared. */
+		if (q->tx_sring)
+			duet_gnt_unshare(vif->p, q->tx_sring, 1);
+		if (q->rx_sring)
+			duet_gnt_unshare(vif->p, q->rx_sring, 1);
+		q->tx_sring = q->rx_sring = NULL;
+		nf_tx_fini(q);
+		nf_rx_fini(q);
+	}
+	duet_evtchn_close(vif->evt);
+	vif->evt = NULL;
+	vif->nqueues = 0;
+	vif->connected = 0;
+}
+
+/* Write <dir>/<node> = value inside transaction @tx. */
+static int fe_write(struct nf_vif *vif, duet_xs_tx_t tx, const char *dir,
+		    const char *node, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+static int fe_write(struct nf_vif *vif, duet_xs_tx_t tx, const char *dir,
+		    const char *node, const char *fmt, ...)
+{
+	char path[512], val[64];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(val, sizeof(val), fmt, ap);
+	va_end(ap);
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, node) >=
+	    sizeof(path))
+		return -E2BIG;
+	return duet_xs_write(vif->xs, tx, path, val);
+}
+
+static int be_flag(struct nf_vif *vif, const char *node, int def)
+{
+	int v = def;
+
+	if (duet_xenbus_read_bool(vif->xs, duet_xenbus_peer_dir(vif->dev),
+				  node, def, &v) < 0)
+		return def;
+	return v;
+}
+
+/* Share the rings of every queue and allocate their ports. */
+static int setup_queues(struct nf_vif *vif)
+{
+	unsigned i;
+	int rc;
+
+	rc = duet_evtchn_open(vif->p, &vif->evt);
+	if (rc < 0)
+		return rc;
+	for (i = 0; i < vif->nqueues; i++) {
+		struct nf_queue *q = &vif->q[i];
+		const struct duet_ring_desc *dtx, *drx;
+
+		q->vif = vif;
+		q->id = i;
+		q->tapfd = vif->tapfd[i];
+		dtx = duet_ring_desc_get(DUET_RING_NETIF_TX);
+		drx = duet_ring_desc_get(DUET_RING_NETIF_RX);
+		rc = duet_gnt_share(vif->p, (duet_domid_t)vif->be_domid, 1, 0,
+				    &q->tx_sref, &q->tx_sring);
+		if (rc < 0)
+			return rc;
+		rc = duet_gnt_share(vif->p, (duet_domid_t)vif->be_domid, 1, 0,
+				    &q->rx_sref, &q->rx_sring);
+		if (rc < 0)
+			return rc;
+		rc = duet_ring_attach(dtx, DUET_RING_FRONT, q->tx_sring, 0,
+				      &q->tx);
+		if (!rc)
+			rc = duet_ring_attach(drx, DUET_RING_FRONT, q->rx_sring,
+					      0, &q->rx);
+		if (!rc)
+			rc = nf_tx_init(q);
+		if (!rc)
+			rc = nf_rx_init(q);
+		if (rc < 0)
+			return rc;
+		rc = duet_evtchn_alloc_unbound(vif->evt,
+					       (duet_domid_t)vif->be_domid);
+		if (rc < 0)
+			return rc;
+		q->tx_port = q->rx_port = rc;
+		if (vif->split) {
+			rc = duet_evtchn_alloc_unbound(
+				vif->evt, (duet_domid_t)vif->be_domid);
+			if (rc < 0)
+				return rc;
+			q->rx_port = rc;
+		}
+	}
+	return 0;
+}
+
+/* Publish rings, ports and features in one transaction. */
+static int publish(struct nf_vif *vif, duet_xs_tx_t tx)
+{
+	const struct duet_netfront_opts *o = vif->o;
+	char qdir[512];
+	unsigned i;
+	int rc = 0;
+
+	for (i = 0; i < vif->nqueues && !rc; i++) {
+		struct nf_queue *q = &vif->q[i];
+
+		rc = duet_xenbus_queue_dir(qdir, sizeof(qdir), vif->dir,
+					   vif->nqueues, i);
+		if (rc < 0)
+			return rc;
+		rc = fe_write(vif, tx, qdir, "tx-ring-ref", "%u", q->tx_sref);
+		if (!rc)
+			rc = fe_write(vif, tx, qdir, "rx-ring-ref", "%u",
+				      q->rx_sref);
+		if (!rc && vif->split) {
+			rc = fe_write(vif, tx, qdir, "event-channel-tx", "%d",
+				      q->tx_port);
+			if (!rc)
+				rc = fe_write(vif, tx, qdir,
+					      "event-channel-rx", "%d",
+					      q->rx_port);
+		} else if (!rc) {
+			rc = fe_write(vif, tx, qdir, "event-channel", "%d",
+				      q->tx_port);
+		}
+	}
+	if (!rc && vif->nqueues > 1)
+		rc = fe_write(vif, tx, vif->dir, "multi-queue-num-queues",
+			      "%u", vif->nqueues);
+	if (!rc)
+		rc = fe_write(vif, tx, vif->dir, "request-rx-copy", "1");
+	if (!rc)
+		rc = fe_write(vif, tx, vif->dir, "feature-rx-notify", "1");
+	if (!rc)
+		rc = fe_write(vif, tx, vif->dir, "feature-sg", "%d", !o->no_sg);
+	if (!rc)
+		rc = fe_write(vif, tx, vif->dir, "feature-gso-tcpv4", "%d",
+			      !o->no_sg && !o->no_gso && !o->no_csum);
+	if (!rc)
+		rc = fe_write(vif, tx, vif->dir, "feature-gso-tcpv6", "%d",
+			      !o->no_sg && !o->no_gso && !o->no_csum);
+	if (!rc)
+		rc = fe_write(vif, tx, vif->dir, "feature-ipv6-csum-offload",
+			      "%d", !o->no_csum);
+	if (!rc)
+		rc = fe_write(vif, tx, vif->dir, "feature-no-csum-offload",
+			      "%d", !!o->no_csum);
+	return rc;
+}
+
+/*
+ * CONNECT: read the backend's features, share rings, publish them.
+ * Backend nodes read: feature-rx-copy (required), feature-sg,
+ * feature-gso-tcpv4/tcpv6, feature-ipv6-csum-offload,
+ * feature-split-event-channels, multi-queue-max-queues.
+ */
+static int connect_vif(struct nf_vif *vif)
+{
+	const struct duet_netfront_opts *o = vif->o;
+	const char *be = duet_xenbus_peer_dir(vif->dev);
+	duet_xs_tx_t tx;
+	uint64_t maxq;
+	unsigned want;
+	int rc;
+
+	if (!be_flag(vif, "feature-rx-copy", 0)) {
+		duet_log(DUET_LOG_ERR, "netfront: %s: the backend does not "
+			 "offer feature-rx-copy", vif->dir);
+		return -EOPNOTSUPP;
+	}
+	vif->be_sg = !o->no_sg && be_flag(vif, "feature-sg", 0);
+	vif->be_gso4 = vif->be_sg && !o->no_gso && !o->no_csum &&
+		       be_flag(vif, "feature-gso-tcpv4", 0);
+	vif->be_gso6 = vif->be_sg && !o->no_gso && !o->no_csum &&
+		       be_flag(vif, "feature-gso-tcpv6", 0);
+	vif->be_csum6 = be_flag(vif, "feature-ipv6-csum-offload", 0);
+	vif->split = !o->no_split &&
+		     be_flag(vif, "feature-split-event-channels", 0);
+	if (duet_xenbus_read_uint(vif->xs, be, "multi-queue-max-queues", 1,
+				  1024, &maxq) < 0)
+		maxq = 1;
+	want = o->queues ? o->queues : 1;
+	if (want > maxq)
+		want = (unsigned)maxq;
+	if (want > vif->ntapq)
+		want = vif->ntapq;
+	if (!want)
+		want = 1;
+	vif->nqueues = want;
+	rc = setup_queues(vif);
+	if (rc < 0)
+		return rc;
+	do {
+		rc = duet_xs_tx_start(vif->xs, &tx);
+		if (rc < 0)
+			return rc;
+		rc = publish(vif, tx);
+		rc = duet_xs_tx_end(vif->xs, tx, rc < 0) ?: rc;
+	} while (rc == -EAGAIN);
+	if (rc < 0)
+		return rc;
+	vif->connected = 1;
+	return duet_xenbus_switch(vif->dev, DUET_XENBUS_INITIALISED);
+}
+
+/* CONNECTED: the backend serves the rings; start traffic. */
+static int connected(struct nf_vif *vif)
+{
+	unsigned i, off = 0;
+	int rc;
+
+	/* What the kernel may hand us is what the backend accepts. */
+	if (!vif->o->no_csum)
+		off |= NETU_OFF_CSUM;
+	if (vif->be_gso4)
+		off |= NETU_OFF_TSO4;
+	if (vif->be_gso6)
+		off |= NETU_OFF_TSO6;
+	rc = netu_tap_set_offload(vif->tapfd[0], off);
+	if (rc < 0)
+		return rc;
+	for (i = 0; i < vif->ntapq; i++)
+		netu_tap_queue(vif->tapfd[i], i < vif->nqueues);
+	for (i = 0; i < vif->nqueues; i++) {
+		rc = nf_rx_fill(&vif->q[i]);
+		if (rc < 0)
+			return rc;
+	}
+	netu_if_carrier(vif->tapfd[0], 1);
+	rc = duet_xenbus_switch(vif->dev, DUET_XENBUS_CONNECTED);
+	if (!rc && vif->o->connected)
+		vif->o->connected(vif->o->opaque);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* The loop                                                            */
+/* ------------------------------------------------------------------ */
+
+/* Run the handshake until idle; 1 when DONE. */
+static int handshake(struct nf_vif *vif)
+{
+	int act, rc;
+
+	for (;;) {
+		act = duet_xenbus_frontend_step(vif->dev, vif->connected, 1);
+		if (act < 0)
+			return act;
+		switch (act) {
+		case DUET_XENBUS_ACT_NONE:
+			return 0;
+		case DUET_XENBUS_ACT_CONNECT:
+			if (vif->connected)
+				disconnect(vif);
+			rc = connect_vif(vif);
+			if (rc < 0) {
+				disconnect(vif);
+				return rc;
+			}
+			break;
+		case DUET_XENBUS_ACT_CONNECTED:
+			rc = connected(vif);
+			if (rc < 0)
+				return rc;
+			break;
+		case DUET_XENBUS_ACT_DISCONNECT:
+			disconnect(vif);
+			break;
+		case DUET_XENBUS_ACT_DONE:
+			disconnect(vif);
+			return 1;
+		default:
+			return -EPROTO;
+		}
+	}
+}
+
+static int do_xs(struct nf_vif *vif)
+{
+	char *path, *token;
+	int rc, ours = 0;
+
+	while ((rc = duet_xs_read_watch(vif->xs, &path, &token)) > 0) {
+		ours |= duet_xenbus_watch_is_ours(vif->dev, token);
+		free(path);
+	}
+	if (rc < 0)
+		return rc;
+	return ours ? handshake(vif) : 0;
+}
+
+static int do_events(struct nf_vif *vif)
+{
+	unsigned i;
+	int port, rc = 0;
+
+	while ((port = duet_evtchn_pending(vif->evt)) >= 0) {
+		for (i = 0; i < vif->nqueues && rc >= 0; i++) {
+			struct nf_queue *q = &vif->q[i];
+
+			if (q->tx_port == port) {
+				rc = nf_tx_responses(q);
+				if (rc >= 0 && q->tx_full)
+					rc = nf_tx_from_tap(q);
+			}
+			if (q->rx_port == port && rc >= 0)
+				rc = nf_rx_responses(q);
+		}
+		duet_evtchn_unmask(vif->evt, (duet_evtchn_port_t)port);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int loop(struct nf_vif *vif)
+{
+	const struct duet_netfront_opts *o = vif->o;
+	struct pollfd pfd[3 + NF_MAX_QUEUES];
+	struct nf_queue *qmap[NF_MAX_QUEUES];
+	unsigned i, n, nq;
+	int rc;
+
+	rc = handshake(vif);
+	while (rc == 0) {
+		n = 0;
+		pfd[n].fd = duet_xs_fd(vif->xs);
+		pfd[n++].events = POLLIN;
+		pfd[n].fd = o->stop_fd;
+		pfd[n++].events = POLLIN;
+		pfd[n].fd = vif->evt ? duet_evtchn_fd(vif->evt) : -1;
+		pfd[n++].events = POLLIN;
+		nq = 0;
+		for (i = 0; vif->connected &&
+			    duet_xenbus_state(vif->dev) == DUET_XENBUS_CONNECTED &&
+			    i < vif->nqueues;
+		     i++) {
+			if (vif->q[i].tx_full)
+				continue;
+			qmap[nq++] = &vif->q[i];
+			pfd[n].fd = vif->q[i].tapfd;
+			pfd[n++].events = POLLIN;
+		}
+		if (poll(pfd, n, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (pfd[1].revents)
+			return 0;
+		if (pfd[0].revents) {
+			rc = do_xs(vif);
+			if (rc)
+				break;
+		}
+		if (vif->evt && pfd[2].revents) {
+			rc = do_events(vif);
+			if (rc == -EPROTO)
+				rc = handshake(vif);
+			if (rc)
+				break;
+		}
+		for (i = 0; i < nq; i++) {
+			if (!pfd[3 + i].revents || !vif->connected)
+				continue;
+			rc = nf_tx_from_tap(qmap[i]);
+			if (rc == -EPROTO)
+				rc = handshake(vif);
+			if (rc)
+				break;
+		}
+	}
+	return rc > 0 ? 0 : rc;
+}
+
+/* The TAP: name, MAC from our "mac" node, MTU from "mtu". */
+static int tap_setup(struct nf_vif *vif)
+{
+	char mac[32];
+	uint64_t mtu;
+	int rc;
+
+	if (vif->o->ifname)
+		snprintf(vif->ifname, sizeof(vif->ifname), "%s",
+			 vif->o->ifname);
+	else
+		snprintf(vif->ifname, sizeof(vif->ifname), "eth%u",
+			 vif->o->devid);
+	rc = duet_xenbus_read_uint(vif->xs, vif->dir, "mtu", 0, 65535, &mtu);
+	if (rc <= 0)
+		rc = duet_xenbus_read_uint(vif->xs,
+					   duet_xenbus_peer_dir(vif->dev),
+					   "mtu", 1500, 65535, &mtu);
+	if (rc < 0 || mtu < 68)
+		mtu = 1500;
+	/* Without scatter-gather a frame must fit one page. */
+	if (vif->o->no_sg && mtu > 1500)
+		mtu = 1500;
+	vif->mtu = (unsigned)mtu;
+	rc = duet_xenbus_read_str(vif->xs, vif->dir, "mac", mac, sizeof(mac));
+	if (rc < 0 || netu_parse_mac(mac, vif->mac) < 0) {
+		duet_log(DUET_LOG_ERR, "netfront: %s: no valid mac node",
+			 vif->dir);
+		return -EINVAL;
+	}
+	vif->ntapq = NF_MAX_QUEUES;
+	rc = netu_tap_open(vif->ifname, vif->ntapq, vif->tapfd);
+	if (rc < 0) {
+		duet_log(DUET_LOG_ERR, "netfront: cannot create TAP %s: %s",
+			 vif->ifname, strerror(-rc));
+		return rc;
+	}
+	netu_if_carrier(vif->tapfd[0], 0);
+	return netu_if_config(vif->ifname, vif->mtu, vif->mac, 1);
+}
+
+int duet_netfront_run(struct duet_platform *p, struct duet_xs *xs,
+		      const struct duet_netfront_opts *o)
+{
+	struct nf_vif *vif;
+	unsigned i;
+	int rc, domid;
+
+	if (!p || !xs || !o)
+		return -EINVAL;
+	domid = duet_platform_domid(p);
+	if (domid < 0)
+		return domid;
+	vif = calloc(1, sizeof(*vif));
+	if (!vif)
+		return -ENOMEM;
+	vif->o = o;
+	vif->p = p;
+	vif->xs = xs;
+	for (i = 0; i < NF_MAX_QUEUES; i++)
+		vif->tapfd[i] = -1;
+	snprintf(vif->dir, sizeof(vif->dir), "/local/domain/%d/device/vif/%u",
+		 domid, o->devid);
+	rc = duet_xenbus_open(xs, DUET_XENBUS_FRONTEND, vif->dir, &vif->dev);
+	if (rc < 0)
+		goto out_free;
+	vif->be_domid = duet_xenbus_peer_domid(vif->dev);
+	rc = tap_setup(vif);
+	if (!rc)
+		rc = loop(vif);
+	if (vif->connected)
+		disconnect(vif);
+	duet_xenbus_close(vif->dev);
+	for (i = 0; i < NF_MAX_QUEUES; i++)
+		if (vif->tapfd[i] >= 0)
+			close(vif->tapfd[i]);
+out_free:
+	free(vif);
+	return rc;
+}

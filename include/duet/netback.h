@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * duet/netback.h - the network backend (netif.h "vif" devices).
+ *
+ * One instance serves one vif: a TAP device named vif<fe-domid>.<devid>
+ * (or the backend's "vifname" node) in the instance's network namespace,
+ * attached to the bridge the "bridge" node names (through the "script"
+ * node's hotplug script when it exists, like xl's vif-bridge, else
+ * directly), opened with IFF_VNET_HDR so that checksum and GSO offloads
+ * cross without software checksums.  It is wire-compatible with Linux's
+ * xen-netfront.
+ *
+ * Features offered (backend nodes, netif.h):
+ *   feature-rx-copy=1, feature-rx-flip=0, feature-sg=1,
+ *   feature-gso-tcpv4=1, feature-gso-tcpv6=1, feature-ipv6-csum-offload=1,
+ *   feature-split-event-channels=1, multi-queue-max-queues
+ * and, at connect, what the frontend wrote: request-rx-copy (must be 1),
+ * feature-sg, feature-gso-tcpv4/tcpv6, feature-no-csum-offload,
+ * feature-ipv6-csum-offload, feature-rx-notify, multi-queue-num-queues,
+ * tx-ring-ref, rx-ring-ref, event-channel or event-channel-tx/-rx, per
+ * queue under queue-N/ when there are several.
+ *
+ * A frontend that violates the protocol (netif.h's fatal cases, as Linux's
+ * netback treats them: more than 20 slots in a packet, a slot crossing its
+ * page, bad extra-info) disables only its own vif, which moves to Closing.
+ */
+#ifndef DUET_NETBACK_H
+#define DUET_NETBACK_H
+
+#include "duet/backend.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** The "vif" device type for the backend daemon (duet/backend.h). */
+extern const struct duet_backend_type duet_netback_type_vif;
+
+/**
+ * duet_netback_serve() - serve the vif at @ctx->dir until it is closed for
+ * good (XenBus DONE) or @ctx->stop_fd turns readable.  Blocks; runs the
+ * instance's own poll loop on the caller's thread.  Needs the rights to
+ * create TAP devices (CAP_NET_ADMIN) in the current network namespace.
+ *
+ * Returns 0 when the device closed or stop_fd fired, or -errno: the TAP
+ * device could not be made, xenstore or the platform failed.  The TAP
+ * device is removed on return.
+ */
+int duet_netback_serve(const struct duet_backend_ctx *ctx);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* DUET_NETBACK_H */

@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * duet/netfront.h - the network frontend (netif.h "vif" devices) in
+ * userspace: a TAP device in the caller's network namespace whose frames
+ * travel over the vif's shared rings to the backend (duet's netback or
+ * Linux's xen-netback).
+ *
+ * Frontend nodes written at connect (netif.h): tx-ring-ref, rx-ring-ref,
+ * event-channel (or event-channel-tx/-rx with split event channels),
+ * request-rx-copy=1, feature-rx-notify=1, feature-sg,
+ * feature-gso-tcpv4/tcpv6, feature-ipv6-csum-offload,
+ * feature-no-csum-offload (only when offloads are off), and
+ * multi-queue-num-queues with queue-N/ directories for several queues.
+ * Read: the backend's feature-rx-copy (required), feature-sg,
+ * feature-gso-tcpv4/tcpv6, feature-ipv6-csum-offload,
+ * feature-split-event-channels, multi-queue-max-queues; our own "mac" and
+ * "mtu" (the backend's "mtu" when ours is absent).
+ *
+ * The backend is not trusted: a response with a bad id, a size past its
+ * page, too many slots or garbage extra-info drops that packet (and a
+ * protocol violation closes the connection, which is then set up again),
+ * never more.
+ */
+#ifndef DUET_NETFRONT_H
+#define DUET_NETFRONT_H
+
+#include "duet/platform.h"
+#include "duet/xs.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Options of duet_netfront_run(); zero-initialise, then set. */
+struct duet_netfront_opts {
+	/** The vif's device id (<domain path>/device/vif/<devid>). */
+	unsigned devid;
+	/** TAP name; NULL: "eth<devid>". */
+	const char *ifname;
+	/** Queues to ask for (0 or 1: one; capped by the backend's max). */
+	unsigned queues;
+	/** Turn off what we offer: scatter-gather (also turns off GSO), GSO,
+	 *  checksum offload (feature-no-csum-offload=1), split event
+	 *  channels.  0 keeps the feature. */
+	int no_sg, no_gso, no_csum, no_split;
+	/** Readable fd that makes duet_netfront_run() close and return; -1
+	 *  for none. */
+	int stop_fd;
+	/** Called (if set) each time the vif reaches Connected. */
+	void (*connected)(void *opaque);
+	void *opaque;
+};
+
+/**
+ * duet_netfront_run() - run the frontend of vif @o->devid of the domain
+ * @p runs in, until @o->stop_fd turns readable or the device goes away.
+ * Creates the TAP device first (CAP_NET_ADMIN needed), connects, and
+ * reconnects whenever the backend restarts.  Blocks on the caller's
+ * thread.
+ *
+ * Returns 0 on a requested stop or when the device directory is gone, or
+ * -errno (-ENOENT: no such vif; TAP creation failed; xenstore failed).
+ */
+int duet_netfront_run(struct duet_platform *p, struct duet_xs *xs,
+		      const struct duet_netfront_opts *o);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* DUET_NETFRONT_H */

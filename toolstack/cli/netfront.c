@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * netfront.c - "duet netfront": run the userspace network frontend of one
+ * vif of the current domain (duet/netfront.h) until SIGINT/SIGTERM.
+ *
+ *   duet netfront [--ifname NAME] [--queues N] [--no-sg] [--no-gso]
+ *                 [--no-csum] [--no-split] DEVID
+ *
+ * The TAP device appears in the caller's network namespace (run it with
+ * `duet sim exec DOMID -- duet netfront 0` to put it in the domain's).
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "duet/netfront.h"
+#include "duet/platform.h"
+#include "duet/xenbus.h"
+#include "duet/xs.h"
+#include "toolstack/cli/cli.h"
+
+static void netfront_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: duet netfront [options] DEVID\n"
+		"Run the network frontend of vif DEVID of this domain\n"
+		"(/local/domain/<self>/device/vif/DEVID) as a TAP device in\n"
+		"this network namespace, until SIGINT or SIGTERM.\n"
+		"  --ifname NAME   TAP name (default eth<DEVID>)\n"
+		"  --queues N      ask for N queues (1..4; the backend may "
+		"offer fewer)\n"
+		"  --no-sg         no scatter-gather (and so no GSO; MTU "
+		"<= 1500)\n"
+		"  --no-gso        no TCP segmentation offload\n"
+		"  --no-csum       no checksum offload "
+		"(feature-no-csum-offload=1)\n"
+		"  --no-split      one event channel for tx and rx\n");
+}
+
+static void on_connected(void *opaque)
+{
+	const struct duet_netfront_opts *o = opaque;
+
+	printf("netfront: vif %u connected\n", o->devid);
+	fflush(stdout);
+}
+
+int cli_netfront(int argc, char **argv)
+{
+	struct duet_netfront_opts o;
+	struct duet_platform *p;
+	struct duet_xs *xs;
+	unsigned long v;
+	sigset_t set;
+	char *end;
+	int i, rc, sfd, have_devid = 0;
+
+	memset(&o, 0, sizeof(o));
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+			netfront_usage(stdout);
+			return CLI_EXIT_OK;
+		} else if (!strcmp(a, "--ifname") && i + 1 < argc) {
+			o.ifname = argv[++i];
+			if (!o.ifname[0] || strlen(o.ifname) >= 16)
+				return cli_usage_error("netfront",
+						       "bad --ifname '%s'",
+						       o.ifname);
+		} else if (!strcmp(a, "--queues") && i + 1 < argc) {
+			errno = 0;
+			v = strtoul(argv[++i], &end, 10);
+			if (errno || *end || v < 1 || v > 4)
+				return cli_usage_error("netfront",
+						       "bad --queues '%s'",
+						       argv[i]);
+			o.queues = (unsigned)v;
+		} else if (!strcmp(a, "--no-sg")) {
+			o.no_sg = 1;
+		} else if (!strcmp(a, "--no-gso")) {
+			o.no_gso = 1;
+		} else if (!strcmp(a, "--no-csum")) {
+			o.no_csum = 1;
+		} else if (!strcmp(a, "--no-split")) {
+			o.no_split = 1;
+		} else if (a[0] != '-' && !have_devid) {
+			errno = 0;
+			v = strtoul(a, &end, 10);
+			if (errno || *end || !a[0] || v > 0xffff)
+				return cli_usage_error("netfront",
+						       "bad DEVID '%s'", a);
+			o.devid = (unsigned)v;
+			have_devid = 1;
+		} else {
+			return cli_usage_error("netfront",
+					       "unexpected argument '%s'", a);
+		}
+	}
+	if (!have_devid)
+		return cli_usage_error("netfront", "needs %s", "DEVID");
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	sfd = signalfd(-1, &set, SFD_CLOEXEC);
+	if (sfd < 0) {
+		perror("duet netfront: signalfd");
+		return CLI_EXIT_FAIL;
+	}
+	rc = duet_platform_open(NULL, &p);
+	if (rc < 0) {
+		fprintf(stderr, "duet netfront: no platform: %s\n",
+			strerror(-rc));
+		return CLI_EXIT_FAIL;
+	}
+	rc = duet_xs_open(p, &xs);
+	if (rc < 0) {
+		fprintf(stderr, "duet netfront: no xenstore: %s\n",
+			strerror(-rc));
+		duet_platform_close(p);
+		return CLI_EXIT_FAIL;
+	}
+	o.stop_fd = sfd;
+	o.connected = on_connected;
+	o.opaque = &o;
+	rc = duet_netfront_run(p, xs, &o);
+	if (rc < 0)
+		fprintf(stderr, "duet netfront: vif %u: %s\n", o.devid,
+			strerror(-rc));
+	duet_xs_close(xs);
+	duet_platform_close(p);
+	close(sfd);
+	return rc < 0 ? CLI_EXIT_FAIL : CLI_EXIT_OK;
+}
