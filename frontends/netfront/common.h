@@ -82,6 +82,7 @@ struct nf_vif {
 	int tapfd[NF_MAX_QUEUES];
 	unsigned ntapq;
 	int connected;
+	int want; /* 1 to stay connected, 0 once asked to stop */
 	unsigned nqueues;
 	struct nf_queue q[NF_MAX_QUEUES];
 	/* Negotiated. */

@@ -274,13 +274,17 @@ static int connected(struct nf_vif *vif)
 /* The loop                                                            */
 /* ------------------------------------------------------------------ */
 
+/* How long a stopping frontend waits for the backend to close. */
+#define NF_CLOSE_WAIT_MS 3000
+
 /* Run the handshake until idle; 1 when DONE. */
 static int handshake(struct nf_vif *vif)
 {
 	int act, rc;
 
 	for (;;) {
-		act = duet_xenbus_frontend_step(vif->dev, vif->connected, 1);
+		act = duet_xenbus_frontend_step(vif->dev, vif->connected,
+						vif->want);
 		if (act < 0)
 			return act;
 		switch (act) {
@@ -363,7 +367,7 @@ static int loop(struct nf_vif *vif)
 		n = 0;
 		pfd[n].fd = duet_xs_fd(vif->xs);
 		pfd[n++].events = POLLIN;
-		pfd[n].fd = o->stop_fd;
+		pfd[n].fd = vif->want ? o->stop_fd : -1;
 		pfd[n++].events = POLLIN;
 		pfd[n].fd = vif->evt ? duet_evtchn_fd(vif->evt) : -1;
 		pfd[n++].events = POLLIN;
@@ -378,13 +382,24 @@ static int loop(struct nf_vif *vif)
 			pfd[n].fd = vif->q[i].tapfd;
 			pfd[n++].events = POLLIN;
 		}
-		if (poll(pfd, n, -1) < 0) {
-			if (errno == EINTR)
+		rc = poll(pfd, n, vif->want ? -1 : NF_CLOSE_WAIT_MS);
+		if (rc < 0) {
+			if (errno == EINTR) {
+				rc = 0;
 				continue;
+			}
 			return -errno;
 		}
-		if (pfd[1].revents)
-			return 0;
+		if (rc == 0)
+			return 0; /* the backend did not close in time */
+		rc = 0;
+		if (pfd[1].revents) {
+			/* Close as Linux's netfront does on removal: Closing,
+			 * then Closed once the backend let go of the rings. */
+			vif->want = 0;
+			rc = handshake(vif);
+			continue;
+		}
 		if (pfd[0].revents) {
 			rc = do_xs(vif);
 			if (rc)
@@ -467,6 +482,7 @@ int duet_netfront_run(struct duet_platform *p, struct duet_xs *xs,
 	if (!vif)
 		return -ENOMEM;
 	vif->o = o;
+	vif->want = 1;
 	vif->p = p;
 	vif->xs = xs;
 	for (i = 0; i < NF_MAX_QUEUES; i++)
