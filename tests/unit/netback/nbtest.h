@@ -1,0 +1,319 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * nbtest.h - a test frontend for netback, built from the ring API, shared
+ * by the tests in tests/unit/netback/.
+ *
+ * nbt_start() starts a private simulator with a frontend domain and a
+ * backend domain.  nbt_vif() attaches a vif (libxl's layout, TAP name
+ * "nbt<pid>.<devid>" in this network namespace), forks a process that
+ * runs duet_netback_serve() for it as the backend domain, and connects to
+ * it as the frontend: tx and rx rings, one event channel, 32 data pages
+ * granted read-only.  The tests then put raw tx requests on the ring --
+ * well-formed or not -- and look at the responses, the backend's XenBus
+ * state, the TAP's counters, and whether the backend process lives.
+ * Needs root (TAP devices); skips otherwise.
+ */
+#ifndef DUET_TESTS_NBTEST_H
+#define DUET_TESTS_NBTEST_H
+
+#include <errno.h>
+#include <net/if.h>
+#include <poll.h>
+#include <stdint.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <xen/io/netif.h>
+
+#include "duet/netback.h"
+#include "duet/ring.h"
+#include "duet/xenbus.h"
+#include "duet/xlspec.h"
+#include "duet/xs.h"
+#include "unit/sim/simtest.h"
+#include "tap.h"
+
+#define NBT_PAGES 32u
+
+struct nbt_vif {
+	unsigned devid;
+	char ifname[IFNAMSIZ];
+	char fe[96], be[96];
+	pid_t pid;                 /* the netback instance */
+	struct duet_evtchn *evt;
+	int port;
+	void *tx_sring, *rx_sring;
+	struct duet_ring *tx, *rx;
+	duet_grant_ref_t refs[NBT_PAGES];
+	uint8_t *pages;
+};
+
+static unsigned nbt_fe_dom, nbt_be_dom;
+static struct duet_platform *nbt_p0, *nbt_pfe;
+static struct duet_xs *nbt_xs0, *nbt_xsfe;
+
+static inline void nbt_start(void)
+{
+	if (geteuid() != 0)
+		skip_all("needs root (TAP devices)");
+	if (access("/dev/net/tun", R_OK | W_OK) < 0)
+		skip_all("no /dev/net/tun");
+	simtest_start(0);
+	nbt_fe_dom = simtest_domain("guest");
+	nbt_be_dom = simtest_domain("netdd");
+	nbt_p0 = simtest_open(0);
+	nbt_pfe = simtest_open(nbt_fe_dom);
+	if (duet_xs_open(nbt_p0, &nbt_xs0) < 0 ||
+	    duet_xs_open(nbt_pfe, &nbt_xsfe) < 0) {
+		printf("Bail out! no xenstore\n");
+		exit(1);
+	}
+}
+
+/* The value of @path, or "" (static buffer). */
+static inline const char *nbt_read(const char *path)
+{
+	static char buf[128];
+	char *v = NULL;
+
+	buf[0] = '\0';
+	if (duet_xs_read(nbt_xs0, DUET_XS_NO_TX, path, &v) >= 0)
+		snprintf(buf, sizeof(buf), "%s", v);
+	free(v);
+	return buf;
+}
+
+/* Wait up to @ms for <dir>/<node> to read @want. */
+static inline int nbt_wait(const char *dir, const char *node,
+			   const char *want, int ms)
+{
+	char path[160];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, node);
+	while (strcmp(nbt_read(path), want) && ms > 0) {
+		usleep(10000);
+		ms -= 10;
+	}
+	return !strcmp(nbt_read(path), want);
+}
+
+static inline int nbt_fe_write(struct nbt_vif *v, const char *node,
+			       unsigned val)
+{
+	char path[160];
+
+	snprintf(path, sizeof(path), "%s/%s", v->fe, node);
+	return duet_xs_printf(nbt_xsfe, DUET_XS_NO_TX, path, "%u", val);
+}
+
+/* The netback instance: the backend domain's own handles, then serve(). */
+static inline void nbt_backend_child(struct nbt_vif *v)
+{
+	struct duet_backend_ctx ctx;
+	struct duet_platform *p = simtest_open(nbt_be_dom);
+	struct duet_xs *xs;
+
+	duet_log_set_level(DUET_LOG_ERR);
+	if (duet_xs_open(p, &xs) < 0)
+		_exit(3);
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.platform = p;
+	ctx.xs = xs;
+	ctx.type = "vif";
+	ctx.dir = v->be;
+	ctx.self_domid = nbt_be_dom;
+	ctx.frontend_domid = nbt_fe_dom;
+	ctx.devid = v->devid;
+	ctx.stop_fd = -1;
+	_exit(duet_netback_serve(&ctx) < 0 ? 1 : 0);
+}
+
+/* Attach vif @devid, start its netback, connect as the frontend. */
+static inline void nbt_vif(struct nbt_vif *v, unsigned devid)
+{
+	struct duet_xl_vif xv;
+	char spec[128], err[128];
+	duet_grant_ref_t ref;
+	int rc;
+
+	memset(v, 0, sizeof(*v));
+	v->devid = devid;
+	snprintf(v->ifname, sizeof(v->ifname), "nbt%d.%u", (int)getpid() %
+		 100000, devid);
+	snprintf(spec, sizeof(spec), "backend=%u,devid=%u,vifname=%s",
+		 nbt_be_dom, devid, v->ifname);
+	if (duet_xl_vif_parse(spec, &xv, err, sizeof(err)) < 0 ||
+	    duet_xl_vif_attach(nbt_xs0, nbt_fe_dom, &xv, NULL) < 0) {
+		printf("Bail out! attach '%s': %s\n", spec, err);
+		exit(1);
+	}
+	duet_xl_vif_release(&xv);
+	snprintf(v->fe, sizeof(v->fe), "/local/domain/%u/device/vif/%u",
+		 nbt_fe_dom, devid);
+	snprintf(v->be, sizeof(v->be), "/local/domain/%u/backend/vif/%u/%u",
+		 nbt_be_dom, nbt_fe_dom, devid);
+	fflush(stdout);
+	v->pid = fork();
+	if (v->pid == 0)
+		nbt_backend_child(v);
+	if (!nbt_wait(v->be, "state", "2", 5000)) {
+		printf("Bail out! netback did not reach InitWait\n");
+		exit(1);
+	}
+	rc = duet_gnt_share(nbt_pfe, (duet_domid_t)nbt_be_dom, 1, 0, &ref,
+			    &v->tx_sring);
+	rc = rc ?: duet_ring_attach(duet_ring_desc_get(DUET_RING_NETIF_TX),
+				    DUET_RING_FRONT, v->tx_sring, 0, &v->tx);
+	rc = rc ?: nbt_fe_write(v, "tx-ring-ref", ref);
+	rc = rc ?: duet_gnt_share(nbt_pfe, (duet_domid_t)nbt_be_dom, 1, 0,
+				  &ref, &v->rx_sring);
+	rc = rc ?: duet_ring_attach(duet_ring_desc_get(DUET_RING_NETIF_RX),
+				    DUET_RING_FRONT, v->rx_sring, 0, &v->rx);
+	rc = rc ?: nbt_fe_write(v, "rx-ring-ref", ref);
+	rc = rc ?: duet_gnt_share(nbt_pfe, (duet_domid_t)nbt_be_dom,
+				  NBT_PAGES, DUET_GNT_READONLY, v->refs,
+				  (void **)&v->pages);
+	rc = rc ?: duet_evtchn_open(nbt_pfe, &v->evt);
+	if (!rc) {
+		v->port = duet_evtchn_alloc_unbound(v->evt,
+						    (duet_domid_t)nbt_be_dom);
+		rc = v->port < 0 ? v->port : 0;
+	}
+	rc = rc ?: nbt_fe_write(v, "event-channel", (unsigned)v->port);
+	rc = rc ?: nbt_fe_write(v, "request-rx-copy", 1);
+	rc = rc ?: nbt_fe_write(v, "feature-sg", 1);
+	rc = rc ?: nbt_fe_write(v, "feature-rx-notify", 1);
+	rc = rc ?: nbt_fe_write(v, "state", DUET_XENBUS_INITIALISED);
+	if (rc < 0 || !nbt_wait(v->be, "state", "4", 5000)) {
+		printf("Bail out! vif %u did not connect (%d)\n", devid, rc);
+		exit(1);
+	}
+}
+
+/* Stop every backend instance at exit (SIGKILL: a daemon's last word). */
+static inline void nbt_stop(struct nbt_vif *v)
+{
+	if (v->pid > 0) {
+		kill(v->pid, SIGKILL);
+		waitpid(v->pid, NULL, 0);
+		v->pid = 0;
+	}
+}
+
+/* Is the netback instance still running? */
+static inline int nbt_alive(struct nbt_vif *v)
+{
+	return v->pid > 0 && waitpid(v->pid, NULL, WNOHANG) == 0;
+}
+
+/* Put a raw request (a tx request or an extra-info slot). */
+static inline void nbt_put(struct nbt_vif *v, uint16_t id, unsigned page,
+			   uint16_t offset, uint16_t size, uint16_t flags)
+{
+	struct netif_tx_request r;
+
+	memset(&r, 0, sizeof(r));
+	r.gref = page < NBT_PAGES ? v->refs[page] : page;
+	r.offset = offset;
+	r.flags = flags;
+	r.id = id;
+	r.size = size;
+	duet_ring_front_put_req(v->tx, &r);
+}
+
+static inline void nbt_put_extra(struct nbt_vif *v,
+				 const struct netif_extra_info *ex)
+{
+	struct netif_tx_request r;
+
+	memset(&r, 0, sizeof(r));
+	memcpy(&r, ex, sizeof(*ex));
+	duet_ring_front_put_req(v->tx, &r);
+}
+
+/* Publish and kick. */
+static inline void nbt_push(struct nbt_vif *v)
+{
+	duet_ring_front_push(v->tx);
+	duet_evtchn_notify(v->evt, (duet_evtchn_port_t)v->port);
+}
+
+/*
+ * Collect up to @max tx responses, waiting up to @ms for the first ones;
+ * returns how many arrived.
+ */
+static inline int nbt_responses(struct nbt_vif *v,
+				struct netif_tx_response *rsp, int max, int ms)
+{
+	int n = 0, port;
+
+	while (n < max && ms > 0) {
+		while (n < max && duet_ring_front_get_rsp(v->tx, &rsp[n]) == 1)
+			n++;
+		if (n == max)
+			break;
+		port = simtest_wait_event(v->evt, 50);
+		if (port >= 0)
+			duet_evtchn_unmask(v->evt, (duet_evtchn_port_t)port);
+		ms -= 50;
+	}
+	return n;
+}
+
+/* A 60-byte Ethernet broadcast frame (an ARP-sized filler) in @page. */
+static inline void nbt_frame(struct nbt_vif *v, unsigned page, unsigned off,
+			     unsigned len)
+{
+	uint8_t *f = v->pages + (size_t)page * DUET_PAGE_SIZE + off;
+
+	memset(f, 0xff, 6);
+	memcpy(f + 6, "\x00\x16\x3e\x00\x00\x09", 6);
+	f[12] = 0x88; /* a local experimental ethertype: 0x88b5 */
+	f[13] = 0xb5;
+	memset(f + 14, 0x5a, len - 14);
+}
+
+/* The TAP's rx_packets: frames netback wrote into it. */
+static inline long nbt_tap_frames(struct nbt_vif *v)
+{
+	char path[128];
+	long n = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/class/net/%s/statistics/rx_packets",
+		 v->ifname);
+	f = fopen(path, "r");
+	if (f) {
+		if (fscanf(f, "%ld", &n) != 1)
+			n = -1;
+		fclose(f);
+	}
+	return n;
+}
+
+/*
+ * One good packet on @v: answered OKAY and written to the TAP.
+ * Returns 1 when both happened.
+ */
+static inline int nbt_good_packet(struct nbt_vif *v, uint16_t id)
+{
+	struct netif_tx_response rsp;
+	long before = nbt_tap_frames(v);
+	int i;
+
+	nbt_frame(v, 0, 0, 60);
+	nbt_put(v, id, 0, 0, 60, 0);
+	nbt_push(v);
+	if (nbt_responses(v, &rsp, 1, 2000) != 1 || rsp.id != id ||
+	    rsp.status != NETIF_RSP_OKAY)
+		return 0;
+	for (i = 0; i < 100 && nbt_tap_frames(v) <= before; i++)
+		usleep(10000);
+	return nbt_tap_frames(v) == before + 1;
+}
+
+#endif /* DUET_TESTS_NBTEST_H */
