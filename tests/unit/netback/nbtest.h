@@ -194,7 +194,8 @@ static inline void nbt_vif(struct nbt_vif *v, unsigned devid)
 	}
 }
 
-/* Stop every backend instance at exit (SIGKILL: a daemon's last word). */
+/* Stop the backend instance (SIGKILL: a daemon's last word) and drop the
+ * frontend's ring objects and event channel. */
 static inline void nbt_stop(struct nbt_vif *v)
 {
 	if (v->pid > 0) {
@@ -202,6 +203,11 @@ static inline void nbt_stop(struct nbt_vif *v)
 		waitpid(v->pid, NULL, 0);
 		v->pid = 0;
 	}
+	duet_ring_detach(v->tx);
+	duet_ring_detach(v->rx);
+	v->tx = v->rx = NULL;
+	duet_evtchn_close(v->evt);
+	v->evt = NULL;
 }
 
 /* Is the netback instance still running? */
