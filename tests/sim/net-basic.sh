@@ -1,7 +1,7 @@
 #!/bin/sh
 # net-basic.sh - issue 7: a guest (domain 1) and a driver domain (domain 2),
 # each in its own network namespace, connected by duet's netfront and
-# netback (rx by grant copy, tx by grant copy, scatter-gather, checksum and
+# netback (served by `duet backend`; rx by grant copy, tx by grant copy, scatter-gather, checksum and
 # TCP segmentation offload on): the vif joins bridge br0, ping works both
 # ways, a short iperf3 TCP run works both ways, the receiving kernels count
 # no checksum errors, and both ends shut down cleanly.
@@ -35,7 +35,7 @@ wait $NF_PID
 ok $? "netfront exits 0 on SIGTERM"
 kill $NB_PID
 wait $NB_PID
-ok $? "netback exits 0 on SIGTERM"
+ok $? "the backend daemon exits 0 on SIGTERM"
 in_dd ip link show vif1.0 >/dev/null 2>&1
 ok $([ $? -ne 0 ] && echo 0 || echo 1) "vif1.0 is gone with its backend"
 done_testing

@@ -1,8 +1,8 @@
 #!/bin/sh
-# net-restart.sh - issue 7: kill -9 of netback while iperf3 runs, then a
-# new instance (as the backend daemon would start): the new instance finds
-# the device Connected, resets it through Closing, netfront reconnects on
-# its own, the vif rejoins the bridge, and ping and iperf3 work again.
+# net-restart.sh - issue 7: kill -9 of the netback instance while iperf3
+# runs: the backend daemon starts a new one, which finds the device
+# Connected and resets it through Closing; netfront reconnects on its own,
+# the vif rejoins the bridge, and ping and iperf3 work again.
 . "$(dirname "$0")/lib/sim-lib.sh"
 . "$(dirname "$0")/lib/net-lib.sh"
 
@@ -12,10 +12,15 @@ sleep 0.3
 "$DUET" sim exec $GU -- iperf3 -c 10.77.0.1 -t 4 > "$D/iperf-killed" 2>&1 &
 IPERF=$!
 sleep 1
-kill -9 $NB_PID
-wait $NB_PID 2>/dev/null
-ok 0 "netback killed with SIGKILL during traffic"
-start_netback
+pid=$(instance 5)
+ok $([ -n "$pid" ] && kill -9 "$pid" && echo 0 || echo 1) \
+	"netback instance $pid killed with SIGKILL during traffic"
+i=0
+while [ "$(instance 6)" != 1 ] && [ $i -lt 100 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+is "$(instance 6)" "1" "the daemon restarted it (restarts 1)"
 i=0
 while [ "$(xenstore-read $FE/state)" = 4 ] && [ $i -lt 50 ]; do
 	sleep 0.1

@@ -10,10 +10,12 @@
 #include <stddef.h>
 
 #include "duet/blkback.h"
+#include "duet/netback.h"
 #include "toolstack/cli/backendd.h"
 
 const struct duet_backend_type *const duet_backend_builtin_types[] = {
 	&duet_blkback_type_vbd,
 	&duet_blkback_type_qdisk,
+	&duet_netback_type_vif,
 	NULL,
 };

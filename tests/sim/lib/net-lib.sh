@@ -3,8 +3,9 @@
 # otherwise.  net_setup starts the simulator with a guest (domain 1) and a
 # driver domain (domain 2), each with its own network namespace, attaches
 # vif 0 of the guest with domain 2 as backend (extra xl vif keys in $1),
-# and starts netback (tests/helpers/netback-run, one daemon instance) in
-# domain 2 and `duet netfront 0` (options in $2) in domain 1.  The guest's
+# and starts the backend daemon (`duet backend`, which runs netback for
+# the vif) in domain 2 and `duet netfront 0` (options in $2...) in
+# domain 1.  The guest's
 # TAP is eth0 = 10.77.0.2, the backend's vif1.0 sits on bridge br0 =
 # 10.77.0.1 in domain 2.
 [ "$(id -u)" -eq 0 ] || { echo "1..0 # SKIP needs root (TAP, netns)"; exit 77; }
@@ -12,8 +13,6 @@ for t in ip ping iperf3 xenstore-read; do
 	command -v $t >/dev/null 2>&1 ||
 		{ echo "1..0 # SKIP $t missing (make deps)"; exit 77; }
 done
-NBRUN="$DUET_BUILD/tests/helpers/netback-run"
-[ -x "$NBRUN" ] || { echo "1..0 # SKIP $NBRUN not built"; exit 77; }
 
 GU=1
 DD=2
@@ -35,9 +34,16 @@ wait_state() {
 }
 
 start_netback() {
-	"$DUET" sim exec $DD -- "$NBRUN" $GU 0 >>"$D/netback.log" 2>&1 &
+	"$DUET" sim exec $DD -- "$DUET" backend >>"$D/netback.log" 2>&1 &
 	NB_PID=$!
 	BG_PIDS="${BG_PIDS:-} $NB_PID"
+}
+
+# instance FIELD: the vif's instance line in the daemon's status file:
+# FIELD 5 = its pid, 6 = its restarts.
+instance() {
+	awk -v f="$1" '$1 == "device" && $2 == "vif" && $3 == '$GU' &&
+		$4 == 0 { print $f }' "$D/backend-$DD.status" 2>/dev/null
 }
 
 start_netfront() {
