@@ -63,16 +63,27 @@
 #define BLKBACK_PGRANT_IDLE_NS (60ull * 1000000000ull)
 /**
  * Data movement for a request without persistent grants: grant copy
- * through a bounce buffer below this many segments, a temporary grant map
- * (zero copy, one map and unmap call for the whole request) from it on.
- * 32 segments = 128 KiB: below that one batched copy call is cheaper than
- * mapping and unmapping (measured by tests/bench/blkback.c on the
- * simulator, where both are one round trip to the daemon but a map also
- * costs an mmap/munmap pair and page faults).
+ * through a bounce buffer below a threshold of segments, a temporary
+ * grant map (zero copy; map and unmap calls of BLKBACK_MAP_CHUNK pages)
+ * from it on.  The threshold is per platform:
+ *   sim  never map (BLKBACK_MAP_NEVER): tests/bench/blkback.c measured
+ *        1 MiB reads at 2000-2700 MB/s by copy and 700-1050 MB/s by map
+ *        (a map costs a daemon round trip plus mmap/munmap and page
+ *        faults; a copy one round trip per 64 KiB), and smaller requests
+ *        favour copy even more;
+ *   xen  map from 64 segments (256 KiB) on, where Linux's blkback maps
+ *        everything and QEMU's qdisk copies everything; not yet measured
+ *        (TODO(#6): settle it with make xen-bench).
+ * blkback_map_threshold_override, when not 0, replaces both (tests).
  */
-#define BLKBACK_MAP_THRESHOLD_SEGS 32u
+#define BLKBACK_MAP_THRESHOLD_XEN 64u
+#define BLKBACK_MAP_NEVER (BLKBACK_MAX_SEGS + 1u)
+extern unsigned blkback_map_threshold_override;
 /** Buckets of the in-flight id hash (a power of two). */
 #define BLKBACK_ID_BUCKETS 1024u
+/** Segments per temporary map call (a platform may limit a call: the
+ *  simulator takes 128). */
+#define BLKBACK_MAP_CHUNK 64u
 /** Requests taken off the ring in one pass before submitting. */
 #define BLKBACK_PASS_MAX 64u
 
@@ -238,8 +249,9 @@ struct blkback_pgrant;
  * @err:        first error (0 or -errno), the response's status.
  * @bounce:     page-aligned bounce buffer, @bounce_cap bytes (kept
  *              across uses of the slot).
- * @map_addr:   the temporary mapping of all segments (SEG_MAPPED).
- * @map_ro:     it was mapped read-only.
+ * @map_addr:   the temporary mappings of the segments (SEG_MAPPED), in
+ *              chunks of BLKBACK_MAP_CHUNK segments; @nmaps chunks.
+ * @map_ro:     they were mapped read-only.
  * @src:        enum blkback_segsrc per segment.
  * @pg:         the cache entry per SEG_PGRANT segment.
  * @iov:        the I/O vector; @niov entries; @len bytes in total.
@@ -257,7 +269,8 @@ struct blkback_req {
 	int err;
 	void *bounce;
 	size_t bounce_cap;
-	void *map_addr;
+	void *map_addr[BLKBACK_MAX_SEGS / BLKBACK_MAP_CHUNK];
+	unsigned nmaps;
 	unsigned map_ro : 1;
 	unsigned retried : 1;
 	unsigned retry : 1;
@@ -354,6 +367,9 @@ void blkback_pgcache_destroy(struct blkback_dev *dev,
  * @stop:      set by the main thread to end the thread.
  * @failed:    a protocol violation was seen; the queue stops consuming.
  * @thread, @thread_started.
+ * @st_reqs, @st_errors, @st_read, @st_written, @st_pgrants: counters for
+ *             `duet status`, written by the queue thread, read by the
+ *             main thread (relaxed atomics: independent counters).
  */
 struct blkback_queue {
 	struct blkback_dev *dev;
@@ -383,6 +399,7 @@ struct blkback_queue {
 	pthread_t thread;
 	int thread_started;
 	uint64_t last_purge;
+	atomic_ullong st_reqs, st_errors, st_read, st_written, st_pgrants;
 };
 
 /**
@@ -392,6 +409,8 @@ struct blkback_queue {
  * @store:      the backing store.
  * @lim:        what requests are checked against.
  * @persistent: the frontend offered feature-persistent.
+ * @map_threshold: segments from which a non-persistent request is mapped
+ *              rather than copied (see BLKBACK_MAP_THRESHOLD_XEN).
  * @rtype:      the ring type of the frontend's ABI (duet/blkif.h).
  * @fe_domid:   the frontend's domain.
  * @nqueues, @q: the connected queues.
@@ -406,6 +425,7 @@ struct blkback_dev {
 	struct blkback_store store;
 	struct blkback_limits lim;
 	int persistent;
+	unsigned map_threshold;
 	enum duet_ring_type rtype;
 	unsigned fe_domid;
 	unsigned nqueues;
@@ -414,6 +434,7 @@ struct blkback_dev {
 	int fail_fd;
 	pthread_mutex_t fail_lock;
 	char fail_msg[160];
+	unsigned unmap_errors;
 	unsigned nr_queues_max;
 };
 

@@ -363,6 +363,59 @@ static void copy_to_frontend(struct blkback_queue *q, struct blkback_req *r,
 /* Requests                                                            */
 /* ------------------------------------------------------------------ */
 
+/* Undo the temporary mappings of @r. */
+static void unmap_chunks(struct blkback_dev *dev, struct blkback_req *r)
+{
+	unsigned c, left = r->p.nseg;
+	int rc;
+
+	if (!r->nmaps)
+		return;
+	pthread_mutex_lock(&dev->plat_lock);
+	for (c = 0; c < r->nmaps; c++, left -= BLKBACK_MAP_CHUNK) {
+		rc = duet_gnt_unmap(dev->ctx->platform, r->map_addr[c],
+				    left < BLKBACK_MAP_CHUNK ? left :
+							       BLKBACK_MAP_CHUNK);
+		if (rc)
+			dev->unmap_errors++;
+	}
+	pthread_mutex_unlock(&dev->plat_lock);
+	r->nmaps = 0;
+}
+
+/* Map every segment of @r, chunk by chunk; 0 or -errno (nothing mapped). */
+static int map_chunks(struct blkback_dev *dev, struct blkback_req *r)
+{
+	unsigned c, i, n = r->p.nseg, cnt;
+	uint32_t refs[BLKBACK_MAP_CHUNK];
+	int rc = 0;
+
+	for (c = 0; c * BLKBACK_MAP_CHUNK < n && !rc; c++) {
+		cnt = n - c * BLKBACK_MAP_CHUNK;
+		if (cnt > BLKBACK_MAP_CHUNK)
+			cnt = BLKBACK_MAP_CHUNK;
+		for (i = 0; i < cnt; i++)
+			refs[i] = r->p.seg[c * BLKBACK_MAP_CHUNK + i].gref;
+		pthread_mutex_lock(&dev->plat_lock);
+		rc = duet_gnt_map(dev->ctx->platform,
+				  (duet_domid_t)dev->fe_domid, cnt, refs,
+				  r->p.write_data ? DUET_GNT_READONLY : 0,
+				  &r->map_addr[c]);
+		pthread_mutex_unlock(&dev->plat_lock);
+		if (!rc)
+			r->nmaps = c + 1;
+	}
+	if (rc) {
+		/* unmap_chunks() takes nseg; count only what is mapped. */
+		unsigned nseg = r->p.nseg;
+
+		r->p.nseg = (uint16_t)(r->nmaps * BLKBACK_MAP_CHUNK);
+		unmap_chunks(dev, r);
+		r->p.nseg = (uint16_t)nseg;
+	}
+	return rc;
+}
+
 static struct blkback_req *req_alloc(struct blkback_queue *q)
 {
 	struct blkback_req *r = q->free;
@@ -372,7 +425,7 @@ static struct blkback_req *req_alloc(struct blkback_queue *q)
 	q->free = r->next_free;
 	r->err = 0;
 	r->cqes = 0;
-	r->map_addr = NULL;
+	r->nmaps = 0;
 	r->map_ro = 0;
 	r->retried = 0;
 	r->retry = 0;
@@ -396,17 +449,19 @@ static void req_finish(struct blkback_queue *q, struct blkback_req *r,
 			blkback_pgcache_put(&q->pgc, r->pg[i]);
 			r->pg[i] = NULL;
 		}
-	if (r->map_addr) {
-		pthread_mutex_lock(&q->dev->plat_lock);
-		rc = duet_gnt_unmap(q->dev->ctx->platform, r->map_addr,
-				    r->p.nseg);
-		pthread_mutex_unlock(&q->dev->plat_lock);
-		if (rc)
-			q->pgc.unmap_errors++;
-		r->map_addr = NULL;
-	}
+	unmap_chunks(q->dev, r);
 	if (tracked)
 		id_remove(q, r);
+	atomic_fetch_add_explicit(&q->st_reqs, 1, memory_order_relaxed);
+	if (r->err)
+		atomic_fetch_add_explicit(&q->st_errors, 1,
+					  memory_order_relaxed);
+	else if (r->p.kind == BLKBACK_READ)
+		atomic_fetch_add_explicit(&q->st_read, r->len,
+					  memory_order_relaxed);
+	else if (r->p.write_data)
+		atomic_fetch_add_explicit(&q->st_written, r->len,
+					  memory_order_relaxed);
 	memset(&rsp, 0, sizeof(rsp));
 	rsp.id = r->p.id;
 	rsp.operation = r->p.operation;
@@ -487,25 +542,13 @@ static void req_place(struct blkback_queue *q, struct blkback_req *r,
 				return;
 			}
 		}
-	} else if (n >= BLKBACK_MAP_THRESHOLD_SEGS) {
-		uint32_t refs[BLKBACK_MAX_SEGS];
-
+	} else if (n >= dev->map_threshold && !map_chunks(dev, r)) {
+		r->map_ro = r->p.write_data;
 		for (i = 0; i < n; i++)
-			refs[i] = r->p.seg[i].gref;
-		pthread_mutex_lock(&dev->plat_lock);
-		rc = duet_gnt_map(dev->ctx->platform,
-				  (duet_domid_t)dev->fe_domid, n, refs,
-				  r->p.write_data ? DUET_GNT_READONLY : 0,
-				  &r->map_addr);
-		pthread_mutex_unlock(&dev->plat_lock);
-		if (!rc) {
-			r->map_ro = r->p.write_data;
-			for (i = 0; i < n; i++)
-				r->src[i] = BLKBACK_SEG_MAPPED;
-		} else {
-			r->map_addr = NULL;
-		}
+			r->src[i] = BLKBACK_SEG_MAPPED;
 	}
+	/* A failed map (e.g. a bad ref) falls back to grant copy, which
+	 * then fails the bad segment alone. */
 	if (bounce_reserve(r, r->len)) {
 		r->err = -ENOMEM;
 		return;
@@ -522,8 +565,10 @@ static void req_place(struct blkback_queue *q, struct blkback_req *r,
 			base = (char *)r->pg[i]->addr + soff;
 			break;
 		case BLKBACK_SEG_MAPPED:
-			base = (char *)r->map_addr +
-			       (size_t)i * DUET_PAGE_SIZE + soff;
+			base = (char *)r->map_addr[i / BLKBACK_MAP_CHUNK] +
+			       (size_t)(i % BLKBACK_MAP_CHUNK) *
+				       DUET_PAGE_SIZE +
+			       soff;
 			break;
 		default:
 			base = bounce + off;
@@ -721,6 +766,8 @@ void *blkback_queue_thread(void *arg)
 					      BLKBACK_PGRANT_IDLE_NS);
 			q->last_purge = now;
 		}
+		atomic_store_explicit(&q->st_pgrants, q->pgc.count,
+				      memory_order_relaxed);
 		if (work)
 			continue;
 		if (!atomic_load(&q->failed) && q->inflight < q->nreqs) {

@@ -63,6 +63,8 @@
 
 #define SELF_TOKEN "blkback:self"
 
+unsigned blkback_map_threshold_override;
+
 /* ------------------------------------------------------------------ */
 /* The backing store                                                   */
 /* ------------------------------------------------------------------ */
@@ -450,6 +452,12 @@ static int connect_queues(struct blkback_dev *dev)
 		return rc;
 	}
 	dev->persistent = persistent;
+	dev->map_threshold =
+		blkback_map_threshold_override ?
+			blkback_map_threshold_override :
+		!strcmp(duet_platform_name(dev->ctx->platform), "sim") ?
+			BLKBACK_MAP_NEVER :
+			BLKBACK_MAP_THRESHOLD_XEN;
 	dev->q = calloc(nq, sizeof(*dev->q));
 	if (!dev->q)
 		return -ENOMEM;
@@ -545,6 +553,42 @@ static void report_failure(struct blkback_dev *dev)
 		duet_xenbus_broken(dev->xb, "%s", msg);
 }
 
+/* Publish the device's counters for `duet status` (best effort). */
+static void publish_stats(struct blkback_dev *dev, int connected)
+{
+	unsigned long long reqs = 0, errs = 0, rd = 0, wr = 0, pg = 0;
+	unsigned i;
+
+	for (i = 0; connected && i < dev->nqueues; i++) {
+		struct blkback_queue *q = &dev->q[i];
+
+		reqs += atomic_load_explicit(&q->st_reqs, memory_order_relaxed);
+		errs += atomic_load_explicit(&q->st_errors,
+					     memory_order_relaxed);
+		rd += atomic_load_explicit(&q->st_read, memory_order_relaxed);
+		wr += atomic_load_explicit(&q->st_written,
+					   memory_order_relaxed);
+		pg += atomic_load_explicit(&q->st_pgrants,
+					   memory_order_relaxed);
+	}
+	{
+		const struct duet_backend_stat st[] = {
+			{ "connected", (unsigned long long)connected },
+			{ "queues", connected ? dev->nqueues : 0 },
+			{ "persistent", connected ? (unsigned)dev->persistent
+						  : 0 },
+			{ "requests", reqs },
+			{ "errors", errs },
+			{ "bytes-read", rd },
+			{ "bytes-written", wr },
+			{ "persistent-grants", pg },
+		};
+
+		duet_backend_stats_write(dev->ctx, st,
+					 sizeof(st) / sizeof(st[0]));
+	}
+}
+
 static unsigned default_queues(void)
 {
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -617,6 +661,8 @@ int duet_blkback_serve(const struct duet_backend_ctx *ctx)
 			}
 		}
 		if (started) {
+			int was = connected;
+
 			rc = run_steps(dev, &connected);
 			if (rc < 0)
 				break;
@@ -624,8 +670,15 @@ int duet_blkback_serve(const struct duet_backend_ctx *ctx)
 				rc = 0;
 				break;
 			}
+			if (was != connected)
+				publish_stats(dev, connected);
 		}
-		if (poll(pfd, 3, -1) < 0) {
+		rc = poll(pfd, 3, connected ? 2000 : -1);
+		if (!rc) {
+			publish_stats(dev, connected);
+			continue;
+		}
+		if (rc < 0) {
 			if (errno == EINTR)
 				continue;
 			rc = -errno;
