@@ -214,6 +214,10 @@ int blkback_io_prep(struct blkback_queue *q, struct blkback_req *r)
 	uint64_t off = r->p.sector * 512;
 
 	r->cqes = 0;
+	/* Room for a whole chain (at most 3 SQEs), so that a linked chain
+	 * is never split across submissions. */
+	if (io_uring_sq_space_left(&q->uring) < 3)
+		io_uring_submit(&q->uring);
 	if (r->p.kind == BLKBACK_DISCARD) {
 		if (st->is_bdev)
 			return discard_sync(st, r);
