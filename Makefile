@@ -177,7 +177,8 @@ fuzz: fuzz-build
 		$$f -max_total_time=$(FUZZ_SECONDS) $(B)/fuzz-corpus/$$n; \
 	done
 
-demo: deps all
+demo: deps
+	@$(MAKE) --no-print-directory all
 	@DUET_BUILD=$(abspath $(B)) tools/demo.sh
 
 bench: all $(BENCH_BINS)
