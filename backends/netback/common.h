@@ -136,12 +136,16 @@ struct nb_queue {
 	struct duet_gnt_copy_seg rxseg[NB_BATCH * NB_RX_MAX_SLOTS];
 	unsigned nrxseg;
 	int rx_stalled; /* waiting for rx requests: TAP not polled */
+	/* Frames this queue carried (published as q<N>-tx / q<N>-rx). */
+	uint64_t tx_frames, rx_frames;
 };
 
 /** Counters (also published by tests through the test hooks). */
 struct nb_stats {
 	uint64_t tx_packets, tx_bytes, tx_dropped, tx_errors;
 	uint64_t rx_packets, rx_bytes, rx_dropped;
+	uint64_t fatal;   /* fatal violations (the vif was disabled) */
+	uint64_t connects;
 };
 
 /**
@@ -168,6 +172,7 @@ struct nb_vif {
 	int rx_flip;   /* 1: receive by page transfer (sim only) */
 	int tx_map;    /* 1: transmit by grant map instead of copy */
 	struct nb_stats st;
+	uint64_t st_published_ms; /* when the counters were last published */
 };
 
 /* xenbus.c */

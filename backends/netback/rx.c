@@ -103,6 +103,7 @@ static int rx_flush(struct nb_queue *q)
 		else {
 			vif->st.rx_packets++;
 			vif->st.rx_bytes += pkt->len;
+			q->rx_frames++;
 		}
 		left = pkt->len;
 		for (s = 0, d = 0; s < pkt->nreq; s++) {

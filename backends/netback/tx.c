@@ -167,6 +167,7 @@ static int tx_flush(struct nb_queue *q)
 				vif->st.tx_dropped++;
 			vif->st.tx_packets++;
 			vif->st.tx_bytes += pkt->len;
+			q->tx_frames++;
 		} else {
 			vif->st.tx_errors++;
 		}

@@ -25,6 +25,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "backends/netback/common.h"
@@ -39,6 +40,8 @@ static const char *const be_features[] = {
 	"feature-ipv6-csum-offload",
 	"feature-split-event-channels",
 };
+
+static void publish_stats(struct nb_vif *vif, int force);
 
 /* Write <be>/<node> = value; 0 or -errno. */
 static int be_write(struct nb_vif *vif, const char *node, const char *fmt,
@@ -69,7 +72,9 @@ void nb_fatal(struct nb_vif *vif, const char *fmt, ...)
 	/* Linux's xenvif_fatal_tx_err(): stop serving this vif; the
 	 * frontend sees Closing and tears down. */
 	vif->disabled = 1;
+	vif->st.fatal++;
 	duet_xenbus_broken(vif->dev, "%s", msg);
+	publish_stats(vif, 1);
 }
 
 /* ------------------------------------------------------------------ */
@@ -357,7 +362,59 @@ static int connect_vif(struct nb_vif *vif)
 		return rc;
 	netu_if_carrier(vif->tapfd[0], 1);
 	vif->connected = 1;
+	vif->st.connects++;
+	for (i = 0; i < vif->nqueues; i++)
+		vif->q[i].tx_frames = vif->q[i].rx_frames = 0;
+	publish_stats(vif, 1);
 	return duet_xenbus_switch(vif->dev, DUET_XENBUS_CONNECTED);
+}
+
+/* ------------------------------------------------------------------ */
+/* Counters                                                            */
+/* ------------------------------------------------------------------ */
+
+/* Publish at most this often while traffic flows. */
+#define NB_STATS_PERIOD_MS 500
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/*
+ * Publish the counters for `duet status` (duet_backend_stats_write()):
+ * totals, and per queue q<N>-tx / q<N>-rx frames (what multi-queue
+ * spreads).  @force: now, else only once per NB_STATS_PERIOD_MS.
+ */
+static void publish_stats(struct nb_vif *vif, int force)
+{
+	struct duet_backend_stat s[8 + 2 * NB_MAX_QUEUES];
+	static char keys[2 * NB_MAX_QUEUES][16];
+	uint64_t now = now_ms();
+	unsigned n = 0, i;
+
+	if (!force && now - vif->st_published_ms < NB_STATS_PERIOD_MS)
+		return;
+	vif->st_published_ms = now;
+	s[n++] = (struct duet_backend_stat){"queues", vif->nqueues};
+	s[n++] = (struct duet_backend_stat){"connects", vif->st.connects};
+	s[n++] = (struct duet_backend_stat){"tx-packets", vif->st.tx_packets};
+	s[n++] = (struct duet_backend_stat){"tx-errors", vif->st.tx_errors};
+	s[n++] = (struct duet_backend_stat){"rx-packets", vif->st.rx_packets};
+	s[n++] = (struct duet_backend_stat){"rx-dropped", vif->st.rx_dropped};
+	s[n++] = (struct duet_backend_stat){"fatal", vif->st.fatal};
+	for (i = 0; i < vif->nqueues; i++) {
+		snprintf(keys[2 * i], sizeof(keys[0]), "q%u-tx", i);
+		snprintf(keys[2 * i + 1], sizeof(keys[0]), "q%u-rx", i);
+		s[n++] = (struct duet_backend_stat){keys[2 * i],
+						    vif->q[i].tx_frames};
+		s[n++] = (struct duet_backend_stat){keys[2 * i + 1],
+						    vif->q[i].rx_frames};
+	}
+	duet_backend_stats_write(vif->ctx, s, n);
 }
 
 /* ------------------------------------------------------------------ */
@@ -459,7 +516,7 @@ static int loop(struct nb_vif *vif)
 	struct pollfd pfd[3 + NB_MAX_QUEUES];
 	struct nb_queue *qmap[NB_MAX_QUEUES];
 	unsigned i, n, nq;
-	int rc, timeout;
+	int rc, timeout, rx_poll;
 
 	rc = handshake(vif);
 	while (rc == 0) {
@@ -471,7 +528,8 @@ static int loop(struct nb_vif *vif)
 		pfd[n].fd = vif->evt ? duet_evtchn_fd(vif->evt) : -1;
 		pfd[n++].events = POLLIN;
 		nq = 0;
-		timeout = -1;
+		timeout = vif->connected ? NB_STATS_PERIOD_MS : -1;
+		rx_poll = 0;
 		for (i = 0; vif->connected && !vif->disabled &&
 			    i < vif->nqueues;
 		     i++) {
@@ -479,13 +537,15 @@ static int loop(struct nb_vif *vif)
 				/* Without feature-rx-notify the frontend
 				 * does not kick us for rx requests. */
 				if (!vif->fe_rx_notify)
-					timeout = 10;
+					rx_poll = 1;
 				continue;
 			}
 			qmap[nq++] = &vif->q[i];
 			pfd[n].fd = vif->q[i].tapfd;
 			pfd[n++].events = POLLIN;
 		}
+		if (rx_poll)
+			timeout = 10;
 		if (poll(pfd, n, timeout) < 0) {
 			if (errno == EINTR)
 				continue;
@@ -513,7 +573,7 @@ static int loop(struct nb_vif *vif)
 			if (rc < 0)
 				return rc;
 		}
-		for (i = 0; timeout >= 0 && vif->connected && !vif->disabled &&
+		for (i = 0; rx_poll && vif->connected && !vif->disabled &&
 			    i < vif->nqueues;
 		     i++)
 			if (vif->q[i].rx_stalled) {
@@ -523,6 +583,8 @@ static int loop(struct nb_vif *vif)
 				if (rc < 0)
 					return rc;
 			}
+		if (vif->connected)
+			publish_stats(vif, 0);
 		/* Our own state may have changed (broken): let the handshake
 		 * see it. */
 		if (duet_xenbus_is_broken(vif->dev)) {
