@@ -169,6 +169,7 @@ struct nb_vif {
 	struct nb_queue q[NB_MAX_QUEUES];
 	int fe_sg, fe_gso4, fe_gso6, fe_csum4, fe_csum6, fe_rx_notify;
 	int split;
+	int flip_offered; /* feature-rx-flip=1 was written */
 	int rx_flip;   /* 1: receive by page transfer (sim only) */
 	int tx_map;    /* 1: transmit by grant map instead of copy */
 	struct nb_stats st;

@@ -22,6 +22,12 @@
  * feature-no-csum-offload=1, IPv6 when feature-ipv6-csum-offload=1);
  * otherwise the checksum is completed here first.
  *
+ * Page transfer (feature-rx-flip, offered only where the platform can
+ * transfer pages: the simulator): when the frontend wrote
+ * request-rx-copy=0, its rx requests carry accept-transfer grants; each
+ * data slot's bytes go into a page this domain owns, which is then handed
+ * over (duet_gnt_transfer()) instead of copied into the frontend's page.
+ *
  * Flow control: when fewer rx requests are posted than the frame needs,
  * the frame waits in q->rx_pending, the TAP is not polled, and req_event is
  * set so that the frontend's next request notifies us (a frontend without
@@ -98,6 +104,20 @@ static int rx_flush(struct nb_queue *q)
 		for (s = 0; s < pkt->nseg; s++)
 			if (q->rxseg[pkt->seg0 + s].status)
 				err = 1;
+		for (s = 0; vif->rx_flip && s < pkt->nreq; s++) {
+			if (pkt->has_gso && s == 1)
+				continue;
+			if (!pkt->flip_page[s] ||
+			    duet_gnt_transfer(vif->p, pkt->flip_page[s],
+					      (duet_domid_t)vif->fe_domid,
+					      pkt->req[s].gref) < 0) {
+				if (pkt->flip_page[s])
+					duet_gnt_transfer_page_free(
+						vif->p, pkt->flip_page[s]);
+				err = 1;
+			}
+			pkt->flip_page[s] = NULL;
+		}
 		if (err)
 			vif->st.rx_dropped++;
 		else {
@@ -242,9 +262,21 @@ static int rx_take(struct nb_queue *q)
 		struct duet_gnt_copy_seg *g;
 		unsigned chunk;
 
+		pkt->flip_page[i] = NULL;
 		if (has_gso && i == 1)
 			continue;
 		chunk = len - pos < DUET_PAGE_SIZE ? len - pos : DUET_PAGE_SIZE;
+		if (vif->rx_flip) {
+			/* A page of our own, given away at flush time. */
+			if (duet_gnt_transfer_page_alloc(vif->p,
+							 &pkt->flip_page[i]) == 0)
+				memcpy(pkt->flip_page[i], RX_FRAME(b) + pos,
+				       chunk);
+			else
+				pkt->flip_page[i] = NULL;
+			pos += chunk;
+			continue;
+		}
 		g = &q->rxseg[q->nrxseg++];
 		memset(g, 0, sizeof(*g));
 		g->flags = DUET_GNT_COPY_DST_GREF;

@@ -15,6 +15,10 @@
  *   write <be>/hotplug-status "connected" once the TAP is up (what the
  *                           script writes when it runs)
  *   write <be>/feature-*, multi-queue-max-queues   (see duet/netback.h)
+ *   read  <be>/duet-tx-mode "copy" (default) or "map": how tx data is
+ *                           taken from the frontend's pages, read at
+ *                           each connect (duet's own node; xl does not
+ *                           write it)
  *   read  <fe>/...          at connect: see connect() below
  */
 #include <errno.h>
@@ -270,7 +274,7 @@ static int map_ring(struct nb_vif *vif, const char *qdir, const char *node,
 static int connect_vif(struct nb_vif *vif)
 {
 	const char *fe = duet_xenbus_peer_dir(vif->dev);
-	char qdir[512];
+	char qdir[512], mode[8];
 	uint64_t nq;
 	unsigned i, off = 0;
 	int rc, rx_copy, no_csum, split;
@@ -282,9 +286,16 @@ static int connect_vif(struct nb_vif *vif)
 		return -EINVAL;
 	}
 	rc = read_flag(vif, "request-rx-copy", 0, &rx_copy);
+	vif->rx_flip = 0;
 	if (!rc && !rx_copy) {
-		duet_xenbus_broken(vif->dev, "frontend does not do rx-copy");
-		rc = -EOPNOTSUPP;
+		/* request-rx-copy=0: the frontend wants pages flipped. */
+		if (vif->flip_offered) {
+			vif->rx_flip = 1;
+		} else {
+			duet_xenbus_broken(vif->dev,
+					   "frontend does not do rx-copy");
+			rc = -EOPNOTSUPP;
+		}
 	}
 	if (!rc)
 		rc = read_flag(vif, "feature-sg", 0, &vif->fe_sg);
@@ -303,6 +314,10 @@ static int connect_vif(struct nb_vif *vif)
 	if (rc < 0)
 		return rc;
 	vif->fe_csum4 = !no_csum;
+	vif->tx_map = duet_xenbus_read_str(vif->xs, vif->ctx->dir,
+					   "duet-tx-mode", mode,
+					   sizeof(mode)) > 0 &&
+		      !strcmp(mode, "map");
 	/* GSO needs scatter-gather (a 64 KiB frame spans pages). */
 	vif->fe_gso4 = vif->fe_gso4 && vif->fe_sg && vif->fe_csum4;
 	vif->fe_gso6 = vif->fe_gso6 && vif->fe_sg && vif->fe_csum6;
@@ -391,7 +406,7 @@ static uint64_t now_ms(void)
  */
 static void publish_stats(struct nb_vif *vif, int force)
 {
-	struct duet_backend_stat s[8 + 2 * NB_MAX_QUEUES];
+	struct duet_backend_stat s[10 + 2 * NB_MAX_QUEUES];
 	static char keys[2 * NB_MAX_QUEUES][16];
 	uint64_t now = now_ms();
 	unsigned n = 0, i;
@@ -406,6 +421,8 @@ static void publish_stats(struct nb_vif *vif, int force)
 	s[n++] = (struct duet_backend_stat){"rx-packets", vif->st.rx_packets};
 	s[n++] = (struct duet_backend_stat){"rx-dropped", vif->st.rx_dropped};
 	s[n++] = (struct duet_backend_stat){"fatal", vif->st.fatal};
+	s[n++] = (struct duet_backend_stat){"tx-map", (unsigned)vif->tx_map};
+	s[n++] = (struct duet_backend_stat){"rx-flip", (unsigned)vif->rx_flip};
 	for (i = 0; i < vif->nqueues; i++) {
 		snprintf(keys[2 * i], sizeof(keys[0]), "q%u-tx", i);
 		snprintf(keys[2 * i + 1], sizeof(keys[0]), "q%u-rx", i);
@@ -626,7 +643,11 @@ int duet_netback_serve(const struct duet_backend_ctx *ctx)
 		if (rc < 0)
 			goto out_close;
 	}
-	rc = be_write(vif, "feature-rx-flip", "0");
+	/* Page transfer only where the platform really does it (the
+	 * simulator); Linux's netback writes feature-rx-flip=0. */
+	vif->flip_offered = !!(duet_platform_caps(vif->p) &
+			       DUET_PLATFORM_CAP_TRANSFER);
+	rc = be_write(vif, "feature-rx-flip", "%d", vif->flip_offered);
 	if (!rc)
 		rc = be_write(vif, "multi-queue-max-queues", "%u",
 			      NB_MAX_QUEUES);

@@ -48,6 +48,7 @@ struct nf_queue {
 	uint8_t *tx_pages, *rx_pages;
 	duet_grant_ref_t tx_refs[NF_RING], rx_refs[NF_RING];
 	uint8_t tx_inuse[NF_RING];
+	uint8_t rx_ref_used[NF_RING]; /* flip: slot's offer was consumed */
 	uint16_t tx_free[NF_RING];
 	unsigned ntx_free;
 	int tx_port, rx_port;
@@ -87,6 +88,7 @@ struct nf_vif {
 	struct nf_queue q[NF_MAX_QUEUES];
 	/* Negotiated. */
 	int be_sg, be_gso4, be_gso6, be_csum6, split;
+	int flip; /* rx by page transfer: rx refs are accept-transfer grants */
 	struct nf_stats st;
 };
 

@@ -30,8 +30,17 @@ int nf_rx_init(struct nf_queue *q)
 	void *pages;
 	int rc;
 
-	rc = duet_gnt_share(vif->p, (duet_domid_t)vif->be_domid, NF_RING, 0,
-			    q->rx_refs, &pages);
+	memset(q->rx_ref_used, 0, sizeof(q->rx_ref_used));
+	if (vif->flip) {
+		/* One accept-transfer grant per slot, renewed once used. */
+		rc = duet_gnt_transfer_offer(vif->p,
+					     (duet_domid_t)vif->be_domid,
+					     NF_RING, q->rx_refs);
+		pages = NULL;
+	} else {
+		rc = duet_gnt_share(vif->p, (duet_domid_t)vif->be_domid,
+				    NF_RING, 0, q->rx_refs, &pages);
+	}
 	if (rc < 0)
 		return rc;
 	q->rx_pages = pages;
@@ -47,6 +56,8 @@ int nf_rx_init(struct nf_queue *q)
 void nf_rx_fini(struct nf_queue *q)
 {
 	/* As for tx: pages a backend still maps stay shared. */
+	/* Flip: open accept-transfer offers cannot be withdrawn; they die
+	 * with the connection's grant table entries. */
 	if (q->rx_pages)
 		duet_gnt_unshare(q->vif->p, q->rx_pages, NF_RING);
 	q->rx_pages = NULL;
@@ -62,6 +73,14 @@ int nf_rx_fill(struct nf_queue *q)
 	while (duet_ring_front_free(q->rx) > 0) {
 		unsigned slot = duet_ring_front_slot(q->rx);
 
+		if (q->rx_ref_used[slot]) {
+			rc = duet_gnt_transfer_offer(
+				q->vif->p, (duet_domid_t)q->vif->be_domid, 1,
+				&q->rx_refs[slot]);
+			if (rc < 0)
+				return rc;
+			q->rx_ref_used[slot] = 0;
+		}
 		memset(&req, 0, sizeof(req));
 		req.id = (uint16_t)slot;
 		req.gref = q->rx_refs[slot];
@@ -156,7 +175,26 @@ static void rx_one(struct nf_queue *q, unsigned slot,
 	    ++q->rx_slots > NF_MAX_SLOTS ||
 	    q->rx_len + (unsigned)rsp->status > NETU_MAX_FRAME)
 		q->rx_bad = 1;
-	if (!q->rx_bad) {
+	if (q->vif->flip) {
+		void *page = NULL;
+
+		/* Take the page if one arrived (also for a bad packet, so
+		 * that the offer is renewed); -EAGAIN: none was sent. */
+		if (duet_gnt_transfer_accept(q->vif->p, q->rx_refs[slot],
+					     &page) == 0) {
+			q->rx_ref_used[slot] = 1;
+			if (!q->rx_bad)
+				memcpy(q->rx_buf + sizeof(struct netu_vnet_hdr) +
+					       q->rx_len,
+				       (uint8_t *)page + rsp->offset,
+				       (size_t)rsp->status);
+			duet_gnt_transfer_page_free(q->vif->p, page);
+		} else {
+			q->rx_bad = 1;
+		}
+		if (!q->rx_bad)
+			q->rx_len += (unsigned)rsp->status;
+	} else if (!q->rx_bad) {
 		memcpy(q->rx_buf + sizeof(struct netu_vnet_hdr) + q->rx_len,
 		       q->rx_pages + (size_t)slot * DUET_PAGE_SIZE +
 			       rsp->offset,

@@ -165,7 +165,8 @@ static int publish(struct nf_vif *vif, duet_xs_tx_t tx)
 		rc = fe_write(vif, tx, vif->dir, "multi-queue-num-queues",
 			      "%u", vif->nqueues);
 	if (!rc)
-		rc = fe_write(vif, tx, vif->dir, "request-rx-copy", "1");
+		rc = fe_write(vif, tx, vif->dir, "request-rx-copy", "%d",
+			      !vif->flip);
 	if (!rc)
 		rc = fe_write(vif, tx, vif->dir, "feature-rx-notify", "1");
 	if (!rc)
@@ -211,6 +212,7 @@ static int connect_vif(struct nf_vif *vif)
 	vif->be_gso6 = vif->be_sg && !o->no_gso && !o->no_csum &&
 		       be_flag(vif, "feature-gso-tcpv6", 0);
 	vif->be_csum6 = be_flag(vif, "feature-ipv6-csum-offload", 0);
+	vif->flip = o->rx_flip && be_flag(vif, "feature-rx-flip", 0);
 	vif->split = !o->no_split &&
 		     be_flag(vif, "feature-split-event-channels", 0);
 	if (duet_xenbus_read_uint(vif->xs, be, "multi-queue-max-queues", 1,

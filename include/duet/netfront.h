@@ -7,11 +7,11 @@
  *
  * Frontend nodes written at connect (netif.h): tx-ring-ref, rx-ring-ref,
  * event-channel (or event-channel-tx/-rx with split event channels),
- * request-rx-copy=1, feature-rx-notify=1, feature-sg,
+ * request-rx-copy=1 (0 for page transfer), feature-rx-notify=1, feature-sg,
  * feature-gso-tcpv4/tcpv6, feature-ipv6-csum-offload,
  * feature-no-csum-offload (only when offloads are off), and
  * multi-queue-num-queues with queue-N/ directories for several queues.
- * Read: the backend's feature-rx-copy (required), feature-sg,
+ * Read: the backend's feature-rx-copy (required), feature-rx-flip, feature-sg,
  * feature-gso-tcpv4/tcpv6, feature-ipv6-csum-offload,
  * feature-split-event-channels, multi-queue-max-queues; our own "mac" and
  * "mtu" (the backend's "mtu" when ours is absent).
@@ -43,6 +43,9 @@ struct duet_netfront_opts {
 	 *  checksum offload (feature-no-csum-offload=1), split event
 	 *  channels.  0 keeps the feature. */
 	int no_sg, no_gso, no_csum, no_split;
+	/** 1: receive by page transfer (request-rx-copy=0) when the backend
+	 *  offers feature-rx-flip=1 (duet's netback on the simulator). */
+	int rx_flip;
 	/** Readable fd that makes duet_netfront_run() close and return; -1
 	 *  for none. */
 	int stop_fd;

@@ -4,7 +4,7 @@
  * vif of the current domain (duet/netfront.h) until SIGINT/SIGTERM.
  *
  *   duet netfront [--ifname NAME] [--queues N] [--no-sg] [--no-gso]
- *                 [--no-csum] [--no-split] DEVID
+ *                 [--no-csum] [--no-split] [--rx-flip] DEVID
  *
  * The TAP device appears in the caller's network namespace (run it with
  * `duet sim exec DOMID -- duet netfront 0` to put it in the domain's).
@@ -38,7 +38,9 @@ static void netfront_usage(FILE *f)
 		"  --no-gso        no TCP segmentation offload\n"
 		"  --no-csum       no checksum offload "
 		"(feature-no-csum-offload=1)\n"
-		"  --no-split      one event channel for tx and rx\n");
+		"  --no-split      one event channel for tx and rx\n"
+		"  --rx-flip       receive by page transfer when the backend "
+		"offers it\n");
 }
 
 static void on_connected(void *opaque)
@@ -88,6 +90,8 @@ int cli_netfront(int argc, char **argv)
 			o.no_csum = 1;
 		} else if (!strcmp(a, "--no-split")) {
 			o.no_split = 1;
+		} else if (!strcmp(a, "--rx-flip")) {
+			o.rx_flip = 1;
 		} else if (a[0] != '-' && !have_devid) {
 			errno = 0;
 			v = strtoul(a, &end, 10);

@@ -61,6 +61,10 @@ net_setup() {
 	eval "$("$DUET" sim env 0)"
 	"$DUET" attach $GU "vif=backend=$DD,bridge=br0,mac=00:16:3e:00:00:02${1:+,$1}" >/dev/null ||
 		{ echo "Bail out! attach failed"; exit 1; }
+	# NET_BE_NODES="node=value ...": extra backend nodes (duet's own).
+	for kv in ${NET_BE_NODES:-}; do
+		xenstore-write "$BE/${kv%%=*}" "${kv#*=}"
+	done
 	in_dd ip link add br0 type bridge
 	in_dd ip addr add 10.77.0.1/24 dev br0
 	in_dd ip link set br0 up
