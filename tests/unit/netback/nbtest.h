@@ -50,6 +50,8 @@ struct nbt_vif {
 	struct duet_ring *tx, *rx;
 	duet_grant_ref_t refs[NBT_PAGES];
 	uint8_t *pages;
+	duet_grant_ref_t rx_refs[NBT_PAGES]; /* granted read-write */
+	uint8_t *rx_pages;
 };
 
 static unsigned nbt_fe_dom, nbt_be_dom;
@@ -132,11 +134,13 @@ static inline void nbt_backend_child(struct nbt_vif *v)
 	_exit(duet_netback_serve(&ctx) < 0 ? 1 : 0);
 }
 
-/* Attach vif @devid, start its netback, connect as the frontend. */
-static inline void nbt_vif(struct nbt_vif *v, unsigned devid)
+/* Attach vif @devid (extra xl vif keys in @spec_extra, may be ""), start
+ * its netback, connect as the frontend. */
+static inline void nbt_vif_spec(struct nbt_vif *v, unsigned devid,
+				const char *spec_extra)
 {
 	struct duet_xl_vif xv;
-	char spec[128], err[128];
+	char spec[256], err[128];
 	duet_grant_ref_t ref;
 	int rc;
 
@@ -144,8 +148,9 @@ static inline void nbt_vif(struct nbt_vif *v, unsigned devid)
 	v->devid = devid;
 	snprintf(v->ifname, sizeof(v->ifname), "nbt%d.%u", (int)getpid() %
 		 100000, devid);
-	snprintf(spec, sizeof(spec), "backend=%u,devid=%u,vifname=%s",
-		 nbt_be_dom, devid, v->ifname);
+	snprintf(spec, sizeof(spec), "backend=%u,devid=%u,vifname=%s%s%s",
+		 nbt_be_dom, devid, v->ifname, spec_extra[0] ? "," : "",
+		 spec_extra);
 	if (duet_xl_vif_parse(spec, &xv, err, sizeof(err)) < 0 ||
 	    duet_xl_vif_attach(nbt_xs0, nbt_fe_dom, &xv, NULL) < 0) {
 		printf("Bail out! attach '%s': %s\n", spec, err);
@@ -177,6 +182,9 @@ static inline void nbt_vif(struct nbt_vif *v, unsigned devid)
 	rc = rc ?: duet_gnt_share(nbt_pfe, (duet_domid_t)nbt_be_dom,
 				  NBT_PAGES, DUET_GNT_READONLY, v->refs,
 				  (void **)&v->pages);
+	rc = rc ?: duet_gnt_share(nbt_pfe, (duet_domid_t)nbt_be_dom,
+				  NBT_PAGES, 0, v->rx_refs,
+				  (void **)&v->rx_pages);
 	rc = rc ?: duet_evtchn_open(nbt_pfe, &v->evt);
 	if (!rc) {
 		v->port = duet_evtchn_alloc_unbound(v->evt,
@@ -192,6 +200,11 @@ static inline void nbt_vif(struct nbt_vif *v, unsigned devid)
 		printf("Bail out! vif %u did not connect (%d)\n", devid, rc);
 		exit(1);
 	}
+}
+
+static inline void nbt_vif(struct nbt_vif *v, unsigned devid)
+{
+	nbt_vif_spec(v, devid, "");
 }
 
 /* Stop the backend instance (SIGKILL: a daemon's last word) and drop the

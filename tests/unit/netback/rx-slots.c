@@ -1,0 +1,160 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * rx-slots.c - netback's receive path as Linux's netfront expects it: a
+ * 9000-byte frame sent into the vif's TAP (MTU 9000, feature-sg) comes
+ * back in three rx responses, each in the ring slot of its request, with
+ * the request's id, offset 0, sizes 4096/4096/808, NETRXF_more_data on all
+ * but the last, and the frame's bytes in the granted pages.  An rx request
+ * with a bad grant ref gets an error status in its slot, and the vif
+ * stays Connected and delivers the next frame.
+ */
+#include <linux/if_packet.h>
+#include <net/ethernet.h>
+#include <sys/socket.h>
+
+#include "nbtest.h"
+
+#define FRAME 9000u
+
+static uint8_t frame[FRAME];
+
+/* Send @len bytes of frame[] out of the TAP (into netback). */
+static int send_frame(struct nbt_vif *v, unsigned len)
+{
+	struct sockaddr_ll sll;
+	int s = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+	ssize_t n;
+
+	if (s < 0)
+		return -errno;
+	memset(&sll, 0, sizeof(sll));
+	sll.sll_family = AF_PACKET;
+	sll.sll_ifindex = (int)if_nametoindex(v->ifname);
+	sll.sll_halen = 6;
+	n = sendto(s, frame, len, 0, (struct sockaddr *)&sll, sizeof(sll));
+	close(s);
+	return n == (ssize_t)len ? 0 : -EIO;
+}
+
+/* Post @n rx requests with ids 100 + slot; the one in slot @bad_slot
+ * (-1: none) carries a bogus grant ref. */
+static void post_rx(struct nbt_vif *v, unsigned n, int bad_slot)
+{
+	struct netif_rx_request r;
+	unsigned i;
+
+	for (i = 0; i < n; i++) {
+		unsigned slot = duet_ring_front_slot(v->rx);
+
+		memset(&r, 0, sizeof(r));
+		r.id = (uint16_t)(100 + slot);
+		r.gref = (int)slot == bad_slot ? 99999 : v->rx_refs[slot];
+		duet_ring_front_put_req(v->rx, &r);
+	}
+	if (duet_ring_front_push(v->rx) > 0)
+		duet_evtchn_notify(v->evt, (duet_evtchn_port_t)v->port);
+}
+
+static int get_rx(struct nbt_vif *v, struct netif_rx_response *rsp, int max,
+		  int ms)
+{
+	int n = 0, port;
+
+	while (n < max && ms > 0) {
+		while (n < max && duet_ring_front_get_rsp(v->rx, &rsp[n]) == 1)
+			n++;
+		if (n == max)
+			break;
+		port = simtest_wait_event(v->evt, 50);
+		if (port >= 0)
+			duet_evtchn_unmask(v->evt, (duet_evtchn_port_t)port);
+		ms -= 50;
+	}
+	return n;
+}
+
+/* Drain what the kernel sent on its own when the TAP came up. */
+static unsigned drain(struct nbt_vif *v)
+{
+	struct netif_rx_response rsp[8];
+	unsigned got = 0;
+	int n;
+
+	post_rx(v, 8, -1);
+	while ((n = get_rx(v, rsp, 8, 300)) > 0)
+		got += (unsigned)n;
+	return got;
+}
+
+int main(void)
+{
+	struct netif_rx_response rsp[8];
+	struct nbt_vif a;
+	unsigned i, pos, base;
+	char path[128];
+	int n, same = 1;
+	FILE *f;
+
+	nbt_start();
+	nbt_vif_spec(&a, 0, "mtu=9000");
+	/* No IPv6 autoconfiguration chatter on the TAP. */
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/disable_ipv6",
+		 a.ifname);
+	f = fopen(path, "w");
+	if (f) {
+		fputs("1", f);
+		fclose(f);
+	}
+	base = drain(&a);
+	memset(frame, 0xff, 6);
+	memcpy(frame + 6, "\x00\x16\x3e\x00\x00\x07", 6);
+	frame[12] = 0x88;
+	frame[13] = 0xb5;
+	for (i = 14; i < FRAME; i++)
+		frame[i] = (uint8_t)(i * 7);
+
+	post_rx(&a, 3, -1);
+	ok(send_frame(&a, FRAME) == 0, "a 9000-byte frame sent into %s",
+	   a.ifname);
+	n = get_rx(&a, rsp, 3, 3000);
+	is_int(n, 3, "three rx responses");
+	for (i = 0; i < (unsigned)n; i++)
+		same &= rsp[i].id == 100 + base + i && rsp[i].offset == 0;
+	ok(n == 3 && same, "  each in its request's slot (ids %u..%u), "
+			   "offset 0", 100 + base, 102 + base);
+	ok(n == 3 && rsp[0].status == 4096 && rsp[1].status == 4096 &&
+		   rsp[2].status == FRAME - 8192,
+	   "  sizes 4096, 4096, %u", FRAME - 8192);
+	ok(n == 3 && (rsp[0].flags & NETRXF_more_data) &&
+		   (rsp[1].flags & NETRXF_more_data) &&
+		   !(rsp[2].flags & NETRXF_more_data),
+	   "  NETRXF_more_data on all but the last");
+	for (i = 0, pos = 0, same = 1; n == 3 && i < 3; i++) {
+		same &= !memcmp(a.rx_pages + (size_t)(base + i) * DUET_PAGE_SIZE,
+				frame + pos, (size_t)rsp[i].status);
+		pos += (unsigned)rsp[i].status;
+	}
+	ok(n == 3 && same, "  the pages hold the frame's bytes");
+
+	/* Use up the posted requests with small frames ... */
+	for (i = base + 3; i < 11; i++) {
+		send_frame(&a, 60);
+		get_rx(&a, rsp, 1, 2000);
+	}
+	/* ... then post one with a bad grant ref and a good one. */
+	base = duet_ring_front_slot(a.rx);
+	post_rx(&a, 2, (int)base);
+	ok(send_frame(&a, 60) == 0, "a 60-byte frame, next rx request has a "
+				    "bad grant ref");
+	n = get_rx(&a, rsp, 1, 3000);
+	ok(n == 1 && rsp[0].id == 100 + base &&
+		   rsp[0].status == NETIF_RSP_ERROR,
+	   "  answered in that slot with XEN_NETIF_RSP_ERROR");
+	ok(send_frame(&a, 60) == 0, "another 60-byte frame");
+	n = get_rx(&a, rsp, 1, 3000);
+	ok(n == 1 && rsp[0].id == 101 + base && rsp[0].status == 60,
+	   "  lands in the next slot, 60 bytes");
+	ok(nbt_wait(a.be, "state", "4", 100), "the vif stays Connected");
+	nbt_stop(&a);
+	return done_testing();
+}
