@@ -355,6 +355,8 @@ struct duet_xenbus_dev {
 	unsigned peer_domid;
 	int state;
 	int broken;
+	int await_peer; /* frontend: CONNECT answered, the backend has not
+			 * been seen Connected since */
 	struct duet_ratelimit rl;
 };
 
@@ -748,8 +750,10 @@ int duet_xenbus_frontend_step(struct duet_xenbus_dev *dev, int connected,
 							DUET_XENBUS_CLOSED);
 				break;
 			}
-			if (bs == DUET_XENBUS_INITWAIT)
+			if (bs == DUET_XENBUS_INITWAIT) {
+				dev->await_peer = 1;
 				return DUET_XENBUS_ACT_CONNECT;
+			}
 			if (bs == DUET_XENBUS_CLOSING)
 				rc = duet_xenbus_switch(dev,
 							DUET_XENBUS_CLOSED);
@@ -773,12 +777,20 @@ int duet_xenbus_frontend_step(struct duet_xenbus_dev *dev, int connected,
 			}
 			if (bs == DUET_XENBUS_CONNECTED ||
 			    bs == DUET_XENBUS_RECONFIGURING ||
-			    bs == DUET_XENBUS_RECONFIGURED)
+			    bs == DUET_XENBUS_RECONFIGURED) {
+				dev->await_peer = 0;
 				return dev->state == DUET_XENBUS_INITIALISED
 					       ? DUET_XENBUS_ACT_CONNECTED
 					       : DUET_XENBUS_ACT_NONE;
-			if (dev->state == DUET_XENBUS_INITIALISED &&
-			    bs == DUET_XENBUS_INITWAIT)
+			}
+			/* Our rings are published and the backend has not
+			 * connected yet (a netfront is Connected already):
+			 * wait.  InitWait after it was Connected means it
+			 * was restarted. */
+			if ((bs == DUET_XENBUS_INITWAIT ||
+			     bs == DUET_XENBUS_INITIALISED) &&
+			    (dev->state == DUET_XENBUS_INITIALISED ||
+			     dev->await_peer))
 				return DUET_XENBUS_ACT_NONE;
 			/* The backend closed, or came back in InitWait after
 			 * a restart: drop the rings, keep the requests. */

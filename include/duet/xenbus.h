@@ -239,9 +239,12 @@ int duet_xenbus_broken(struct duet_xenbus_dev *dev, const char *fmt, ...)
  *     own Initialised, backend Connected               -> CONNECTED: read
  *         what the backend publishes at connect (sectors, ...), then
  *         duet_xenbus_switch(Connected)
+ *     own Connected (netfront), backend still InitWait -> NONE until the
+ *         backend connects (Linux's netback connects only to a Connected
+ *         frontend)
  *     backend Closing or Closed while we are past Initialising, or
- *         backend back in InitWait/Initialising while connected (it was
- *         restarted)                                   -> Closing, Closed,
+ *         backend back in InitWait/Initialising after it was Connected
+ *         (it was restarted)                           -> Closing, Closed,
  *         DISCONNECT (keep unanswered requests to re-issue); with want
  *         the next step starts over at Initialising
  *     own Initialised/Connected while not connected, or backend Connected

@@ -68,6 +68,8 @@ static int connect_both(struct duet_xenbus_dev *be, struct duet_xenbus_dev *fe,
 	ok &= duet_xenbus_frontend_step(fe, 0, 1) == CONNECT;
 	if (netfront_style) {
 		ok &= duet_xenbus_switch(fe, DUET_XENBUS_CONNECTED) == 0;
+		/* the backend has not connected yet: not a restart */
+		ok &= duet_xenbus_frontend_step(fe, 1, 1) == NONE;
 		ok &= duet_xenbus_backend_step(be, 0) == CONNECT;
 		ok &= duet_xenbus_switch(be, DUET_XENBUS_CONNECTED) == 0;
 		ok &= duet_xenbus_frontend_step(fe, 1, 1) == NONE;
