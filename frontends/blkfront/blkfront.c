@@ -8,8 +8,9 @@
  * queued pieces -> rings) under bf->lock, then runs the callbacks of
  * completed I/O without it.  Synchronous callers share the driving: the
  * first waiter becomes the poller (bf->poller) and polls bf->epfd; the
- * others sleep on bf->cond until their I/O is done or the poller role is
- * free again (leader/follower), so any number of threads can wait.
+ * others sleep on their own condition variable until their I/O is done
+ * or the poller's turn is handed to them (leader/follower), so any number
+ * of threads can wait.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -185,10 +186,17 @@ out:
 /* Synchronous I/O                                                     */
 /* ------------------------------------------------------------------ */
 
+/*
+ * A synchronous waiter.  Each has its own condition variable, so that a
+ * completion wakes only its waiter, and the end of a poller's turn only
+ * the next waiter in line (bf->waiters), not every thread.
+ */
 struct sync_wait {
 	struct duet_blkfront *bf;
+	pthread_cond_t cond;
 	int done;
 	int rc;
+	struct sync_wait *next;
 };
 
 static void sync_done(void *opaque, int result)
@@ -198,23 +206,32 @@ static void sync_done(void *opaque, int result)
 	pthread_mutex_lock(&w->bf->lock);
 	w->rc = result;
 	w->done = 1;
-	pthread_cond_broadcast(&w->bf->cond);
+	pthread_cond_signal(&w->cond);
 	pthread_mutex_unlock(&w->bf->lock);
 }
 
 static int sync_io(struct duet_blkfront *bf, int op, void *buf, uint64_t len,
 		   uint64_t offset)
 {
-	struct sync_wait w = { .bf = bf };
+	struct sync_wait w = { .bf = bf }, **pp;
 	int rc;
 
+	pthread_cond_init(&w.cond, NULL);
 	rc = duet_blkfront_submit(bf, op, buf, offset, len, sync_done, &w);
 	if (rc < 0)
-		return rc;
+		goto out;
 	pthread_mutex_lock(&bf->lock);
 	while (!w.done) {
 		if (bf->poller) {
-			pthread_cond_wait(&bf->cond, &bf->lock);
+			w.next = bf->waiters;
+			bf->waiters = &w;
+			pthread_cond_wait(&w.cond, &bf->lock);
+			for (pp = &bf->waiters; *pp; pp = &(*pp)->next) {
+				if (*pp == &w) {
+					*pp = w.next;
+					break;
+				}
+			}
 			continue;
 		}
 		bf->poller = 1;
@@ -222,10 +239,15 @@ static int sync_io(struct duet_blkfront *bf, int op, void *buf, uint64_t len,
 		duet_blkfront_wait(bf, 1000);
 		pthread_mutex_lock(&bf->lock);
 		bf->poller = 0;
-		pthread_cond_broadcast(&bf->cond);
+		/* Hand the poller's turn to a waiter still waiting. */
+		if (bf->waiters)
+			pthread_cond_signal(&bf->waiters->cond);
 	}
 	pthread_mutex_unlock(&bf->lock);
-	return w.rc;
+	rc = w.rc;
+out:
+	pthread_cond_destroy(&w.cond);
+	return rc;
 }
 
 int duet_blkfront_pread(struct duet_blkfront *bf, void *buf, uint64_t len,
@@ -347,7 +369,6 @@ static void destroy(struct duet_blkfront *bf)
 		close(bf->epfd);
 	duet_evtchn_close(bf->ev);
 	duet_xs_close(bf->xs);
-	pthread_cond_destroy(&bf->cond);
 	pthread_mutex_destroy(&bf->lock);
 	free(bf);
 }
@@ -386,7 +407,6 @@ int duet_blkfront_open(struct duet_platform *p, const char *fe_dir,
 	if (!bf)
 		return -ENOMEM;
 	pthread_mutex_init(&bf->lock, NULL);
-	pthread_cond_init(&bf->cond, NULL);
 	bf->epfd = -1;
 	bf->p = p;
 	if (opts)

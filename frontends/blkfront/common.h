@@ -33,12 +33,15 @@
 #include "duet/xenbus.h"
 #include "duet/xs.h"
 
+struct sync_wait;
+
 #define BF_MAX_QUEUES 16u
 #define BF_SECTOR 512u			/* blkif's unit for sector numbers */
 #define BF_SECS_PER_PAGE (DUET_PAGE_SIZE / BF_SECTOR)
 #define BF_SEGS_PER_IND (DUET_PAGE_SIZE / sizeof(struct blkif_request_segment))
 #define BF_MAX_INDIRECT (BF_SEGS_PER_IND * BLKIF_MAX_INDIRECT_PAGES_PER_REQUEST)
 #define BF_POOL_CHUNK 32u		/* persistent pages granted per call */
+#define BF_POOL_MAX 1024u		/* persistent pages per queue (grants.c) */
 
 /**
  * struct bf_io - one submitted I/O.
@@ -95,6 +98,20 @@ struct bf_chunk {
 };
 
 /**
+ * struct bf_pool - the persistent pages of one queue (grants.c).
+ * @free:   free pages, last-in first-out; @nfree of them.
+ * @total:  pages granted; @cap: room in @free.
+ * @chunks: every share of the pool, for unsharing.
+ */
+struct bf_pool {
+	struct bf_page **free;
+	unsigned nfree;
+	unsigned total;
+	unsigned cap;
+	struct bf_chunk *chunks;
+};
+
+/**
  * struct bf_share - pages granted for one request only (no persistent
  * grants, or an untrusted backend); also the list of shares whose end of
  * access the backend still blocks (-EBUSY), retried later.
@@ -114,7 +131,7 @@ struct bf_share {
  * @inner_op: READ/WRITE for an indirect request, else @op.
  * @io, @off, @len: what of which I/O it carries.
  * @nsegs, @nind: data pages and indirect pages.
- * @persistent: the pages come from the pool.
+ * @persistent: the pages come from the pool (@pool: which one).
  * @pages:   persistent: the pool pages used (@nsegs data, then @nind).
  * @refs:    the grant refs of the same pages, in the same order.
  * @data, @ind: per-request grants (addr NULL when unused).
@@ -130,6 +147,7 @@ struct bf_req {
 	unsigned nsegs;
 	unsigned nind;
 	int persistent;
+	struct bf_pool *pool;
 	struct bf_page **pages;
 	duet_grant_ref_t *refs;
 	struct bf_share data;
@@ -142,6 +160,8 @@ struct bf_req {
  * @ring:    our end of it.
  * @port:    local event-channel port (-1 when none).
  * @shadow:  ring-size slots; @free: a stack of free slot numbers.
+ * @pool:    the queue's persistent pages: one pool per queue, as the
+ *           backend keeps one bounded cache of mappings per queue.
  */
 struct bf_queue {
 	void *sring;
@@ -151,12 +171,14 @@ struct bf_queue {
 	struct bf_req *shadow;
 	unsigned *free;
 	unsigned nfree;
+	struct bf_pool pool;
 };
 
 /**
  * struct duet_blkfront - the device.
- * @lock, @cond:  guard everything; @cond wakes synchronous waiters.
+ * @lock:         guards everything.
  * @poller:       a thread is polling on behalf of the others.
+ * @waiters:      synchronous waiters not polling (blkfront.c).
  * @p, @xs, @ev, @dev: platform, own xenstore connection, event channels,
  *                the XenBus device.
  * @epfd:         epoll set of the xenstore and event-channel fds.
@@ -171,9 +193,6 @@ struct bf_queue {
  * @q, @nq:       queues of the current connection.
  * @info:         what is negotiated.
  * @be_persistent, @be_indirect: the backend's offers read at connect.
- * @pool:         free persistent pages (LIFO), @npool of @pool_total
- *                granted; room for @pool_cap.
- * @chunks:       every pool share, for unsharing.
  * @pieces, @pieces_tail: I/O waiting to go on a ring.
  * @done:         completed I/O whose callback has not run.
  * @busy:         shares the backend still maps (retried).
@@ -184,8 +203,8 @@ struct bf_queue {
  */
 struct duet_blkfront {
 	pthread_mutex_t lock;
-	pthread_cond_t cond;
 	int poller;
+	struct sync_wait *waiters;
 	struct duet_platform *p;
 	struct duet_xs *xs;
 	struct duet_evtchn *ev;
@@ -204,11 +223,6 @@ struct duet_blkfront {
 	unsigned nq;
 	struct duet_blkfront_info info;
 	int persistent_offered;
-	struct bf_page **pool;
-	unsigned npool;
-	unsigned pool_total;
-	unsigned pool_cap;
-	struct bf_chunk *chunks;
 	struct bf_piece *pieces;
 	struct bf_piece *pieces_tail;
 	struct bf_io *done;
@@ -234,12 +248,13 @@ int bf_queue_piece(struct duet_blkfront *bf, struct bf_io *io, uint64_t off,
 		   uint64_t len, int front);
 
 /* grants.c */
-int bf_req_grant(struct duet_blkfront *bf, struct bf_req *r);
+int bf_req_grant(struct duet_blkfront *bf, struct bf_queue *q,
+		 struct bf_req *r);
 void bf_req_ungrant(struct duet_blkfront *bf, struct bf_req *r);
 void *bf_req_page(struct bf_req *r, unsigned i);
 duet_grant_ref_t bf_req_ref(struct bf_req *r, unsigned i);
 void bf_unshare(struct duet_blkfront *bf, void *addr, unsigned count);
 void bf_retry_busy(struct duet_blkfront *bf);
-void bf_pool_destroy(struct duet_blkfront *bf);
+void bf_pool_destroy(struct duet_blkfront *bf, struct bf_pool *pool);
 
 #endif /* DUET_FRONTENDS_BLKFRONT_COMMON_H */

@@ -8,8 +8,14 @@
  *   persistent (feature-persistent negotiated by both ends): a pool of
  *   pages granted read-write once, in chunks of BF_POOL_CHUNK, and handed
  *   out last-in first-out, so that the pages the backend mapped most
- *   recently (its LRU) are reused first.  The pool lives as long as one
- *   connection; at disconnect every chunk is unshared.
+ *   recently (its LRU) are reused first.  One pool per queue, because
+ *   the backend keeps one bounded cache of mappings per queue (Linux's
+ *   and duet's blkback: 1056 grants): a page used on two queues would be
+ *   mapped twice.  A pool stops growing at BF_POOL_MAX pages, below that
+ *   bound, since a larger one only makes the backend's LRU thrash (map
+ *   and unmap on every request); a request then waits for pages to come
+ *   back.  The pools live as long as one connection; at disconnect every
+ *   chunk is unshared.
  *
  *   per request (no persistent grants, or trusted = 0): the pages of one
  *   request are shared for it alone, read-only when the backend only reads
@@ -22,6 +28,7 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "frontends/blkfront/common.h"
 
@@ -57,7 +64,7 @@ void bf_retry_busy(struct duet_blkfront *bf)
 }
 
 /* Grant one more chunk of pool pages.  0 or -errno (-ENOSPC). */
-static int pool_grow(struct duet_blkfront *bf)
+static int pool_grow(struct duet_blkfront *bf, struct bf_pool *pool)
 {
 	duet_grant_ref_t refs[BF_POOL_CHUNK];
 	struct bf_chunk *c;
@@ -65,13 +72,13 @@ static int pool_grow(struct duet_blkfront *bf)
 	unsigned i;
 	int rc;
 
-	if (bf->pool_total + BF_POOL_CHUNK > bf->pool_cap) {
-		np = realloc(bf->pool, (bf->pool_cap + BF_POOL_CHUNK * 8) *
-					       sizeof(*np));
+	if (pool->total + BF_POOL_CHUNK > pool->cap) {
+		np = realloc(pool->free, (pool->cap + BF_POOL_CHUNK * 8) *
+						 sizeof(*np));
 		if (!np)
 			return -ENOMEM;
-		bf->pool = np;
-		bf->pool_cap += BF_POOL_CHUNK * 8;
+		pool->free = np;
+		pool->cap += BF_POOL_CHUNK * 8;
 	}
 	c = calloc(1, sizeof(*c));
 	if (!c)
@@ -83,52 +90,62 @@ static int pool_grow(struct duet_blkfront *bf)
 		return rc;
 	}
 	c->count = BF_POOL_CHUNK;
-	bf->pool_total += BF_POOL_CHUNK;
+	pool->total += BF_POOL_CHUNK;
 	for (i = 0; i < BF_POOL_CHUNK; i++) {
 		c->pages[i].ref = refs[i];
 		c->pages[i].addr = (char *)c->addr + i * DUET_PAGE_SIZE;
-		bf->pool[bf->npool++] = &c->pages[i];
+		pool->free[pool->nfree++] = &c->pages[i];
 	}
-	c->next = bf->chunks;
-	bf->chunks = c;
+	c->next = pool->chunks;
+	pool->chunks = c;
 	return 0;
 }
 
-void bf_pool_destroy(struct duet_blkfront *bf)
+void bf_pool_destroy(struct duet_blkfront *bf, struct bf_pool *pool)
 {
 	struct bf_chunk *c;
 
-	while ((c = bf->chunks)) {
-		bf->chunks = c->next;
+	while ((c = pool->chunks)) {
+		pool->chunks = c->next;
 		bf_unshare(bf, c->addr, c->count);
 		free(c);
 	}
-	free(bf->pool);
-	bf->pool = NULL;
-	bf->npool = 0;
-	bf->pool_total = 0;
-	bf->pool_cap = 0;
+	free(pool->free);
+	memset(pool, 0, sizeof(*pool));
 }
 
-static int grant_persistent(struct duet_blkfront *bf, struct bf_req *r)
+/*
+ * Take @r's pages from its queue's pool.  The pool grows up to
+ * BF_POOL_MAX pages; past that a request waits (-EAGAIN) for pages to come
+ * back, unless nothing on the queue is in flight (then the cap gives way,
+ * for a request larger than the cap).
+ */
+static int grant_persistent(struct duet_blkfront *bf, struct bf_queue *q,
+			    struct bf_req *r)
 {
 	unsigned n = r->nsegs + r->nind, i;
+	struct bf_pool *pool = &q->pool;
 	int rc;
 
-	while (bf->npool < n) {
-		rc = pool_grow(bf);
+	while (pool->nfree < n) {
+		if (pool->total + BF_POOL_CHUNK > BF_POOL_MAX &&
+		    q->nfree < bf->info.ring_entries)
+			return -EAGAIN;
+		rc = pool_grow(bf, pool);
 		if (rc < 0)
 			return rc;
 	}
 	for (i = 0; i < n; i++) {
-		r->pages[i] = bf->pool[--bf->npool];
+		r->pages[i] = pool->free[--pool->nfree];
 		r->refs[i] = r->pages[i]->ref;
 	}
 	r->persistent = 1;
+	r->pool = pool;
 	return 0;
 }
 
-int bf_req_grant(struct duet_blkfront *bf, struct bf_req *r)
+int bf_req_grant(struct duet_blkfront *bf, struct bf_queue *q,
+		 struct bf_req *r)
 {
 	duet_domid_t dom = (duet_domid_t)bf->be_domid;
 	int rc;
@@ -139,7 +156,7 @@ int bf_req_grant(struct duet_blkfront *bf, struct bf_req *r)
 	if (r->nsegs + r->nind == 0)
 		return 0;
 	if (bf->info.persistent)
-		return grant_persistent(bf, r);
+		return grant_persistent(bf, q, r);
 	/* Data pages: the backend writes them for a read, reads them for a
 	 * write; indirect pages it only reads. */
 	rc = duet_gnt_share(bf->p, dom, r->nsegs,
@@ -169,7 +186,7 @@ void bf_req_ungrant(struct duet_blkfront *bf, struct bf_req *r)
 	if (r->persistent) {
 		/* Back in reverse order so the first page taken is on top. */
 		for (i = r->nsegs + r->nind; i-- > 0;)
-			bf->pool[bf->npool++] = r->pages[i];
+			r->pool->free[r->pool->nfree++] = r->pages[i];
 		r->persistent = 0;
 		return;
 	}

@@ -208,7 +208,7 @@ void bf_issue(struct duet_blkfront *bf)
 			r->inner_op = r->op;
 			break;
 		}
-		rc = bf_req_grant(bf, r);
+		rc = bf_req_grant(bf, q, r);
 		if (rc < 0) {
 			if (bf->inflight)
 				break;

@@ -142,6 +142,7 @@ void bf_disconnect(struct duet_blkfront *bf)
 			duet_evtchn_unbind(bf->ev, (duet_evtchn_port_t)q->port);
 		duet_ring_detach(q->ring);
 		bf_unshare(bf, q->sring, 1u << bf->info.ring_order);
+		bf_pool_destroy(bf, &q->pool);
 		if (q->shadow) {
 			for (s = 0; s < bf->info.ring_entries; s++) {
 				free(q->shadow[s].pages);
@@ -153,7 +154,6 @@ void bf_disconnect(struct duet_blkfront *bf)
 		memset(q, 0, sizeof(*q));
 		q->port = -1;
 	}
-	bf_pool_destroy(bf);
 	bf_retry_busy(bf);
 	bf->nq = 0;
 	bf->rings = 0;
