@@ -1,0 +1,122 @@
+#!/bin/sh
+# blk-reconnect.sh - the blkback instance serving domain 1's disk is
+# killed (kill -9) in the middle of I/O and started again, 24 times, while
+# one nbdkit (duet's blkfront) keeps serving and qemu-io writes and reads
+# through it.  blkfront keeps the unanswered requests, reconnects and
+# issues them again: no I/O fails, every read during the storm returns
+# the right pattern, and afterwards the backing file holds, for every
+# chunk, the pattern of the last acknowledged write to it.
+# The instance is restarted by tests/helpers/blkback-serve (what the
+# daemon does, without its back-off, which would stretch 24 restarts to
+# minutes).
+. "$(dirname "$0")/lib/sim-lib.sh"
+PLUGIN="$DUET_BUILD/lib/nbdkit-duet-plugin.so"
+SERVE="$DUET_BUILD/tests/helpers/blkback-serve"
+for t in nbdkit qemu-io md5sum; do
+	command -v $t >/dev/null 2>&1 || {
+		echo "1..0 # SKIP $t missing (make deps: nbdkit qemu-utils)"
+		exit 77; }
+done
+[ -f "$PLUGIN" ] || { echo "1..0 # SKIP $PLUGIN not built (nbdkit-plugin-dev)"; exit 77; }
+[ -x "$SERVE" ] || { echo "1..0 # SKIP $SERVE not built"; exit 77; }
+
+KILLS=${BLK_RECONNECT_KILLS:-24}
+CHUNK=262144
+NCHUNK=64
+
+"$DUET" sim start >/dev/null || { echo "Bail out! cannot start"; exit 1; }
+g=$("$DUET" sim domain create guest)
+eval "$("$DUET" sim env 0)"
+as() { ( d=$1; shift; eval "$("$DUET" sim env "$d")"; exec "$@" ); }
+until_ok() {
+	n=$(($1 * 50)); shift
+	while [ $n -gt 0 ]; do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.02; n=$((n - 1))
+	done
+	return 1
+}
+node_is() { [ "$(xenstore-read "$1" 2>/dev/null)" = "$2" ]; }
+
+truncate -s $((CHUNK * NCHUNK)) "$D/disk.img"
+"$DUET" attach "$g" "disk=$D/disk.img,raw,xvda,rw" >/dev/null
+be=/local/domain/0/backend/vbd/$g/51712
+"$SERVE" $be 0 2>"$D/serve.log" &
+spid=$!
+BG_PIDS="$BG_PIDS $spid"
+
+as "$g" nbdkit -f -U "$D/sock" -P "$D/nbdkit.pid" "$PLUGIN" devid=xvda \
+	>"$D/nbdkit.log" 2>&1 &
+BG_PIDS="$BG_PIDS $!"
+until_ok 10 test -S "$D/sock"
+ok $? "nbdkit serves domain $g's disk"
+until_ok 10 node_is $be/state 4
+ok $? "blkback and blkfront connected"
+
+# pattern ROUND CHUNK: the byte written to CHUNK in ROUND (1..255).
+pattern() { echo $(( ($1 * 37 + $2 * 11) % 255 + 1 )); }
+
+# The writer: rounds of one qemu-io session each; every chunk is written
+# with its round's pattern and the chunk before it read back and checked.
+writer() {
+	r=0
+	while [ ! -e "$D/stop" ] || [ $r -lt 2 ]; do
+		r=$((r + 1))
+		set --
+		c=0
+		while [ $c -lt $NCHUNK ]; do
+			set -- "$@" -c "write -P $(pattern $r $c) $((c * CHUNK)) $CHUNK"
+			[ $c -gt 0 ] && set -- "$@" -c \
+				"read -P $(pattern $r $((c - 1))) $(((c - 1) * CHUNK)) $CHUNK"
+			c=$((c + 1))
+		done
+		qemu-io -f raw "$@" "nbd+unix:///?socket=$D/sock" \
+			> "$D/round.$r" 2>&1
+		echo $r > "$D/rounds"
+	done
+}
+writer &
+wpid=$!
+BG_PIDS="$BG_PIDS $wpid"
+
+# The storm: kill -9 the instance while I/O is in flight, start the next.
+k=0
+while [ $k -lt $KILLS ]; do
+	k=$((k + 1))
+	sleep 0.$((k % 3 + 1))
+	kill -9 $spid 2>/dev/null
+	wait $spid 2>/dev/null
+	"$SERVE" $be $k 2>>"$D/serve.log" &
+	spid=$!
+	BG_PIDS="$BG_PIDS $spid"
+	until_ok 10 node_is $be/state 4 || break
+done
+is $k $KILLS "$KILLS kills of blkback mid-I/O, each followed by a reconnect"
+touch "$D/stop"
+wait $wpid
+rounds=$(cat "$D/rounds")
+ok $([ "$rounds" -ge 2 ] && echo 0 || echo 1) "the writer ran $rounds rounds through the storm"
+
+# Every command of every round was acknowledged (qemu-io prints one line
+# per completed request) and no read saw a wrong pattern.
+fails=$(cat "$D"/round.* | grep -ci "fail\|error")
+is "$fails" 0 "no write or read failed, no read saw a wrong pattern"
+acks=$(cat "$D"/round.* | grep -c "^wrote $CHUNK/$CHUNK bytes")
+is "$acks" $((rounds * NCHUNK)) "every write was acknowledged"
+reads=$(cat "$D"/round.* | grep -c "^read $CHUNK/$CHUNK bytes")
+is "$reads" $((rounds * (NCHUNK - 1))) "every read completed"
+
+# The last acknowledged write of every chunk is in the backing file.
+bad=0
+c=0
+while [ $c -lt $NCHUNK ]; do
+	p=$(pattern $rounds $c)
+	want=$(head -c $CHUNK /dev/zero | tr '\0' "\\$(printf '%03o' $p)" | md5sum)
+	got=$(dd if="$D/disk.img" bs=$CHUNK skip=$c count=1 2>/dev/null | md5sum)
+	[ "$want" = "$got" ] || bad=$((bad + 1))
+	c=$((c + 1))
+done
+is $bad 0 "checksums of all $NCHUNK chunks match their last acknowledged write"
+restarts=$(grep -c . "$D/serve.log" 2>/dev/null || echo 0)
+kill "$(cat "$D/nbdkit.pid")" 2>/dev/null
+done_testing
