@@ -243,6 +243,12 @@ static int sync_io(struct duet_blkfront *bf, int op, void *buf, uint64_t len,
 		if (bf->waiters)
 			pthread_cond_signal(&bf->waiters->cond);
 	}
+	/*
+	 * The turn may have been handed to us just as our I/O completed:
+	 * pass it on, or the others would wait with nobody polling.
+	 */
+	if (!bf->poller && bf->waiters)
+		pthread_cond_signal(&bf->waiters->cond);
 	pthread_mutex_unlock(&bf->lock);
 	rc = w.rc;
 out:
