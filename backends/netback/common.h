@@ -38,6 +38,8 @@
 #define NB_BATCH 32u
 /* Queues this backend offers (multi-queue-max-queues). */
 #define NB_MAX_QUEUES 4u
+/* Multicast addresses a frontend may subscribe (Linux: XEN_NETBK_MCAST_MAX). */
+#define NB_MCAST_MAX 64u
 /* Pages of an rx packet: 64 KiB of data plus a partial first page. */
 #define NB_RX_MAX_SLOTS 18u
 
@@ -73,6 +75,7 @@ struct nb_txpkt {
 	unsigned nslot;
 	struct netif_extra_info gso;
 	int has_gso;
+	int has_mcast; /* carried MCAST_ADD/DEL: a control request only */
 	unsigned first_len;
 	unsigned len;
 	int status;
@@ -173,6 +176,10 @@ struct nb_vif {
 	int rx_flip;   /* 1: receive by page transfer (sim only) */
 	int tx_map;    /* 1: transmit by grant map instead of copy */
 	struct nb_stats st;
+	/* request-multicast-control: rx multicast is filtered by mcast[]. */
+	int mcast_ctrl;
+	uint8_t mcast[NB_MCAST_MAX][6];
+	unsigned nmcast;
 	uint64_t st_published_ms; /* when the counters were last published */
 };
 
@@ -180,7 +187,8 @@ struct nb_vif {
 void nb_fatal(struct nb_vif *vif, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
-/* tx.c */
+/* tx.c (mcast: rx.c asks whether a destination was subscribed) */
+int nb_mcast_match(const struct nb_vif *vif, const uint8_t *dst);
 int nb_tx_init(struct nb_queue *q);
 void nb_tx_fini(struct nb_queue *q);
 int nb_tx_process(struct nb_queue *q);

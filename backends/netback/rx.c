@@ -202,6 +202,12 @@ static int rx_take(struct nb_queue *q)
 	int ipv6 = 0, rc, has_gso = 0;
 	struct netu_l4 l4;
 
+	/* request-multicast-control: multicast the frontend did not
+	 * subscribe to is dropped; broadcast always passes. */
+	if (vif->mcast_ctrl && len >= 6 && (RX_FRAME(b)[0] & 1) &&
+	    memcmp(RX_FRAME(b), "\xff\xff\xff\xff\xff\xff", 6) &&
+	    !nb_mcast_match(vif, RX_FRAME(b)))
+		goto drop;
 	ndata = (len + DUET_PAGE_SIZE - 1) / DUET_PAGE_SIZE;
 	if (!ndata)
 		ndata = 1;

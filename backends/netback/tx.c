@@ -28,6 +28,11 @@
  *     - an extra-info slot of type 0 or >= XEN_NETIF_EXTRA_TYPE_MAX, or
  *       more extra slots than there are types
  *     - a GSO extra with size 0 or a type other than TCPV4/TCPV6
+ * Multicast control (feature-multicast-control): a request carrying
+ * XEN_NETIF_EXTRA_TYPE_MCAST_ADD/DEL extras is a control request, not a
+ * packet (as in Linux's netback): the address is added to or removed from
+ * the vif's filter and every slot is answered OKAY (ERROR when the filter
+ * is full).
  * Every request is copied out of the ring once by duet_ring_back_get_req()
  * before any of this looks at it.
  */
@@ -39,6 +44,39 @@
 #include <unistd.h>
 
 #include "backends/netback/common.h"
+
+int nb_mcast_match(const struct nb_vif *vif, const uint8_t *dst)
+{
+	unsigned i;
+
+	for (i = 0; i < vif->nmcast; i++)
+		if (!memcmp(vif->mcast[i], dst, 6))
+			return 1;
+	return 0;
+}
+
+/* MCAST_ADD / MCAST_DEL: 0, or -ENOSPC when the filter is full. */
+static int mcast_update(struct nb_vif *vif, const struct netif_extra_info *ex)
+{
+	const uint8_t *a = ex->u.mcast.addr;
+	unsigned i;
+
+	for (i = 0; i < vif->nmcast && memcmp(vif->mcast[i], a, 6); i++)
+		;
+	if (ex->type == XEN_NETIF_EXTRA_TYPE_MCAST_DEL) {
+		if (i < vif->nmcast)
+			memmove(vif->mcast[i], vif->mcast[i + 1],
+				(vif->nmcast - i - 1) * sizeof(vif->mcast[0]));
+		vif->nmcast -= i < vif->nmcast;
+		return 0;
+	}
+	if (i < vif->nmcast)
+		return 0;
+	if (vif->nmcast == NB_MCAST_MAX)
+		return -ENOSPC;
+	memcpy(vif->mcast[vif->nmcast++], a, 6);
+	return 0;
+}
 
 int nb_tx_init(struct nb_queue *q)
 {
@@ -198,6 +236,12 @@ static int tx_flush(struct nb_queue *q)
 	for (i = 0; i < q->ntxp; i++) {
 		struct nb_txpkt *pkt = &q->txp[i];
 
+		if (pkt->has_mcast) {
+			rc = tx_respond(q, pkt);
+			if (rc < 0)
+				return rc;
+			continue;
+		}
 		for (s = 0; s < pkt->nseg && pkt->status == NETIF_RSP_OKAY;
 		     s++)
 			if (q->txseg[pkt->seg0 + s].status)
@@ -260,6 +304,14 @@ static int tx_complete(struct nb_queue *q)
 			return -EPROTO;
 		}
 	}
+	if (pkt->has_mcast) {
+		/* A control request: answered, not transmitted. */
+		pkt->nseg = 0;
+		pkt->seg0 = q->ntxseg;
+		pkt->len = 0;
+		q->ntxp++;
+		return q->ntxp == NB_BATCH ? tx_flush(q) : 0;
+	}
 	if (pkt->req[0].size < 14)
 		pkt->status = NETIF_RSP_ERROR; /* shorter than Ethernet */
 	pkt->len = pkt->req[0].size;
@@ -302,6 +354,7 @@ static int tx_feed(struct nb_queue *q, const struct netif_tx_request *req)
 		pkt->slot[0].id = req->id;
 		pkt->slot[0].null = 0;
 		pkt->has_gso = 0;
+		pkt->has_mcast = 0;
 		pkt->status = NETIF_RSP_OKAY;
 		s->active = 1;
 		s->remaining = req->size;
@@ -331,9 +384,14 @@ static int tx_feed(struct nb_queue *q, const struct netif_tx_request *req)
 			pkt->gso = ex;
 			pkt->has_gso = 1;
 		}
-		/* MCAST_ADD/DEL and HASH are accepted and ignored: this
-		 * backend does not offer multicast control or hashing yet
-		 * (TODO #7). */
+		if (ex.type == XEN_NETIF_EXTRA_TYPE_MCAST_ADD ||
+		    ex.type == XEN_NETIF_EXTRA_TYPE_MCAST_DEL) {
+			pkt->has_mcast = 1;
+			if (mcast_update(vif, &ex) < 0)
+				pkt->status = NETIF_RSP_ERROR;
+		}
+		/* HASH extras are accepted and ignored: this backend does
+		 * not offer hashing yet (TODO #7). */
 		pkt->slot[pkt->nslot].id = 0;
 		pkt->slot[pkt->nslot].null = 1;
 		pkt->nslot++;

@@ -43,6 +43,7 @@ static const char *const be_features[] = {
 	"feature-gso-tcpv6",
 	"feature-ipv6-csum-offload",
 	"feature-split-event-channels",
+	"feature-multicast-control",
 };
 
 static void publish_stats(struct nb_vif *vif, int force);
@@ -268,6 +269,8 @@ static int map_ring(struct nb_vif *vif, const char *qdir, const char *node,
  *   feature-no-csum-offload    1: no IPv4 csum_blank on rx (default 0)
  *   feature-ipv6-csum-offload  1: IPv6 csum_blank on rx is fine
  *   feature-rx-notify          the frontend notifies for rx requests
+ *   request-multicast-control  filter rx multicast by the addresses the
+ *                              frontend subscribes with MCAST_ADD extras
  *   [queue-N/]tx-ring-ref, rx-ring-ref, event-channel or
  *   event-channel-tx + event-channel-rx
  */
@@ -311,6 +314,10 @@ static int connect_vif(struct nb_vif *vif)
 	if (!rc)
 		rc = read_flag(vif, "feature-rx-notify", 0,
 			       &vif->fe_rx_notify);
+	if (!rc)
+		rc = read_flag(vif, "request-multicast-control", 0,
+			       &vif->mcast_ctrl);
+	vif->nmcast = 0;
 	if (rc < 0)
 		return rc;
 	vif->fe_csum4 = !no_csum;

@@ -13,10 +13,12 @@
  * Features offered (backend nodes, netif.h):
  *   feature-rx-copy=1, feature-rx-flip=0, feature-sg=1,
  *   feature-gso-tcpv4=1, feature-gso-tcpv6=1, feature-ipv6-csum-offload=1,
- *   feature-split-event-channels=1, multi-queue-max-queues
+ *   feature-split-event-channels=1, feature-multicast-control=1,
+ *   multi-queue-max-queues, feature-rx-flip (1 only on the simulator)
  * and, at connect, what the frontend wrote: request-rx-copy (must be 1),
  * feature-sg, feature-gso-tcpv4/tcpv6, feature-no-csum-offload,
- * feature-ipv6-csum-offload, feature-rx-notify, multi-queue-num-queues,
+ * feature-ipv6-csum-offload, feature-rx-notify, request-multicast-control,
+ * multi-queue-num-queues,
  * tx-ring-ref, rx-ring-ref, event-channel or event-channel-tx/-rx, per
  * queue under queue-N/ when there are several.
  *

@@ -55,6 +55,9 @@ struct nbt_vif {
 };
 
 static unsigned nbt_fe_dom, nbt_be_dom;
+/* Extra frontend flags ("request-multicast-control") nbt_vif() writes as
+ * "1" before connecting; NULL-terminated. */
+static const char *nbt_fe_flags[4];
 static struct duet_platform *nbt_p0, *nbt_pfe;
 static struct duet_xs *nbt_xs0, *nbt_xsfe;
 
@@ -195,6 +198,8 @@ static inline void nbt_vif_spec(struct nbt_vif *v, unsigned devid,
 	rc = rc ?: nbt_fe_write(v, "request-rx-copy", 1);
 	rc = rc ?: nbt_fe_write(v, "feature-sg", 1);
 	rc = rc ?: nbt_fe_write(v, "feature-rx-notify", 1);
+	for (unsigned i = 0; nbt_fe_flags[i]; i++)
+		rc = rc ?: nbt_fe_write(v, nbt_fe_flags[i], 1);
 	rc = rc ?: nbt_fe_write(v, "state", DUET_XENBUS_INITIALISED);
 	if (rc < 0 || !nbt_wait(v->be, "state", "4", 5000)) {
 		printf("Bail out! vif %u did not connect (%d)\n", devid, rc);

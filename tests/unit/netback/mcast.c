@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * mcast.c - multicast control (feature-multicast-control): with
+ * request-multicast-control=1 a multicast frame the frontend did not
+ * subscribe to is not delivered, broadcast is; an MCAST_ADD extra on a
+ * dummy tx request (answered OKAY and NULL, nothing transmitted) lets
+ * that group through; MCAST_DEL stops it again.
+ */
+#include <linux/if_packet.h>
+#include <sys/socket.h>
+
+#include "nbtest.h"
+
+static const uint8_t group[6] = {0x01, 0x00, 0x5e, 0x01, 0x02, 0x03};
+
+/* Send a 60-byte frame to @dst out of the TAP (into netback). */
+static void send_to(struct nbt_vif *v, const uint8_t *dst)
+{
+	struct sockaddr_ll sll;
+	uint8_t f[60];
+	int s = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+
+	memset(f, 0x33, sizeof(f));
+	memcpy(f, dst, 6);
+	memcpy(f + 6, "\x00\x16\x3e\x00\x00\x05", 6);
+	f[12] = 0x88;
+	f[13] = 0xb5;
+	memset(&sll, 0, sizeof(sll));
+	sll.sll_family = AF_PACKET;
+	sll.sll_ifindex = (int)if_nametoindex(v->ifname);
+	sll.sll_halen = 6;
+	if (s >= 0)
+		sendto(s, f, sizeof(f), 0, (struct sockaddr *)&sll,
+		       sizeof(sll));
+	if (s >= 0)
+		close(s);
+}
+
+/* Post one rx request (id = its slot, page = slot % NBT_PAGES), send a
+ * frame to @dst, and say whether a frame to @dst arrives within @ms (in
+ * this slot or an earlier one still posted). */
+static int arrives(struct nbt_vif *v, const uint8_t *dst, int ms)
+{
+	struct netif_rx_response rsp;
+	struct netif_rx_request r;
+	unsigned slot = duet_ring_front_slot(v->rx);
+	int port;
+
+	memset(&r, 0, sizeof(r));
+	r.id = (uint16_t)slot;
+	r.gref = v->rx_refs[slot % NBT_PAGES];
+	duet_ring_front_put_req(v->rx, &r);
+	if (duet_ring_front_push(v->rx) > 0)
+		duet_evtchn_notify(v->evt, (duet_evtchn_port_t)v->port);
+	send_to(v, dst);
+	while (ms > 0) {
+		while (duet_ring_front_get_rsp(v->rx, &rsp) == 1)
+			if (rsp.status > 0 &&
+			    !memcmp(v->rx_pages + (size_t)(rsp.id % NBT_PAGES) *
+							  DUET_PAGE_SIZE,
+				    dst, 6))
+				return 1;
+		port = simtest_wait_event(v->evt, 50);
+		if (port >= 0)
+			duet_evtchn_unmask(v->evt, (duet_evtchn_port_t)port);
+		ms -= 50;
+	}
+	return 0;
+}
+
+static int mcast_op(struct nbt_vif *v, uint8_t type, uint16_t id)
+{
+	struct netif_tx_response rsp[2];
+	struct netif_extra_info ex;
+
+	nbt_put(v, id, 0, 0, 0, NETTXF_extra_info);
+	memset(&ex, 0, sizeof(ex));
+	ex.type = type;
+	memcpy(ex.u.mcast.addr, group, 6);
+	nbt_put_extra(v, &ex);
+	nbt_push(v);
+	return nbt_responses(v, rsp, 2, 2000) == 2 && rsp[0].id == id &&
+	       rsp[0].status == NETIF_RSP_OKAY &&
+	       rsp[1].status == NETIF_RSP_NULL;
+}
+
+int main(void)
+{
+	static const uint8_t bcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+	struct nbt_vif a;
+	long frames;
+	char path[128];
+	FILE *f;
+
+	nbt_start();
+	nbt_fe_flags[0] = "request-multicast-control";
+	nbt_vif(&a, 0);
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/disable_ipv6",
+		 a.ifname);
+	f = fopen(path, "w");
+	if (f) {
+		fputs("1", f);
+		fclose(f);
+	}
+	is_str(nbt_read("/local/domain/2/backend/vif/1/0/"
+			"feature-multicast-control"),
+	       "1", "netback offers feature-multicast-control");
+	ok(arrives(&a, bcast, 2000), "broadcast is delivered");
+	ok(!arrives(&a, group, 500), "an unsubscribed group is not");
+	frames = nbt_tap_frames(&a);
+	ok(mcast_op(&a, XEN_NETIF_EXTRA_TYPE_MCAST_ADD, 7),
+	   "MCAST_ADD on a dummy request: OKAY and NULL");
+	is_int(nbt_tap_frames(&a), frames, "  nothing was transmitted");
+	ok(arrives(&a, group, 2000), "the subscribed group is delivered");
+	ok(mcast_op(&a, XEN_NETIF_EXTRA_TYPE_MCAST_DEL, 8), "MCAST_DEL");
+	ok(!arrives(&a, group, 500), "the group is filtered again");
+	ok(nbt_wait(a.be, "state", "4", 100), "the vif stays Connected");
+	nbt_stop(&a);
+	return done_testing();
+}
