@@ -461,6 +461,12 @@ static int handshake(struct nb_vif *vif)
 			if (vif->connected)
 				disconnect(vif);
 			rc = connect_vif(vif);
+			/* A frontend that went Connected before us may have
+			 * queued requests already: serve them now. */
+			for (unsigned i = 0; rc >= 0 && i < vif->nqueues; i++) {
+				nb_tx_process(&vif->q[i]);
+				nb_rx_process(&vif->q[i]);
+			}
 			if (rc < 0) {
 				disconnect(vif);
 				if (!duet_xenbus_is_broken(vif->dev))

@@ -186,8 +186,11 @@ static int publish(struct nf_vif *vif, duet_xs_tx_t tx)
 	return rc;
 }
 
+static int start_traffic(struct nf_vif *vif);
+
 /*
- * CONNECT: read the backend's features, share rings, publish them.
+ * CONNECT: read the backend's features, share rings, publish them, and
+ * start traffic at once (start_traffic()).
  * Backend nodes read: feature-rx-copy (required), feature-sg,
  * feature-gso-tcpv4/tcpv6, feature-ipv6-csum-offload,
  * feature-split-event-channels, multi-queue-max-queues.
@@ -239,11 +242,16 @@ static int connect_vif(struct nf_vif *vif)
 	if (rc < 0)
 		return rc;
 	vif->connected = 1;
-	return duet_xenbus_switch(vif->dev, DUET_XENBUS_INITIALISED);
+	return start_traffic(vif);
 }
 
-/* CONNECTED: the backend serves the rings; start traffic. */
-static int connected(struct nf_vif *vif)
+/*
+ * Offloads, rx requests, carrier, then Connected: as Linux's netfront
+ * does, straight after publishing the rings, not through Initialised
+ * (Linux's netback connects only to a Connected frontend; duet/xenbus.h
+ * lets a Connected frontend wait for a backend still in InitWait).
+ */
+static int start_traffic(struct nf_vif *vif)
 {
 	unsigned i, off = 0;
 	int rc;
@@ -302,9 +310,12 @@ static int handshake(struct nf_vif *vif)
 			}
 			break;
 		case DUET_XENBUS_ACT_CONNECTED:
-			rc = connected(vif);
-			if (rc < 0)
-				return rc;
+			if (duet_xenbus_state(vif->dev) !=
+			    DUET_XENBUS_CONNECTED) {
+				rc = start_traffic(vif);
+				if (rc < 0)
+					return rc;
+			}
 			break;
 		case DUET_XENBUS_ACT_DISCONNECT:
 			disconnect(vif);
