@@ -134,13 +134,11 @@ int blkback_io_setup(struct blkback_queue *q)
 	q->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (q->efd < 0)
 		return -errno;
+	/* No IORING_SETUP_COOP_TASKRUN: completions must reach the CQ (and
+	 * the eventfd) while the thread sleeps in poll(), not only when it
+	 * next enters io_uring. */
 	memset(&prm, 0, sizeof(prm));
-	prm.flags = IORING_SETUP_COOP_TASKRUN;
 	rc = io_uring_queue_init_params(entries, &q->uring, &prm);
-	if (rc == -EINVAL) {
-		memset(&prm, 0, sizeof(prm));
-		rc = io_uring_queue_init_params(entries, &q->uring, &prm);
-	}
 	if (rc < 0)
 		goto err_efd;
 	rc = io_uring_register_eventfd(&q->uring, q->efd);

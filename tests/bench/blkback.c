@@ -49,6 +49,7 @@ static double memcpy_mbs(void)
 }
 
 static uint64_t rnd_state = 88172645463325252ull;
+static unsigned stalls;
 
 static uint64_t rnd(void)
 {
@@ -116,8 +117,12 @@ static double run(struct tfront *f, int write, unsigned nsect, int seq,
 				got++;
 		if (got)
 			continue;
-		if (poll(pfd, f->nq, 1000) <= 0)
-			break;
+		if (poll(pfd, f->nq, 1000) <= 0) {
+			/* A second without any event: a lost wake-up. */
+			stalls++;
+			if (t - t0 > dur + 5)
+				break;
+		}
 		for (q = 0; q < f->nq; q++) {
 			int port;
 
@@ -181,6 +186,10 @@ int main(void)
 			printf("%-22s %16.0f %16.0f %16.0f   (1M read %.2f x "
 			       "memcpy)\n", name, iops, rd, wr,
 			       mc > 0 ? rd / mc : 0);
+			if (stalls)
+				printf("   ^ %u stall(s) of 1 s without an "
+				       "event\n", stalls);
+			stalls = 0;
 			fflush(stdout);
 			tb_disk_down(&d);
 		}
