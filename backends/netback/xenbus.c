@@ -583,6 +583,12 @@ static int loop(struct nb_vif *vif)
 		}
 		if (pfd[1].revents)
 			return 0;
+		/* xenstore or the platform went away (the simulator
+		 * stopped, the daemon died): nothing left to serve, and a
+		 * hung-up fd would keep poll() spinning. */
+		if ((pfd[0].revents | pfd[2].revents) &
+		    (POLLHUP | POLLERR | POLLNVAL))
+			return -ECONNRESET;
 		if (pfd[0].revents) {
 			rc = do_xs(vif);
 			if (rc)
