@@ -267,6 +267,14 @@ static int tx_flush(struct nb_queue *q)
 		if (rc < 0)
 			return rc;
 	}
+	/* A packet still being gathered (its later slots not produced yet)
+	 * sits at txp[ntxp]: keep it, as the batch's first entry. */
+	if (q->txs.active && q->ntxp) {
+		struct nb_txpkt tmp = q->txp[0];
+
+		q->txp[0] = q->txp[q->ntxp];
+		q->txp[q->ntxp] = tmp;
+	}
 	q->ntxp = 0;
 	q->ntxseg = 0;
 	rc = duet_ring_back_push(q->tx);
