@@ -49,5 +49,5 @@ $(XEN_LAB_BIN)/b-%: tests/xen/guest/b-%.c tests/xen/guest/lab-wait.h \
 xen-check: all xen-lab-bins
 	@tests/xen/run-lab.sh $(B)
 
-xen-bench:
-	@tests/xen/bench.sh
+xen-bench: all xen-lab-bins
+	@tests/xen/bench.sh $(B)

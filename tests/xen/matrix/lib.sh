@@ -80,3 +80,58 @@ wait_console() {
 		t=$((t + 1))
 	done
 }
+
+# domu_initrd_with OUT PROG...: the domUs' initramfs (/tmp/domu-initrd.cpio)
+# plus dom0's PROGs (found in PATH, or paths) in /opt/lab/bin and the
+# shared libraries they need in /lib/x86_64-linux-gnu (dom0 and the domU
+# run the same Debian userland and kernel), appended as one more
+# uncompressed cpio archive.  DOMU_MODULES="m1 m2": kernel modules (with
+# what they depend on) for /modules/extra, which domu-init loads in the
+# order given in /modules/extra/order.
+domu_initrd_with() {
+	local out=$1 d p l m dep
+	shift
+	d=$(mktemp -d)
+	mkdir -p "$d/opt/lab/bin" "$d/lib/x86_64-linux-gnu" "$d/modules/extra"
+	for m in ${DOMU_MODULES:-}; do
+		for dep in $(modinfo -F depends "$m" | tr ',' ' ') $m; do
+			grep -qx "$dep.ko" "$d/modules/extra/order" 2>/dev/null &&
+				continue
+			p=$(modinfo -F filename "$dep") || { rm -rf "$d"; return 1; }
+			case "$p" in
+			*.ko) ;;
+			*) continue ;; # built in
+			esac
+			cp "$p" "$d/modules/extra/$dep.ko"
+			echo "$dep.ko" >> "$d/modules/extra/order"
+		done
+	done
+	for p in "$@"; do
+		p=$(command -v "$p") || { echo "no $p in dom0"; rm -rf "$d"; return 1; }
+		cp -L "$p" "$d/opt/lab/bin/"
+		for l in $(ldd "$p" | awk '/=> \// { print $3 }'); do
+			cp -L "$l" "$d/lib/x86_64-linux-gnu/"
+		done
+	done
+	cp /tmp/domu-initrd.cpio "$out"
+	(cd "$d" && find . | sort | cpio -o -H newc -R 0:0 --quiet) >> "$out"
+	rm -rf "$d"
+}
+
+# duet_backend LOG [ARGS...]: start duet's backend daemon in dom0 (xen
+# platform) in the background, logging to LOG; its pid in DUET_BACKEND_PID.
+duet_backend() {
+	local log=$1
+	shift
+	DUET_PLATFORM=xen DUET_LOG_LEVEL=2 $LAB/duet/duet backend "$@" \
+		> "$log" 2>&1 &
+	DUET_BACKEND_PID=$!
+}
+
+# duet_backend_stop: SIGTERM the daemon started by duet_backend and wait.
+duet_backend_stop() {
+	[ -n "${DUET_BACKEND_PID:-}" ] || return 0
+	kill -TERM "$DUET_BACKEND_PID" 2>/dev/null || true
+	wait "$DUET_BACKEND_PID" 2>/dev/null || true
+	DUET_BACKEND_PID=
+}

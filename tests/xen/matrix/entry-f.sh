@@ -1,0 +1,72 @@
+#!/bin/bash
+# Matrix entry f: Linux's xen-netback in dom0 serving duet's netfront in
+# domU userspace.  The domU does not load xen-netfront; `duet netfront 0`
+# (the host-built binary, shipped in the domU's initramfs) runs the vif
+# as a TAP device eth0.  The vif is a stock xl spec (kernel netback,
+# vif-bridge into xenbr0).  Pings cross both ways; iperf3 runs dom0 ->
+# domU and domU -> dom0.
+set -eu
+. /lab/lib.sh
+
+NAME=lab-f
+IP=10.0.0.6
+LOG=$(console_log $NAME)
+
+check "kernel xen-netback loaded" modprobe xen-netback
+check "domU initramfs with duet, iperf3 and tun" \
+	env DOMU_MODULES=tun domu_initrd_with /tmp/$NAME.cpio \
+	$LAB/duet/duet iperf3
+cat > /tmp/$NAME.cfg <<CFG
+name = "$NAME"
+type = "pv"
+kernel = "/var/lib/duet-lab/vmlinuz"
+ramdisk = "/tmp/$NAME.cpio"
+extra = "console=hvc0 loglevel=6 lab=f labip=$IP"
+memory = 256
+vcpus = 1
+vif = [ 'bridge=xenbr0,mac=00:16:3e:00:00:0f' ]
+on_poweroff = "destroy"
+on_reboot = "destroy"
+on_crash = "destroy"
+CFG
+
+check "xl create $NAME" domu_start $NAME /tmp/$NAME.cfg
+D=$(xl domid $NAME 2>/dev/null) || D=
+if wait_console $NAME '^DOMU-NET-READY' 240; then
+	step "domU $NAME network up"
+	section "dom0's view of the running domU"
+	xl network-list $NAME || true
+	xenstore-ls -f /local/domain/0/backend/vif/$D 2>/dev/null || true
+	xenstore-ls -f /local/domain/$D/device/vif 2>/dev/null || true
+	check "vif backend connected (state 4)" sh -c \
+		"xenstore-ls -f /local/domain/0/backend/vif/$D | grep -q '/state = \"4\"'"
+	check "frontend connected (state 4)" sh -c \
+		"xenstore-ls -f /local/domain/$D/device/vif | grep -q '/state = \"4\"'"
+	check "dom0 pings the domU" ping -c 3 -W 5 $IP
+	check "dom0 pings the domU with 1400-byte packets" \
+		ping -c 3 -W 5 -s 1400 $IP
+	for dir in "" -R; do
+		rc=0
+		iperf3 -c $IP -t 5 -f m $dir > /tmp/$NAME-iperf.txt 2>&1 || rc=$?
+		cat /tmp/$NAME-iperf.txt
+		what="dom0 -> domU"
+		[ -z "$dir" ] || what="domU -> dom0"
+		check "iperf3 TCP $what (exit $rc)" sh -c \
+			"[ $rc -eq 0 ] && grep -q ' receiver' /tmp/$NAME-iperf.txt"
+		sed -n "s|.* \([0-9.]* Mbits/sec\).* receiver|# iperf3 $what: \1|p" \
+			/tmp/$NAME-iperf.txt
+	done
+else
+	echo "domU $NAME did not bring its network up"
+	FAILS=$((FAILS + 1))
+fi
+[ -z "$D" ] || xenstore-write /local/domain/$D/data/release 1 || true
+check "domU powered itself off" domu_wait_gone $NAME 120
+cp "$LOG" $RESULTS/console-$NAME.log 2>/dev/null || true
+section "domU console"
+cat "$LOG" 2>/dev/null || echo "(no console log)"
+check "domU booted" grep -q DOMU-INIT-START "$LOG"
+check "duet netfront pings dom0" \
+	grep -q 'DOMU-RESULT PASS netfront-ping-dom0' "$LOG"
+check "duet netfront ended cleanly" grep -q 'DOMU-F-NETFRONT-EXIT 0' "$LOG"
+finish
