@@ -80,6 +80,7 @@ modprobe xen-netback || true
 run_one linux
 section "duet blkback + netback"
 modprobe -r xen-blkback xen-netback || true
+modprobe tun || true
 duet_backend $RESULTS/bench-backend.log --domid 0 --types vbd,vif
 run_one duet
 duet_backend_stop

@@ -17,6 +17,7 @@ BLOG=$RESULTS/d-backend.log
 check "kernel xen-netback unloaded" modprobe -r xen-netback
 check "no netback in /sys/bus/xen-backend/drivers" \
 	test ! -e /sys/bus/xen-backend/drivers/vif
+check "tun module (duet's netback makes TAP devices)" modprobe tun
 duet_backend "$BLOG" --domid 0 --types vif
 step "duet backend pid $DUET_BACKEND_PID"
 check "domU initramfs with iperf3" domu_initrd_with /tmp/$NAME.cpio iperf3

@@ -13,8 +13,8 @@ IP=10.0.0.6
 LOG=$(console_log $NAME)
 
 check "kernel xen-netback loaded" modprobe xen-netback
-check "domU initramfs with duet, iperf3 and tun" \
-	env DOMU_MODULES=tun domu_initrd_with /tmp/$NAME.cpio \
+DOMU_MODULES=tun check "domU initramfs with duet, iperf3 and tun" \
+	domu_initrd_with /tmp/$NAME.cpio \
 	$LAB/duet/duet iperf3
 cat > /tmp/$NAME.cfg <<CFG
 name = "$NAME"

@@ -22,8 +22,8 @@ modprobe xen-netback || true
 dd if=/dev/zero of=$IMG bs=1M count=64 status=none
 MARK="DOM0-MARKER-$(cat /proc/sys/kernel/random/uuid)"
 echo "$MARK" | dd of=$IMG conv=notrunc status=none
-check "driver domain initramfs with duet, tun and bridge" \
-	env DOMU_MODULES="tun bridge" domu_initrd_with /tmp/$DD.cpio \
+DOMU_MODULES="tun bridge" check "driver domain initramfs with duet, tun and bridge" \
+	domu_initrd_with /tmp/$DD.cpio \
 	$LAB/duet/duet
 cat > /tmp/$DD.cfg <<CFG
 name = "$DD"
@@ -56,9 +56,12 @@ CFG
 
 check "xl create $DD" domu_start $DD /tmp/$DD.cfg
 DDID=$(xl domid $DD 2>/dev/null) || DDID=
-if check "driver domain's backend daemon runs" \
-	wait_console $DD '^DOMU-DD-READY' 240; then
+if wait_console $DD '^DOMU-DD-READY' 240; then
+	echo "ok - driver domain's backend daemon runs"
 	check "xl create $NAME (backend=$DD)" domu_start $NAME /tmp/$NAME.cfg
+else
+	echo "FAIL - driver domain's backend daemon runs"
+	FAILS=$((FAILS + 1))
 fi
 D=$(xl domid $NAME 2>/dev/null) || D=
 if [ -n "$D" ] && wait_console $NAME '^DOMU-G-DONE' 240; then
