@@ -38,6 +38,10 @@
  *     ring-ref | ring-page-order + ring-ref0..N-1, event-channel
  *                             per queue: in <fe> when one queue, else in
  *                             <fe>/queue-<n>/
+ *     ring-page-order         also in <fe> with several queues: Linux's
+ *                             blkback reads it only there (as Linux's
+ *                             blkfront writes it), and without it looks
+ *                             for queue-<n>/ring-ref
  *     multi-queue-num-queues  when more than one queue
  *     protocol                XEN_IO_PROTO_ABI_NATIVE ("x86_64-abi")
  *     feature-persistent      1 when we are willing (both ends must say 1)
@@ -110,6 +114,10 @@ again:
 	if (rc >= 0 && bf->nq > 1) {
 		snprintf(path, sizeof(path), "%s/multi-queue-num-queues", fe);
 		rc = duet_xs_printf(bf->xs, tx, path, "%u", bf->nq);
+	}
+	if (rc >= 0 && bf->nq > 1 && order > 0) {
+		snprintf(path, sizeof(path), "%s/ring-page-order", fe);
+		rc = duet_xs_printf(bf->xs, tx, path, "%u", order);
 	}
 	if (rc >= 0) {
 		snprintf(path, sizeof(path), "%s/protocol", fe);
