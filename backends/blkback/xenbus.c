@@ -8,18 +8,25 @@
  *                       qdisk, where only raw formats "aio"/"raw" work)
  *   physical-device     "MAJ:MIN" in hex (the block hotplug script, for
  *                       backendtype=phy); preferred over params, opened as
- *                       /dev/block/MAJ:MIN
+ *                       /dev/block/MAJ:MIN, or (no udev, as in a
+ *                       minimal dom0) /dev/<DEVNAME> from
+ *                       /sys/dev/block/MAJ:MIN/uevent
  *   mode                "r" read-only, anything with "w" writable (default)
  *   device-type         "cdrom" sets VDISK_CDROM | VDISK_REMOVABLE in info
  *   discard-enable      "0" withholds feature-discard (default: offered
  *                       when the store can punch holes / discard)
  *   online, state       through duet_xenbus_backend_step()
- * Backend directory, written by blkback before InitWait (xen/io/blkif.h):
+ * Backend directory, written by blkback before InitWait (xen/io/blkif.h),
+ * which it reaches before its storage is known, as Linux's blkback does
+ * (libxl runs the block hotplug script that writes physical-device only
+ * once the backend is in InitWait):
  *   feature-max-indirect-segments  BLKBACK_MAX_INDIRECT_SEGS (256)
  *   max-ring-page-order            4 (16 pages)
  *   max-ring-pages                 16 (the older convention, same limit)
  *   multi-queue-max-queues         max(4, CPUs), at most 16
  *   feature-persistent             1
+ * and once the storage is open (physical-device or params appeared),
+ * before Connected (Linux's blkfront reads them when we are Connected):
  *   feature-flush-cache            1 (fdatasync)
  *   feature-barrier                1 (drain + fdatasync)
  *   feature-discard                1 when offered, with
@@ -119,6 +126,32 @@ static int parse_hex(const char *s, const char *end, unsigned *out)
 }
 
 /*
+ * Without udev there is no /dev/block/MAJ:MIN: use the kernel's device
+ * name from sysfs (devtmpfs creates /dev/<DEVNAME>).  @path is left as it
+ * is when sysfs does not know the device.
+ */
+static void devname_path(unsigned maj, unsigned min, char *path, size_t len)
+{
+	char line[256], *nl;
+	FILE *f;
+
+	snprintf(line, sizeof(line), "/sys/dev/block/%u:%u/uevent", maj, min);
+	f = fopen(line, "re");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		if (strncmp(line, "DEVNAME=", 8) || strstr(line, ".."))
+			continue;
+		nl = strchr(line, '\n');
+		if (nl)
+			*nl = '\0';
+		snprintf(path, len, "/dev/%s", line + 8);
+		break;
+	}
+	fclose(f);
+}
+
+/*
  * Find the store's path: physical-device (phy) first, then params.
  * Returns 0, -EAGAIN when neither node exists yet, -errno otherwise.
  */
@@ -137,6 +170,8 @@ static int store_path(struct blkback_dev *dev, char *path, size_t len)
 		    parse_hex(colon + 1, buf + rc, &min))
 			return -EINVAL;
 		snprintf(path, len, "/dev/block/%u:%u", maj, min);
+		if (access(path, F_OK))
+			devname_path(maj, min, path, len);
 		return 0;
 	}
 	if (rc != -ENOENT)
@@ -206,38 +241,44 @@ static int store_open(struct blkback_dev *dev, unsigned *info)
 	return 0;
 }
 
-/* Every node of the header comment's "written before InitWait" list. */
-static int publish(struct blkback_dev *dev, unsigned info)
+/*
+ * The header comment's nodes: @store 0, those written before InitWait;
+ * 1, those known once the storage is open.
+ */
+static int publish(struct blkback_dev *dev, unsigned info, int store)
 {
 	const struct duet_backend_ctx *ctx = dev->ctx;
 	struct {
 		const char *node;
 		unsigned long long val;
 		int when;
+		int store;
 	} nodes[] = {
-		{ "feature-max-indirect-segments", BLKBACK_MAX_INDIRECT_SEGS, 1 },
-		{ "max-ring-page-order", DUET_XENBUS_MAX_RING_ORDER, 1 },
-		{ "max-ring-pages", DUET_XENBUS_MAX_RING_PAGES, 1 },
-		{ "multi-queue-max-queues", dev->nr_queues_max, 1 },
-		{ "feature-persistent", 1, 1 },
-		{ "feature-flush-cache", dev->lim.flush, 1 },
-		{ "feature-barrier", dev->lim.barrier, 1 },
-		{ "feature-discard", dev->lim.discard, 1 },
+		{ "feature-max-indirect-segments", BLKBACK_MAX_INDIRECT_SEGS, 1,
+		  0 },
+		{ "max-ring-page-order", DUET_XENBUS_MAX_RING_ORDER, 1, 0 },
+		{ "max-ring-pages", DUET_XENBUS_MAX_RING_PAGES, 1, 0 },
+		{ "multi-queue-max-queues", dev->nr_queues_max, 1, 0 },
+		{ "feature-persistent", 1, 1, 0 },
+		{ "feature-flush-cache", dev->lim.flush, 1, 1 },
+		{ "feature-barrier", dev->lim.barrier, 1, 1 },
+		{ "feature-discard", dev->lim.discard, 1, 1 },
 		{ "discard-granularity", dev->store.discard_granularity,
-		  dev->lim.discard },
-		{ "discard-alignment", 0, dev->lim.discard },
-		{ "discard-secure", dev->lim.discard_secure, dev->lim.discard },
-		{ "sectors", dev->lim.sectors, 1 },
-		{ "sector-size", dev->store.sector_size, 1 },
-		{ "physical-sector-size", dev->store.phys_sector_size, 1 },
-		{ "info", info, 1 },
+		  dev->lim.discard, 1 },
+		{ "discard-alignment", 0, dev->lim.discard, 1 },
+		{ "discard-secure", dev->lim.discard_secure, dev->lim.discard,
+		  1 },
+		{ "sectors", dev->lim.sectors, 1, 1 },
+		{ "sector-size", dev->store.sector_size, 1, 1 },
+		{ "physical-sector-size", dev->store.phys_sector_size, 1, 1 },
+		{ "info", info, 1, 1 },
 	};
 	char path[512];
 	unsigned i;
 	int rc;
 
 	for (i = 0; i < sizeof(nodes) / sizeof(nodes[0]); i++) {
-		if (!nodes[i].when)
+		if (!nodes[i].when || nodes[i].store != store)
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", ctx->dir, nodes[i].node);
 		rc = duet_xs_printf(ctx->xs, DUET_XS_NO_TX, path, "%llu",
@@ -494,7 +535,8 @@ err:
  * Drive the handshake until it says NONE.  Returns 1 when the device is
  * done, 0 to wait for the next event, -errno when xenstore failed.
  */
-static int run_steps(struct blkback_dev *dev, int *connected)
+/* @opened: the storage is open; until then CONNECT waits for it. */
+static int run_steps(struct blkback_dev *dev, int *connected, int opened)
 {
 	unsigned i;
 	int act, rc;
@@ -507,6 +549,8 @@ static int run_steps(struct blkback_dev *dev, int *connected)
 		case DUET_XENBUS_ACT_NONE:
 			return 0;
 		case DUET_XENBUS_ACT_CONNECT:
+			if (!opened)
+				return 0;
 			if (*connected)
 				disconnect(dev);
 			*connected = 0;
@@ -611,7 +655,7 @@ static void drain_watches(struct duet_xs *xs)
 int duet_blkback_serve(const struct duet_backend_ctx *ctx)
 {
 	struct blkback_dev *dev;
-	int rc, connected = 0, started = 0;
+	int rc, connected = 0, opened = 0, was;
 	unsigned info = 0;
 
 	if (!ctx || !ctx->xs || !ctx->platform || !ctx->dir || !ctx->type)
@@ -638,6 +682,11 @@ int duet_blkback_serve(const struct duet_backend_ctx *ctx)
 	rc = duet_xs_watch(ctx->xs, ctx->dir, SELF_TOKEN);
 	if (rc)
 		goto out_xb;
+	rc = publish(dev, 0, 0);
+	if (!rc)
+		rc = duet_xenbus_backend_start(dev->xb);
+	if (rc)
+		goto out_unwatch;
 
 	for (;;) {
 		struct pollfd pfd[3] = {
@@ -646,33 +695,28 @@ int duet_blkback_serve(const struct duet_backend_ctx *ctx)
 			{ .fd = dev->fail_fd, .events = POLLIN },
 		};
 
-		if (!started) {
+		if (!opened) {
 			rc = store_open(dev, &info);
 			if (!rc) {
-				rc = publish(dev, info);
-				if (!rc)
-					rc = duet_xenbus_backend_start(dev->xb);
+				rc = publish(dev, info, 1);
 				if (rc)
 					break;
-				started = 1;
+				opened = 1;
 			} else if (rc != -EAGAIN) {
-				duet_xenbus_switch(dev->xb, DUET_XENBUS_CLOSED);
+				duet_xenbus_broken(dev->xb, "no storage: %d", rc);
 				break;
 			}
 		}
-		if (started) {
-			int was = connected;
-
-			rc = run_steps(dev, &connected);
-			if (rc < 0)
-				break;
-			if (rc > 0) {
-				rc = 0;
-				break;
-			}
-			if (was != connected)
-				publish_stats(dev, connected);
+		was = connected;
+		rc = run_steps(dev, &connected, opened);
+		if (rc < 0)
+			break;
+		if (rc > 0) {
+			rc = 0;
+			break;
 		}
+		if (was != connected)
+			publish_stats(dev, connected);
 		rc = poll(pfd, 3, connected ? 2000 : -1);
 		if (!rc) {
 			publish_stats(dev, connected);
@@ -695,6 +739,7 @@ int duet_blkback_serve(const struct duet_backend_ctx *ctx)
 	}
 	if (connected)
 		disconnect(dev);
+out_unwatch:
 	duet_xs_unwatch(ctx->xs, ctx->dir, SELF_TOKEN);
 out_xb:
 	duet_xenbus_close(dev->xb);
