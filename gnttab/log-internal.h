@@ -15,8 +15,6 @@
 
 #define DUET_INTERNAL __attribute__((visibility("hidden")))
 
-DUET_INTERNAL void duet_log(int level, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
 DUET_INTERNAL void duet_logv(int level, const char *fmt, va_list ap);
 
 /* At most DUET_RATELIMIT_BURST messages per interval per limiter. */

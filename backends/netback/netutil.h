@@ -16,14 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/*
- * libduet's log sink.  It is declared in gnttab/log-internal.h, which the
- * drivers may not include (tests/unit/layering.sh); the drivers are part
- * of libduet, so they call the hidden symbol through this declaration.
- */
-__attribute__((visibility("hidden"))) void duet_log(int level,
-						      const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+#include "duet/log.h"
 
 /* Largest frame either end handles: a 64 KiB GSO packet plus headers. */
 #define NETU_MAX_FRAME 65536u

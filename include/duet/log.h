@@ -35,6 +35,16 @@ void duet_log_set_handler(duet_log_fn fn, void *opaque);
  *  The default is DUET_LOG_INFO, or $DUET_LOG_LEVEL (0..3) when set. */
 void duet_log_set_level(int level);
 
+/**
+ * duet_log() - emit a message through the handler (stderr by default)
+ * when @level passes duet_log_set_level().  For local conditions a user
+ * should see (a backing store that cannot be opened, a TAP that cannot be
+ * made); a peer's protocol violations go through duet_xenbus_broken(),
+ * which rate-limits them per device.  Thread-safe.
+ */
+void duet_log(int level, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
 #ifdef __cplusplus
 }
 #endif

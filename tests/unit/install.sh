@@ -56,9 +56,11 @@ bad=$(echo "$syms" | grep -v '^duet_' | grep -v '^DUET_' | grep -v '^$' || true)
 [ -z "$bad" ]
 t $? "the shared library exports only duet_* symbols"
 [ -n "$bad" ] && echo "$bad" | sed 's/^/#   /'
-echo "$syms" | grep -qx 'duet_log'
+echo "$syms" | grep -qx 'duet_ratelimit_ok'
 [ $? -ne 0 ]
-t $? "internal duet_log is hidden"
+t $? "internal duet_ratelimit_ok is hidden"
+echo "$syms" | grep -qx 'duet_log'
+t $? "public duet_log is exported"
 echo "$syms" | grep -qx 'duet_ring_attach'
 t $? "duet_ring_attach is exported"
 "$tmp/prefix/bin/duet" --help | grep -q '^  sim '
