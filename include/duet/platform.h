@@ -102,7 +102,9 @@ int duet_platform_restrict(struct duet_platform *p, duet_domid_t domid);
  *         (zeroed, page aligned).
  *
  * Returns 0; -ENOSPC when the grant table is full (nothing is shared);
- * -ENOMEM; -EINVAL for count 0; another -errno from the platform.
+ * -ENOMEM; -EINVAL for count 0 or above the platform's limit per call
+ * (the simulator: 1024 pages; share larger pools in chunks); another
+ * -errno from the platform.
  */
 int duet_gnt_share(struct duet_platform *p, duet_domid_t domid,
 		   unsigned count, unsigned flags, duet_grant_ref_t *refs,
@@ -134,7 +136,8 @@ int duet_gnt_unshare(struct duet_platform *p, void *addr, unsigned count);
  * @flags has DUET_GNT_READONLY.  Returns 0, or -EINVAL (bad ref or
  * arguments), -EACCES (granted to another domain, or a read-only grant
  * mapped writable; real Xen answers -EINVAL for the latter), -ENOSPC (too
- * many mappings), -ESRCH (no such domain),
+ * many mappings), -ESRCH (no such domain), -E2BIG (more refs than the
+ * platform maps in one call: 128 on the simulator; map in chunks),
  * another -errno.  Nothing is mapped on failure.
  */
 int duet_gnt_map(struct duet_platform *p, duet_domid_t domid,
