@@ -49,6 +49,13 @@ static int pick_ops(const char *spec, const struct duet_platform_ops **ops,
 	return -EINVAL;
 }
 
+/* A share whose end waits for the peer to unmap it. */
+struct duet_gnt_ended {
+	void *addr;
+	unsigned count;
+	struct duet_gnt_ended *next;
+};
+
 int duet_platform_open(const char *spec, struct duet_platform **out)
 {
 	const struct duet_platform_ops *ops;
@@ -68,8 +75,10 @@ int duet_platform_open(const char *spec, struct duet_platform **out)
 		return -ENOMEM;
 	p->ops = ops;
 	p->domid = -1;
+	pthread_mutex_init(&p->ended_lock, NULL);
 	rc = ops->open(p, arg);
 	if (rc < 0) {
+		pthread_mutex_destroy(&p->ended_lock);
 		free(p);
 		return rc;
 	}
@@ -79,9 +88,17 @@ int duet_platform_open(const char *spec, struct duet_platform **out)
 
 void duet_platform_close(struct duet_platform *p)
 {
+	struct duet_gnt_ended *e;
+
 	if (!p)
 		return;
+	duet_gnt_reap(p);
+	while ((e = p->ended)) {
+		p->ended = e->next;
+		free(e);
+	}
 	p->ops->close(p);
+	pthread_mutex_destroy(&p->ended_lock);
 	free(p);
 }
 
@@ -146,6 +163,57 @@ int duet_gnt_unshare(struct duet_platform *p, void *addr, unsigned count)
 	if (!p || !count || !page_aligned(addr))
 		return -EINVAL;
 	return p->ops->unshare(p, addr, count);
+}
+
+/* Retry every deferred end; ended_lock held.  Returns how many wait. */
+static int reap_locked(struct duet_platform *p)
+{
+	struct duet_gnt_ended **pp = &p->ended, *e;
+	int left = 0;
+
+	while ((e = *pp)) {
+		if (p->ops->unshare(p, e->addr, e->count) == -EBUSY) {
+			pp = &e->next;
+			left++;
+			continue;
+		}
+		*pp = e->next;
+		free(e);
+	}
+	return left;
+}
+
+int duet_gnt_reap(struct duet_platform *p)
+{
+	int left;
+
+	if (!p)
+		return -EINVAL;
+	pthread_mutex_lock(&p->ended_lock);
+	left = reap_locked(p);
+	pthread_mutex_unlock(&p->ended_lock);
+	return left;
+}
+
+int duet_gnt_end_share(struct duet_platform *p, void *addr, unsigned count)
+{
+	struct duet_gnt_ended *e;
+	int rc;
+
+	rc = duet_gnt_unshare(p, addr, count);
+	if (rc != -EBUSY)
+		return rc;
+	e = malloc(sizeof(*e));
+	if (!e)
+		return -ENOMEM;
+	e->addr = addr;
+	e->count = count;
+	pthread_mutex_lock(&p->ended_lock);
+	reap_locked(p);
+	e->next = p->ended;
+	p->ended = e;
+	pthread_mutex_unlock(&p->ended_lock);
+	return 1;
 }
 
 int duet_gnt_map(struct duet_platform *p, duet_domid_t domid,

@@ -11,6 +11,8 @@
 #ifndef DUET_GNTTAB_PRIVATE_H
 #define DUET_GNTTAB_PRIVATE_H
 
+#include <pthread.h>
+
 #include "duet/platform.h"
 #include "gnttab/log-internal.h"
 
@@ -24,6 +26,9 @@ struct duet_platform {
 	const struct duet_platform_ops *ops;
 	void *priv;
 	int domid;
+	pthread_mutex_t ended_lock; /* guards @ended */
+	struct duet_gnt_ended *ended; /* duet_gnt_end_share(): shares the
+				       * peer still maps, to end later */
 };
 
 /**

@@ -362,14 +362,8 @@ static void destroy(struct duet_blkfront *bf)
 			duet_xenbus_switch(bf->dev, DUET_XENBUS_CLOSING);
 			duet_xenbus_switch(bf->dev, DUET_XENBUS_CLOSED);
 		}
-		bf_retry_busy(bf);
+		duet_gnt_reap(bf->p);
 		duet_xenbus_close(bf->dev);
-	}
-	while (bf->busy) {
-		struct bf_share *s = bf->busy;
-
-		bf->busy = s->next;
-		free(s);
 	}
 	if (bf->epfd >= 0)
 		close(bf->epfd);

@@ -113,13 +113,11 @@ struct bf_pool {
 
 /**
  * struct bf_share - pages granted for one request only (no persistent
- * grants, or an untrusted backend); also the list of shares whose end of
- * access the backend still blocks (-EBUSY), retried later.
+ * grants, or an untrusted backend).
  */
 struct bf_share {
 	void *addr;
 	unsigned count;
-	struct bf_share *next;
 };
 
 /**
@@ -195,7 +193,6 @@ struct bf_queue {
  * @be_persistent, @be_indirect: the backend's offers read at connect.
  * @pieces, @pieces_tail: I/O waiting to go on a ring.
  * @done:         completed I/O whose callback has not run.
- * @busy:         shares the backend still maps (retried).
  * @rr:           round-robin start for choosing a queue.
  * @gen:          generation counter for request ids, device-wide so that
  *                an id is never valid on two queues at once.
@@ -226,7 +223,6 @@ struct duet_blkfront {
 	struct bf_piece *pieces;
 	struct bf_piece *pieces_tail;
 	struct bf_io *done;
-	struct bf_share *busy;
 	unsigned rr;
 	uint32_t gen;
 	unsigned inflight;
@@ -254,7 +250,6 @@ void bf_req_ungrant(struct duet_blkfront *bf, struct bf_req *r);
 void *bf_req_page(struct bf_req *r, unsigned i);
 duet_grant_ref_t bf_req_ref(struct bf_req *r, unsigned i);
 void bf_unshare(struct duet_blkfront *bf, void *addr, unsigned count);
-void bf_retry_busy(struct duet_blkfront *bf);
 void bf_pool_destroy(struct duet_blkfront *bf, struct bf_pool *pool);
 
 #endif /* DUET_FRONTENDS_BLKFRONT_COMMON_H */

@@ -24,7 +24,7 @@
  *   page again after its request ended.
  *
  * A page the backend still maps cannot be unshared on the simulator
- * (-EBUSY); such shares wait on bf->busy and are retried.
+ * (-EBUSY); duet_gnt_end_share() then ends the share once it lets go.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -34,33 +34,8 @@
 
 void bf_unshare(struct duet_blkfront *bf, void *addr, unsigned count)
 {
-	struct bf_share *s;
-
-	if (!addr)
-		return;
-	if (duet_gnt_unshare(bf->p, addr, count) != -EBUSY)
-		return;
-	s = malloc(sizeof(*s));
-	if (!s)
-		return;	/* the pages stay granted; nothing else to do */
-	s->addr = addr;
-	s->count = count;
-	s->next = bf->busy;
-	bf->busy = s;
-}
-
-void bf_retry_busy(struct duet_blkfront *bf)
-{
-	struct bf_share **pp = &bf->busy, *s;
-
-	while ((s = *pp)) {
-		if (duet_gnt_unshare(bf->p, s->addr, s->count) == -EBUSY) {
-			pp = &s->next;
-			continue;
-		}
-		*pp = s->next;
-		free(s);
-	}
+	if (addr)
+		duet_gnt_end_share(bf->p, addr, count);
 }
 
 /* Grant one more chunk of pool pages.  0 or -errno (-ENOSPC). */

@@ -162,7 +162,7 @@ void bf_disconnect(struct duet_blkfront *bf)
 		memset(q, 0, sizeof(*q));
 		q->port = -1;
 	}
-	bf_retry_busy(bf);
+	duet_gnt_reap(bf->p);
 	bf->nq = 0;
 	bf->rings = 0;
 	bf->live = 0;

@@ -55,11 +55,11 @@ int nf_rx_init(struct nf_queue *q)
 
 void nf_rx_fini(struct nf_queue *q)
 {
-	/* As for tx: pages a backend still maps stay shared. */
-	/* Flip: open accept-transfer offers cannot be withdrawn; they die
-	 * with the connection's grant table entries. */
+	/* As for tx: ended once a backend no longer maps them.  Flip: open
+	 * accept-transfer offers cannot be withdrawn; they die with the
+	 * connection's grant table entries. */
 	if (q->rx_pages)
-		duet_gnt_unshare(q->vif->p, q->rx_pages, NF_RING);
+		duet_gnt_end_share(q->vif->p, q->rx_pages, NF_RING);
 	q->rx_pages = NULL;
 	free(q->rx_buf);
 	q->rx_buf = NULL;

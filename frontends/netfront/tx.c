@@ -51,10 +51,10 @@ int nf_tx_init(struct nf_queue *q)
 
 void nf_tx_fini(struct nf_queue *q)
 {
-	/* -EBUSY: a backend still maps a page; the pages then stay shared
-	 * (leaked) rather than reused for memory it could read. */
+	/* A backend still mapping a page keeps the share alive until it
+	 * unmaps; we never touch these pages again. */
 	if (q->tx_pages)
-		duet_gnt_unshare(q->vif->p, q->tx_pages, NF_RING);
+		duet_gnt_end_share(q->vif->p, q->tx_pages, NF_RING);
 	q->tx_pages = NULL;
 	free(q->tx_frame);
 	q->tx_frame = NULL;

@@ -33,11 +33,12 @@ static void disconnect(struct nf_vif *vif)
 		duet_ring_detach(q->tx);
 		duet_ring_detach(q->rx);
 		q->tx = q->rx = NULL;
-		/* -EBUSY (the backend still maps a ring): leave it shared. */
+		/* Ended once the backend unmaps them (it may still map
+		 * them while it closes). */
 		if (q->tx_sring)
-			duet_gnt_unshare(vif->p, q->tx_sring, 1);
+			duet_gnt_end_share(vif->p, q->tx_sring, 1);
 		if (q->rx_sring)
-			duet_gnt_unshare(vif->p, q->rx_sring, 1);
+			duet_gnt_end_share(vif->p, q->rx_sring, 1);
 		q->tx_sring = q->rx_sring = NULL;
 		nf_tx_fini(q);
 		nf_rx_fini(q);

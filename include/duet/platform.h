@@ -122,6 +122,24 @@ int duet_gnt_share(struct duet_platform *p, duet_domid_t domid,
  */
 int duet_gnt_unshare(struct duet_platform *p, void *addr, unsigned count);
 
+/**
+ * duet_gnt_end_share() - duet_gnt_unshare(), or as soon as the peer lets
+ * go: a share the peer still maps (-EBUSY) is remembered, retried by every
+ * later duet_gnt_end_share() and duet_gnt_reap() on @p, and dropped at
+ * duet_platform_close() (Linux's gnttab_end_foreign_access() with its
+ * deferred list).  The caller must not touch the pages after this call.
+ * Thread-safe.  Returns 0 when access ended, 1 when it was deferred,
+ * -ENOMEM when it could not be remembered (the pages stay shared), or
+ * another -errno from duet_gnt_unshare().
+ */
+int duet_gnt_end_share(struct duet_platform *p, void *addr, unsigned count);
+
+/**
+ * duet_gnt_reap() - retry the deferred ends of @p.  Returns how many are
+ * still waiting for their peer (0 when none).  Thread-safe.
+ */
+int duet_gnt_reap(struct duet_platform *p);
+
 /* ------------------------------------------------------------------ */
 /* Grants: mapping side                                                */
 /* ------------------------------------------------------------------ */
