@@ -5,6 +5,8 @@
  *             the poll loop
  *   tx.c      the transmit path: frontend tx requests -> the TAP device
  *   rx.c      the receive path: the TAP device -> frontend rx requests
+ *   ctrl.c    the control ring (feature-ctrl-ring) and Toeplitz hashing
+ *             of received frames onto queues
  *   netutil.c TAP devices, bridges, header parsing (shared with netfront)
  *
  * One instance process serves one vif: a single thread drives every queue
@@ -42,6 +44,12 @@
 #define NB_MCAST_MAX 64u
 /* Pages of an rx packet: 64 KiB of data plus a partial first page. */
 #define NB_RX_MAX_SLOTS 18u
+/* Extra-info slots of an rx packet: GSO, then HASH (Linux's order). */
+#define NB_RX_MAX_EXTRAS 2u
+/* Hash key and mapping table limits (Linux: XEN_NETBK_MAX_HASH_KEY_SIZE,
+ * XEN_NETBK_MAX_HASH_MAPPING_SIZE). */
+#define NB_HASH_KEY_SIZE 40u
+#define NB_HASH_MAPPING_MAX 128u
 
 struct nb_vif;
 
@@ -100,16 +108,34 @@ struct nb_txstate {
  * struct nb_rxslot - an rx request taken for a packet in the batch.
  */
 struct nb_rxpkt {
-	struct netif_rx_request req[NB_RX_MAX_SLOTS];
+	struct netif_rx_request req[NB_RX_MAX_SLOTS + NB_RX_MAX_EXTRAS];
 	unsigned nreq;       /* requests taken (data slots + extras) */
 	unsigned ndata;      /* data slots */
 	unsigned len;
 	uint16_t flags;      /* NETRXF_* of the first response */
-	struct netif_extra_info gso;
-	int has_gso;
+	/* Extra-info slots, answered right after the first data slot. */
+	struct netif_extra_info extra[NB_RX_MAX_EXTRAS];
+	unsigned nextra;
 	unsigned seg0, nseg;
 	uint8_t *buf;
-	void *flip_page[NB_RX_MAX_SLOTS]; /* rx-flip: pages handed over */
+	/* rx-flip: pages handed over, by request slot */
+	void *flip_page[NB_RX_MAX_SLOTS + NB_RX_MAX_EXTRAS];
+};
+
+/**
+ * struct nb_hash - what the frontend set over the control ring.
+ * @alg:     XEN_NETIF_CTRL_HASH_ALGORITHM_* (NONE: the TAP queue a frame
+ *           came from picks its rx ring, as without a control ring).
+ * @flags:   XEN_NETIF_CTRL_HASH_TYPE_* to hash.
+ * @key:     the Toeplitz key; octets past what was set are zero.
+ * @size:    entries of @mapping in use (0: hash modulo the queues).
+ * @mapping: hash % size -> queue; every entry < the vif's nqueues.
+ */
+struct nb_hash {
+	uint32_t alg, flags;
+	uint8_t key[NB_HASH_KEY_SIZE];
+	uint32_t size;
+	uint32_t mapping[NB_HASH_MAPPING_MAX];
 };
 
 /**
@@ -180,6 +206,11 @@ struct nb_vif {
 	int mcast_ctrl;
 	uint8_t mcast[NB_MCAST_MAX][6];
 	unsigned nmcast;
+	/* The control ring (ctrl.c); ctrl_port -1 without one. */
+	void *ctrl_sring;
+	struct duet_ring *ctrl;
+	int ctrl_port;
+	struct nb_hash hash;
 	uint64_t st_published_ms; /* when the counters were last published */
 };
 
@@ -193,9 +224,25 @@ int nb_tx_init(struct nb_queue *q);
 void nb_tx_fini(struct nb_queue *q);
 int nb_tx_process(struct nb_queue *q);
 
+/* ctrl.c */
+int nb_ctrl_connect(struct nb_vif *vif);
+void nb_ctrl_disconnect(struct nb_vif *vif);
+int nb_ctrl_process(struct nb_vif *vif);
+/* 1 with the hash and its _XEN_NETIF_CTRL_HASH_TYPE_* when the flags ask
+ * for one for this frame, else 0. */
+int nb_hash_frame(const struct nb_vif *vif, const uint8_t *f, size_t len,
+		  uint32_t *hash, uint8_t *type);
+/* The queue whose rx ring gets frame @f (@dflt when hashing is off); @ex
+ * receives the HASH extra-info (type 0 when the frame was not hashed). */
+unsigned nb_hash_select(const struct nb_vif *vif, const uint8_t *f,
+			size_t len, unsigned dflt, struct netif_extra_info *ex);
+
 /* rx.c */
 int nb_rx_init(struct nb_queue *q);
 void nb_rx_fini(struct nb_queue *q);
 int nb_rx_process(struct nb_queue *q);
+/* With hashing on: retry the frames of queues waiting for another queue's
+ * rx requests. */
+int nb_rx_retry_stalled(struct nb_vif *vif);
 
 #endif /* DUET_NETBACK_COMMON_H */

@@ -8,11 +8,12 @@
  *   slot 0   netif_rx_response: id, offset 0, status = bytes in this page,
  *            flags NETRXF_* (csum_blank, data_validated, more_data,
  *            extra_info)
- *   slot 1   when slot 0 has NETRXF_extra_info: a netif_extra_info (GSO
- *            type and size); its request's page is not used
+ *   slot 1.. when slot 0 has NETRXF_extra_info: netif_extra_info slots
+ *            (GSO type and size; the HASH value); their requests' pages
+ *            are not used
  *   then     further pages, NETRXF_more_data on every one but the last
  * A packet needs ceil(len / 4096) data slots (one unless the frontend
- * wrote feature-sg=1) plus one for a GSO extra.  A frame that needs more
+ * wrote feature-sg=1) plus one per extra-info slot.  A frame that needs more
  * than NB_RX_MAX_SLOTS, or more than one page without feature-sg, or a GSO
  * type the frontend did not ask for, is dropped.
  *
@@ -28,9 +29,16 @@
  * data slot's bytes go into a page this domain owns, which is then handed
  * over (duet_gnt_transfer()) instead of copied into the frontend's page.
  *
+ * Steering (ctrl.c): without hashing a frame goes to the rx ring of the
+ * queue whose TAP queue it came from.  With Toeplitz hashing set over the
+ * control ring, the hash and mapping table pick the rx ring, and the
+ * packet carries a XEN_NETIF_EXTRA_TYPE_HASH extra-info slot (after the
+ * GSO one when both are there, XEN_NETIF_EXTRA_FLAG_MORE chaining them).
+ *
  * Flow control: when fewer rx requests are posted than the frame needs,
- * the frame waits in q->rx_pending, the TAP is not polled, and req_event is
- * set so that the frontend's next request notifies us (a frontend without
+ * the frame waits in q->rx_pending of the queue it was read from, that
+ * queue's TAP is not polled, and req_event is set on the ring it waits for
+ * so that the frontend's next request notifies us (a frontend without
  * feature-rx-notify is polled by the main loop instead).
  */
 #include <errno.h>
@@ -105,7 +113,7 @@ static int rx_flush(struct nb_queue *q)
 			if (q->rxseg[pkt->seg0 + s].status)
 				err = 1;
 		for (s = 0; vif->rx_flip && s < pkt->nreq; s++) {
-			if (pkt->has_gso && s == 1)
+			if (s >= 1 && s <= pkt->nextra)
 				continue;
 			if (!pkt->flip_page[s] ||
 			    duet_gnt_transfer(vif->p, pkt->flip_page[s],
@@ -129,12 +137,12 @@ static int rx_flush(struct nb_queue *q)
 		for (s = 0, d = 0; s < pkt->nreq; s++) {
 			unsigned chunk;
 
-			if (pkt->has_gso && s == 1) {
-				struct netif_extra_info ex;
+			if (s >= 1 && s <= pkt->nextra) {
+				struct netif_extra_info ex = pkt->extra[s - 1];
 
-				memset(&ex, 0, sizeof(ex));
-				ex.type = XEN_NETIF_EXTRA_TYPE_GSO;
-				ex.u.gso = pkt->gso.u.gso;
+				/* Chained: MORE on all but the last extra. */
+				if (s < pkt->nextra)
+					ex.flags |= XEN_NETIF_EXTRA_FLAG_MORE;
 				memcpy(&rsp, &ex, sizeof(rsp));
 				rc = duet_ring_back_put_rsp(q->rx, &rsp);
 				if (rc < 0)
@@ -191,14 +199,20 @@ static int rx_slots(struct nb_queue *q, unsigned need)
 	return duet_ring_back_final_check(q->rx);
 }
 
-/* Plan the frame in q->rx_pending: 1 taken, 0 stalled, -errno. */
-static int rx_take(struct nb_queue *q)
+/*
+ * Plan the frame in @src->rx_pending into @q's batch (@q is @src unless
+ * hashing sent the frame to another queue's rx ring); @hash is its HASH
+ * extra-info (type 0: none).  1 taken or dropped, 0 stalled (@q has too
+ * few rx requests; the frame stays in @src), -errno.
+ */
+static int rx_take(struct nb_queue *src, struct nb_queue *q,
+		   const struct netif_extra_info *hash)
 {
 	struct nb_vif *vif = q->vif;
 	struct nb_rxpkt *pkt = &q->rxp[q->nrxp];
-	uint8_t *b = q->rx_pending;
+	uint8_t *b = src->rx_pending;
 	struct netu_vnet_hdr *h = RX_HDR(b);
-	unsigned len = (unsigned)q->rx_pending_len, ndata, need, i, pos;
+	unsigned len = (unsigned)src->rx_pending_len, ndata, need, i, pos;
 	int ipv6 = 0, rc, has_gso = 0;
 	struct netu_l4 l4;
 
@@ -236,7 +250,21 @@ static int rx_take(struct nb_queue *q)
 	} else if (h->flags & NETU_HDR_F_DATA_VALID) {
 		pkt->flags = NETRXF_data_validated;
 	}
-	need = ndata + (unsigned)has_gso;
+	/* Extras in type order, as Linux's netback sends them: GSO, HASH. */
+	pkt->nextra = 0;
+	if (has_gso) {
+		struct netif_extra_info *ex = &pkt->extra[pkt->nextra++];
+
+		memset(ex, 0, sizeof(*ex));
+		ex->type = XEN_NETIF_EXTRA_TYPE_GSO;
+		ex->u.gso.size = h->gso_size;
+		ex->u.gso.type = h->gso_type == NETU_GSO_TCPV4 ?
+					 XEN_NETIF_GSO_TYPE_TCPV4 :
+					 XEN_NETIF_GSO_TYPE_TCPV6;
+	}
+	if (hash->type == XEN_NETIF_EXTRA_TYPE_HASH)
+		pkt->extra[pkt->nextra++] = *hash;
+	need = ndata + pkt->nextra;
 	rc = rx_slots(q, need);
 	if (rc < 0)
 		return rc;
@@ -251,15 +279,8 @@ static int rx_take(struct nb_queue *q)
 		}
 		pkt->nreq++;
 	}
-	if (has_gso) {
+	if (pkt->nextra)
 		pkt->flags |= NETRXF_extra_info;
-		memset(&pkt->gso, 0, sizeof(pkt->gso));
-		pkt->gso.u.gso.size = h->gso_size;
-		pkt->gso.u.gso.type = h->gso_type == NETU_GSO_TCPV4 ?
-					      XEN_NETIF_GSO_TYPE_TCPV4 :
-					      XEN_NETIF_GSO_TYPE_TCPV6;
-	}
-	pkt->has_gso = has_gso;
 	pkt->ndata = ndata;
 	pkt->len = len;
 	pkt->seg0 = q->nrxseg;
@@ -269,7 +290,7 @@ static int rx_take(struct nb_queue *q)
 		unsigned chunk;
 
 		pkt->flip_page[i] = NULL;
-		if (has_gso && i == 1)
+		if (i >= 1 && i <= pkt->nextra)
 			continue;
 		chunk = len - pos < DUET_PAGE_SIZE ? len - pos : DUET_PAGE_SIZE;
 		if (vif->rx_flip) {
@@ -295,21 +316,40 @@ static int rx_take(struct nb_queue *q)
 		pkt->nseg++;
 	}
 	/* The frame's buffer moves to the batch; the batch's spare buffer
-	 * becomes the next pending one. */
-	q->rx_pending = pkt->buf;
+	 * becomes the source queue's next pending one (all buffers have the
+	 * same size, so they may change queues). */
+	src->rx_pending = pkt->buf;
 	pkt->buf = b;
-	q->rx_pending_len = 0;
+	src->rx_pending_len = 0;
 	q->nrxp++;
 	return 1;
 drop:
 	vif->st.rx_dropped++;
-	q->rx_pending_len = 0;
+	src->rx_pending_len = 0;
 	return 1;
+}
+
+/* Flush every queue with packets in its batch. */
+static int rx_flush_all(struct nb_vif *vif)
+{
+	unsigned i;
+	int rc;
+
+	for (i = 0; i < vif->nqueues; i++) {
+		rc = rx_flush(&vif->q[i]);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
 }
 
 int nb_rx_process(struct nb_queue *q)
 {
+	struct nb_vif *vif = q->vif;
+	int hashing = vif->hash.alg != XEN_NETIF_CTRL_HASH_ALGORITHM_NONE;
+	struct netif_extra_info hash;
 	struct netu_vnet_hdr *h;
+	struct nb_queue *t;
 	ssize_t n;
 	int rc;
 
@@ -327,18 +367,39 @@ int nb_rx_process(struct nb_queue *q)
 				continue;
 			q->rx_pending_len = (size_t)n - sizeof(*h);
 		}
-		rc = rx_take(q);
+		/* The control ring's hash and mapping pick the rx ring; the
+		 * TAP queue the kernel chose otherwise (ctrl.c). */
+		t = &vif->q[nb_hash_select(vif, RX_FRAME(q->rx_pending),
+					   q->rx_pending_len, q->id, &hash)];
+		rc = rx_take(q, t, &hash);
 		if (rc < 0)
 			return rc;
 		if (rc == 0) {
 			q->rx_stalled = 1;
 			break;
 		}
-		if (q->nrxp == NB_BATCH) {
-			rc = rx_flush(q);
+		if (t->nrxp == NB_BATCH) {
+			rc = rx_flush(t);
 			if (rc < 0)
 				return rc;
 		}
 	}
-	return rx_flush(q);
+	return hashing ? rx_flush_all(vif) : rx_flush(q);
+}
+
+int nb_rx_retry_stalled(struct nb_vif *vif)
+{
+	unsigned i;
+	int rc;
+
+	if (vif->hash.alg == XEN_NETIF_CTRL_HASH_ALGORITHM_NONE)
+		return 0;
+	for (i = 0; i < vif->nqueues && !vif->disabled; i++) {
+		if (!vif->q[i].rx_stalled)
+			continue;
+		rc = nb_rx_process(&vif->q[i]);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
 }

@@ -398,8 +398,9 @@ static int tx_feed(struct nb_queue *q, const struct netif_tx_request *req)
 			if (mcast_update(vif, &ex) < 0)
 				pkt->status = NETIF_RSP_ERROR;
 		}
-		/* HASH extras are accepted and ignored: this backend does
-		 * not offer hashing yet (TODO #7). */
+		/* HASH extras are accepted and ignored (netif.h: a backend
+		 * that hashes accepts them): a TAP frame has no field to
+		 * carry a hash to the kernel. */
 		pkt->slot[pkt->nslot].id = 0;
 		pkt->slot[pkt->nslot].null = 1;
 		pkt->nslot++;

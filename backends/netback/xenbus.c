@@ -44,6 +44,7 @@ static const char *const be_features[] = {
 	"feature-ipv6-csum-offload",
 	"feature-split-event-channels",
 	"feature-multicast-control",
+	"feature-ctrl-ring", /* ctrl.c: the control ring and hashing */
 };
 
 static void publish_stats(struct nb_vif *vif, int force);
@@ -189,6 +190,7 @@ static void disconnect(struct nb_vif *vif)
 		nb_tx_fini(q);
 		nb_rx_fini(q);
 	}
+	nb_ctrl_disconnect(vif);
 	for (i = 1; i < vif->ntapq; i++)
 		netu_tap_queue(vif->tapfd[i], 0);
 	duet_evtchn_close(vif->evt);
@@ -273,6 +275,8 @@ static int map_ring(struct nb_vif *vif, const char *qdir, const char *node,
  *                              frontend subscribes with MCAST_ADD extras
  *   [queue-N/]tx-ring-ref, rx-ring-ref, event-channel or
  *   event-channel-tx + event-channel-rx
+ *   ctrl-ring-ref, event-channel-ctrl  the control ring (optional; see
+ *                              ctrl.c)
  */
 static int connect_vif(struct nb_vif *vif)
 {
@@ -373,6 +377,9 @@ static int connect_vif(struct nb_vif *vif)
 		if (i)
 			netu_tap_queue(vif->tapfd[i], 1);
 	}
+	rc = nb_ctrl_connect(vif);
+	if (rc < 0)
+		return rc;
 	if (vif->fe_csum4 || vif->fe_csum6)
 		off |= NETU_OFF_CSUM;
 	if (vif->fe_gso4)
@@ -409,11 +416,14 @@ static uint64_t now_ms(void)
 /*
  * Publish the counters for `duet status` (duet_backend_stats_write()):
  * totals, and per queue q<N>-tx / q<N>-rx frames (what multi-queue
- * spreads).  @force: now, else only once per NB_STATS_PERIOD_MS.
+ * spreads; q<N>-rx counts frames put on queue N's rx ring, which the
+ * hash mapping picks when hashing is on); ctrl-ring 1 when the frontend
+ * gave one, hash-alg the XEN_NETIF_CTRL_HASH_ALGORITHM_* in use.
+ * @force: now, else only once per NB_STATS_PERIOD_MS.
  */
 static void publish_stats(struct nb_vif *vif, int force)
 {
-	struct duet_backend_stat s[10 + 2 * NB_MAX_QUEUES];
+	struct duet_backend_stat s[12 + 2 * NB_MAX_QUEUES];
 	static char keys[2 * NB_MAX_QUEUES][16];
 	uint64_t now = now_ms();
 	unsigned n = 0, i;
@@ -430,6 +440,8 @@ static void publish_stats(struct nb_vif *vif, int force)
 	s[n++] = (struct duet_backend_stat){"fatal", vif->st.fatal};
 	s[n++] = (struct duet_backend_stat){"tx-map", (unsigned)vif->tx_map};
 	s[n++] = (struct duet_backend_stat){"rx-flip", (unsigned)vif->rx_flip};
+	s[n++] = (struct duet_backend_stat){"ctrl-ring", vif->ctrl != NULL};
+	s[n++] = (struct duet_backend_stat){"hash-alg", vif->hash.alg};
 	for (i = 0; i < vif->nqueues; i++) {
 		snprintf(keys[2 * i], sizeof(keys[0]), "q%u-tx", i);
 		snprintf(keys[2 * i + 1], sizeof(keys[0]), "q%u-rx", i);
@@ -467,6 +479,8 @@ static int handshake(struct nb_vif *vif)
 				nb_tx_process(&vif->q[i]);
 				nb_rx_process(&vif->q[i]);
 			}
+			if (rc >= 0)
+				nb_ctrl_process(vif);
 			if (rc < 0) {
 				disconnect(vif);
 				if (!duet_xenbus_is_broken(vif->dev))
@@ -513,11 +527,25 @@ static int do_events(struct nb_vif *vif)
 	int port, rx, tx, rc = 0;
 
 	while ((port = duet_evtchn_pending(vif->evt)) >= 0) {
+		if (port == vif->ctrl_port) {
+			if (!vif->disabled)
+				rc = nb_ctrl_process(vif);
+			duet_evtchn_unmask(vif->evt,
+					   (duet_evtchn_port_t)port);
+			if (rc == -EPROTO)
+				rc = 0;
+			if (rc < 0)
+				return rc;
+			continue;
+		}
 		q = port_queue(vif, port, &rx, &tx);
 		if (q && !vif->disabled && tx)
 			rc = nb_tx_process(q);
 		if (q && !vif->disabled && rx && rc >= 0)
 			rc = nb_rx_process(q);
+		/* Hashing: frames of other queues may wait for this ring. */
+		if (q && !vif->disabled && rx && rc >= 0)
+			rc = nb_rx_retry_stalled(vif);
 		duet_evtchn_unmask(vif->evt, (duet_evtchn_port_t)port);
 		if (rc == -EPROTO)
 			rc = 0; /* the vif is disabled; others keep going */
@@ -647,6 +675,7 @@ int duet_netback_serve(const struct duet_backend_ctx *ctx)
 	vif->p = ctx->platform;
 	vif->xs = ctx->xs;
 	vif->fe_domid = ctx->frontend_domid;
+	vif->ctrl_port = -1;
 	for (i = 0; i < NB_MAX_QUEUES; i++)
 		vif->tapfd[i] = -1;
 	rc = duet_xenbus_open(vif->xs, DUET_XENBUS_BACKEND, ctx->dir,

@@ -15,6 +15,7 @@
 #include "duet/log.h"
 #include "duet/platform.h"
 #include "duet/ring.h"
+#include "duet/toeplitz.h"
 #include "duet/xenbus.h"
 #include "duet/xlspec.h"
 #include "duet/xs.h"

@@ -58,6 +58,9 @@ static unsigned nbt_fe_dom, nbt_be_dom;
 /* Extra frontend flags ("request-multicast-control") nbt_vif() writes as
  * "1" before connecting; NULL-terminated. */
 static const char *nbt_fe_flags[4];
+/* Called (if set) after the rings and features are written and before
+ * the frontend goes Initialised: a test adds nodes (the control ring). */
+static void (*nbt_fe_hook)(struct nbt_vif *v);
 static struct duet_platform *nbt_p0, *nbt_pfe;
 static struct duet_xs *nbt_xs0, *nbt_xsfe;
 
@@ -200,6 +203,8 @@ static inline void nbt_vif_spec(struct nbt_vif *v, unsigned devid,
 	rc = rc ?: nbt_fe_write(v, "feature-rx-notify", 1);
 	for (unsigned i = 0; nbt_fe_flags[i]; i++)
 		rc = rc ?: nbt_fe_write(v, nbt_fe_flags[i], 1);
+	if (!rc && nbt_fe_hook)
+		nbt_fe_hook(v);
 	rc = rc ?: nbt_fe_write(v, "state", DUET_XENBUS_INITIALISED);
 	if (rc < 0 || !nbt_wait(v->be, "state", "4", 5000)) {
 		printf("Bail out! vif %u did not connect (%d)\n", devid, rc);

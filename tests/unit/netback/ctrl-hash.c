@@ -1,0 +1,189 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ctrl-hash.c - with Toeplitz hashing set over the control ring, a
+ * received frame carries its hash in a XEN_NETIF_EXTRA_TYPE_HASH
+ * extra-info slot right after its first data slot (NETRXF_extra_info on
+ * that slot): the Microsoft RSS key and the first flow of its
+ * verification suite give 0x51ccc178 with IPV4_TCP and 0x323e8fc2 with
+ * IPV4 only; flags that do not cover the frame (IPV6 only) send no
+ * extra; neither does algorithm NONE.
+ */
+#include <linux/if_packet.h>
+#include <sys/socket.h>
+
+#include "duet/toeplitz.h"
+#include "nbctrl.h"
+
+static const uint8_t ms_key[DUET_TOEPLITZ_KEY_SIZE] = {
+	0x6d, 0x5a, 0x56, 0xda, 0x25, 0x5b, 0x0e, 0xc2, 0x41, 0x67,
+	0x25, 0x3d, 0x43, 0xa3, 0x8f, 0xb0, 0xd0, 0xca, 0x2b, 0xcb,
+	0xae, 0x7b, 0x30, 0xb4, 0x77, 0xcb, 0x2d, 0xa3, 0x80, 0x30,
+	0xf2, 0x0c, 0x6a, 0x42, 0xb7, 0x3b, 0xbe, 0xac, 0x01, 0xfa,
+};
+
+/* 66.9.149.187:2794 -> 161.142.100.80:1766, a TCP SYN (checksums are
+ * not looked at on this path). */
+static void send_tcp(struct nbt_vif *v)
+{
+	static const uint8_t ip[20] = {
+		0x45, 0, 0, 40, 0, 1, 0x40, 0, 64, 6, 0, 0,
+		66, 9, 149, 187, 161, 142, 100, 80,
+	};
+	static const uint8_t tcp[20] = {
+		2794 >> 8, 2794 & 0xff, 1766 >> 8, 1766 & 0xff, 0, 0, 0, 1,
+		0, 0, 0, 0, 0x50, 0x02, 0xff, 0xff, 0, 0, 0, 0,
+	};
+	struct sockaddr_ll sll;
+	uint8_t f[60];
+	int s = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+
+	memset(f, 0, sizeof(f));
+	memcpy(f, "\x00\x16\x3e\x00\x00\x01", 6);
+	memcpy(f + 6, "\x00\x16\x3e\x00\x00\x05", 6);
+	f[12] = 0x08;
+	memcpy(f + 14, ip, sizeof(ip));
+	memcpy(f + 34, tcp, sizeof(tcp));
+	memset(&sll, 0, sizeof(sll));
+	sll.sll_family = AF_PACKET;
+	sll.sll_ifindex = (int)if_nametoindex(v->ifname);
+	sll.sll_halen = 6;
+	if (s >= 0) {
+		sendto(s, f, sizeof(f), 0, (struct sockaddr *)&sll,
+		       sizeof(sll));
+		close(s);
+	}
+}
+
+/* Post rx requests into every free slot (id = slot, page = slot). */
+static void post(struct nbt_vif *v)
+{
+	struct netif_rx_request r;
+
+	while (duet_ring_front_free(v->rx) > 0) {
+		unsigned slot = duet_ring_front_slot(v->rx);
+
+		memset(&r, 0, sizeof(r));
+		r.id = (uint16_t)slot;
+		r.gref = v->rx_refs[slot % NBT_PAGES];
+		duet_ring_front_put_req(v->rx, &r);
+	}
+	if (duet_ring_front_push(v->rx) > 0)
+		duet_evtchn_notify(v->evt, (duet_evtchn_port_t)v->port);
+}
+
+/*
+ * Send the frame and find it among the rx responses: 1 with its extra
+ * in *@ex (type 0 when it came without one), 0 when it did not arrive.
+ */
+static int receive(struct nbt_vif *v, struct netif_extra_info *ex)
+{
+	struct netif_rx_response rsp, first;
+	int ms = 2000, port, in_pkt = 0, want_extra = 0, ours = 0;
+
+	post(v);
+	send_tcp(v);
+	memset(ex, 0, sizeof(*ex));
+	while (ms > 0) {
+		while (duet_ring_front_get_rsp(v->rx, &rsp) == 1) {
+			if (want_extra) {
+				struct netif_extra_info e;
+
+				memcpy(&e, &rsp, sizeof(e));
+				if (ours)
+					*ex = e;
+				want_extra = !!(e.flags &
+						XEN_NETIF_EXTRA_FLAG_MORE);
+			} else {
+				if (!in_pkt) {
+					const uint8_t *pg =
+						v->rx_pages +
+						(size_t)(rsp.id % NBT_PAGES) *
+							DUET_PAGE_SIZE;
+
+					first = rsp;
+					ours = rsp.status >= 60 &&
+					       !memcmp(pg + 26,
+						       "\x42\x09\x95\xbb", 4);
+					want_extra = !!(rsp.flags &
+							NETRXF_extra_info);
+				}
+				in_pkt = !!(rsp.flags & NETRXF_more_data);
+			}
+			if (!want_extra && !in_pkt && ours)
+				return first.status > 0;
+		}
+		post(v);
+		port = simtest_wait_event(v->evt, 50);
+		if (port >= 0)
+			duet_evtchn_unmask(v->evt, (duet_evtchn_port_t)port);
+		ms -= 50;
+	}
+	return 0;
+}
+
+static uint32_t ex_value(const struct netif_extra_info *ex)
+{
+	const uint8_t *b = ex->u.hash.value;
+
+	return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 |
+	       (uint32_t)b[3] << 24;
+}
+
+int main(void)
+{
+	struct netif_extra_info ex;
+	struct nbt_vif a;
+	char path[128];
+	FILE *f;
+
+	nbt_start();
+	nbt_fe_hook = nbc_hook;
+	nbt_vif(&a, 0);
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/disable_ipv6",
+		 a.ifname);
+	f = fopen(path, "w");
+	if (f) {
+		fputs("1", f);
+		fclose(f);
+	}
+	ok(receive(&a, &ex) && ex.type == 0,
+	   "without hashing a frame arrives without extra-info");
+
+	memcpy(nbc_page, ms_key, sizeof(ms_key));
+	ok(nbc_call(&a, XEN_NETIF_CTRL_TYPE_SET_HASH_ALGORITHM,
+		    XEN_NETIF_CTRL_HASH_ALGORITHM_TOEPLITZ, 0, 0, NULL) == 0 &&
+	   nbc_call(&a, XEN_NETIF_CTRL_TYPE_SET_HASH_KEY, nbc_page_ref,
+		    sizeof(ms_key), 0, NULL) == 0 &&
+	   nbc_call(&a, XEN_NETIF_CTRL_TYPE_SET_HASH_FLAGS,
+		    XEN_NETIF_CTRL_HASH_TYPE_IPV4 |
+			    XEN_NETIF_CTRL_HASH_TYPE_IPV4_TCP,
+		    0, 0, NULL) == 0,
+	   "Toeplitz, the RSS key, IPV4 | IPV4_TCP set");
+	ok(receive(&a, &ex), "the TCP frame arrives");
+	is_int(ex.type, XEN_NETIF_EXTRA_TYPE_HASH, "  with a HASH extra");
+	is_int(ex.u.hash.algorithm, XEN_NETIF_CTRL_HASH_ALGORITHM_TOEPLITZ,
+	       "  algorithm TOEPLITZ");
+	is_int(ex.u.hash.type, _XEN_NETIF_CTRL_HASH_TYPE_IPV4_TCP,
+	       "  type IPV4_TCP (the maximal type)");
+	is_int(ex_value(&ex), 0x51ccc178, "  value 0x51ccc178 (RSS suite)");
+
+	nbc_call(&a, XEN_NETIF_CTRL_TYPE_SET_HASH_FLAGS,
+		 XEN_NETIF_CTRL_HASH_TYPE_IPV4, 0, 0, NULL);
+	ok(receive(&a, &ex) && ex.type == XEN_NETIF_EXTRA_TYPE_HASH &&
+		   ex.u.hash.type == _XEN_NETIF_CTRL_HASH_TYPE_IPV4,
+	   "IPV4 only: type IPV4");
+	is_int(ex_value(&ex), 0x323e8fc2, "  value 0x323e8fc2 (RSS suite)");
+
+	nbc_call(&a, XEN_NETIF_CTRL_TYPE_SET_HASH_FLAGS,
+		 XEN_NETIF_CTRL_HASH_TYPE_IPV6, 0, 0, NULL);
+	ok(receive(&a, &ex) && ex.type == 0,
+	   "IPV6 only: an IPv4 frame comes without a hash");
+	nbc_call(&a, XEN_NETIF_CTRL_TYPE_SET_HASH_FLAGS, 0xf, 0, 0, NULL);
+	nbc_call(&a, XEN_NETIF_CTRL_TYPE_SET_HASH_ALGORITHM,
+		 XEN_NETIF_CTRL_HASH_ALGORITHM_NONE, 0, 0, NULL);
+	ok(receive(&a, &ex) && ex.type == 0,
+	   "algorithm NONE: no hash again");
+	ok(nbt_wait(a.be, "state", "4", 100), "the vif stays Connected");
+	nbt_stop(&a);
+	return done_testing();
+}
