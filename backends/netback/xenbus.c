@@ -474,13 +474,15 @@ static int handshake(struct nb_vif *vif)
 				disconnect(vif);
 			rc = connect_vif(vif);
 			/* A frontend that went Connected before us may have
-			 * queued requests already: serve them now. */
+			 * queued requests already: serve them now, control
+			 * requests first, so that the hash settings they make
+			 * steer the first frames too. */
+			if (rc >= 0)
+				nb_ctrl_process(vif);
 			for (unsigned i = 0; rc >= 0 && i < vif->nqueues; i++) {
 				nb_tx_process(&vif->q[i]);
 				nb_rx_process(&vif->q[i]);
 			}
-			if (rc >= 0)
-				nb_ctrl_process(vif);
 			if (rc < 0) {
 				disconnect(vif);
 				if (!duet_xenbus_is_broken(vif->dev))

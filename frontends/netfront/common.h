@@ -5,6 +5,7 @@
  *             connect/disconnect, the poll loop
  *   tx.c      TAP frames -> tx requests (data copied into granted pages)
  *   rx.c      rx responses -> TAP frames
+ *   ctrl.c    the optional control ring (Toeplitz hash settings)
  * One thread drives every queue; nothing is locked.
  */
 #ifndef DUET_NETFRONT_COMMON_H
@@ -26,6 +27,10 @@
 #define NF_RING 256u
 /* Slots of one packet we send or accept (XEN_NETIF_NR_SLOTS_MIN). */
 #define NF_MAX_SLOTS XEN_NETIF_NR_SLOTS_MIN
+/* Toeplitz key we set over the control ring (netback's maximum). */
+#define NF_HASH_KEY_SIZE 40u
+/* Control requests we send per connection. */
+#define NF_CTRL_REQS 5u
 
 struct nf_vif;
 
@@ -56,7 +61,7 @@ struct nf_queue {
 	/* rx gathering */
 	unsigned rx_cons;       /* responses taken (slot = rx_cons % NF_RING) */
 	uint8_t *rx_buf;
-	unsigned rx_len, rx_slots;
+	unsigned rx_len, rx_slots, rx_extras;
 	int rx_active, rx_want_extra, rx_more, rx_bad;
 	uint16_t rx_flags;
 	struct netif_extra_info rx_gso;
@@ -89,6 +94,15 @@ struct nf_vif {
 	/* Negotiated. */
 	int be_sg, be_gso4, be_gso6, be_csum6, split;
 	int flip; /* rx by page transfer: rx refs are accept-transfer grants */
+	/* The control ring (ctrl.c): backend offers it; ours when ctrl. */
+	int be_ctrl;
+	void *ctrl_sring;
+	duet_grant_ref_t ctrl_sref, ctrl_key_ref, ctrl_map_ref;
+	struct duet_ring *ctrl;
+	uint8_t *ctrl_pages; /* key page, then mapping page */
+	int ctrl_port;
+	unsigned ctrl_sent, ctrl_done;
+	uint16_t ctrl_type[NF_CTRL_REQS];
 	struct nf_stats st;
 };
 
@@ -97,6 +111,13 @@ int nf_tx_init(struct nf_queue *q);
 void nf_tx_fini(struct nf_queue *q);
 int nf_tx_from_tap(struct nf_queue *q);
 int nf_tx_responses(struct nf_queue *q);
+
+/* ctrl.c */
+int nf_ctrl_setup(struct nf_vif *vif);
+void nf_ctrl_teardown(struct nf_vif *vif);
+int nf_ctrl_start(struct nf_vif *vif);
+int nf_ctrl_kick(struct nf_vif *vif);
+int nf_ctrl_responses(struct nf_vif *vif);
 
 /* rx.c */
 int nf_rx_init(struct nf_queue *q);

@@ -10,10 +10,12 @@
  *
  * A packet: a data response (status = bytes at offset in this page,
  * NETRXF_* flags), then netif_extra_info slots when NETRXF_extra_info is
- * set (GSO), then more data responses while NETRXF_more_data is set.
+ * set (GSO, HASH -- the hash is not used: a TAP frame has no field for
+ * it), then more data responses while NETRXF_more_data is set.
  * A response with a negative status, offset + status past the page, a
- * wrong id, more than NF_MAX_SLOTS data slots, or extra-info of an unknown
- * type drops the packet; the slots are reused either way.
+ * wrong id, more than NF_MAX_SLOTS data slots, more extra-info slots than
+ * there are types, or extra-info of an unknown type drops the packet; the
+ * slots are reused either way.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -155,7 +157,9 @@ static void rx_one(struct nf_queue *q, unsigned slot,
 		} else if (!ex.type || ex.type >= XEN_NETIF_EXTRA_TYPE_MAX) {
 			q->rx_bad = 1;
 		}
-		if (++q->rx_slots > NF_MAX_SLOTS + XEN_NETIF_EXTRA_TYPE_MAX)
+		/* Extras are counted apart from data slots: 17 pages + GSO +
+		 * HASH is a legitimate packet. */
+		if (++q->rx_extras >= XEN_NETIF_EXTRA_TYPE_MAX)
 			q->rx_bad = 1;
 		q->rx_want_extra = !!(ex.flags & XEN_NETIF_EXTRA_FLAG_MORE) &&
 				   !q->rx_bad;
@@ -165,6 +169,7 @@ static void rx_one(struct nf_queue *q, unsigned slot,
 		q->rx_active = 1;
 		q->rx_len = 0;
 		q->rx_slots = 0;
+		q->rx_extras = 0;
 		q->rx_bad = 0;
 		q->rx_has_gso = 0;
 		q->rx_flags = rsp->flags;

@@ -43,6 +43,7 @@ static void disconnect(struct nf_vif *vif)
 		nf_tx_fini(q);
 		nf_rx_fini(q);
 	}
+	nf_ctrl_teardown(vif);
 	duet_evtchn_close(vif->evt);
 	vif->evt = NULL;
 	vif->nqueues = 0;
@@ -128,7 +129,7 @@ static int setup_queues(struct nf_vif *vif)
 			q->rx_port = rc;
 		}
 	}
-	return 0;
+	return nf_ctrl_setup(vif);
 }
 
 /* Publish rings, ports and features in one transaction. */
@@ -162,6 +163,13 @@ static int publish(struct nf_vif *vif, duet_xs_tx_t tx)
 				      q->tx_port);
 		}
 	}
+	if (!rc && vif->ctrl) {
+		rc = fe_write(vif, tx, vif->dir, "ctrl-ring-ref", "%u",
+			      vif->ctrl_sref);
+		if (!rc)
+			rc = fe_write(vif, tx, vif->dir, "event-channel-ctrl",
+				      "%d", vif->ctrl_port);
+	}
 	if (!rc && vif->nqueues > 1)
 		rc = fe_write(vif, tx, vif->dir, "multi-queue-num-queues",
 			      "%u", vif->nqueues);
@@ -194,7 +202,8 @@ static int start_traffic(struct nf_vif *vif);
  * start traffic at once (start_traffic()).
  * Backend nodes read: feature-rx-copy (required), feature-sg,
  * feature-gso-tcpv4/tcpv6, feature-ipv6-csum-offload,
- * feature-split-event-channels, multi-queue-max-queues.
+ * feature-split-event-channels, multi-queue-max-queues,
+ * feature-ctrl-ring (used only with the ctrl_ring option; ctrl.c).
  */
 static int connect_vif(struct nf_vif *vif)
 {
@@ -219,6 +228,7 @@ static int connect_vif(struct nf_vif *vif)
 	vif->flip = o->rx_flip && be_flag(vif, "feature-rx-flip", 0);
 	vif->split = !o->no_split &&
 		     be_flag(vif, "feature-split-event-channels", 0);
+	vif->be_ctrl = be_flag(vif, "feature-ctrl-ring", 0);
 	if (duet_xenbus_read_uint(vif->xs, be, "multi-queue-max-queues", 1,
 				  1024, &maxq) < 0)
 		maxq = 1;
@@ -275,6 +285,9 @@ static int start_traffic(struct nf_vif *vif)
 			return rc;
 	}
 	netu_if_carrier(vif->tapfd[0], 1);
+	rc = nf_ctrl_start(vif);
+	if (rc < 0)
+		return rc;
 	rc = duet_xenbus_switch(vif->dev, DUET_XENBUS_CONNECTED);
 	if (!rc && vif->o->connected)
 		vif->o->connected(vif->o->opaque);
@@ -341,7 +354,13 @@ static int do_xs(struct nf_vif *vif)
 	}
 	if (rc < 0)
 		return rc;
-	return ours ? handshake(vif) : 0;
+	if (!ours)
+		return 0;
+	rc = handshake(vif);
+	/* The backend's state moved: it may serve the control ring now. */
+	if (!rc && vif->connected)
+		rc = nf_ctrl_kick(vif);
+	return rc;
 }
 
 static int do_events(struct nf_vif *vif)
@@ -350,6 +369,8 @@ static int do_events(struct nf_vif *vif)
 	int port, rc = 0;
 
 	while ((port = duet_evtchn_pending(vif->evt)) >= 0) {
+		if (port == vif->ctrl_port)
+			rc = nf_ctrl_responses(vif);
 		for (i = 0; i < vif->nqueues && rc >= 0; i++) {
 			struct nf_queue *q = &vif->q[i];
 
@@ -503,6 +524,7 @@ int duet_netfront_run(struct duet_platform *p, struct duet_xs *xs,
 		return -ENOMEM;
 	vif->o = o;
 	vif->want = 1;
+	vif->ctrl_port = -1;
 	vif->p = p;
 	vif->xs = xs;
 	for (i = 0; i < NF_MAX_QUEUES; i++)

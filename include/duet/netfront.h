@@ -9,12 +9,13 @@
  * event-channel (or event-channel-tx/-rx with split event channels),
  * request-rx-copy=1 (0 for page transfer), feature-rx-notify=1, feature-sg,
  * feature-gso-tcpv4/tcpv6, feature-ipv6-csum-offload,
- * feature-no-csum-offload (only when offloads are off), and
- * multi-queue-num-queues with queue-N/ directories for several queues.
+ * feature-no-csum-offload (only when offloads are off),
+ * multi-queue-num-queues with queue-N/ directories for several queues, and
+ * with the ctrl_ring option ctrl-ring-ref + event-channel-ctrl.
  * Read: the backend's feature-rx-copy (required), feature-rx-flip, feature-sg,
  * feature-gso-tcpv4/tcpv6, feature-ipv6-csum-offload,
- * feature-split-event-channels, multi-queue-max-queues; our own "mac" and
- * "mtu" (the backend's "mtu" when ours is absent).
+ * feature-split-event-channels, multi-queue-max-queues, feature-ctrl-ring;
+ * our own "mac" and "mtu" (the backend's "mtu" when ours is absent).
  *
  * The backend is not trusted: a response with a bad id, a size past its
  * page, too many slots or garbage extra-info drops that packet (and a
@@ -46,6 +47,20 @@ struct duet_netfront_opts {
 	/** 1: receive by page transfer (request-rx-copy=0) when the backend
 	 *  offers feature-rx-flip=1 (duet's netback on the simulator). */
 	int rx_flip;
+	/** 1: when the backend offers feature-ctrl-ring, give it a control
+	 *  ring (ctrl-ring-ref, event-channel-ctrl) and select Toeplitz
+	 *  hashing of received packets over IPv4, IPv4+TCP, IPv6 and
+	 *  IPv6+TCP.  0 (the default, as Linux's netfront): no control
+	 *  ring. */
+	int ctrl_ring;
+	/** The Toeplitz key (at most 40 bytes); NULL: Microsoft's RSS key. */
+	const uint8_t *hash_key;
+	unsigned hash_key_size;
+	/** The mapping table hash -> queue (entries < the queues in use, at
+	 *  most 1024 of them); size 0: the backend hashes modulo the number
+	 *  of queues. */
+	const uint32_t *hash_mapping;
+	unsigned hash_mapping_size;
 	/** Readable fd that makes duet_netfront_run() close and return; -1
 	 *  for none. */
 	int stop_fd;

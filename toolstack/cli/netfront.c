@@ -4,7 +4,8 @@
  * vif of the current domain (duet/netfront.h) until SIGINT/SIGTERM.
  *
  *   duet netfront [--ifname NAME] [--queues N] [--no-sg] [--no-gso]
- *                 [--no-csum] [--no-split] [--rx-flip] DEVID
+ *                 [--no-csum] [--no-split] [--rx-flip] [--ctrl-ring]
+ *                 [--hash-mapping Q,Q,...] DEVID
  *
  * The TAP device appears in the caller's network namespace (run it with
  * `duet sim exec DOMID -- duet netfront 0` to put it in the domain's).
@@ -40,7 +41,14 @@ static void netfront_usage(FILE *f)
 		"(feature-no-csum-offload=1)\n"
 		"  --no-split      one event channel for tx and rx\n"
 		"  --rx-flip       receive by page transfer when the backend "
-		"offers it\n");
+		"offers it\n"
+		"  --ctrl-ring     give the backend a control ring and select "
+		"Toeplitz\n"
+		"                  hashing of received packets onto queues "
+		"(off by default)\n"
+		"  --hash-mapping Q,Q,...  the hash -> queue table (implies "
+		"--ctrl-ring;\n"
+		"                  default: hash modulo the queue count)\n");
 }
 
 static void on_connected(void *opaque)
@@ -53,6 +61,7 @@ static void on_connected(void *opaque)
 
 int cli_netfront(int argc, char **argv)
 {
+	static uint32_t map[128];
 	struct duet_netfront_opts o;
 	struct duet_platform *p;
 	struct duet_xs *xs;
@@ -92,6 +101,26 @@ int cli_netfront(int argc, char **argv)
 			o.no_split = 1;
 		} else if (!strcmp(a, "--rx-flip")) {
 			o.rx_flip = 1;
+		} else if (!strcmp(a, "--ctrl-ring")) {
+			o.ctrl_ring = 1;
+		} else if (!strcmp(a, "--hash-mapping") && i + 1 < argc) {
+			const char *s = argv[++i];
+
+			o.ctrl_ring = 1;
+			o.hash_mapping = map;
+			o.hash_mapping_size = 0;
+			do {
+				errno = 0;
+				v = strtoul(s, &end, 10);
+				if (errno || end == s || v > 3 ||
+				    (*end && *end != ',') ||
+				    o.hash_mapping_size == 128)
+					return cli_usage_error(
+						"netfront", "bad --hash-mapping "
+						"'%s'", argv[i]);
+				map[o.hash_mapping_size++] = (uint32_t)v;
+				s = end + 1;
+			} while (*end);
 		} else if (a[0] != '-' && !have_devid) {
 			errno = 0;
 			v = strtoul(a, &end, 10);
