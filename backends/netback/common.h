@@ -7,6 +7,8 @@
  *   rx.c      the receive path: the TAP device -> frontend rx requests
  *   ctrl.c    the control ring (feature-ctrl-ring) and Toeplitz hashing
  *             of received frames onto queues
+ *   mapcopy.c grant-copy segments carried out by grant map (tx and rx
+ *             "map" modes)
  *   netutil.c TAP devices, bridges, header parsing (shared with netfront)
  *
  * One instance process serves one vif: a single thread drives every queue
@@ -201,6 +203,7 @@ struct nb_vif {
 	int flip_offered; /* feature-rx-flip=1 was written */
 	int rx_flip;   /* 1: receive by page transfer (sim only) */
 	int tx_map;    /* 1: transmit by grant map instead of copy */
+	int rx_map;    /* 1: receive by grant map instead of copy */
 	struct nb_stats st;
 	/* request-multicast-control: rx multicast is filtered by mcast[]. */
 	int mcast_ctrl;
@@ -236,6 +239,15 @@ int nb_hash_frame(const struct nb_vif *vif, const uint8_t *f, size_t len,
  * receives the HASH extra-info (type 0 when the frame was not hashed). */
 unsigned nb_hash_select(const struct nb_vif *vif, const uint8_t *f,
 			size_t len, unsigned dflt, struct netif_extra_info *ex);
+
+/*
+ * mapcopy.c: carry out @count grant-copy segments (one foreign side each,
+ * the frontend's) by mapping the pages, memcpy() and unmapping.  Sets
+ * every segment's status (0, or -EINVAL for a ref that cannot be mapped).
+ * Returns 0, or -errno when an unmap fails.
+ */
+int nb_map_copy(struct nb_vif *vif, struct duet_gnt_copy_seg *seg,
+		unsigned count);
 
 /* rx.c */
 int nb_rx_init(struct nb_queue *q);

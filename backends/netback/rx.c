@@ -23,6 +23,12 @@
  * feature-no-csum-offload=1, IPv6 when feature-ipv6-csum-offload=1);
  * otherwise the checksum is completed here first.
  *
+ * Grant map (backend node duet-rx-mode = "map", for a frontend that asked
+ * for rx-copy): the same segments, but the frontend's pages are mapped
+ * writable, the frame is copied in with memcpy() and the pages are
+ * unmapped (nb_map_copy()) -- the shared-page receive path of the Xen I/O
+ * papers, instead of the hypervisor's grant copy.
+ *
  * Page transfer (feature-rx-flip, offered only where the platform can
  * transfer pages: the simulator): when the frontend wrote
  * request-rx-copy=0, its rx requests carry accept-transfer grants; each
@@ -90,7 +96,8 @@ void nb_rx_fini(struct nb_queue *q)
 #define RX_HDR(b) ((struct netu_vnet_hdr *)(b))
 #define RX_FRAME(b) ((b) + sizeof(struct netu_vnet_hdr))
 
-/* Copy the batch into the frontend's pages, answer, notify. */
+/* Copy (or map and copy) the batch into the frontend's pages, answer,
+ * notify. */
 static int rx_flush(struct nb_queue *q)
 {
 	struct nb_vif *vif = q->vif;
@@ -101,7 +108,8 @@ static int rx_flush(struct nb_queue *q)
 	if (!q->nrxp)
 		return 0;
 	if (q->nrxseg) {
-		rc = duet_gnt_copy(vif->p, q->rxseg, q->nrxseg);
+		rc = vif->rx_map ? nb_map_copy(vif, q->rxseg, q->nrxseg) :
+				   duet_gnt_copy(vif->p, q->rxseg, q->nrxseg);
 		if (rc < 0)
 			return rc;
 	}

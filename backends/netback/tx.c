@@ -167,55 +167,12 @@ static int tx_vnet_hdr(struct nb_vif *vif, struct nb_txpkt *pkt,
 }
 
 /*
- * Transmit by grant map (backend node duet-tx-mode = "map"): map every
- * page of the batch read-only in one call, copy the chunks out, unmap --
- * the way Linux's netback takes tx data (it maps the guest's pages), minus
- * its zero-copy into the stack.  When the batch map fails (a bad ref
- * somewhere), each segment is mapped on its own so that only the packets
- * with a bad ref are dropped.  Offsets and sizes were checked against the
- * page in tx_feed()/tx_complete().
- */
-static int tx_map_batch(struct nb_queue *q)
-{
-	static duet_grant_ref_t refs[NB_BATCH * NB_FATAL_SLOTS];
-	struct nb_vif *vif = q->vif;
-	duet_domid_t fe = (duet_domid_t)vif->fe_domid;
-	unsigned i, n = q->ntxseg;
-	uint8_t *map;
-
-	for (i = 0; i < n; i++) {
-		refs[i] = q->txseg[i].src.foreign.ref;
-		q->txseg[i].status = 0;
-	}
-	if (duet_gnt_map(vif->p, fe, n, refs, DUET_GNT_READONLY,
-			 (void **)&map) == 0) {
-		for (i = 0; i < n; i++) {
-			struct duet_gnt_copy_seg *g = &q->txseg[i];
-
-			memcpy(g->dst.virt,
-			       map + (size_t)i * DUET_PAGE_SIZE +
-				       g->src.foreign.offset,
-			       g->len);
-		}
-		return duet_gnt_unmap(vif->p, map, n);
-	}
-	for (i = 0; i < n; i++) {
-		struct duet_gnt_copy_seg *g = &q->txseg[i];
-
-		if (duet_gnt_map(vif->p, fe, 1, &refs[i], DUET_GNT_READONLY,
-				 (void **)&map) < 0) {
-			g->status = -EINVAL;
-			continue;
-		}
-		memcpy(g->dst.virt, map + g->src.foreign.offset, g->len);
-		duet_gnt_unmap(vif->p, map, 1);
-	}
-	return 0;
-}
-
-/*
  * Copy every gathered packet out of the frontend's pages in one grant-copy
- * batch (or grant map, above), write the good ones to the TAP, answer every slot and notify.
+ * batch, write the good ones to the TAP, answer every slot and notify.
+ * Transmit by grant map (backend node duet-tx-mode = "map"): the batch's
+ * pages are mapped read-only, copied out and unmapped instead
+ * (nb_map_copy()) -- the way Linux's netback takes tx data (it maps the
+ * guest's pages), minus its zero-copy into the stack.
  */
 static int tx_flush(struct nb_queue *q)
 {
@@ -228,8 +185,9 @@ static int tx_flush(struct nb_queue *q)
 	if (!q->ntxp)
 		return 0;
 	if (q->ntxseg) {
-		rc = vif->tx_map ? tx_map_batch(q) :
-				   duet_gnt_copy(vif->p, q->txseg, q->ntxseg);
+		rc = vif->tx_map ?
+			     nb_map_copy(vif, q->txseg, q->ntxseg) :
+			     duet_gnt_copy(vif->p, q->txseg, q->ntxseg);
 		if (rc < 0)
 			return rc;
 	}

@@ -19,6 +19,11 @@
  *                           taken from the frontend's pages, read at
  *                           each connect (duet's own node; xl does not
  *                           write it)
+ *   read  <be>/duet-rx-mode "copy" (default) or "map": how rx data is put
+ *                           into the frontend's pages (grant copy, or
+ *                           map + memcpy + unmap), read at each connect;
+ *                           duet's own node, ignored when the frontend
+ *                           asked for page transfer (request-rx-copy=0)
  *   read  <fe>/...          at connect: see connect() below
  */
 #include <errno.h>
@@ -329,6 +334,11 @@ static int connect_vif(struct nb_vif *vif)
 					   "duet-tx-mode", mode,
 					   sizeof(mode)) > 0 &&
 		      !strcmp(mode, "map");
+	vif->rx_map = !vif->rx_flip &&
+		      duet_xenbus_read_str(vif->xs, vif->ctx->dir,
+					   "duet-rx-mode", mode,
+					   sizeof(mode)) > 0 &&
+		      !strcmp(mode, "map");
 	/* GSO needs scatter-gather (a 64 KiB frame spans pages). */
 	vif->fe_gso4 = vif->fe_gso4 && vif->fe_sg && vif->fe_csum4;
 	vif->fe_gso6 = vif->fe_gso6 && vif->fe_sg && vif->fe_csum6;
@@ -423,7 +433,7 @@ static uint64_t now_ms(void)
  */
 static void publish_stats(struct nb_vif *vif, int force)
 {
-	struct duet_backend_stat s[12 + 2 * NB_MAX_QUEUES];
+	struct duet_backend_stat s[13 + 2 * NB_MAX_QUEUES];
 	static char keys[2 * NB_MAX_QUEUES][16];
 	uint64_t now = now_ms();
 	unsigned n = 0, i;
@@ -442,6 +452,7 @@ static void publish_stats(struct nb_vif *vif, int force)
 	s[n++] = (struct duet_backend_stat){"rx-flip", (unsigned)vif->rx_flip};
 	s[n++] = (struct duet_backend_stat){"ctrl-ring", vif->ctrl != NULL};
 	s[n++] = (struct duet_backend_stat){"hash-alg", vif->hash.alg};
+	s[n++] = (struct duet_backend_stat){"rx-map", (unsigned)vif->rx_map};
 	for (i = 0; i < vif->nqueues; i++) {
 		snprintf(keys[2 * i], sizeof(keys[0]), "q%u-tx", i);
 		snprintf(keys[2 * i + 1], sizeof(keys[0]), "q%u-rx", i);

@@ -61,6 +61,10 @@ static const char *nbt_fe_flags[4];
 /* Called (if set) after the rings and features are written and before
  * the frontend goes Initialised: a test adds nodes (the control ring). */
 static void (*nbt_fe_hook)(struct nbt_vif *v);
+
+/* Extra backend nodes ("duet-rx-mode=map") nbt_vif() writes before it
+ * starts netback; NULL-terminated. */
+static const char *nbt_be_nodes[4];
 static struct duet_platform *nbt_p0, *nbt_pfe;
 static struct duet_xs *nbt_xs0, *nbt_xsfe;
 
@@ -167,6 +171,16 @@ static inline void nbt_vif_spec(struct nbt_vif *v, unsigned devid,
 		 nbt_fe_dom, devid);
 	snprintf(v->be, sizeof(v->be), "/local/domain/%u/backend/vif/%u/%u",
 		 nbt_be_dom, nbt_fe_dom, devid);
+	for (unsigned i = 0; nbt_be_nodes[i]; i++) {
+		const char *eq = strchr(nbt_be_nodes[i], '=');
+
+		snprintf(spec, sizeof(spec), "%s/%.*s", v->be,
+			 (int)(eq - nbt_be_nodes[i]), nbt_be_nodes[i]);
+		if (duet_xs_write(nbt_xs0, DUET_XS_NO_TX, spec, eq + 1) < 0) {
+			printf("Bail out! cannot write %s\n", spec);
+			exit(1);
+		}
+	}
 	fflush(stdout);
 	v->pid = fork();
 	if (v->pid == 0)

@@ -6,7 +6,8 @@
  * the request's id, offset 0, sizes 4096/4096/808, NETRXF_more_data on all
  * but the last, and the frame's bytes in the granted pages.  An rx request
  * with a bad grant ref gets an error status in its slot, and the vif
- * stays Connected and delivers the next frame.
+ * stays Connected and delivers the next frame.  rx-map.c runs the same
+ * checks with NBT_RX_MODE "map" (duet-rx-mode=map).
  */
 #include <linux/if_packet.h>
 #include <net/ethernet.h>
@@ -96,6 +97,10 @@ int main(void)
 	FILE *f;
 
 	nbt_start();
+#ifdef NBT_RX_MODE
+	nbt_be_nodes[0] = "duet-rx-mode=" NBT_RX_MODE;
+	diag("rx by %s (duet-rx-mode)", NBT_RX_MODE);
+#endif
 	nbt_vif_spec(&a, 0, "mtu=9000");
 	/* No IPv6 autoconfiguration chatter on the TAP. */
 	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/disable_ipv6",
