@@ -181,8 +181,14 @@ demo: deps
 	@$(MAKE) --no-print-directory all
 	@DUET_BUILD=$(abspath $(B)) tools/demo.sh
 
+# duet bench net: netback's receive strategies and iperf3 on the simulator
+# (needs root; exit 77 = cannot run here, reported and not a failure).
+BENCH_NET_ARGS ?= --duration 1 --iperf-duration 2
 bench: all $(BENCH_BINS)
 	@set -e; for b in $(BENCH_BINS); do echo "== $$b =="; $$b; done
+	@echo "== $(DUET) bench net =="; mkdir -p $(B)/bench; rc=0; \
+		$(DUET) bench net $(BENCH_NET_ARGS) --csv $(B)/bench/net.csv \
+		--png $(B)/bench/net.png || rc=$$?; [ $$rc -eq 0 -o $$rc -eq 77 ]
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig \

@@ -15,6 +15,8 @@
 #define CLI_EXIT_OK 0
 #define CLI_EXIT_FAIL 1
 #define CLI_EXIT_USAGE 2
+/* A benchmark that cannot run here (not root, a tool missing). */
+#define CLI_EXIT_SKIP 77
 
 int cli_sim(int argc, char **argv);
 int cli_platform(int argc, char **argv);
@@ -24,6 +26,7 @@ int cli_backend(int argc, char **argv);
 int cli_status(int argc, char **argv);
 int cli_blkfront(int argc, char **argv);
 int cli_netfront(int argc, char **argv);
+int cli_bench(int argc, char **argv);
 
 struct duet_platform;
 struct duet_xs;

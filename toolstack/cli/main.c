@@ -29,7 +29,9 @@ static const struct subcommand subcommands[] = {
 	{ "netfront", cli_netfront, "userspace network frontend", NULL },
 	{ "status", cli_status, "devices, states, features, rings",
 	  NULL },
-	{ "bench", NULL, "benchmarks", "#7" },
+	{ "bench", cli_bench,
+	  "benchmarks: net (netback's receive strategies on the simulator)",
+	  NULL },
 };
 
 #define N_SUBCOMMANDS (sizeof(subcommands) / sizeof(subcommands[0]))
