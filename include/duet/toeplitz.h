@@ -27,6 +27,20 @@ extern "C" {
 #define DUET_TOEPLITZ_KEY_SIZE 40u
 
 /**
+ * DUET_TOEPLITZ_RSS_KEY - an initializer for Microsoft's 40-byte RSS
+ * verification key ("Verifying the RSS Hash Calculation"), a well-spread
+ * key that `duet netfront --ctrl-ring` sets by default:
+ *   static const uint8_t key[DUET_TOEPLITZ_KEY_SIZE] = DUET_TOEPLITZ_RSS_KEY;
+ */
+#define DUET_TOEPLITZ_RSS_KEY                                              \
+	{                                                                  \
+		0x6d, 0x5a, 0x56, 0xda, 0x25, 0x5b, 0x0e, 0xc2, 0x41, 0x67, \
+		0x25, 0x3d, 0x43, 0xa3, 0x8f, 0xb0, 0xd0, 0xca, 0x2b, 0xcb, \
+		0xae, 0x7b, 0x30, 0xb4, 0x77, 0xcb, 0x2d, 0xa3, 0x80, 0x30, \
+		0xf2, 0x0c, 0x6a, 0x42, 0xb7, 0x3b, 0xbe, 0xac, 0x01, 0xfa, \
+	}
+
+/**
  * duet_toeplitz_hash() - the Toeplitz hash of @len bytes at @data under
  * the @keylen-byte @key.  Key bits past @keylen count as zero (netif.h:
  * "any key octets not specified are assumed to be zero"), so an empty key

@@ -60,11 +60,7 @@ wait $NF_PID 2>/dev/null
 start_netfront --queues 4 --hash-mapping 0,1,2,3
 wait_state $FE/state 4 && wait_state $BE/state 4
 ok $? "netfront reconnects with mapping 0,1,2,3"
-in_gu ip addr add 10.77.0.2/24 dev eth0
-i=0
-while ! in_gu ping -c 1 -W 1 10.77.0.1 >/dev/null 2>&1 && [ $i -lt 20 ]; do
-	i=$((i + 1))
-done
+guest_up
 wait_stat hash-alg 1
 bw=$(iperf_run $DD 10.77.0.2 2 -P 8)
 ok $([ -n "$bw" ] && [ "$bw" -gt 0 ] && echo 0 || echo 1) \

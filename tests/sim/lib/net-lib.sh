@@ -75,6 +75,12 @@ net_setup() {
 	start_netfront "$@"
 	wait_state $FE/state 4 && wait_state $BE/state 4
 	ok $? "frontend and backend reach Connected"
+	guest_up
+}
+
+# guest_up: give the guest's eth0 its address (again, after netfront made
+# a new TAP) and wait until the driver domain answers a ping.
+guest_up() {
 	in_gu ip addr add 10.77.0.2/24 dev eth0
 	# Wait for the bridge port to forward (no STP: at once) and for
 	# IPv6 DAD not to matter: IPv4 only.

@@ -8,18 +8,10 @@
  * IPV4 only; flags that do not cover the frame (IPV6 only) send no
  * extra; neither does algorithm NONE.
  */
-#include <linux/if_packet.h>
-#include <sys/socket.h>
-
 #include "duet/toeplitz.h"
 #include "nbctrl.h"
 
-static const uint8_t ms_key[DUET_TOEPLITZ_KEY_SIZE] = {
-	0x6d, 0x5a, 0x56, 0xda, 0x25, 0x5b, 0x0e, 0xc2, 0x41, 0x67,
-	0x25, 0x3d, 0x43, 0xa3, 0x8f, 0xb0, 0xd0, 0xca, 0x2b, 0xcb,
-	0xae, 0x7b, 0x30, 0xb4, 0x77, 0xcb, 0x2d, 0xa3, 0x80, 0x30,
-	0xf2, 0x0c, 0x6a, 0x42, 0xb7, 0x3b, 0xbe, 0xac, 0x01, 0xfa,
-};
+static const uint8_t ms_key[DUET_TOEPLITZ_KEY_SIZE] = DUET_TOEPLITZ_RSS_KEY;
 
 /* 66.9.149.187:2794 -> 161.142.100.80:1766, a TCP SYN (checksums are
  * not looked at on this path). */
@@ -33,9 +25,7 @@ static void send_tcp(struct nbt_vif *v)
 		2794 >> 8, 2794 & 0xff, 1766 >> 8, 1766 & 0xff, 0, 0, 0, 1,
 		0, 0, 0, 0, 0x50, 0x02, 0xff, 0xff, 0, 0, 0, 0,
 	};
-	struct sockaddr_ll sll;
 	uint8_t f[60];
-	int s = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
 
 	memset(f, 0, sizeof(f));
 	memcpy(f, "\x00\x16\x3e\x00\x00\x01", 6);
@@ -43,32 +33,7 @@ static void send_tcp(struct nbt_vif *v)
 	f[12] = 0x08;
 	memcpy(f + 14, ip, sizeof(ip));
 	memcpy(f + 34, tcp, sizeof(tcp));
-	memset(&sll, 0, sizeof(sll));
-	sll.sll_family = AF_PACKET;
-	sll.sll_ifindex = (int)if_nametoindex(v->ifname);
-	sll.sll_halen = 6;
-	if (s >= 0) {
-		sendto(s, f, sizeof(f), 0, (struct sockaddr *)&sll,
-		       sizeof(sll));
-		close(s);
-	}
-}
-
-/* Post rx requests into every free slot (id = slot, page = slot). */
-static void post(struct nbt_vif *v)
-{
-	struct netif_rx_request r;
-
-	while (duet_ring_front_free(v->rx) > 0) {
-		unsigned slot = duet_ring_front_slot(v->rx);
-
-		memset(&r, 0, sizeof(r));
-		r.id = (uint16_t)slot;
-		r.gref = v->rx_refs[slot % NBT_PAGES];
-		duet_ring_front_put_req(v->rx, &r);
-	}
-	if (duet_ring_front_push(v->rx) > 0)
-		duet_evtchn_notify(v->evt, (duet_evtchn_port_t)v->port);
+	nbt_send_raw(v, f, sizeof(f));
 }
 
 /*
@@ -80,7 +45,7 @@ static int receive(struct nbt_vif *v, struct netif_extra_info *ex)
 	struct netif_rx_response rsp, first;
 	int ms = 2000, port, in_pkt = 0, want_extra = 0, ours = 0;
 
-	post(v);
+	nbt_post_rx(v, -1u);
 	send_tcp(v);
 	memset(ex, 0, sizeof(*ex));
 	while (ms > 0) {
@@ -112,7 +77,7 @@ static int receive(struct nbt_vif *v, struct netif_extra_info *ex)
 			if (!want_extra && !in_pkt && ours)
 				return first.status > 0;
 		}
-		post(v);
+		nbt_post_rx(v, -1u);
 		port = simtest_wait_event(v->evt, 50);
 		if (port >= 0)
 			duet_evtchn_unmask(v->evt, (duet_evtchn_port_t)port);
@@ -133,19 +98,11 @@ int main(void)
 {
 	struct netif_extra_info ex;
 	struct nbt_vif a;
-	char path[128];
-	FILE *f;
 
 	nbt_start();
 	nbt_fe_hook = nbc_hook;
 	nbt_vif(&a, 0);
-	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/disable_ipv6",
-		 a.ifname);
-	f = fopen(path, "w");
-	if (f) {
-		fputs("1", f);
-		fclose(f);
-	}
+	nbt_no_ipv6(&a);
 	ok(receive(&a, &ex) && ex.type == 0,
 	   "without hashing a frame arrives without extra-info");
 

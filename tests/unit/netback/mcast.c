@@ -6,9 +6,6 @@
  * dummy tx request (answered OKAY and NULL, nothing transmitted) lets
  * that group through; MCAST_DEL stops it again.
  */
-#include <linux/if_packet.h>
-#include <sys/socket.h>
-
 #include "nbtest.h"
 
 static const uint8_t group[6] = {0x01, 0x00, 0x5e, 0x01, 0x02, 0x03};
@@ -16,24 +13,14 @@ static const uint8_t group[6] = {0x01, 0x00, 0x5e, 0x01, 0x02, 0x03};
 /* Send a 60-byte frame to @dst out of the TAP (into netback). */
 static void send_to(struct nbt_vif *v, const uint8_t *dst)
 {
-	struct sockaddr_ll sll;
 	uint8_t f[60];
-	int s = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
 
 	memset(f, 0x33, sizeof(f));
 	memcpy(f, dst, 6);
 	memcpy(f + 6, "\x00\x16\x3e\x00\x00\x05", 6);
 	f[12] = 0x88;
 	f[13] = 0xb5;
-	memset(&sll, 0, sizeof(sll));
-	sll.sll_family = AF_PACKET;
-	sll.sll_ifindex = (int)if_nametoindex(v->ifname);
-	sll.sll_halen = 6;
-	if (s >= 0)
-		sendto(s, f, sizeof(f), 0, (struct sockaddr *)&sll,
-		       sizeof(sll));
-	if (s >= 0)
-		close(s);
+	nbt_send_raw(v, f, sizeof(f));
 }
 
 /* Post one rx request (id = its slot, page = slot % NBT_PAGES), send a
@@ -42,16 +29,9 @@ static void send_to(struct nbt_vif *v, const uint8_t *dst)
 static int arrives(struct nbt_vif *v, const uint8_t *dst, int ms)
 {
 	struct netif_rx_response rsp;
-	struct netif_rx_request r;
-	unsigned slot = duet_ring_front_slot(v->rx);
 	int port;
 
-	memset(&r, 0, sizeof(r));
-	r.id = (uint16_t)slot;
-	r.gref = v->rx_refs[slot % NBT_PAGES];
-	duet_ring_front_put_req(v->rx, &r);
-	if (duet_ring_front_push(v->rx) > 0)
-		duet_evtchn_notify(v->evt, (duet_evtchn_port_t)v->port);
+	nbt_post_rx(v, 1);
 	send_to(v, dst);
 	while (ms > 0) {
 		while (duet_ring_front_get_rsp(v->rx, &rsp) == 1)
@@ -89,19 +69,11 @@ int main(void)
 	static const uint8_t bcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
 	struct nbt_vif a;
 	long frames;
-	char path[128];
-	FILE *f;
 
 	nbt_start();
 	nbt_fe_flags[0] = "request-multicast-control";
 	nbt_vif(&a, 0);
-	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/disable_ipv6",
-		 a.ifname);
-	f = fopen(path, "w");
-	if (f) {
-		fputs("1", f);
-		fclose(f);
-	}
+	nbt_no_ipv6(&a);
 	is_str(nbt_read("/local/domain/2/backend/vif/1/0/"
 			"feature-multicast-control"),
 	       "1", "netback offers feature-multicast-control");

@@ -17,12 +17,14 @@
 #define DUET_TESTS_NBTEST_H
 
 #include <errno.h>
+#include <linux/if_packet.h>
 #include <net/if.h>
 #include <poll.h>
 #include <stdint.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -318,6 +320,59 @@ static inline void nbt_frame(struct nbt_vif *v, unsigned page, unsigned off,
 	f[12] = 0x88; /* a local experimental ethertype: 0x88b5 */
 	f[13] = 0xb5;
 	memset(f + 14, 0x5a, len - 14);
+}
+
+/* Send @len bytes of @f out of the TAP, i.e. into netback (AF_PACKET).
+ * 0 or -errno. */
+static inline int nbt_send_raw(struct nbt_vif *v, const void *f, size_t len)
+{
+	struct sockaddr_ll sll;
+	int s = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+	ssize_t n;
+
+	if (s < 0)
+		return -errno;
+	memset(&sll, 0, sizeof(sll));
+	sll.sll_family = AF_PACKET;
+	sll.sll_ifindex = (int)if_nametoindex(v->ifname);
+	sll.sll_halen = 6;
+	n = sendto(s, f, len, 0, (struct sockaddr *)&sll, sizeof(sll));
+	close(s);
+	return n == (ssize_t)len ? 0 : -EIO;
+}
+
+/* Post up to @n rx requests (as many as are free), each with id = its
+ * ring slot and page slot % NBT_PAGES, then publish and kick. */
+static inline void nbt_post_rx(struct nbt_vif *v, unsigned n)
+{
+	struct netif_rx_request r;
+
+	while (n-- && duet_ring_front_free(v->rx) > 0) {
+		unsigned slot = duet_ring_front_slot(v->rx);
+
+		memset(&r, 0, sizeof(r));
+		r.id = (uint16_t)slot;
+		r.gref = v->rx_refs[slot % NBT_PAGES];
+		duet_ring_front_put_req(v->rx, &r);
+	}
+	if (duet_ring_front_push(v->rx) > 0)
+		duet_evtchn_notify(v->evt, (duet_evtchn_port_t)v->port);
+}
+
+/* No IPv6 autoconfiguration chatter on the TAP (only the frames a test
+ * sends reach netback). */
+static inline void nbt_no_ipv6(struct nbt_vif *v)
+{
+	char path[128];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/disable_ipv6",
+		 v->ifname);
+	f = fopen(path, "w");
+	if (f) {
+		fputs("1", f);
+		fclose(f);
+	}
 }
 
 /* The TAP's rx_packets: frames netback wrote into it. */

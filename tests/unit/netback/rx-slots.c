@@ -9,9 +9,7 @@
  * stays Connected and delivers the next frame.  rx-map.c runs the same
  * checks with NBT_RX_MODE "map" (duet-rx-mode=map).
  */
-#include <linux/if_packet.h>
 #include <net/ethernet.h>
-#include <sys/socket.h>
 
 #include "nbtest.h"
 
@@ -22,19 +20,7 @@ static uint8_t frame[FRAME];
 /* Send @len bytes of frame[] out of the TAP (into netback). */
 static int send_frame(struct nbt_vif *v, unsigned len)
 {
-	struct sockaddr_ll sll;
-	int s = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
-	ssize_t n;
-
-	if (s < 0)
-		return -errno;
-	memset(&sll, 0, sizeof(sll));
-	sll.sll_family = AF_PACKET;
-	sll.sll_ifindex = (int)if_nametoindex(v->ifname);
-	sll.sll_halen = 6;
-	n = sendto(s, frame, len, 0, (struct sockaddr *)&sll, sizeof(sll));
-	close(s);
-	return n == (ssize_t)len ? 0 : -EIO;
+	return nbt_send_raw(v, frame, len);
 }
 
 /* Post @n rx requests with ids 100 + slot; the one in slot @bad_slot
@@ -92,9 +78,7 @@ int main(void)
 	struct netif_rx_response rsp[8];
 	struct nbt_vif a;
 	unsigned i, pos, base;
-	char path[128];
 	int n, same = 1;
-	FILE *f;
 
 	nbt_start();
 #ifdef NBT_RX_MODE
@@ -102,14 +86,7 @@ int main(void)
 	diag("rx by %s (duet-rx-mode)", NBT_RX_MODE);
 #endif
 	nbt_vif_spec(&a, 0, "mtu=9000");
-	/* No IPv6 autoconfiguration chatter on the TAP. */
-	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/disable_ipv6",
-		 a.ifname);
-	f = fopen(path, "w");
-	if (f) {
-		fputs("1", f);
-		fclose(f);
-	}
+	nbt_no_ipv6(&a);
 	base = drain(&a);
 	memset(frame, 0xff, 6);
 	memcpy(frame + 6, "\x00\x16\x3e\x00\x00\x07", 6);

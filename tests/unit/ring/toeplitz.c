@@ -89,6 +89,13 @@ int main(void)
 	       "an empty key hashes everything to 0");
 	is_int(duet_toeplitz_hash(ms_key, sizeof(ms_key), buf, 0), 0,
 	       "no input hashes to 0");
+	{
+		static const uint8_t k[DUET_TOEPLITZ_KEY_SIZE] =
+			DUET_TOEPLITZ_RSS_KEY;
+
+		ok(!memcmp(k, ms_key, sizeof(k)),
+		   "DUET_TOEPLITZ_RSS_KEY is the published key");
+	}
 	/* A short key is the long key with zero bytes after it. */
 	{
 		uint8_t k12[DUET_TOEPLITZ_KEY_SIZE] = {0};
