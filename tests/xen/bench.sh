@@ -8,8 +8,8 @@
 # matrix/entry-bench.sh), where one PV domU runs the same fio jobs (4 KiB
 # random read at QD32, 1 MiB sequential read and write, O_DIRECT, libaio)
 # on its xvda and serves iperf3 to dom0 (both directions), first over
-# Linux's kernel blkback and netback, then over duet's.  QEMU's qdisk is
-# reported absent: qemu-system-xen is not in the lab's dom0 image.
+# Linux's kernel blkback and netback, then the fio jobs over QEMU's qdisk
+# (qemu-system-xen in dom0), then both over duet's.
 # Absolute numbers under TCG mean little; the ratios are what counts.
 # While duet's blkback or netback do not exist, it prints SKIP lines.
 # Prints, never asserts a speed; exits non-zero only when the lab failed.
@@ -32,17 +32,21 @@ if [ ! -s "$R" ]; then
 	echo "# xen-bench: no results ($R)"
 	exit 1
 fi
-echo "# xen-bench: duet / Linux, measured side by side in one lab run"
-printf '# %-28s %14s %14s %8s\n' metric Linux duet ratio
-awk '$2 == "linux" || $2 == "duet" { v[$1 " " $2] = $3; u[$1] = $4; m[$1] = 1 }
+echo "# xen-bench: duet and QEMU's qdisk as ratios to Linux, measured side by side in one lab run"
+printf '# %-26s %16s %16s %6s %16s %6s\n' metric Linux duet duet/L qdisk qdisk/L
+awk '$2 == "linux" || $2 == "duet" || $2 == "qdisk" {
+		v[$1 " " $2] = $3; u[$1] = $4; m[$1] = 1
+	}
+	function cell(x, k) { return x == "" ? "-" : x " " u[k] }
+	function ratio(x, l) {
+		return (l > 0 && x != "") ? sprintf("%.2f", x / l) : "-"
+	}
 	END {
 		for (k in m) {
-			l = v[k " linux"]; d = v[k " duet"]
-			r = (l > 0 && d != "") ? sprintf("%.2f", d / l) : "-"
-			printf "# %-28s %14s %14s %8s\n", k, \
-				(l == "" ? "-" : l " " u[k]), \
-				(d == "" ? "-" : d " " u[k]), r
+			l = v[k " linux"]; d = v[k " duet"]; q = v[k " qdisk"]
+			printf "# %-26s %16s %16s %6s %16s %6s\n", k, cell(l, k), \
+				cell(d, k), ratio(d, l), cell(q, k), ratio(q, l)
 		}
 	}' "$R" | sort
-grep '^qdisk' "$R" | sed 's/^/# /' || true
+grep '^qdisk -' "$R" | sed 's/^/# /' || true
 exit $rc

@@ -13,20 +13,9 @@ LOG=$(console_log $NAME)
 dd if=/dev/zero of=$IMG bs=1M count=64 status=none
 MARK="DOM0-MARKER-$(cat /proc/sys/kernel/random/uuid)"
 echo "$MARK" | dd of=$IMG conv=notrunc status=none
-cat > /tmp/$NAME.cfg <<CFG
-name = "$NAME"
-type = "pv"
-kernel = "/var/lib/duet-lab/vmlinuz"
-ramdisk = "/tmp/domu-initrd.cpio"
-extra = "console=hvc0 loglevel=6 lab=a"
-memory = 256
-vcpus = 1
-disk = [ 'format=raw, vdev=xvda, access=rw, target=$IMG' ]
-vif = [ 'bridge=xenbr0,mac=00:16:3e:00:00:0a' ]
-on_poweroff = "destroy"
-on_reboot = "destroy"
-on_crash = "destroy"
-CFG
+DOMU_RAMDISK=/tmp/domu-initrd.cpio domu_cfg $NAME "loglevel=6 lab=a" 256 \
+	"disk = [ 'format=raw, vdev=xvda, access=rw, target=$IMG' ]" \
+	"vif = [ 'bridge=xenbr0,mac=00:16:3e:00:00:0a' ]"
 
 check "xl create $NAME" domu_start $NAME /tmp/$NAME.cfg
 if wait_console $NAME 'DOMU-RESULT [A-Z]* netfront' 240; then

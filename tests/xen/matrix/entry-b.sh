@@ -9,18 +9,7 @@ set -eu
 
 NAME=lab-b
 LOG=$(console_log $NAME)
-cat > /tmp/$NAME.cfg <<CFG
-name = "$NAME"
-type = "pv"
-kernel = "/var/lib/duet-lab/vmlinuz"
-ramdisk = "/tmp/domu-initrd.cpio"
-extra = "console=hvc0 loglevel=4 lab=b"
-memory = 256
-vcpus = 1
-on_poweroff = "destroy"
-on_reboot = "destroy"
-on_crash = "destroy"
-CFG
+DOMU_RAMDISK=/tmp/domu-initrd.cpio domu_cfg $NAME "loglevel=4 lab=b" 256
 
 check "xl create $NAME" domu_start $NAME /tmp/$NAME.cfg
 D=$(xl domid $NAME 2>/dev/null) || D=none

@@ -2,18 +2,23 @@
 # make xen-bench, lab half (run-lab.sh with LAB_BENCH=1): the same fio
 # jobs and iperf3 runs in one PV domU (disk + vif, stock xl specs), first
 # over Linux's kernel blkback and netback, then over duet's (the kernel
-# modules unloaded, `duet backend` serving vbd and vif).  QEMU's qdisk
-# needs qemu-system-xen in dom0, which the lab's image does not carry.
+# modules unloaded, `duet backend` serving vbd and vif); in between, the
+# fio jobs over QEMU's qdisk (backendtype=qdisk: libxl starts
+# qemu-system-xen in dom0 as the domU's disk backend; its vif stays on
+# Linux's netback, so that run has no iperf3).
+# The disk is a preallocated 1 GiB file on dom0's root file system (ext4;
+# /tmp is a tmpfs too small for it), the same file for every backend.
 # Results: $RESULTS/bench.txt, one "<metric> <backend> <value> <unit>"
 # line per measurement; the host prints the ratios.
 set -eu
 . /lab/lib.sh
 
-IMG=/tmp/bench-disk.img
+IMG=/var/lib/duet-lab/bench-disk.img
+QEMU_XEN=/usr/libexec/xen-qemu-system-i386
 OUTF=$RESULTS/bench.txt
 IP=10.0.0.8
 : > $OUTF
-truncate -s 1G $IMG
+check "1 GiB bench disk on dom0's root" fallocate -l 1G $IMG
 check "domU initramfs with fio and iperf3" \
 	domu_initrd_with /tmp/bench.cpio fio iperf3
 
@@ -27,24 +32,14 @@ num() {
 		printf "%.2f", n * m }'
 }
 
-# run_one BACKEND: create the domU, measure, destroy it.
+# run_one BACKEND [DISKOPTS] [NET]: create the domU (disk spec options
+# DISKOPTS), measure, destroy it; NET=0 skips iperf3.
 run_one() {
-	local be=$1 name=bench-$1 log D
+	local be=$1 diskopts=${2:-} net=${3:-1} name=bench-$1 log D
 	log=$(console_log $name)
-	cat > /tmp/$name.cfg <<CFG
-name = "$name"
-type = "pv"
-kernel = "/var/lib/duet-lab/vmlinuz"
-ramdisk = "/tmp/bench.cpio"
-extra = "console=hvc0 loglevel=4 lab=bench labip=$IP"
-memory = 768
-vcpus = 1
-disk = [ 'format=raw, vdev=xvda, access=rw, target=$IMG' ]
-vif = [ 'bridge=xenbr0,mac=00:16:3e:00:00:b0' ]
-on_poweroff = "destroy"
-on_reboot = "destroy"
-on_crash = "destroy"
-CFG
+	DOMU_RAMDISK=/tmp/bench.cpio domu_cfg $name "loglevel=4 lab=bench labip=$IP" 768 \
+		"disk = [ '${diskopts}format=raw, vdev=xvda, access=rw, target=$IMG' ]" \
+		"vif = [ 'bridge=xenbr0,mac=00:16:3e:00:00:b0' ]"
 	check "xl create $name" domu_start $name /tmp/$name.cfg || return 0
 	D=$(xl domid $name 2>/dev/null) || D=
 	if ! check "$name: fio done" wait_console $name '^DOMU-BENCH-FIO-DONE' 600; then
@@ -54,6 +49,7 @@ CFG
 	fi
 	check "$name: network up" wait_console $name '^DOMU-NET-READY' 120 || true
 	for dir in "" -R; do
+		[ "$net" = 1 ] || break
 		iperf3 -c $IP -t 10 -f m $dir > /tmp/iperf.txt 2>&1 || true
 		cat /tmp/iperf.txt
 		v=$(sed -n 's|.* \([0-9.]*\) Mbits/sec.* receiver|\1|p' /tmp/iperf.txt)
@@ -78,6 +74,12 @@ section "Linux blkback + netback"
 modprobe xen-blkback || true
 modprobe xen-netback || true
 run_one linux
+section "QEMU qdisk (disk only)"
+if [ -x $QEMU_XEN ]; then
+	run_one qdisk "backendtype=qdisk, " 0
+else
+	echo "qdisk - absent: $QEMU_XEN (qemu-system-xen) is not in dom0" >> $OUTF
+fi
 section "duet blkback + netback"
 modprobe -r xen-blkback xen-netback || true
 modprobe tun || true
@@ -87,7 +89,7 @@ duet_backend_stop
 cat $RESULTS/bench-backend.log
 modprobe xen-blkback || true
 modprobe xen-netback || true
-echo "qdisk - absent: qemu-system-xen is not in the lab's dom0 image" >> $OUTF
 section "results"
 cat $OUTF
+rm -f $IMG
 finish

@@ -28,19 +28,8 @@ MARK="DOM0-MARKER-$(cat /proc/sys/kernel/random/uuid)"
 echo "$MARK" | dd of=$IMG conv=notrunc status=none
 check "domU initramfs with mke2fs, e2fsck" \
 	domu_initrd_with /tmp/$NAME.cpio mke2fs e2fsck
-cat > /tmp/$NAME.cfg <<CFG
-name = "$NAME"
-type = "pv"
-kernel = "/var/lib/duet-lab/vmlinuz"
-ramdisk = "/tmp/$NAME.cpio"
-extra = "console=hvc0 loglevel=6 lab=c"
-memory = 256
-vcpus = 1
-disk = [ 'format=raw, vdev=xvda, access=rw, target=$IMG' ]
-on_poweroff = "destroy"
-on_reboot = "destroy"
-on_crash = "destroy"
-CFG
+domu_cfg $NAME "loglevel=6 lab=c" 256 \
+	"disk = [ 'format=raw, vdev=xvda, access=rw, target=$IMG' ]"
 
 check "xl create $NAME" domu_start $NAME /tmp/$NAME.cfg
 D=$(xl domid $NAME 2>/dev/null) || D=
@@ -62,12 +51,7 @@ DUET_PLATFORM=xen $LAB/duet/duet status > /tmp/status.txt 2>&1 || true
 cat /tmp/status.txt
 check "the daemon serves it (duet status)" \
 	grep -q '^vbd .*be-state=Connected.*daemon=running' /tmp/status.txt
-[ -z "$D" ] || xenstore-write /local/domain/$D/data/release 1 || true
-check "domU powered itself off" domu_wait_gone $NAME 120
-cp "$LOG" $RESULTS/console-$NAME.log 2>/dev/null || true
-section "domU console"
-cat "$LOG" 2>/dev/null || echo "(no console log)"
-check "domU booted" grep -q DOMU-INIT-START "$LOG"
+domu_release $NAME "$D"
 check "blkfront reads dom0's marker" grep -q "DOMU-READ-MARKER: $MARK" "$LOG"
 check "blkfront write reads back in the domU" \
 	grep -q 'DOMU-RESULT PASS blkfront-write' "$LOG"

@@ -21,19 +21,8 @@ MARK="DOM0-MARKER-$(cat /proc/sys/kernel/random/uuid)"
 echo "$MARK" | dd of=$IMG conv=notrunc status=none
 check "domU initramfs with duet" \
 	domu_initrd_with /tmp/$NAME.cpio $LAB/duet/duet
-cat > /tmp/$NAME.cfg <<CFG
-name = "$NAME"
-type = "pv"
-kernel = "/var/lib/duet-lab/vmlinuz"
-ramdisk = "/tmp/$NAME.cpio"
-extra = "console=hvc0 loglevel=6 lab=e"
-memory = 256
-vcpus = 1
-disk = [ 'format=raw, vdev=xvda, access=rw, target=$IMG' ]
-on_poweroff = "destroy"
-on_reboot = "destroy"
-on_crash = "destroy"
-CFG
+domu_cfg $NAME "loglevel=6 lab=e" 256 \
+	"disk = [ 'format=raw, vdev=xvda, access=rw, target=$IMG' ]"
 
 check "xl create $NAME" domu_start $NAME /tmp/$NAME.cfg
 D=$(xl domid $NAME 2>/dev/null) || D=
@@ -44,12 +33,7 @@ else
 	echo "domU $NAME did not finish"
 	FAILS=$((FAILS + 1))
 fi
-[ -z "$D" ] || xenstore-write /local/domain/$D/data/release 1 || true
-check "domU powered itself off" domu_wait_gone $NAME 120
-cp "$LOG" $RESULTS/console-$NAME.log 2>/dev/null || true
-section "domU console"
-cat "$LOG" 2>/dev/null || echo "(no console log)"
-check "domU booted" grep -q DOMU-INIT-START "$LOG"
+domu_release $NAME "$D"
 check "duet blkfront info" grep -q 'DOMU-RESULT PASS blkfront-info' "$LOG"
 check "duet blkfront reads dom0's marker" \
 	grep -q "DOMU-READ-MARKER: $MARK" "$LOG"

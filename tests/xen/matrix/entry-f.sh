@@ -16,19 +16,8 @@ check "kernel xen-netback loaded" modprobe xen-netback
 DOMU_MODULES=tun check "domU initramfs with duet, iperf3 and tun" \
 	domu_initrd_with /tmp/$NAME.cpio \
 	$LAB/duet/duet iperf3
-cat > /tmp/$NAME.cfg <<CFG
-name = "$NAME"
-type = "pv"
-kernel = "/var/lib/duet-lab/vmlinuz"
-ramdisk = "/tmp/$NAME.cpio"
-extra = "console=hvc0 loglevel=6 lab=f labip=$IP"
-memory = 256
-vcpus = 1
-vif = [ 'bridge=xenbr0,mac=00:16:3e:00:00:0f' ]
-on_poweroff = "destroy"
-on_reboot = "destroy"
-on_crash = "destroy"
-CFG
+domu_cfg $NAME "loglevel=6 lab=f labip=$IP" 256 \
+	"vif = [ 'bridge=xenbr0,mac=00:16:3e:00:00:0f' ]"
 
 check "xl create $NAME" domu_start $NAME /tmp/$NAME.cfg
 D=$(xl domid $NAME 2>/dev/null) || D=
@@ -45,27 +34,12 @@ if wait_console $NAME '^DOMU-NET-READY' 240; then
 	check "dom0 pings the domU" ping -c 3 -W 5 $IP
 	check "dom0 pings the domU with 1400-byte packets" \
 		ping -c 3 -W 5 -s 1400 $IP
-	for dir in "" -R; do
-		rc=0
-		iperf3 -c $IP -t 5 -f m $dir > /tmp/$NAME-iperf.txt 2>&1 || rc=$?
-		cat /tmp/$NAME-iperf.txt
-		what="dom0 -> domU"
-		[ -z "$dir" ] || what="domU -> dom0"
-		check "iperf3 TCP $what (exit $rc)" sh -c \
-			"[ $rc -eq 0 ] && grep -q ' receiver' /tmp/$NAME-iperf.txt"
-		sed -n "s|.* \([0-9.]* Mbits/sec\).* receiver|# iperf3 $what: \1|p" \
-			/tmp/$NAME-iperf.txt
-	done
+	iperf_both $NAME $IP 5
 else
 	echo "domU $NAME did not bring its network up"
 	FAILS=$((FAILS + 1))
 fi
-[ -z "$D" ] || xenstore-write /local/domain/$D/data/release 1 || true
-check "domU powered itself off" domu_wait_gone $NAME 120
-cp "$LOG" $RESULTS/console-$NAME.log 2>/dev/null || true
-section "domU console"
-cat "$LOG" 2>/dev/null || echo "(no console log)"
-check "domU booted" grep -q DOMU-INIT-START "$LOG"
+domu_release $NAME "$D"
 check "duet netfront pings dom0" \
 	grep -q 'DOMU-RESULT PASS netfront-ping-dom0' "$LOG"
 check "duet netfront ended cleanly" grep -q 'DOMU-F-NETFRONT-EXIT 0' "$LOG"

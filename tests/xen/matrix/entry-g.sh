@@ -25,34 +25,12 @@ echo "$MARK" | dd of=$IMG conv=notrunc status=none
 DOMU_MODULES="tun bridge" check "driver domain initramfs with duet, tun and bridge" \
 	domu_initrd_with /tmp/$DD.cpio \
 	$LAB/duet/duet
-cat > /tmp/$DD.cfg <<CFG
-name = "$DD"
-type = "pv"
-kernel = "/var/lib/duet-lab/vmlinuz"
-ramdisk = "/tmp/$DD.cpio"
-extra = "console=hvc0 loglevel=6 lab=gdd"
-memory = 256
-vcpus = 1
-driver_domain = 1
-disk = [ 'format=raw, vdev=xvdb, access=rw, target=$IMG' ]
-on_poweroff = "destroy"
-on_reboot = "destroy"
-on_crash = "destroy"
-CFG
-cat > /tmp/$NAME.cfg <<CFG
-name = "$NAME"
-type = "pv"
-kernel = "/var/lib/duet-lab/vmlinuz"
-ramdisk = "/tmp/domu-initrd.cpio"
-extra = "console=hvc0 loglevel=6 lab=g"
-memory = 256
-vcpus = 1
-disk = [ 'backend=$DD, format=raw, vdev=xvda, access=rw, target=/dev/xvdb' ]
-vif = [ 'backend=$DD, bridge=xenbr0, mac=00:16:3e:00:00:1a' ]
-on_poweroff = "destroy"
-on_reboot = "destroy"
-on_crash = "destroy"
-CFG
+domu_cfg $DD "loglevel=6 lab=gdd" 256 \
+	"driver_domain = 1" \
+	"disk = [ 'format=raw, vdev=xvdb, access=rw, target=$IMG' ]"
+DOMU_RAMDISK=/tmp/domu-initrd.cpio domu_cfg $NAME "loglevel=6 lab=g" 256 \
+	"disk = [ 'backend=$DD, format=raw, vdev=xvda, access=rw, target=/dev/xvdb' ]" \
+	"vif = [ 'backend=$DD, bridge=xenbr0, mac=00:16:3e:00:00:1a' ]"
 
 check "xl create $DD" domu_start $DD /tmp/$DD.cfg
 DDID=$(xl domid $DD 2>/dev/null) || DDID=

@@ -24,18 +24,7 @@ check "dom0 transcript complete" grep -q '^# end of transcript' $T
 section "domU sequence"
 NAME=lab-h
 LOG=$(console_log $NAME)
-cat > /tmp/$NAME.cfg <<CFG
-name = "$NAME"
-type = "pv"
-kernel = "/var/lib/duet-lab/vmlinuz"
-ramdisk = "/tmp/domu-initrd.cpio"
-extra = "console=hvc0 quiet loglevel=1 lab=h"
-memory = 256
-vcpus = 1
-on_poweroff = "destroy"
-on_reboot = "destroy"
-on_crash = "destroy"
-CFG
+DOMU_RAMDISK=/tmp/domu-initrd.cpio domu_cfg $NAME "quiet loglevel=1 lab=h" 256
 step "xl create -p $NAME start"
 rc=0
 xl create -p /tmp/$NAME.cfg || rc=$?

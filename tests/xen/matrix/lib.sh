@@ -135,3 +135,60 @@ duet_backend_stop() {
 	wait "$DUET_BACKEND_PID" 2>/dev/null || true
 	DUET_BACKEND_PID=
 }
+
+# domu_cfg NAME EXTRA MEMORY [LINE...]: write /tmp/NAME.cfg, a PV domU
+# booting the lab kernel with /tmp/NAME.cpio (or $DOMU_RAMDISK), kernel
+# command line
+# "console=hvc0 EXTRA", MEMORY MiB and one vcpu, plus each LINE (disk =
+# [...], vif = [...]) verbatim.
+domu_cfg() {
+	local name=$1 extra=$2 mem=$3 l
+	shift 3
+	{
+		echo "name = \"$name\""
+		echo 'type = "pv"'
+		echo 'kernel = "/var/lib/duet-lab/vmlinuz"'
+		echo "ramdisk = \"${DOMU_RAMDISK:-/tmp/$name.cpio}\""
+		echo "extra = \"console=hvc0 $extra\""
+		echo "memory = $mem"
+		echo "vcpus = 1"
+		for l in "$@"; do
+			echo "$l"
+		done
+		echo 'on_poweroff = "destroy"'
+		echo 'on_reboot = "destroy"'
+		echo 'on_crash = "destroy"'
+	} > "/tmp/$name.cfg"
+}
+
+# domu_release NAME DOMID: tell the domU (data/release) it may power off,
+# check that it does, keep its console log in the results and print it,
+# and check that it booted at all.
+domu_release() {
+	local log
+	log=$(console_log "$1")
+	[ -z "$2" ] || xenstore-write "/local/domain/$2/data/release" 1 || true
+	check "domU powered itself off" domu_wait_gone "$1" 120
+	cp "$log" "$RESULTS/console-$1.log" 2>/dev/null || true
+	section "domU console"
+	cat "$log" 2>/dev/null || echo "(no console log)"
+	check "domU booted" grep -q DOMU-INIT-START "$log"
+}
+
+# iperf_both TAG IP SECONDS: iperf3 TCP from dom0 to the server at IP and
+# back (-R), a check for each direction; the receiver's rates are printed
+# as "# iperf3 <direction>: N Mbits/sec".
+iperf_both() {
+	local dir rc what out=/tmp/$1-iperf.txt
+	for dir in "" -R; do
+		rc=0
+		iperf3 -c "$2" -t "$3" -f m $dir > "$out" 2>&1 || rc=$?
+		cat "$out"
+		what="dom0 -> domU"
+		[ -z "$dir" ] || what="domU -> dom0"
+		check "iperf3 TCP $what (exit $rc)" sh -c \
+			"[ $rc -eq 0 ] && grep -q ' receiver' $out"
+		sed -n "s|.* \([0-9.]* Mbits/sec\).* receiver|# iperf3 $what: \1|p" \
+			"$out"
+	done
+}
