@@ -14,7 +14,7 @@
 # (a lab that does not boot fails, with the serial log's tail), 77 when
 # QEMU cannot run here at all.
 #
-# Environment: DUET_LAB_CACHE, LAB_TIMEOUT (seconds for QEMU, default 900),
+# Environment: DUET_LAB_CACHE, LAB_TIMEOUT (seconds for QEMU, default 1140),
 # LAB_MEM (MiB, default 2048), LAB_SMP (default 2), LAB_OUT (where the run's
 # serial log and results go, default BUILD_DIR/xen-lab/run), LAB_XENSTORED
 # (oxenstored, Debian's default, or xenstored for the C daemon; entry h
@@ -28,7 +28,7 @@ set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
 B=$(cd "${1:?usage: run-lab.sh BUILD_DIR}" && pwd)
 CACHE=${DUET_LAB_CACHE:-$HOME/.cache/duet-lab}
-TIMEOUT=${LAB_TIMEOUT:-900}
+TIMEOUT=${LAB_TIMEOUT:-1140}
 MEM=${LAB_MEM:-2048}
 SMP=${LAB_SMP:-2}
 CPU=${LAB_CPU:-qemu64}
