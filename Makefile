@@ -40,6 +40,11 @@ ALL_CFLAGS := -std=gnu11 $(WARN) $(CFLAGS) -fPIC -D_GNU_SOURCE \
 LDFLAGS  ?=
 ALL_LDFLAGS := -Wl,-z,defs $(LDFLAGS)
 LDLIBS_ALL := $(XEN_LDLIBS) $(URING_LDLIBS) -lpthread
+# Header dependencies: each compile writes the headers (and included .c
+# files) it read into a .d file next to its output (for a program built
+# straight from its .c, <program>.d), read back by the -include at the end.
+# -MP adds an empty rule per header so that a removed header is no error.
+DEPFLAGS := -MMD -MP
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all \
 	     -fno-omit-frame-pointer
 
@@ -50,6 +55,10 @@ CLI_SRCS  := $(sort $(wildcard toolstack/cli/*.c) $(wildcard sim/*.c))
 LIB_OBJS  := $(LIB_SRCS:%.c=$(B)/obj/%.o)
 CLI_OBJS  := $(CLI_SRCS:%.c=$(B)/obj/%.o)
 PUB_HDRS  := $(wildcard include/duet/*.h)
+# A fuzz target compiles every library source in one command, where a .d
+# file could name only one of them: it depends on every header instead.
+SRC_HDRS  := $(PUB_HDRS) $(wildcard $(addsuffix /*.h,$(LIB_DIRS)) \
+		toolstack/cli/*.h sim/*.h tests/*.h tests/fuzz/*.h)
 
 UNIT_SRCS := $(sort $(wildcard tests/unit/*/*.c))
 UNIT_BINS := $(UNIT_SRCS:tests/%.c=$(B)/tests/%)
@@ -94,11 +103,11 @@ deps:
 
 $(B)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -c -o $@ $<
 
 $(B)/asan/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -MMD -MP -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) $(DEPFLAGS) -c -o $@ $<
 
 $(LIBA): $(LIB_OBJS)
 	@mkdir -p $(dir $@)
@@ -133,7 +142,8 @@ $(SIMLIB): $(filter-out $(B)/obj/toolstack/cli/main.o,$(CLI_OBJS))
 
 $(B)/tests/unit/%: tests/unit/%.c $(LIBA) $(SIMLIB) tests/tap.h
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Itests -o $@ $< $(SIMLIB) $(LIBA) $(LDLIBS_ALL)
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -Itests -o $@ $< $(SIMLIB) $(LIBA) \
+		$(LDLIBS_ALL)
 
 # One archive of everything, so a test may include a source file to reach
 # its internals without clashing with the archived copy.
@@ -144,14 +154,15 @@ $(ASAN_LIB): $(ASAN_OBJS)
 
 $(B)/asan/tests/unit/%: tests/unit/%.c $(ASAN_LIB) tests/tap.h
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -Itests -o $@ $< $(ASAN_LIB) \
-		$(LDLIBS_ALL)
+	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) $(DEPFLAGS) -Itests -o $@ $< \
+		$(ASAN_LIB) $(LDLIBS_ALL)
 
 $(B)/tests/helpers/%: tests/helpers/%.c $(LIBA) $(SIMLIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Itests -o $@ $< $(SIMLIB) $(LIBA) $(LDLIBS_ALL)
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -Itests -o $@ $< $(SIMLIB) $(LIBA) \
+		$(LDLIBS_ALL)
 
-$(B)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(CLI_SRCS)
+$(B)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(CLI_SRCS) $(SRC_HDRS)
 	@mkdir -p $(dir $@)
 	$(CLANG) -std=gnu11 -g -O1 -D_GNU_SOURCE -Iinclude -I. -Itests \
 		$(XEN_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< \
@@ -160,7 +171,8 @@ $(B)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(CLI_SRCS)
 
 $(B)/bench/%: tests/bench/%.c $(LIBA) $(SIMLIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Itests -o $@ $< $(SIMLIB) $(LIBA) $(LDLIBS_ALL) -lm
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -Itests -o $@ $< $(SIMLIB) $(LIBA) \
+		$(LDLIBS_ALL) -lm
 
 unit-build: all $(UNIT_BINS) $(ASAN_BINS) $(HELPER_BINS)
 fuzz-build: $(FUZZ_BINS)
