@@ -28,7 +28,12 @@
 #ifndef DUET_GNTTAB_PLATFORM_SIM_WIRE_H
 #define DUET_GNTTAB_PLATFORM_SIM_WIRE_H
 
+#include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #define DUET_SIM_WIRE_VERSION 1
 
@@ -40,7 +45,9 @@
 #define DUET_SIM_DATA_MAX (64u * 1024u)     /* copy payload, each way */
 #define DUET_SIM_MSG_MAX (DUET_SIM_DATA_MAX + 8192u)
 #define DUET_SIM_SHARE_MAX 1024u            /* pages per SHARE / OFFER */
-#define DUET_SIM_MAP_MAX 128u               /* refs per MAP */
+#define DUET_SIM_MAP_MAX 128u               /* refs per MAP (the client
+					     * sends larger maps in
+					     * several MAP requests) */
 #define DUET_SIM_COPY_MAX 128u              /* segments per COPY */
 #define DUET_SIM_NAME_MAX 64u               /* domain / netns names */
 
@@ -179,5 +186,59 @@ struct duet_sim_dom_info {
 	char name[DUET_SIM_NAME_MAX];
 	char netns[DUET_SIM_NAME_MAX];
 };
+
+/*
+ * duet_sim_ctl_connect() - connect to domain @domid's control socket in
+ * simulator directory @dir.  Return: the connected SOCK_SEQPACKET socket
+ * (close-on-exec), or -ENAMETOOLONG, or the -errno of socket()/connect().
+ */
+static inline int duet_sim_ctl_connect(const char *dir, unsigned domid)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd, n;
+
+	n = snprintf(sa.sun_path, sizeof(sa.sun_path), DUET_SIM_CTL_FMT, dir,
+		     domid);
+	if (n < 0 || (size_t)n >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		n = -errno;
+		close(fd);
+		return n;
+	}
+	return fd;
+}
+
+/*
+ * duet_sim_take_fds() - the descriptors (SCM_RIGHTS) of received message
+ * @mh: they are appended to @fds while *@nfds < @max, the others are
+ * closed.  Return: how many the message carried.
+ */
+static inline unsigned duet_sim_take_fds(struct msghdr *mh, int *fds,
+					 unsigned max, unsigned *nfds)
+{
+	struct cmsghdr *cm;
+	unsigned got = 0;
+	size_t i, k;
+
+	for (cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm)) {
+		const int *in = (const int *)CMSG_DATA(cm);
+
+		if (cm->cmsg_level != SOL_SOCKET ||
+		    cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (i = 0; i < k; i++, got++) {
+			if (*nfds < max)
+				fds[(*nfds)++] = in[i];
+			else
+				close(in[i]);
+		}
+	}
+	return got;
+}
 
 #endif /* DUET_GNTTAB_PLATFORM_SIM_WIRE_H */

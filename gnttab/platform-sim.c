@@ -6,7 +6,12 @@
  * protocol of platform-sim-wire.h over <dir>/ctl-<domid>.sock.  The domain
  * comes from $DUET_DOMID (default 0); the daemon learns it from the socket
  * we connect to.  Every operation is one request and one reply, like a
- * hypercall: the caller blocks until the daemon answered.
+ * hypercall: the caller blocks until the daemon answered (a map of more
+ * refs than one MAP request carries is sent as several, one region).
+ *
+ * Return values are those the xen platform gets from Linux's gntalloc,
+ * gntdev and evtchn drivers, so that a driver sees one behaviour: see
+ * duet/platform.h, and sim/simd-gnt.c and sim/simd-evt.c for the sources.
  *
  * Memory: shared pages are a memfd per share call, made and mapped here
  * and handed to the daemon; mapped pages arrive as descriptors (read-only
@@ -50,16 +55,19 @@
 /*
  * struct sim_region - a local range of pages known to the daemon.
  * @addr, @count: the pages.
- * @id:   share or map id (0 for owned transfer pages).
  * @fd:   owned transfer page: its memfd; otherwise -1.
  * @next: list link.
+ * @nids: how many daemon objects back it (0 for an owned transfer page,
+ *        1 for a share, one per MAP request of a mapping).
+ * @ids:  their share or map ids.
  */
 struct sim_region {
 	void *addr;
 	unsigned count;
-	uint64_t id;
 	int fd;
 	struct sim_region *next;
+	unsigned nids;
+	uint64_t ids[];
 };
 
 /*
@@ -196,20 +204,7 @@ static int rpc_call(int fd, struct rpc *r)
 		return errno == ECONNRESET ? -EPIPE : -errno;
 	if (n == 0)
 		return -EPIPE;
-	for (cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
-		int *fds = (int *)CMSG_DATA(cm);
-		size_t k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-
-		if (cm->cmsg_level != SOL_SOCKET ||
-		    cm->cmsg_type != SCM_RIGHTS)
-			continue;
-		for (i = 0; i < k; i++) {
-			if (r->nfds < DUET_SIM_MAP_MAX)
-				r->fds[r->nfds++] = fds[i];
-			else
-				close(fds[i]);
-		}
-	}
+	duet_sim_take_fds(&mh, r->fds, DUET_SIM_MAP_MAX, &r->nfds);
 	if ((size_t)n < sizeof(r->rep) || (mh.msg_flags & MSG_TRUNC))
 		return -EPROTO;
 	r->out_len = (size_t)n - sizeof(r->rep);
@@ -225,6 +220,32 @@ static void rpc_close_fds(struct rpc *r)
 	r->nfds = 0;
 }
 
+/* rpc_call() for a request whose reply carries no descriptor we keep. */
+static int rpc_simple(int fd, struct rpc *r)
+{
+	int rc = rpc_call(fd, r);
+
+	rpc_close_fds(r);
+	return rc;
+}
+
+/*
+ * One request of @op with only @domid, @id and @port set (and @fd_in
+ * sent along unless -1).  Return: the reply's rc.
+ */
+static int call_op(int fd, uint32_t op, uint32_t domid, uint64_t id,
+		   uint32_t port, int fd_in)
+{
+	struct rpc r;
+
+	rpc_init(&r, op);
+	r.req.domid = domid;
+	r.req.id = id;
+	r.req.port = port;
+	r.fd_in = fd_in;
+	return rpc_simple(fd, &r);
+}
+
 /*
  * Connect to domain @domid's control socket in @dir and say hello.
  * Return: the connected socket, or -ENODEV (no simulator), -ESRCH (no
@@ -232,21 +253,15 @@ static void rpc_close_fds(struct rpc *r)
  */
 static int sim_connect(const char *dir, unsigned domid, unsigned *got)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char path0[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	struct rpc r;
-	char path0[sizeof(sa.sun_path)];
-	int fd, n, rc;
+	int fd, rc;
 
-	n = snprintf(sa.sun_path, sizeof(sa.sun_path), DUET_SIM_CTL_FMT, dir,
-		     domid);
-	if (n < 0 || (size_t)n >= sizeof(sa.sun_path))
-		return -ENAMETOOLONG;
-	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		rc = -errno;
-		close(fd);
+	fd = duet_sim_ctl_connect(dir, domid);
+	if (fd == -ENAMETOOLONG)
+		return fd;
+	if (fd < 0) {
+		rc = fd;
 		snprintf(path0, sizeof(path0), DUET_SIM_CTL_FMT, dir, 0u);
 		if (domid && access(path0, F_OK) == 0 &&
 		    (rc == -ENOENT || rc == -ECONNREFUSED)) {
@@ -263,8 +278,7 @@ static int sim_connect(const char *dir, unsigned domid, unsigned *got)
 	}
 	rpc_init(&r, DUET_SIM_OP_HELLO);
 	r.req.count = DUET_SIM_WIRE_VERSION;
-	rc = rpc_call(fd, &r);
-	rpc_close_fds(&r);
+	rc = rpc_simple(fd, &r);
 	if (rc < 0) {
 		duet_log(DUET_LOG_ERR, "sim: hello to the simulator at %s: %s",
 			 dir, strerror(-rc));
@@ -279,20 +293,45 @@ static int sim_connect(const char *dir, unsigned domid, unsigned *got)
 /* Regions                                                             */
 /* ------------------------------------------------------------------ */
 
-static struct sim_region *region_add(struct sim_region **list, void *addr,
-				     unsigned count, uint64_t id, int fd)
+/* A region of @count pages at @addr backed by @nids daemon objects. */
+static struct sim_region *region_new(void *addr, unsigned count, int fd,
+				     unsigned nids)
 {
-	struct sim_region *g = malloc(sizeof(*g));
+	struct sim_region *g = malloc(sizeof(*g) + nids * sizeof(g->ids[0]));
 
 	if (!g)
 		return NULL;
 	g->addr = addr;
 	g->count = count;
-	g->id = id;
 	g->fd = fd;
+	g->nids = nids;
+	g->next = NULL;
+	return g;
+}
+
+static void region_put(struct sim_region **list, struct sim_region *g)
+{
 	g->next = *list;
 	*list = g;
-	return g;
+}
+
+/* Unmap @g's pages, close its descriptor and free it. */
+static void region_free(struct sim_region *g)
+{
+	munmap(g->addr, (size_t)g->count * PAGE);
+	if (g->fd >= 0)
+		close(g->fd);
+	free(g);
+}
+
+static void region_free_all(struct sim_region **list)
+{
+	struct sim_region *g;
+
+	while ((g = *list)) {
+		*list = g->next;
+		region_free(g);
+	}
 }
 
 /* Unlink and return the region at @addr (@count pages, 0: any). */
@@ -374,27 +413,13 @@ err:
 static void sim_close(struct duet_platform *p)
 {
 	struct sim_priv *s = spriv(p);
-	struct sim_region *g;
 
 	if (!s)
 		return;
 	/* Closing the connection makes the daemon drop the rest. */
-	while ((g = s->maps)) {
-		s->maps = g->next;
-		munmap(g->addr, (size_t)g->count * PAGE);
-		free(g);
-	}
-	while ((g = s->shares)) {
-		s->shares = g->next;
-		munmap(g->addr, (size_t)g->count * PAGE);
-		free(g);
-	}
-	while ((g = s->pages)) {
-		s->pages = g->next;
-		munmap(g->addr, PAGE);
-		close(g->fd);
-		free(g);
-	}
+	region_free_all(&s->maps);
+	region_free_all(&s->shares);
+	region_free_all(&s->pages);
 	if (s->fd >= 0)
 		close(s->fd);
 	free(s->buf);
@@ -415,13 +440,8 @@ static const char *sim_xs_socket(struct duet_platform *p)
 /* Restrict connection @fd to @domid (DUET_SIM_OP_RESTRICT). */
 static int restrict_conn(int fd, unsigned domid)
 {
-	struct rpc r;
-	int rc;
+	int rc = call_op(fd, DUET_SIM_OP_RESTRICT, domid, 0, 0, -1);
 
-	rpc_init(&r, DUET_SIM_OP_RESTRICT);
-	r.req.domid = domid;
-	rc = rpc_call(fd, &r);
-	rpc_close_fds(&r);
 	return rc < 0 ? rc : 0;
 }
 
@@ -470,12 +490,18 @@ static int sim_share(struct duet_platform *p, duet_domid_t domid,
 		     void **addr)
 {
 	struct sim_priv *s = spriv(p);
+	struct sim_region *g = NULL;
 	struct rpc r;
 	void *a;
 	int fd, rc;
 
+	/*
+	 * On Xen, Linux's gntalloc refuses to go past its limit (1024
+	 * grants for the whole domain by default) with -ENOSPC; the
+	 * simulator takes that many per call and answers the same.
+	 */
 	if (count > DUET_SIM_SHARE_MAX)
-		return -EINVAL;
+		return -ENOSPC;
 	fd = new_memfd("duet-grant", count);
 	if (fd < 0)
 		return fd;
@@ -493,17 +519,18 @@ static int sim_share(struct duet_platform *p, duet_domid_t domid,
 	r.fd_in = fd;
 	r.out = refs;
 	r.out_max = count * sizeof(*refs);
-	rc = rpc_call(s->fd, &r);
-	rpc_close_fds(&r);
+	rc = rpc_simple(s->fd, &r);
 	close(fd);
 	if (rc >= 0 && r.out_len != count * sizeof(*refs))
 		rc = -EPROTO;
-	if (rc >= 0 && !region_add(&s->shares, a, count, r.rep.id, -1))
+	if (rc >= 0 && !(g = region_new(a, count, -1, 1)))
 		rc = -ENOMEM; /* the daemon drops it when we close */
 	if (rc < 0) {
 		munmap(a, (size_t)count * PAGE);
 		return rc;
 	}
+	g->ids[0] = r.rep.id;
+	region_put(&s->shares, g);
 	*addr = a;
 	return 0;
 }
@@ -512,23 +539,17 @@ static int sim_unshare(struct duet_platform *p, void *addr, unsigned count)
 {
 	struct sim_priv *s = spriv(p);
 	struct sim_region *g = region_take(&s->shares, addr, count);
-	struct rpc r;
 	int rc;
 
 	if (!g)
 		return -EINVAL;
-	rpc_init(&r, DUET_SIM_OP_UNSHARE);
-	r.req.id = g->id;
-	rc = rpc_call(s->fd, &r);
-	rpc_close_fds(&r);
+	rc = call_op(s->fd, DUET_SIM_OP_UNSHARE, 0, g->ids[0], 0, -1);
 	if (rc < 0) {
 		/* Still shared (e.g. -EBUSY while mapped): keep it. */
-		g->next = s->shares;
-		s->shares = g;
+		region_put(&s->shares, g);
 		return rc;
 	}
-	munmap(g->addr, (size_t)g->count * PAGE);
-	free(g);
+	region_free(g);
 	return 0;
 }
 
@@ -536,29 +557,33 @@ static int sim_unshare(struct duet_platform *p, void *addr, unsigned count)
 /* Grants: map                                                         */
 /* ------------------------------------------------------------------ */
 
+/*
+ * Most refs one duet_gnt_map() takes: the default of gntdev's "limit"
+ * parameter, past which IOCTL_GNTDEV_MAP_GRANT_REF answers -EINVAL.  The
+ * simulator sends a larger map as several MAP requests.
+ */
+#define SIM_MAP_LIMIT 65536u
+
 static void send_unmap(struct sim_priv *s, uint64_t id)
 {
-	struct rpc r;
-
-	rpc_init(&r, DUET_SIM_OP_UNMAP);
-	r.req.id = id;
-	rpc_call(s->fd, &r);
-	rpc_close_fds(&r);
+	call_op(s->fd, DUET_SIM_OP_UNMAP, 0, id, 0, -1);
 }
 
-static int sim_map(struct duet_platform *p, duet_domid_t domid,
-		   unsigned count, const duet_grant_ref_t *refs,
-		   unsigned flags, void **addr)
+/*
+ * One MAP request for @count (at most DUET_SIM_MAP_MAX) refs whose pages
+ * go over the reserved range at @dst.  Return: 0 and the map id in *@id,
+ * or -errno with nothing held in the daemon (pages already placed at @dst
+ * are the caller's to unmap).
+ */
+static int map_chunk(struct sim_priv *s, duet_domid_t domid, unsigned count,
+		     const duet_grant_ref_t *refs, unsigned flags,
+		     uint8_t *dst, uint64_t *id)
 {
-	struct sim_priv *s = spriv(p);
 	struct duet_sim_map_page *pg = (struct duet_sim_map_page *)s->buf;
 	int prot = PROT_READ, rc;
-	uint8_t *base;
 	unsigned i, j;
 	struct rpc r;
 
-	if (count > DUET_SIM_MAP_MAX)
-		return -E2BIG;
 	if (!(flags & DUET_GNT_READONLY))
 		prot |= PROT_WRITE;
 	rpc_init(&r, DUET_SIM_OP_MAP);
@@ -573,41 +598,28 @@ static int sim_map(struct duet_platform *p, duet_domid_t domid,
 	rc = rpc_call(s->fd, &r);
 	if (rc < 0)
 		goto out;
-	if (r.out_len != count * sizeof(*pg) || r.nfds != r.rep.count) {
-		rc = -EPROTO;
+	rc = -EPROTO;
+	if (r.out_len != count * sizeof(*pg) || r.nfds != r.rep.count)
 		goto err_unmap;
-	}
-	base = mmap(NULL, (size_t)count * PAGE, PROT_NONE,
-		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (base == MAP_FAILED) {
-		rc = -errno;
-		goto err_unmap;
-	}
 	/* One mmap per run of consecutive pages of the same share. */
 	for (i = 0; i < count; i = j) {
 		if (pg[i].fd_idx >= r.nfds) {
 			rc = -EPROTO;
-			goto err_munmap;
+			goto err_unmap;
 		}
 		for (j = i + 1; j < count && pg[j].fd_idx == pg[i].fd_idx &&
 				pg[j].pgoff == pg[i].pgoff + (j - i); j++)
 			;
-		if (mmap(base + (size_t)i * PAGE, (size_t)(j - i) * PAGE, prot,
+		if (mmap(dst + (size_t)i * PAGE, (size_t)(j - i) * PAGE, prot,
 			 MAP_SHARED | MAP_FIXED, r.fds[pg[i].fd_idx],
 			 (off_t)pg[i].pgoff * PAGE) == MAP_FAILED) {
 			rc = -errno;
-			goto err_munmap;
+			goto err_unmap;
 		}
 	}
-	if (!region_add(&s->maps, base, count, r.rep.id, -1)) {
-		rc = -ENOMEM;
-		goto err_munmap;
-	}
-	*addr = base;
+	*id = r.rep.id;
 	rc = 0;
 	goto out;
-err_munmap:
-	munmap(base, (size_t)count * PAGE);
 err_unmap:
 	send_unmap(s, r.rep.id);
 out:
@@ -615,22 +627,65 @@ out:
 	return rc < 0 ? rc : 0;
 }
 
+static int sim_map(struct duet_platform *p, duet_domid_t domid,
+		   unsigned count, const duet_grant_ref_t *refs,
+		   unsigned flags, void **addr)
+{
+	struct sim_priv *s = spriv(p);
+	unsigned nids = (count + DUET_SIM_MAP_MAX - 1) / DUET_SIM_MAP_MAX;
+	unsigned c, first, n;
+	struct sim_region *g;
+	uint8_t *base;
+	int rc = 0;
+
+	if (count > SIM_MAP_LIMIT)
+		return -EINVAL;
+	base = mmap(NULL, (size_t)count * PAGE, PROT_NONE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (base == MAP_FAILED)
+		return -errno;
+	g = region_new(base, count, -1, nids);
+	if (!g) {
+		munmap(base, (size_t)count * PAGE);
+		return -ENOMEM;
+	}
+	for (c = 0; c < nids; c++) {
+		first = c * DUET_SIM_MAP_MAX;
+		n = count - first < DUET_SIM_MAP_MAX ? count - first :
+						       DUET_SIM_MAP_MAX;
+		rc = map_chunk(s, domid, n, refs + first, flags,
+			       base + (size_t)first * PAGE, &g->ids[c]);
+		if (rc < 0)
+			break;
+	}
+	if (rc < 0) {
+		while (c--)
+			send_unmap(s, g->ids[c]);
+		region_free(g);
+		return rc;
+	}
+	region_put(&s->maps, g);
+	*addr = base;
+	return 0;
+}
+
 static int sim_unmap(struct duet_platform *p, void *addr, unsigned count)
 {
 	struct sim_priv *s = spriv(p);
 	struct sim_region *g = region_take(&s->maps, addr, count);
-	struct rpc r;
-	int rc;
+	int rc = 0, err;
+	unsigned i;
 
 	if (!g)
 		return -EINVAL;
 	munmap(g->addr, (size_t)g->count * PAGE);
-	rpc_init(&r, DUET_SIM_OP_UNMAP);
-	r.req.id = g->id;
-	rc = rpc_call(s->fd, &r);
-	rpc_close_fds(&r);
+	for (i = 0; i < g->nids; i++) {
+		err = call_op(s->fd, DUET_SIM_OP_UNMAP, 0, g->ids[i], 0, -1);
+		if (err < 0 && !rc)
+			rc = err;
+	}
 	free(g);
-	return rc < 0 ? rc : 0;
+	return rc;
 }
 
 /* ------------------------------------------------------------------ */
@@ -680,8 +735,7 @@ static int copy_chunk(struct sim_priv *s, struct duet_gnt_copy_seg *segs,
 	}
 	r.out = s->buf;
 	r.out_max = DUET_SIM_MSG_MAX;
-	rc = rpc_call(s->fd, &r);
-	rpc_close_fds(&r);
+	rc = rpc_simple(s->fd, &r);
 	if (rc < 0)
 		return rc;
 	if (r.out_len < n * sizeof(*status))
@@ -753,34 +807,44 @@ static int sim_transfer_offer(struct duet_platform *p, duet_domid_t domid,
 	r.req.count = count;
 	r.out = refs;
 	r.out_max = count * sizeof(*refs);
-	rc = rpc_call(spriv(p)->fd, &r);
-	rpc_close_fds(&r);
+	rc = rpc_simple(spriv(p)->fd, &r);
 	if (rc >= 0 && r.out_len != count * sizeof(*refs))
 		rc = -EPROTO;
 	return rc < 0 ? rc : 0;
 }
 
-static int sim_page_alloc(struct duet_platform *p, void **page)
+/*
+ * Map the one-page memfd @fd as a page this process owns (transfer
+ * pages); @fd is closed on failure.
+ */
+static int own_page(struct sim_priv *s, int fd, void **page)
 {
-	struct sim_priv *s = spriv(p);
-	int fd = new_memfd("duet-page", 1), rc;
+	struct sim_region *g;
 	void *a;
+	int rc;
 
-	if (fd < 0)
-		return fd;
 	a = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (a == MAP_FAILED) {
 		rc = -errno;
 		close(fd);
 		return rc;
 	}
-	if (!region_add(&s->pages, a, 1, 0, fd)) {
+	g = region_new(a, 1, fd, 0);
+	if (!g) {
 		munmap(a, PAGE);
 		close(fd);
 		return -ENOMEM;
 	}
+	region_put(&s->pages, g);
 	*page = a;
 	return 0;
+}
+
+static int sim_page_alloc(struct duet_platform *p, void **page)
+{
+	int fd = new_memfd("duet-page", 1);
+
+	return fd < 0 ? fd : own_page(spriv(p), fd, page);
 }
 
 static int sim_page_free(struct duet_platform *p, void *page)
@@ -789,9 +853,7 @@ static int sim_page_free(struct duet_platform *p, void *page)
 
 	if (!g)
 		return -EINVAL;
-	munmap(g->addr, PAGE);
-	close(g->fd);
-	free(g);
+	region_free(g);
 	return 0;
 }
 
@@ -813,16 +875,12 @@ static int sim_transfer(struct duet_platform *p, void *page,
 	r.req.domid = domid;
 	r.req.ref = ref;
 	r.fd_in = g->fd;
-	rc = rpc_call(s->fd, &r);
-	rpc_close_fds(&r);
+	rc = rpc_simple(s->fd, &r);
 	if (rc < 0) {
-		g->next = s->pages;
-		s->pages = g;
+		region_put(&s->pages, g);
 		return rc;
 	}
-	munmap(g->addr, PAGE);
-	close(g->fd);
-	free(g);
+	region_free(g);
 	return 0;
 }
 
@@ -831,34 +889,18 @@ static int sim_transfer_accept(struct duet_platform *p, duet_grant_ref_t ref,
 {
 	struct sim_priv *s = spriv(p);
 	struct rpc r;
-	void *a;
-	int rc, fd;
+	int rc;
 
 	rpc_init(&r, DUET_SIM_OP_XFER_ACCEPT);
 	r.req.ref = ref;
 	rc = rpc_call(s->fd, &r);
+	if (rc >= 0 && r.nfds != 1)
+		rc = -EPROTO;
 	if (rc < 0) {
 		rpc_close_fds(&r);
 		return rc;
 	}
-	if (r.nfds != 1) {
-		rpc_close_fds(&r);
-		return -EPROTO;
-	}
-	fd = r.fds[0];
-	a = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (a == MAP_FAILED) {
-		rc = -errno;
-		close(fd);
-		return rc;
-	}
-	if (!region_add(&s->pages, a, 1, 0, fd)) {
-		munmap(a, PAGE);
-		close(fd);
-		return -ENOMEM;
-	}
-	*page = a;
-	return 0;
+	return own_page(s, r.fds[0], page);
 }
 
 /* ------------------------------------------------------------------ */
@@ -876,7 +918,6 @@ static int sim_evtchn_open(struct duet_evtchn *e)
 	struct sim_evt *v;
 	unsigned got;
 	int pfd[2], rc;
-	struct rpc r;
 
 	v = calloc(1, sizeof(*v));
 	if (!v)
@@ -896,10 +937,7 @@ static int sim_evtchn_open(struct duet_evtchn *e)
 		goto err_close;
 	}
 	v->rfd = pfd[0];
-	rpc_init(&r, DUET_SIM_OP_EVT_OPEN);
-	r.fd_in = pfd[1];
-	rc = rpc_call(v->fd, &r);
-	rpc_close_fds(&r);
+	rc = call_op(v->fd, DUET_SIM_OP_EVT_OPEN, 0, 0, 0, pfd[1]);
 	close(pfd[1]);
 	if (rc >= 0 && s->restricted)
 		rc = restrict_conn(v->fd, s->rdomid);
@@ -943,15 +981,15 @@ static int sim_evtchn_fd(struct duet_evtchn *e)
 static int evt_call(struct duet_evtchn *e, uint32_t op, uint32_t domid,
 		    uint32_t port)
 {
-	struct rpc r;
-	int rc;
+	return call_op(sevt(e)->fd, op, domid, 0, port, -1);
+}
 
-	rpc_init(&r, op);
-	r.req.domid = domid;
-	r.req.port = port;
-	rc = rpc_call(sevt(e)->fd, &r);
-	rpc_close_fds(&r);
-	return rc;
+/* An event-channel op on local @port that answers 0 or -errno. */
+static int evt_port_op(struct duet_evtchn *e, uint32_t op, uint32_t port)
+{
+	int rc = evt_call(e, op, 0, port);
+
+	return rc < 0 ? rc : 0;
 }
 
 static int sim_evtchn_alloc_unbound(struct duet_evtchn *e,
@@ -968,9 +1006,7 @@ static int sim_evtchn_bind(struct duet_evtchn *e, duet_domid_t remote,
 
 static int sim_evtchn_notify(struct duet_evtchn *e, duet_evtchn_port_t port)
 {
-	int rc = evt_call(e, DUET_SIM_OP_EVT_NOTIFY, 0, port);
-
-	return rc < 0 ? rc : 0;
+	return evt_port_op(e, DUET_SIM_OP_EVT_NOTIFY, port);
 }
 
 static int sim_evtchn_pending(struct duet_evtchn *e)
@@ -990,16 +1026,12 @@ static int sim_evtchn_pending(struct duet_evtchn *e)
 
 static int sim_evtchn_unmask(struct duet_evtchn *e, duet_evtchn_port_t port)
 {
-	int rc = evt_call(e, DUET_SIM_OP_EVT_UNMASK, 0, port);
-
-	return rc < 0 ? rc : 0;
+	return evt_port_op(e, DUET_SIM_OP_EVT_UNMASK, port);
 }
 
 static int sim_evtchn_unbind(struct duet_evtchn *e, duet_evtchn_port_t port)
 {
-	int rc = evt_call(e, DUET_SIM_OP_EVT_UNBIND, 0, port);
-
-	return rc < 0 ? rc : 0;
+	return evt_port_op(e, DUET_SIM_OP_EVT_UNBIND, port);
 }
 
 const struct duet_platform_ops duet_platform_sim = {

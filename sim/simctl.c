@@ -17,22 +17,7 @@
 
 int simctl_connect(const char *dir)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd, n;
-
-	n = snprintf(sa.sun_path, sizeof(sa.sun_path), DUET_SIM_CTL_FMT, dir,
-		     0u);
-	if (n < 0 || (size_t)n >= sizeof(sa.sun_path))
-		return -ENAMETOOLONG;
-	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		n = -errno;
-		close(fd);
-		return n;
-	}
-	return fd;
+	return duet_sim_ctl_connect(dir, 0);
 }
 
 int simctl_call(int fd, uint32_t op, uint32_t domid, uint32_t flags,

@@ -11,10 +11,24 @@
  * SIMD_CONN_PORTS ports per handle the pipe (64 KiB) never fills up for a
  * client that reads it; a client that does not read only hurts itself.
  *
+ * Return values are those of Linux's /dev/xen/evtchn over Xen (what
+ * libxenevtchn hands back), so that a driver sees the same on both:
+ *  - NOTIFY on a port this handle does not own: -ENOTCONN (the evtchn
+ *    driver's IOCTL_EVTCHN_NOTIFY finds no such port of the file);
+ *  - NOTIFY on an unbound port, including one whose peer closed, is
+ *    dropped and answers 0 (Xen's EVTCHNOP_send ignores ECS_UNBOUND, and
+ *    the driver ignores the hypercall's result anyway);
+ *  - UNBIND of a port out of range: -EINVAL; of a port this handle does
+ *    not own: -ENOTCONN (IOCTL_EVTCHN_UNBIND);
+ *  - UNMASK of a port this handle does not own: 0 (the driver's write()
+ *    skips ports it does not know).
+ *
  * Closing: when a port is closed (UNBIND, its handle hung up, its domain
- * destroyed) the peer port goes to PEER_CLOSED and gets one last event so
- * that a peer waiting for it wakes up; its next NOTIFY answers -ENOTCONN.
- * A notify on a port that was never bound is dropped, as Xen does.
+ * destroyed) the peer port goes back to UNBOUND with the closer's domain
+ * as its remote, as Xen's evtchn_close() does, so that the closer's domain
+ * may bind it again.  The simulator also gives the peer port one last
+ * event so that a peer waiting for it wakes up and looks at xenstore; Xen
+ * does not, and drivers must take it as the spurious event it is.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -78,7 +92,9 @@ static void port_close(struct simd_dom *dom, uint32_t port)
 
 		if (r && p->rport < r->nports &&
 		    r->ports[p->rport].state == SIMD_PORT_INTERDOMAIN) {
-			r->ports[p->rport].state = SIMD_PORT_PEER_CLOSED;
+			r->ports[p->rport].state = SIMD_PORT_UNBOUND;
+			r->ports[p->rport].remote = (uint16_t)dom->domid;
+			r->ports[p->rport].rport = 0;
 			deliver(r, p->rport);
 		}
 	}
@@ -87,14 +103,22 @@ static void port_close(struct simd_dom *dom, uint32_t port)
 	*p = (struct simd_port){ 0 };
 }
 
-/* The port @c names, if @c owns it; else NULL with m->rep.rc set. */
-static struct simd_port *own_port(struct simd_conn *c, struct simd_msg *m)
+/*
+ * The port @c names, if @c owns it; else NULL with m->rep.rc set: -EINVAL
+ * for a connection that is no event-channel handle or a port out of
+ * range, @not_ours for a port of somebody else (or free).
+ */
+static struct simd_port *own_port(struct simd_conn *c, struct simd_msg *m,
+				  int not_ours)
 {
 	uint32_t port = m->req.port;
 
-	if (c->evt_fd < 0 || m->len || !port || port >= c->dom->nports ||
-	    c->dom->ports[port].owner != c) {
+	if (c->evt_fd < 0 || m->len || !port || port >= c->dom->nports) {
 		m->rep.rc = -EINVAL;
+		return NULL;
+	}
+	if (c->dom->ports[port].owner != c) {
+		m->rep.rc = not_ours;
 		return NULL;
 	}
 	return &c->dom->ports[port];
@@ -201,37 +225,32 @@ void simd_evt_bind(struct simd_conn *c, struct simd_msg *m)
 	m->rep.rc = port;
 }
 
-/* EVT_NOTIFY: port.  -ENOTCONN once the peer is gone. */
+/*
+ * EVT_NOTIFY: port.  -ENOTCONN for a port that is not ours; an event on
+ * an unbound port (never bound, or its peer closed) is dropped: 0.
+ */
 void simd_evt_notify(struct simd_conn *c, struct simd_msg *m)
 {
-	struct simd_port *p = own_port(c, m);
+	struct simd_port *p = own_port(c, m, -ENOTCONN);
 	struct simd_dom *r;
 
 	if (!p)
 		return;
-	switch (p->state) {
-	case SIMD_PORT_UNBOUND:
-		m->rep.rc = 0;
-		return;
-	case SIMD_PORT_PEER_CLOSED:
-		m->rep.rc = -ENOTCONN;
-		return;
-	default:
-		break;
-	}
-	r = simd_dom_get(c->d, p->remote);
-	if (!r || p->rport >= r->nports) {
-		m->rep.rc = -ENOTCONN;
-		return;
-	}
-	deliver(r, p->rport);
 	m->rep.rc = 0;
+	if (p->state != SIMD_PORT_INTERDOMAIN)
+		return;
+	r = simd_dom_get(c->d, p->remote);
+	if (r && p->rport < r->nports)
+		deliver(r, p->rport);
 }
 
-/* EVT_UNMASK: port.  Delivers an event that arrived while masked. */
+/*
+ * EVT_UNMASK: port.  Delivers an event that arrived while masked.  A port
+ * that is not ours is skipped: 0.
+ */
 void simd_evt_unmask(struct simd_conn *c, struct simd_msg *m)
 {
-	struct simd_port *p = own_port(c, m);
+	struct simd_port *p = own_port(c, m, 0);
 
 	if (!p)
 		return;
@@ -241,10 +260,10 @@ void simd_evt_unmask(struct simd_conn *c, struct simd_msg *m)
 	m->rep.rc = 0;
 }
 
-/* EVT_UNBIND: port. */
+/* EVT_UNBIND: port.  -ENOTCONN for a port that is not ours. */
 void simd_evt_unbind(struct simd_conn *c, struct simd_msg *m)
 {
-	if (!own_port(c, m))
+	if (!own_port(c, m, -ENOTCONN))
 		return;
 	port_close(c->dom, m->req.port);
 	m->rep.rc = 0;

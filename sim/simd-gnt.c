@@ -22,6 +22,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <xen/grant_table.h>
+
+#include "gnttab/private.h"
 #include "sim/simd-int.h"
 
 #define PAGE DUET_PAGE_SIZE
@@ -239,7 +243,12 @@ void simd_gnt_unshare(struct simd_conn *c, struct simd_msg *m)
 /*
  * check_ref() - may @c's domain access (@domid, @ref), writing when
  * @write?  Return: the share (and the page index in *@idx), or NULL with
- * *@err set to the refusal.
+ * *@err set to the refusal: the errno of the GNTST_* status Xen's
+ * grant_table.c gives for it (one table: duet_gnttab_status_to_errno()):
+ * GNTST_bad_domain for no such domain, GNTST_bad_gntref for a ref past the
+ * table, GNTST_general_error for an entry not in use, granted to another
+ * domain, or read-only when writing (_set_status()).  A connection
+ * restricted to another domain gets -EPERM.
  */
 static struct simd_share *check_ref(struct simd_conn *c, uint32_t domid,
 				    uint32_t ref, int write, unsigned *idx,
@@ -253,24 +262,18 @@ static struct simd_share *check_ref(struct simd_conn *c, uint32_t domid,
 		return NULL;
 	}
 	if (!g) {
-		*err = -ESRCH;
+		*err = duet_gnttab_status_to_errno(GNTST_bad_domain);
 		return NULL;
 	}
 	if (ref >= g->ngnt) {
-		*err = -EINVAL;
+		*err = duet_gnttab_status_to_errno(GNTST_bad_gntref);
 		return NULL;
 	}
 	e = &g->gnt[ref];
-	if (e->type != SIMD_GNT_SHARE || e->share->dead) {
-		*err = -EINVAL;
-		return NULL;
-	}
-	if (e->domid != c->dom->domid) {
-		*err = -EACCES;
-		return NULL;
-	}
-	if (write && (e->share->flags & DUET_GNT_READONLY)) {
-		*err = -EACCES;
+	if (e->type != SIMD_GNT_SHARE || e->share->dead ||
+	    e->domid != c->dom->domid ||
+	    (write && (e->share->flags & DUET_GNT_READONLY))) {
+		*err = duet_gnttab_status_to_errno(GNTST_general_error);
 		return NULL;
 	}
 	*idx = e->idx;
@@ -300,6 +303,10 @@ static int share_fd(struct simd_share *s, int ro)
 /*
  * MAP: domid = granter, count refs, flags.  All refs are checked before
  * anything changes; the reply carries one descriptor per distinct share.
+ * Any ref refused answers -EINVAL whatever the reason, as Linux's gntdev
+ * does on Xen (gntdev_map_grant_pages() turns every failed GNTST_* of the
+ * batch into -EINVAL from mmap()); only a restricted connection's -EPERM
+ * and local failures pass through.
  */
 void simd_gnt_map(struct simd_conn *c, struct simd_msg *m)
 {
@@ -326,8 +333,11 @@ void simd_gnt_map(struct simd_conn *c, struct simd_msg *m)
 						 !ro, &idx, &err);
 		int fd;
 
-		if (!s)
+		if (!s) {
+			if (err != -EPERM)
+				err = -EINVAL;
 			goto fail;
+		}
 		fd = share_fd(s, ro);
 		if (fd < 0) {
 			err = fd;

@@ -101,9 +101,9 @@ struct simd_gnt {
 /* Port states. */
 enum simd_port_state {
 	SIMD_PORT_FREE = 0,
-	SIMD_PORT_UNBOUND,      /* waits for @remote to bind */
+	SIMD_PORT_UNBOUND,      /* waits for @remote to bind (again, after
+				 * the peer closed: Xen's ECS_UNBOUND) */
 	SIMD_PORT_INTERDOMAIN,  /* connected to remote:rport */
-	SIMD_PORT_PEER_CLOSED,  /* the peer closed or died: notify fails */
 };
 
 /*

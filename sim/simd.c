@@ -566,35 +566,21 @@ static int conn_request(struct simd_conn *c)
 			     .msg_control = cbuf,
 			     .msg_controllen = sizeof(cbuf) };
 	struct simd_msg m = { .fd = -1 };
-	struct cmsghdr *cm;
-	int nfd = 0, rc;
-	unsigned i;
+	unsigned i, nfd, kept = 0;
 	ssize_t n;
+	int rc;
 
 	n = recvmsg(c->fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
 	if (n < 0)
 		return errno == EAGAIN || errno == EINTR ? 0 : -errno;
 	if (n == 0)
 		return -EPIPE;
-	for (cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
-		int *fds = (int *)CMSG_DATA(cm);
-		size_t k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-
-		if (cm->cmsg_level != SOL_SOCKET ||
-		    cm->cmsg_type != SCM_RIGHTS)
-			continue;
-		for (i = 0; i < k; i++) {
-			if (!nfd++ && m.fd < 0)
-				m.fd = fds[i];
-			else
-				close(fds[i]);
-		}
-	}
+	nfd = duet_sim_take_fds(&mh, &m.fd, 1, &kept);
 	m.out = c->d->rbuf;
 	m.out_max = DUET_SIM_MSG_MAX;
 	if ((size_t)n < sizeof(m.req) || (mh.msg_flags & MSG_TRUNC) ||
 	    (mh.msg_flags & MSG_CTRUNC) || nfd > 1) {
-		simd_conn_warn(c, "malformed message (%zd bytes, %d fds)", n,
+		simd_conn_warn(c, "malformed message (%zd bytes, %u fds)", n,
 			       nfd);
 		m.rep.rc = (mh.msg_flags & MSG_TRUNC) ? -E2BIG : -EINVAL;
 	} else {

@@ -85,12 +85,12 @@ BG=$!
 wait_file "$D/ping"
 port=$(head -1 "$D/ping")
 say "The frontend allocated event-channel port $port for the backend."
-"$DUET" sim exec "$back" -- "$DUET" sim evtchn-pong "$front" "$port" >"$D/pong"
+"$DUET" sim exec "$back" -- "$DUET" sim evtchn-pong "$front" "$port" 1000 >"$D/pong"
 wait "$BG"
 BG=""
 say "The backend bound to it; the two processes then sent notifications back"
 say "and forth: $(tail -1 "$D/ping")."
-say "When the frontend closed its port, the backend noticed:"
+say "The backend counted:"
 say "  $(cat "$D/pong")"
 
 step "4. XenStore with the stock tools"

@@ -81,8 +81,7 @@
 extern unsigned blkback_map_threshold_override;
 /** Buckets of the in-flight id hash (a power of two). */
 #define BLKBACK_ID_BUCKETS 1024u
-/** Segments per temporary map call (a platform may limit a call: the
- *  simulator takes 128). */
+/** Segments per temporary map call (platform.h: up to 65536 per call). */
 #define BLKBACK_MAP_CHUNK 64u
 /** Requests taken off the ring in one pass before submitting. */
 #define BLKBACK_PASS_MAX 64u

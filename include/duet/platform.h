@@ -101,10 +101,13 @@ int duet_platform_restrict(struct duet_platform *p, duet_domid_t domid);
  * @addr:  receives the local address of the @count contiguous pages
  *         (zeroed, page aligned).
  *
- * Returns 0; -ENOSPC when the grant table is full (nothing is shared);
- * -ENOMEM; -EINVAL for count 0 or above the platform's limit per call
- * (the simulator: 1024 pages; share larger pools in chunks); another
- * -errno from the platform.
+ * Returns 0; -ENOSPC when the grant table is full or @count is more
+ * than the platform lets the domain share (nothing is shared): on Xen,
+ * Linux's gntalloc holds at most its "limit" parameter of grants, 1024
+ * by default, for the whole domain; the simulator takes at most 1024
+ * pages per call, so share larger pools in chunks of at most 1024 on
+ * both; -ENOMEM; -EINVAL for count 0 or bad flags; another -errno from
+ * the platform.
  */
 int duet_gnt_share(struct duet_platform *p, duet_domid_t domid,
 		   unsigned count, unsigned flags, duet_grant_ref_t *refs,
@@ -151,12 +154,15 @@ int duet_gnt_reap(struct duet_platform *p);
  *
  * Every reference is checked against the granter's grant table: it must
  * be in range, in use, granted to this domain, and writable unless
- * @flags has DUET_GNT_READONLY.  Returns 0, or -EINVAL (bad ref or
- * arguments), -EACCES (granted to another domain, or a read-only grant
- * mapped writable; real Xen answers -EINVAL for the latter), -ENOSPC (too
- * many mappings), -ESRCH (no such domain), -E2BIG (more refs than the
- * platform maps in one call: 128 on the simulator; map in chunks),
- * another -errno.  Nothing is mapped on failure.
+ * @flags has DUET_GNT_READONLY.  Returns 0, or -EINVAL when any reference
+ * is refused, whatever the reason (bad or unused ref, granted to another
+ * domain, a read-only grant mapped writable, no such domain): Linux's
+ * gntdev turns every failed GNTST_* of a map into -EINVAL, and the
+ * simulator answers the same; -EINVAL also for bad arguments and for
+ * more than 65536 refs in one call (gntdev's default "limit"; the
+ * simulator takes as many); -ENOMEM; -EPERM on the simulator after
+ * duet_platform_restrict() to another domain; another -errno.  Nothing
+ * is mapped on failure.
  */
 int duet_gnt_map(struct duet_platform *p, duet_domid_t domid,
 		 unsigned count, const duet_grant_ref_t *refs, unsigned flags,
@@ -190,9 +196,14 @@ union duet_gnt_copy_ptr {
  *             exceed DUET_PAGE_SIZE.
  * @len:       bytes to copy.
  * @flags:     DUET_GNT_COPY_* bits saying which sides are foreign.
- * @status:    written by duet_gnt_copy(): 0, or -errno for this segment
- *             (-EINVAL bad ref/offset, -EACCES wrong domain or writing a
- *             read-only grant, -ESRCH no such domain, -EIO otherwise).
+ * @status:    written by duet_gnt_copy(): 0, or -errno for this segment,
+ *             Xen's GNTST_* status through the one table in core.c:
+ *             -EINVAL ref past the table or bad offset/length
+ *             (GNTST_bad_gntref, GNTST_bad_copy_arg), -ESRCH no such
+ *             domain (GNTST_bad_domain), -EIO for an entry not in use,
+ *             granted to another domain, or read-only when written
+ *             (GNTST_general_error); the simulator answers the same, and
+ *             -EPERM after duet_platform_restrict() to another domain.
  */
 struct duet_gnt_copy_seg {
 	union duet_gnt_copy_ptr src;
@@ -278,9 +289,12 @@ int duet_evtchn_bind(struct duet_evtchn *e, duet_domid_t remote,
 
 /**
  * duet_evtchn_notify() - send an event on local port @port.
- * Returns 0, -EINVAL for a port not bound here, -ENOTCONN (or -EPIPE) when
- * the peer closed its end or its domain died (simulator only: real Xen
- * drops such an event and returns 0).  Never blocks on the peer.
+ * Returns 0, also when the peer closed its end or its domain died: Xen
+ * drops an event on a port that is unbound again (EVTCHNOP_send), so a
+ * peer's end is found out through xenstore, never through notify.
+ * Returns -ENOTCONN for a port not bound through @e (Linux's evtchn
+ * driver), -EPIPE on the simulator when the simulator itself is gone.
+ * Never blocks on the peer.
  */
 int duet_evtchn_notify(struct duet_evtchn *e, duet_evtchn_port_t port);
 
@@ -291,10 +305,18 @@ int duet_evtchn_notify(struct duet_evtchn *e, duet_evtchn_port_t port);
  */
 int duet_evtchn_pending(struct duet_evtchn *e);
 
-/** duet_evtchn_unmask() - re-enable delivery on @port. */
+/** duet_evtchn_unmask() - re-enable delivery on @port.  Returns 0 (a
+ *  port not bound through @e is skipped, as Linux's evtchn driver does)
+ *  or -errno. */
 int duet_evtchn_unmask(struct duet_evtchn *e, duet_evtchn_port_t port);
 
-/** duet_evtchn_unbind() - close local port @port. */
+/**
+ * duet_evtchn_unbind() - close local port @port.  The peer's port becomes
+ * unbound again (our domain may bind it anew); the simulator also gives
+ * the peer one spurious event so that a waiting peer looks at xenstore,
+ * which Xen does not.  Returns 0, -ENOTCONN for a port not bound through
+ * @e, -EINVAL for a port out of range.
+ */
 int duet_evtchn_unbind(struct duet_evtchn *e, duet_evtchn_port_t port);
 
 #ifdef __cplusplus
