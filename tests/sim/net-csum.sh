@@ -30,7 +30,9 @@ wait $NF_PID
 ok $? "netfront stops cleanly"
 is "$(xenstore-read $FE/state)" "6" "  leaving the frontend Closed"
 start_netfront
-wait_state $FE/state 4 && wait_state $BE/state 4
+# The backend tears the old connection down first: allow 30 s on a busy
+# machine.
+wait_state $FE/state 4 300 && wait_state $BE/state 4 300
 ok $? "reconnected with offloads on"
 is "$(xenstore-read $FE/feature-no-csum-offload)" "0" \
 	"frontend writes feature-no-csum-offload=0"

@@ -1,7 +1,7 @@
 # net-lib.sh - sourced by tests/sim/net-*.sh after sim-lib.sh.
-# Needs root (TAP devices, network namespaces), ip, ping and iperf3; skips
-# otherwise.  net_setup starts the simulator with a guest (domain 1) and a
-# driver domain (domain 2), each with its own network namespace, attaches
+# Needs root (TAP devices, network namespaces), ip, ss, ping and iperf3;
+# skips otherwise.  net_setup starts the simulator with a guest (domain 1)
+# and a driver domain (domain 2), each with its own network namespace, attaches
 # vif 0 of the guest with domain 2 as backend (extra xl vif keys in $1),
 # and starts the backend daemon (`duet backend`, which runs netback for
 # the vif) in domain 2 and `duet netfront 0` (options in $2...) in
@@ -9,7 +9,7 @@
 # TAP is eth0 = 10.77.0.2, the backend's vif1.0 sits on bridge br0 =
 # 10.77.0.1 in domain 2.
 [ "$(id -u)" -eq 0 ] || { echo "1..0 # SKIP needs root (TAP, netns)"; exit 77; }
-for t in ip ping iperf3 xenstore-read; do
+for t in ip ss ping iperf3 xenstore-read; do
 	command -v $t >/dev/null 2>&1 ||
 		{ echo "1..0 # SKIP $t missing (make deps)"; exit 77; }
 done
@@ -90,16 +90,33 @@ guest_up() {
 	done
 }
 
+# listening DOMID: an iperf3 server listens on port 5201 in DOMID.
+listening() {
+	"$DUET" sim exec $1 -- ss -Hltn "sport = :5201" | grep -q .
+}
+
 # iperf_run FROM TO-ADDR SECONDS [ARGS]: a short iperf3 run from domain
-# FROM to the server in the other domain; prints "<Mbit/s>" of the
-# receiver, or nothing on failure.
+# FROM to the server in the other domain (port 5201); prints "<Mbit/s>" of
+# the receiver, or nothing on failure.  On a loaded machine the one-shot
+# server of the run before may still hold the port while it exits, and a
+# new daemonized server takes a while to listen: wait (at most 10 s each)
+# for the port to be free, then for the new server to listen.
 iperf_run() {
 	from=$1 to=$2 secs=$3
 	shift 3
 	if [ "$from" = $GU ]; then srv=$DD; else srv=$GU; fi
+	i=0
+	while listening $srv && [ $i -lt 100 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
 	"$DUET" sim exec $srv -- iperf3 -s -1 -D -B "$to" \
 		--logfile "$D/iperf-srv.log" >/dev/null 2>&1
-	sleep 0.3
+	i=0
+	until listening $srv || [ $i -ge 100 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
 	timeout $((secs + 15)) "$DUET" sim exec "$from" -- iperf3 -c "$to" \
 		-t "$secs" -f m "$@" > "$D/iperf.out" 2>&1
 	# The receiver's summary line: "... <n> Mbits/sec ... receiver".
