@@ -18,19 +18,23 @@
  *
  * Packet stream, per strategy and frame size: a child process in the
  * driver domain's namespace sends raw Ethernet frames of that size (local
- * experimental ethertype 0x88b5, to the guest's MAC) on the vif's TAP as
- * fast as it can; netback reads them from the TAP and puts them in the
- * guest's rx ring by the strategy; netfront writes them to the guest's
- * TAP, whose kernel counts and drops them.  After a warm-up, the window
- * of --duration seconds counts the frames the guest's TAP received
- * (/proc/<netfront>/net/dev) and the CPU time (/proc/<pid>/task/<tid>/
- * schedstat, nanoseconds) of the three processes that carry them: the
- * netback instance, netfront and the simulator daemon (the "hypervisor":
- * grant copy, map and transfer are done there).  The sender's own CPU is
- * not counted.  Printed per size and strategy: packets/s, Gbit/s of frame
- * bytes, CPU ns per packet; then where the strategies cross over (the
- * sizes between which the faster one changes); written as CSV and, with
- * gnuplot, as a PNG.
+ * experimental ethertype 0x88b5, to the guest's MAC) on the vif's TAP,
+ * keeping BN_WINDOW frames in flight (closed loop: the TAP's queue never
+ * overflows, and the sender leaves the CPU to what is measured); netback
+ * reads them from the TAP and puts them in the guest's rx ring by the
+ * strategy; netfront writes them to the guest's TAP, whose kernel counts
+ * and drops them.  After a warm-up, a window of --duration seconds counts
+ * the frames the guest's TAP received (/proc/<netfront>/net/dev) in
+ * BN_SLICES slices, and the CPU time (/proc/<pid>/task/<tid>/schedstat,
+ * nanoseconds) of the three processes that carry them: the netback
+ * instance, netfront and the simulator daemon (the "hypervisor": grant
+ * copy, map and transfer are done there).  The sender's own CPU is not
+ * counted.  Printed per size and strategy: packets/s (the median slice,
+ * robust against a burst of other work on the machine), Gbit/s of frame
+ * bytes, CPU ns per packet (whole window); then where the strategies
+ * cross over (the sizes between which the better one changes), by
+ * throughput and by CPU per packet; written as CSV and, with gnuplot, as
+ * a PNG.
  *
  * iperf3 (unless --no-iperf): TCP and UDP from the driver domain to the
  * guest (the rx path) over each strategy's vif at MTU 1500, and over a
@@ -78,14 +82,20 @@
 #define BN_WIRE_MAX (BN_MTU + 14u)
 #define BN_ETHERTYPE 0x88b5 /* IEEE 802 local experimental */
 #define BN_WARMUP_S 0.2
+/* Frames the sender keeps in flight, and sends per sendmmsg(). */
+#define BN_WINDOW 256u
+#define BN_BURST 32u
+/* A point's window is measured in this many slices (median rate). */
+#define BN_SLICES 5
 
 static const char *const mode_name[BN_NMODES] = {"copy", "map", "flip"};
 
 /** One measured point. */
 struct bn_point {
 	int done;
-	uint64_t packets;
+	uint64_t packets; /* in the whole window */
 	double secs;
+	double pps;       /* the median slice's rate */
 	uint64_t cpu_be, cpu_fe, cpu_sim; /* ns in the window */
 };
 
@@ -261,31 +271,40 @@ static uint64_t cpu_ns(pid_t pid)
 	return sum;
 }
 
-/* Frames received by interface @ifname in the namespace of @pid. */
-static uint64_t rx_packets(pid_t pid, const char *ifname)
+/*
+ * Frames received by interface @ifname, from @fd: an open
+ * /proc/<pid>/net/dev (the namespace of <pid>), read again from the start
+ * each time.  0 when it cannot be read.
+ */
+static uint64_t dev_rx(int fd, const char *ifname)
 {
 	unsigned long long bytes, pkts;
-	char path[64], line[512], name[IFNAMSIZ + 2];
-	uint64_t r = 0;
-	FILE *f;
+	char buf[8192], *s;
+	size_t len = strlen(ifname);
+	ssize_t n;
 
-	snprintf(path, sizeof(path), "/proc/%d/net/dev", (int)pid);
-	f = fopen(path, "r");
-	if (!f)
+	n = pread(fd, buf, sizeof(buf) - 1, 0);
+	if (n <= 0)
 		return 0;
-	snprintf(name, sizeof(name), "%s:", ifname);
-	while (fgets(line, sizeof(line), f)) {
-		char *s = line;
-
+	buf[n] = '\0';
+	for (s = buf; s; s = strchr(s, '\n')) {
+		s += *s == '\n';
 		while (*s == ' ')
 			s++;
-		if (strncmp(s, name, strlen(name)))
-			continue;
-		if (sscanf(s + strlen(name), "%llu %llu", &bytes, &pkts) == 2)
-			r = pkts;
+		if (!strncmp(s, ifname, len) && s[len] == ':' &&
+		    sscanf(s + len + 1, "%llu %llu", &bytes, &pkts) == 2)
+			return pkts;
 	}
-	fclose(f);
-	return r;
+	return 0;
+}
+
+/* /proc/<pid>/net/dev opened for dev_rx(); -1 on failure. */
+static int dev_open(pid_t pid)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/net/dev", (int)pid);
+	return open(path, O_RDONLY | O_CLOEXEC);
 }
 
 static double now_s(void)
@@ -311,25 +330,31 @@ static void sleep_s(double s)
 /* ------------------------------------------------------------------ */
 
 /*
- * The sender (a child): enter the namespace of @ns_pid, send @size-byte
- * frames to @mac on @ifname until @secs have passed.  Exits 0 or 1.
+ * The sender (a child): enter the namespace of @v's netback instance and
+ * send @size-byte frames to the guest's MAC on the vif's TAP until @secs
+ * have passed, closed-loop: at most BN_WINDOW frames in flight (sent and
+ * not yet counted by the guest's TAP), so that the TAP's queue never
+ * overflows and the sender takes little CPU from the three processes
+ * measured.  A frame lost on the way (nothing arrives for 50 ms) is
+ * written off.  Exits 0 or 1.
  */
-static void sender(pid_t ns_pid, const char *ifname, const uint8_t *mac,
-		   unsigned size, double secs)
+static void sender(const struct bn_vif *v, unsigned size, double secs)
 {
 	static uint8_t frame[BN_MAX_FRAME];
 	struct ether_header *eh = (struct ether_header *)frame;
-	struct mmsghdr msg[32];
-	struct iovec iov;
+	struct mmsghdr msg[BN_BURST];
 	struct sockaddr_ll sll;
+	uint64_t sent = 0, rx, rx0, last_rx = 0;
+	double end, t, last_t;
+	struct iovec iov;
 	char path[64];
-	double end;
 	unsigned i;
-	int fd, s;
+	int fd, s, n, devfd;
 
-	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)ns_pid);
+	devfd = dev_open(v->nf_pid);
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)v->nb_pid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || setns(fd, CLONE_NEWNET) < 0)
+	if (devfd < 0 || fd < 0 || setns(fd, CLONE_NEWNET) < 0)
 		_exit(1);
 	close(fd);
 	s = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
@@ -337,11 +362,11 @@ static void sender(pid_t ns_pid, const char *ifname, const uint8_t *mac,
 		_exit(1);
 	memset(&sll, 0, sizeof(sll));
 	sll.sll_family = AF_PACKET;
-	sll.sll_ifindex = (int)if_nametoindex(ifname);
+	sll.sll_ifindex = (int)if_nametoindex(v->be_if);
 	if (!sll.sll_ifindex ||
 	    bind(s, (struct sockaddr *)&sll, sizeof(sll)) < 0)
 		_exit(1);
-	memcpy(eh->ether_dhost, mac, 6);
+	memcpy(eh->ether_dhost, v->mac, 6);
 	memcpy(eh->ether_shost, "\x02\x00\x00\x00\x00\x01", 6);
 	eh->ether_type = htons(BN_ETHERTYPE);
 	for (i = sizeof(*eh); i < size; i++)
@@ -349,18 +374,36 @@ static void sender(pid_t ns_pid, const char *ifname, const uint8_t *mac,
 	iov.iov_base = frame;
 	iov.iov_len = size;
 	memset(msg, 0, sizeof(msg));
-	for (i = 0; i < 32; i++) {
+	for (i = 0; i < BN_BURST; i++) {
 		msg[i].msg_hdr.msg_iov = &iov;
 		msg[i].msg_hdr.msg_iovlen = 1;
 	}
-	end = now_s() + secs;
-	while (now_s() < end) {
-		/* A full TAP queue drops (and sendmmsg may say ENOBUFS):
-		 * let the receiving side run. */
-		if (sendmmsg(s, msg, 32, 0) < 0 && errno != ENOBUFS &&
-		    errno != EAGAIN && errno != EINTR)
+	rx0 = dev_rx(devfd, v->fe_if);
+	last_t = now_s();
+	end = last_t + secs;
+	while ((t = now_s()) < end) {
+		rx = dev_rx(devfd, v->fe_if) - rx0;
+		if (rx != last_rx) {
+			last_rx = rx;
+			last_t = t;
+		} else if (t - last_t > 0.05) {
+			sent = rx; /* lost on the way: written off */
+			last_t = t;
+		}
+		/* The guest's TAP also counts frames not sent here (IPv6
+		 * chatter, a late one of the last point). */
+		if (rx > sent)
+			sent = rx;
+		if (sent - rx + BN_BURST > BN_WINDOW) {
+			sleep_s(20e-6);
+			continue;
+		}
+		n = sendmmsg(s, msg, BN_BURST, 0);
+		if (n > 0)
+			sent += (unsigned)n;
+		else if (n < 0 && errno != ENOBUFS && errno != EAGAIN &&
+			 errno != EINTR)
 			_exit(1);
-		sched_yield();
 	}
 	_exit(0);
 }
@@ -371,33 +414,63 @@ static unsigned wire_size(unsigned size)
 	return size < BN_WIRE_MAX ? size : BN_WIRE_MAX;
 }
 
-/* Measure one point: strategy @m at frame size index @si. */
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * Measure one point: strategy @m at frame size index @si.  The window is
+ * cut in BN_SLICES slices; the rate is the median slice's (robust against
+ * a burst of other work on the machine), the CPU per packet the whole
+ * window's.
+ */
 static int measure(struct bn *b, int m, unsigned si)
 {
 	struct bn_vif *v = &b->vif[m];
 	struct bn_point *pt = &b->pt[m][si];
-	uint64_t p0, be0, fe0, sim0;
-	double t0;
+	uint64_t p0, p, be0, fe0, sim0;
+	double t0, t, rate[BN_SLICES];
+	int devfd, k;
 	pid_t pid;
 
-	pid = fork();
-	if (pid < 0)
+	devfd = dev_open(v->nf_pid);
+	if (devfd < 0)
 		return -errno;
+	pid = fork();
+	if (pid < 0) {
+		close(devfd);
+		return -errno;
+	}
 	if (pid == 0)
-		sender(v->nb_pid, v->be_if, v->mac, wire_size(b->sizes[si]),
-		       BN_WARMUP_S + b->secs + 0.1);
+		sender(v, wire_size(b->sizes[si]), BN_WARMUP_S + b->secs + 0.1);
 	sleep_s(BN_WARMUP_S);
-	p0 = rx_packets(v->nf_pid, v->fe_if);
+	p0 = dev_rx(devfd, v->fe_if);
 	be0 = cpu_ns(v->nb_pid);
 	fe0 = cpu_ns(v->nf_pid);
 	sim0 = cpu_ns(b->sim_pid);
 	t0 = now_s();
-	sleep_s(b->secs);
-	pt->packets = rx_packets(v->nf_pid, v->fe_if) - p0;
+	for (k = 0, p = p0, t = t0; k < BN_SLICES; k++) {
+		uint64_t pk;
+		double tk;
+
+		sleep_s(b->secs / BN_SLICES);
+		pk = dev_rx(devfd, v->fe_if);
+		tk = now_s();
+		rate[k] = (double)(pk - p) / (tk - t);
+		p = pk;
+		t = tk;
+	}
+	pt->packets = p - p0;
+	pt->secs = t - t0;
 	pt->cpu_be = cpu_ns(v->nb_pid) - be0;
 	pt->cpu_fe = cpu_ns(v->nf_pid) - fe0;
 	pt->cpu_sim = cpu_ns(b->sim_pid) - sim0;
-	pt->secs = now_s() - t0;
+	qsort(rate, BN_SLICES, sizeof(rate[0]), cmp_double);
+	pt->pps = rate[BN_SLICES / 2];
+	close(devfd);
 	if (reap(pid, b->secs + 5) != 0) {
 		fprintf(stderr, "duet bench net: the sender failed (%s, %u "
 				"bytes); see %s\n",
@@ -740,7 +813,7 @@ static void iperf_all(struct bn *b)
 
 static double pps(const struct bn_point *pt)
 {
-	return pt->secs > 0 ? (double)pt->packets / pt->secs : 0;
+	return pt->pps;
 }
 
 static double gbps(const struct bn_point *pt, unsigned size)
@@ -785,34 +858,72 @@ static void print_table(struct bn *b)
 		}
 }
 
-/* Where the faster of two strategies changes, by @what. */
+/* Strategies within this fraction of each other are level. */
+#define BN_LEVEL 0.1
+
+/* Which of @x and @y is ahead at size index @s: 1 @x, -1 @y, 0 level. */
+static int ahead(struct bn *b, int x, int y, unsigned s, int cpu)
+{
+	double vx, vy;
+
+	/* Throughput: more is better; CPU per packet: less is better. */
+	vx = cpu ? 1 / ns_per_pkt(&b->pt[x][s]) : pps(&b->pt[x][s]);
+	vy = cpu ? 1 / ns_per_pkt(&b->pt[y][s]) : pps(&b->pt[y][s]);
+	if (vx > vy * (1 + BN_LEVEL))
+		return 1;
+	if (vy > vx * (1 + BN_LEVEL))
+		return -1;
+	return 0;
+}
+
+/*
+ * Strategies @x and @y by throughput or by CPU per packet: which one is
+ * ahead over which sizes (runs of consecutive sizes), and the crossovers:
+ * the sizes between which the one ahead changes (level sizes between
+ * them are skipped).
+ */
 static void crossover(struct bn *b, int x, int y, int cpu)
 {
-	int prev = 0, sign, any = 0;
-	unsigned s, last = 0;
-	double dx, dy;
+	unsigned s, first = 0, lead_size = 0, ncross = 0;
+	unsigned cross[BN_MAX_SIZES][2];
+	int st, run = 2, lead = 0;
+	char name[32];
 
 	printf("  %s vs %s by %s:", mode_name[x], mode_name[y],
-	       cpu ? "CPU per packet" : "throughput");
-	for (s = 0; s < b->nsizes; s++) {
-		if (!b->pt[x][s].done || !b->pt[y][s].done)
-			continue;
-		dx = cpu ? -ns_per_pkt(&b->pt[x][s]) : pps(&b->pt[x][s]);
-		dy = cpu ? -ns_per_pkt(&b->pt[y][s]) : pps(&b->pt[y][s]);
-		sign = dx >= dy ? 1 : -1;
-		if (prev && sign != prev) {
-			printf(" cross between %u and %u B (%s better from "
-			       "%u B);",
-			       last, b->sizes[s], mode_name[sign > 0 ? x : y],
-			       b->sizes[s]);
-			any = 1;
+	       cpu ? "CPU/packet" : "throughput");
+	for (s = 0; s <= b->nsizes; s++) {
+		st = s < b->nsizes && b->pt[x][s].done && b->pt[y][s].done ?
+			     ahead(b, x, y, s, cpu) :
+			     2;
+		if (st != run && run != 2) {
+			if (run)
+				snprintf(name, sizeof(name), "%s ahead",
+					 mode_name[run > 0 ? x : y]);
+			else
+				snprintf(name, sizeof(name), "level (10%%)");
+			printf(" %s at %u", name, b->sizes[first]);
+			if (b->sizes[s - 1] != b->sizes[first])
+				printf("-%u", b->sizes[s - 1]);
+			printf(" B;");
 		}
-		prev = sign;
-		last = b->sizes[s];
+		if (st != run)
+			first = s;
+		run = st;
+		if (st == 2 || st == 0)
+			continue;
+		if (lead && st != lead) {
+			cross[ncross][0] = lead_size;
+			cross[ncross++][1] = b->sizes[s];
+		}
+		lead = st;
+		lead_size = b->sizes[s];
 	}
-	if (!any && prev)
-		printf(" %s better at every size;",
-		       mode_name[prev > 0 ? x : y]);
+	if (!ncross)
+		printf(" no crossover");
+	for (s = 0; s < ncross; s++)
+		printf("%s %u and %u B", s ? "," : " crossover between",
+		       cross[s][0],
+		       cross[s][1]);
 	printf("\n");
 }
 
