@@ -403,6 +403,25 @@ void simd_gnt_unmap(struct simd_conn *c, struct simd_msg *m)
 /* ------------------------------------------------------------------ */
 
 /*
+ * copy_side() - where @len bytes at @off of grant (@domid, @ref) are, for
+ * writing when @write; NULL with *@err set when the segment may not touch
+ * them (GNTST_bad_copy_arg for one crossing the page: -EINVAL).
+ */
+static uint8_t *copy_side(struct simd_conn *c, uint32_t domid, uint32_t ref,
+			  unsigned off, unsigned len, int write, int *err)
+{
+	struct simd_share *s;
+	unsigned idx;
+
+	if (off + len > PAGE) {
+		*err = duet_gnttab_status_to_errno(GNTST_bad_copy_arg);
+		return NULL;
+	}
+	s = check_ref(c, domid, ref, write, &idx, err);
+	return s ? s->addr + (size_t)idx * PAGE + off : NULL;
+}
+
+/*
  * COPY: each segment is checked on its own.  Local sources come in the
  * request after the segments; local destinations go out in the reply
  * after the statuses.  Both cursors advance by every segment's length
@@ -438,10 +457,9 @@ void simd_gnt_copy(struct simd_conn *c, struct simd_msg *m)
 	dst_data = m->out + count * sizeof(*status);
 	for (i = 0; i < count; i++) {
 		const struct duet_sim_copy_seg *sg = &seg[i];
-		unsigned f = sg->flags, idx;
 		const uint8_t *from = src_data;
 		uint8_t *to = dst_data;
-		struct simd_share *s;
+		unsigned f = sg->flags;
 		int err = 0;
 
 		if (!(f & DUET_GNT_COPY_SRC_GREF))
@@ -454,31 +472,15 @@ void simd_gnt_copy(struct simd_conn *c, struct simd_msg *m)
 			status[i] = -EINVAL;
 			continue;
 		}
-		if (f & DUET_GNT_COPY_SRC_GREF) {
-			if ((unsigned)sg->src_off + sg->len > PAGE) {
-				status[i] = -EINVAL;
-				continue;
-			}
-			s = check_ref(c, sg->src_domid, sg->src_ref, 0, &idx,
-				      &err);
-			if (!s) {
-				status[i] = err;
-				continue;
-			}
-			from = s->addr + (size_t)idx * PAGE + sg->src_off;
-		}
-		if (f & DUET_GNT_COPY_DST_GREF) {
-			if ((unsigned)sg->dst_off + sg->len > PAGE) {
-				status[i] = -EINVAL;
-				continue;
-			}
-			s = check_ref(c, sg->dst_domid, sg->dst_ref, 1, &idx,
-				      &err);
-			if (!s) {
-				status[i] = err;
-				continue;
-			}
-			to = s->addr + (size_t)idx * PAGE + sg->dst_off;
+		if (f & DUET_GNT_COPY_SRC_GREF)
+			from = copy_side(c, sg->src_domid, sg->src_ref,
+					 sg->src_off, sg->len, 0, &err);
+		if (from && (f & DUET_GNT_COPY_DST_GREF))
+			to = copy_side(c, sg->dst_domid, sg->dst_ref,
+				       sg->dst_off, sg->len, 1, &err);
+		if (!from || !to) {
+			status[i] = err;
+			continue;
 		}
 		memmove(to, from, sg->len);
 		status[i] = 0;

@@ -14,11 +14,7 @@ int main(void)
 	char *a, *m1, *m2;
 	void *x;
 
-	simtest_start(0);
-	d1 = simtest_domain("granter");
-	d2 = simtest_domain("grantee");
-	p1 = simtest_open(d1);
-	p2 = simtest_open(d2);
+	simtest_pair(0, &d1, &p1, &d2, &p2);
 
 	is_int(duet_gnt_share(p1, d2, 2, 0, refs, (void **)&a), 0, "share");
 	is_int(duet_gnt_map(p2, d1, 1, &refs[1], 0, (void **)&m1), 0,

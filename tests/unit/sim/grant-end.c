@@ -17,11 +17,7 @@ int main(void)
 	char *a, *b, *c, *m, *mc;
 	void *x;
 
-	simtest_start(0);
-	d1 = simtest_domain("granter");
-	d2 = simtest_domain("grantee");
-	p1 = simtest_open(d1);
-	p2 = simtest_open(d2);
+	simtest_pair(0, &d1, &p1, &d2, &p2);
 
 	duet_gnt_share(p1, d2, 1, 0, &r1, (void **)&a);
 	is_int(duet_gnt_end_share(p1, a, 1), 0, "unmapped share: ended (0)");

@@ -17,11 +17,7 @@ int main(void)
 	unsigned d1, d2, i, distinct = 1;
 	char *a, *b, *c, *m;
 
-	simtest_start(1);
-	d1 = simtest_domain("granter");
-	d2 = simtest_domain("grantee");
-	p1 = simtest_open(d1);
-	p2 = simtest_open(d2);
+	simtest_pair(1, &d1, &p1, &d2, &p2);
 
 	is_int(duet_gnt_share(p1, d2, USABLE - 1, 0, refs, (void **)&a), 0,
 	       "share all but one entry");

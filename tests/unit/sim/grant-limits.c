@@ -21,11 +21,7 @@ int main(void)
 	char *a, *b, *m = NULL;
 	void *x = NULL;
 
-	simtest_start(0);
-	d1 = simtest_domain("granter");
-	d2 = simtest_domain("grantee");
-	p1 = simtest_open(d1);
-	p2 = simtest_open(d2);
+	simtest_pair(0, &d1, &p1, &d2, &p2);
 
 	is_int(duet_gnt_share(p1, d2, 1025, 0, refs, (void **)&a), -ENOSPC,
 	       "share of 1025 pages: -ENOSPC (gntalloc's limit)");

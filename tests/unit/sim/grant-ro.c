@@ -18,11 +18,7 @@ int main(void)
 	int st;
 	pid_t pid;
 
-	simtest_start(0);
-	d1 = simtest_domain("granter");
-	d2 = simtest_domain("grantee");
-	p1 = simtest_open(d1);
-	p2 = simtest_open(d2);
+	simtest_pair(0, &d1, &p1, &d2, &p2);
 
 	is_int(duet_gnt_share(p1, d2, 1, DUET_GNT_READONLY, &ref, (void **)&a),
 	       0, "share one page read-only");

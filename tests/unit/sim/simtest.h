@@ -134,6 +134,22 @@ static inline unsigned simtest_domain(const char *name)
 	return (unsigned)rc;
 }
 
+/*
+ * simtest_pair() - start a simulator with @frames grant frames per domain
+ * (0: the default) holding a domain "granter" (*@d1, opened as *@p1) and
+ * a domain "grantee" (*@d2, opened as *@p2); bails out on failure.
+ */
+static inline void simtest_pair(unsigned frames, unsigned *d1,
+				struct duet_platform **p1, unsigned *d2,
+				struct duet_platform **p2)
+{
+	simtest_start(frames);
+	*d1 = simtest_domain("granter");
+	*d2 = simtest_domain("grantee");
+	*p1 = simtest_open(*d1);
+	*p2 = simtest_open(*d2);
+}
+
 /* Wait up to @ms for an event on @e; the port or -errno (-ETIMEDOUT). */
 static inline int simtest_wait_event(struct duet_evtchn *e, int ms)
 {

@@ -71,6 +71,45 @@ static inline void h_stop(void)
 	xsh_destroy();
 }
 
+/*
+ * The flavour the cases of h_each_flavour() run against: OX is true under
+ * oxenstored, FN names it for test descriptions.
+ */
+static enum simxsd_flavour h_flavour;
+#define OX (h_flavour == SIMXSD_OXENSTORED)
+#define FN simxsd_flavour_name(h_flavour)
+
+/*
+ * h_each_flavour() - for each xenstored flavour: start a server of it
+ * (limits @lim, NULL for the defaults) with h_flavour set to it, run
+ * @cases, stop the server.
+ */
+static inline void h_each_flavour(const struct simxsd_limits *lim,
+				  void (*cases)(void))
+{
+	static const enum simxsd_flavour all[] = { SIMXSD_OXENSTORED,
+						   SIMXSD_XENSTORED };
+	unsigned int i;
+
+	for (i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+		h_flavour = all[i];
+		h_start_as(lim, h_flavour);
+		cases();
+		h_stop();
+	}
+}
+
+/* h_set_perms() - give @path the first @n of two permission entries. */
+static inline void h_set_perms(struct xs_handle *xs, const char *path, int n,
+			       unsigned int id0, int p0, unsigned int id1,
+			       int p1)
+{
+	struct xs_permissions p[2] = { { id0, p0 }, { id1, p1 } };
+
+	if (!xs_set_permissions(xs, XBT_NULL, path, p, n))
+		diag("set perms %s: %s", path, strerror(errno));
+}
+
 /* A libxenstore handle connected as @domid. */
 static inline struct xs_handle *h_xs(unsigned int domid)
 {

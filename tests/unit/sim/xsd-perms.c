@@ -13,18 +13,6 @@
  */
 #include "xsd-harness.h"
 
-static enum simxsd_flavour F;
-#define OX (F == SIMXSD_OXENSTORED)
-#define FN simxsd_flavour_name(F)
-
-static void set(struct xs_handle *xs, const char *path, int n,
-		unsigned int id0, int p0, unsigned int id1, int p1)
-{
-	struct xs_permissions p[2] = { { id0, p0 }, { id1, p1 } };
-
-	if (!xs_set_permissions(xs, XBT_NULL, path, p, n))
-		diag("set perms %s: %s", path, strerror(errno));
-}
 
 static void owner_and_default(void)
 {
@@ -32,18 +20,18 @@ static void owner_and_default(void)
 	char *v;
 
 	h_write(d0, "/p/ro", "x");
-	set(d0, "/p/ro", 2, 0, XS_PERM_NONE, 1, XS_PERM_READ);
+	h_set_perms(d0, "/p/ro", 2, 0, XS_PERM_NONE, 1, XS_PERM_READ);
 	v = h_read(d1, "/p/ro");
 	is_str(v, "x", "%s: a domU reads a node that grants it r", FN);
 	free(v);
 	ok(!h_write(d1, "/p/ro", "y") && errno == EACCES,
 	   "%s: a domU cannot write a node that grants it only r", FN);
-	set(d0, "/p/ro", 1, 0, XS_PERM_READ, 0, 0);
+	h_set_perms(d0, "/p/ro", 1, 0, XS_PERM_READ, 0, 0);
 	v = h_read(d1, "/p/ro");
 	is_str(v, "x", "%s: the first entry is the default for other domains",
 	       FN);
 	free(v);
-	set(d0, "/p/ro", 1, 1, XS_PERM_NONE, 0, 0);
+	h_set_perms(d0, "/p/ro", 1, 1, XS_PERM_NONE, 0, 0);
 	ok(h_write(d1, "/p/ro", "mine"),
 	   "%s: the owner has full access even with n", FN);
 	v = h_read(d0, "/p/ro");
@@ -61,7 +49,8 @@ static void creation_rules(void)
 	unsigned int n;
 
 	h_write(d0, "/c", "");
-	set(d0, "/c", 2, 0, XS_PERM_NONE, 1, XS_PERM_WRITE | XS_PERM_READ);
+	h_set_perms(d0, "/c", 2, 0, XS_PERM_NONE, 1,
+		    XS_PERM_WRITE | XS_PERM_READ);
 	ok(h_write(d1, "/c/by1/deep", "v"), "%s: a domU creates below a node "
 	   "that grants it w, parents included", FN);
 	p = xs_get_permissions(d0, XBT_NULL, "/c/by1/deep", &n);
@@ -110,7 +99,7 @@ static void changing_perms(void)
 	ok(xs_set_permissions(d1, XBT_NULL, "mine", keep, 2),
 	   "%s: the owner may change the other entries", FN);
 	h_write(d0, "/dom0node", "v");
-	set(d0, "/dom0node", 2, 0, XS_PERM_NONE, 1,
+	h_set_perms(d0, "/dom0node", 2, 0, XS_PERM_NONE, 1,
 	    XS_PERM_READ | XS_PERM_WRITE);
 	ok(!xs_set_permissions(d1, XBT_NULL, "/dom0node", keep, 2) &&
 		   errno == EACCES,
@@ -196,7 +185,7 @@ static void unknown_domains(void)
 	char *v;
 
 	h_write(d0, "/u/a", "secret");
-	set(d0, "/u/a", 2, 0, XS_PERM_NONE, 3, XS_PERM_READ);
+	h_set_perms(d0, "/u/a", 2, 0, XS_PERM_NONE, 3, XS_PERM_READ);
 	p = xs_get_permissions(d0, XBT_NULL, "/u/a", &n);
 	ok(p && n == 2 && p[1].id == 3 && p[1].perms == XS_PERM_READ,
 	   "%s: an entry for a domain that does not exist is kept and shown",
@@ -212,7 +201,7 @@ static void unknown_domains(void)
 	ok(p && n == (OX ? 1u : 2u) && p[0].id == (OX ? 7u : 0u),
 	   "%s: %s", FN, OX ? "and set" : "and nothing changes");
 	free(p);
-	set(d0, "/u/a", 2, 0, XS_PERM_NONE, 3, XS_PERM_READ);
+	h_set_perms(d0, "/u/a", 2, 0, XS_PERM_NONE, 3, XS_PERM_READ);
 	h_lock();
 	is_int(simxsd_domain_add(xsd, 3, h_sock(3)), 0, "%s: dom3 appears",
 	       FN);
@@ -226,7 +215,7 @@ static void unknown_domains(void)
 		ok(!v && errno == EACCES, "%s: but the entry set before it "
 		   "existed grants it nothing", FN);
 	free(v);
-	set(d0, "/u/a", 2, 0, XS_PERM_NONE, 3, XS_PERM_READ);
+	h_set_perms(d0, "/u/a", 2, 0, XS_PERM_NONE, 3, XS_PERM_READ);
 	v = h_read(d3, "/u/a");
 	is_str(v, "secret", "%s: an entry set while it exists does", FN);
 	free(v);
@@ -250,23 +239,19 @@ static void unwatch_unknown(void)
 	xs_close(d1);
 }
 
+static void cases(void)
+{
+	owner_and_default();
+	creation_rules();
+	changing_perms();
+	no_existence_leak();
+	domain_paths();
+	unknown_domains();
+	unwatch_unknown();
+}
+
 int main(void)
 {
-	static const enum simxsd_flavour all[] = { SIMXSD_OXENSTORED,
-						   SIMXSD_XENSTORED };
-	unsigned int i;
-
-	for (i = 0; i < 2; i++) {
-		F = all[i];
-		h_start_as(NULL, F);
-		owner_and_default();
-		creation_rules();
-		changing_perms();
-		no_existence_leak();
-		domain_paths();
-		unknown_domains();
-		unwatch_unknown();
-		h_stop();
-	}
+	h_each_flavour(NULL, cases);
 	return done_testing();
 }

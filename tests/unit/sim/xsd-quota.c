@@ -8,9 +8,6 @@
  */
 #include "xsd-harness.h"
 
-static enum simxsd_flavour F;
-#define OX (F == SIMXSD_OXENSTORED)
-#define FN simxsd_flavour_name(F)
 /* libxenstore's errno for a quota: [ox] "EQUOTA" is not in its table */
 #define QUOTA_ERR(c_err) (OX ? EINVAL : (c_err))
 
@@ -186,22 +183,18 @@ static void closing_frees_quota(void)
 	xs_close(d1);
 }
 
+static void cases(void)
+{
+	node_quota();
+	equota_on_the_wire();
+	value_quota();
+	watch_quota();
+	transaction_quota();
+	closing_frees_quota();
+}
+
 int main(void)
 {
-	static const enum simxsd_flavour all[] = { SIMXSD_OXENSTORED,
-						   SIMXSD_XENSTORED };
-	unsigned int i;
-
-	for (i = 0; i < 2; i++) {
-		F = all[i];
-		h_start_as(&lim, F);
-		node_quota();
-		equota_on_the_wire();
-		value_quota();
-		watch_quota();
-		transaction_quota();
-		closing_frees_quota();
-		h_stop();
-	}
+	h_each_flavour(&lim, cases);
 	return done_testing();
 }

@@ -9,18 +9,6 @@
  */
 #include "xsd-harness.h"
 
-static enum simxsd_flavour F;
-#define OX (F == SIMXSD_OXENSTORED)
-#define FN simxsd_flavour_name(F)
-
-static void set(struct xs_handle *xs, const char *path, int n,
-		unsigned int id0, int p0, unsigned int id1, int p1)
-{
-	struct xs_permissions p[2] = { { id0, p0 }, { id1, p1 } };
-
-	if (!xs_set_permissions(xs, XBT_NULL, path, p, n))
-		diag("set perms %s: %s", path, strerror(errno));
-}
 
 /* The permissions of @path as "n0 r3", or the errno's name. */
 static char *perms(struct xs_handle *xs, const char *path)
@@ -77,12 +65,12 @@ static void remove_domain(void)
 	is_int(r, 0, "%s: dom3 added, with r on @releaseDomain", FN);
 	d3 = h_xs(3);
 	h_write(d0, "/r/readable", "r");
-	set(d0, "/r/readable", 2, 0, XS_PERM_NONE, 3, XS_PERM_READ);
+	h_set_perms(d0, "/r/readable", 2, 0, XS_PERM_NONE, 3, XS_PERM_READ);
 	xs_mkdir(d0, XBT_NULL, "/r/dir");
-	set(d0, "/r/dir", 2, 0, XS_PERM_NONE, 3,
+	h_set_perms(d0, "/r/dir", 2, 0, XS_PERM_NONE, 3,
 	    XS_PERM_READ | XS_PERM_WRITE);
 	h_write(d0, "/r/owned/kid", "k");
-	set(d0, "/r/owned", 1, 3, XS_PERM_NONE, 0, 0);
+	h_set_perms(d0, "/r/owned", 1, 3, XS_PERM_NONE, 0, 0);
 	ok(h_write(d3, "/r/dir/child", "c"), "%s: dom3 writes a node", FN);
 	is_str(perms(d0, "/r/dir/child"), OX ? "n0 b3" : "n3 b3",
 	       "%s: owned by %s", FN, OX ? "dom0" : "dom3");
@@ -141,9 +129,9 @@ static void release_on_the_wire(void)
 
 	ok(xs_introduce_domain(d0, 4, 0, 0), "%s: INTRODUCE dom4", FN);
 	h_write(d0, "/r4/mine", "m");
-	set(d0, "/r4/mine", 1, 4, XS_PERM_NONE, 0, 0);
+	h_set_perms(d0, "/r4/mine", 1, 4, XS_PERM_NONE, 0, 0);
 	h_write(d0, "/r4/shared", "s");
-	set(d0, "/r4/shared", 2, 0, XS_PERM_NONE, 4, XS_PERM_READ);
+	h_set_perms(d0, "/r4/shared", 2, 0, XS_PERM_NONE, 4, XS_PERM_READ);
 	ok(xs_release_domain(d0, 4), "%s: RELEASE dom4", FN);
 	v = h_read(d0, "/r4/mine");
 	ok(!v && errno == ENOENT, "%s: RELEASE removes the nodes it owned",
@@ -158,18 +146,14 @@ static void release_on_the_wire(void)
 	xs_close(d0);
 }
 
+static void cases(void)
+{
+	remove_domain();
+	release_on_the_wire();
+}
+
 int main(void)
 {
-	static const enum simxsd_flavour all[] = { SIMXSD_OXENSTORED,
-						   SIMXSD_XENSTORED };
-	unsigned int i;
-
-	for (i = 0; i < 2; i++) {
-		F = all[i];
-		h_start_as(NULL, F);
-		remove_domain();
-		release_on_the_wire();
-		h_stop();
-	}
+	h_each_flavour(NULL, cases);
 	return done_testing();
 }
