@@ -101,7 +101,7 @@ struct nf_vif {
 	struct duet_ring *ctrl;
 	uint8_t *ctrl_pages; /* key page, then mapping page */
 	int ctrl_port;
-	unsigned ctrl_sent, ctrl_done;
+	unsigned ctrl_sent, ctrl_done, ctrl_failed;
 	uint16_t ctrl_type[NF_CTRL_REQS];
 	struct nf_stats st;
 };

@@ -80,7 +80,7 @@ void nf_ctrl_teardown(struct nf_vif *vif)
 	vif->ctrl_sring = NULL;
 	vif->ctrl_pages = NULL;
 	vif->ctrl_port = -1;
-	vif->ctrl_sent = vif->ctrl_done = 0;
+	vif->ctrl_sent = vif->ctrl_done = vif->ctrl_failed = 0;
 }
 
 static int put(struct nf_vif *vif, uint16_t type, uint32_t d0, uint32_t d1,
@@ -179,9 +179,15 @@ int nf_ctrl_responses(struct nf_vif *vif)
 			continue;
 		}
 		vif->ctrl_done++;
-		if (rsp.status != XEN_NETIF_CTRL_STATUS_SUCCESS)
+		if (rsp.status != XEN_NETIF_CTRL_STATUS_SUCCESS) {
+			vif->ctrl_failed++;
 			duet_log(DUET_LOG_WARN, "netfront: %s: ctrl request "
 				 "type %u failed with status %u", vif->dir,
 				 rsp.type, rsp.status);
+		}
+		if (vif->ctrl_done == vif->ctrl_sent)
+			duet_log(DUET_LOG_INFO, "netfront: %s: control ring: "
+				 "%u requests answered, %u failed", vif->dir,
+				 vif->ctrl_done, vif->ctrl_failed);
 	}
 }

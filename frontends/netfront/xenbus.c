@@ -22,27 +22,30 @@
 /* Connect and disconnect                                              */
 /* ------------------------------------------------------------------ */
 
+/* Detach a queue's rings and end its shares. */
+static void queue_fini(struct nf_vif *vif, struct nf_queue *q)
+{
+	duet_ring_detach(q->tx);
+	duet_ring_detach(q->rx);
+	q->tx = q->rx = NULL;
+	/* Ended once the backend unmaps them (it may still map them while
+	 * it closes). */
+	if (q->tx_sring)
+		duet_gnt_end_share(vif->p, q->tx_sring, 1);
+	if (q->rx_sring)
+		duet_gnt_end_share(vif->p, q->rx_sring, 1);
+	q->tx_sring = q->rx_sring = NULL;
+	nf_tx_fini(q);
+	nf_rx_fini(q);
+}
+
 static void disconnect(struct nf_vif *vif)
 {
 	unsigned i;
 
 	netu_if_carrier(vif->tapfd[0], 0);
-	for (i = 0; i < vif->nqueues; i++) {
-		struct nf_queue *q = &vif->q[i];
-
-		duet_ring_detach(q->tx);
-		duet_ring_detach(q->rx);
-		q->tx = q->rx = NULL;
-		/* Ended once the backend unmaps them (it may still map
-		 * them while it closes). */
-		if (q->tx_sring)
-			duet_gnt_end_share(vif->p, q->tx_sring, 1);
-		if (q->rx_sring)
-			duet_gnt_end_share(vif->p, q->rx_sring, 1);
-		q->tx_sring = q->rx_sring = NULL;
-		nf_tx_fini(q);
-		nf_rx_fini(q);
-	}
+	for (i = 0; i < vif->nqueues; i++)
+		queue_fini(vif, &vif->q[i]);
 	nf_ctrl_teardown(vif);
 	duet_evtchn_close(vif->evt);
 	vif->evt = NULL;
@@ -79,41 +82,61 @@ static int be_flag(struct nf_vif *vif, const char *node, int def)
 	return v;
 }
 
-/* Share the rings of every queue and allocate their ports. */
+/* Share a queue's rings and buffers. */
+static int queue_share(struct nf_vif *vif, struct nf_queue *q)
+{
+	int rc;
+
+	rc = duet_gnt_share(vif->p, (duet_domid_t)vif->be_domid, 1, 0,
+			    &q->tx_sref, &q->tx_sring);
+	if (!rc)
+		rc = duet_gnt_share(vif->p, (duet_domid_t)vif->be_domid, 1, 0,
+				    &q->rx_sref, &q->rx_sring);
+	if (!rc)
+		rc = duet_ring_attach(duet_ring_desc_get(DUET_RING_NETIF_TX),
+				      DUET_RING_FRONT, q->tx_sring, 0, &q->tx);
+	if (!rc)
+		rc = duet_ring_attach(duet_ring_desc_get(DUET_RING_NETIF_RX),
+				      DUET_RING_FRONT, q->rx_sring, 0, &q->rx);
+	if (!rc)
+		rc = nf_tx_init(q);
+	if (!rc)
+		rc = nf_rx_init(q);
+	return rc;
+}
+
+/*
+ * Share the control ring and the rings of every queue, and allocate their
+ * ports.  A queue after the first that finds the grant table full
+ * (-ENOSPC: on Xen, Linux's gntalloc allows 1024 pages in all unless its
+ * "limit" parameter is raised, and a queue takes 2 * 256 + 2) is given
+ * up, as Linux's netfront gives up queues it cannot create: the vif runs
+ * with the queues it has.
+ */
 static int setup_queues(struct nf_vif *vif)
 {
-	unsigned i;
+	unsigned i, want = vif->nqueues;
 	int rc;
 
 	rc = duet_evtchn_open(vif->p, &vif->evt);
+	if (!rc)
+		rc = nf_ctrl_setup(vif);
 	if (rc < 0)
 		return rc;
-	for (i = 0; i < vif->nqueues; i++) {
+	for (i = 0; i < want; i++) {
 		struct nf_queue *q = &vif->q[i];
-		const struct duet_ring_desc *dtx, *drx;
 
 		q->vif = vif;
 		q->id = i;
 		q->tapfd = vif->tapfd[i];
-		dtx = duet_ring_desc_get(DUET_RING_NETIF_TX);
-		drx = duet_ring_desc_get(DUET_RING_NETIF_RX);
-		rc = duet_gnt_share(vif->p, (duet_domid_t)vif->be_domid, 1, 0,
-				    &q->tx_sref, &q->tx_sring);
-		if (rc < 0)
-			return rc;
-		rc = duet_gnt_share(vif->p, (duet_domid_t)vif->be_domid, 1, 0,
-				    &q->rx_sref, &q->rx_sring);
-		if (rc < 0)
-			return rc;
-		rc = duet_ring_attach(dtx, DUET_RING_FRONT, q->tx_sring, 0,
-				      &q->tx);
-		if (!rc)
-			rc = duet_ring_attach(drx, DUET_RING_FRONT, q->rx_sring,
-					      0, &q->rx);
-		if (!rc)
-			rc = nf_tx_init(q);
-		if (!rc)
-			rc = nf_rx_init(q);
+		rc = queue_share(vif, q);
+		if (rc == -ENOSPC && i > 0) {
+			queue_fini(vif, q);
+			vif->nqueues = i;
+			duet_log(DUET_LOG_WARN, "netfront: %s: grant table "
+				 "full: %u of %u queues", vif->dir, i, want);
+			return 0;
+		}
 		if (rc < 0)
 			return rc;
 		rc = duet_evtchn_alloc_unbound(vif->evt,
@@ -129,7 +152,7 @@ static int setup_queues(struct nf_vif *vif)
 			q->rx_port = rc;
 		}
 	}
-	return nf_ctrl_setup(vif);
+	return 0;
 }
 
 /* Publish rings, ports and features in one transaction. */

@@ -54,7 +54,9 @@ start_netfront() {
 }
 
 net_setup() {
-	"$DUET" sim start >/dev/null || { echo "Bail out! no simulator"; exit 1; }
+	# NET_SIM_ARGS: options of `duet sim start` (e.g. --grant-frames N).
+	"$DUET" sim start ${NET_SIM_ARGS:-} >/dev/null ||
+		{ echo "Bail out! no simulator"; exit 1; }
 	"$DUET" sim domain create guest --netns >/dev/null &&
 		"$DUET" sim domain create netdd --netns >/dev/null ||
 		{ echo "Bail out! no domains with --netns"; exit 1; }
