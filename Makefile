@@ -56,9 +56,10 @@ LIB_OBJS  := $(LIB_SRCS:%.c=$(B)/obj/%.o)
 CLI_OBJS  := $(CLI_SRCS:%.c=$(B)/obj/%.o)
 PUB_HDRS  := $(wildcard include/duet/*.h)
 # A fuzz target compiles every library source in one command, where a .d
-# file could name only one of them: it depends on every header instead.
+# file could name only one of them: it depends on every library header,
+# and on what its own source reads through a .d file of its own.
 SRC_HDRS  := $(PUB_HDRS) $(wildcard $(addsuffix /*.h,$(LIB_DIRS)) \
-		toolstack/cli/*.h sim/*.h tests/*.h tests/fuzz/*.h)
+		toolstack/cli/*.h sim/*.h)
 
 UNIT_SRCS := $(sort $(wildcard tests/unit/*/*.c))
 UNIT_BINS := $(UNIT_SRCS:tests/%.c=$(B)/tests/%)
@@ -164,6 +165,8 @@ $(B)/tests/helpers/%: tests/helpers/%.c $(LIBA) $(SIMLIB)
 
 $(B)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(CLI_SRCS) $(SRC_HDRS)
 	@mkdir -p $(dir $@)
+	$(CLANG) -std=gnu11 -D_GNU_SOURCE -Iinclude -I. -Itests $(XEN_CFLAGS) \
+		-MM -MP -MT $@ -MF $@.d $<
 	$(CLANG) -std=gnu11 -g -O1 -D_GNU_SOURCE -Iinclude -I. -Itests \
 		$(XEN_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< \
 		$(filter-out toolstack/cli/main.c,$(LIB_SRCS) $(CLI_SRCS)) \
