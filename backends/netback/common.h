@@ -42,6 +42,7 @@
 #define NB_BATCH 32u
 /* Queues this backend offers (multi-queue-max-queues). */
 #define NB_MAX_QUEUES 4u
+#define NB_HOTPLUG_TOKEN "duet-netback-hotplug" /* watch on hotplug-status */
 /* Multicast addresses a frontend may subscribe (Linux: XEN_NETBK_MCAST_MAX). */
 #define NB_MCAST_MAX 64u
 /* Pages of an rx packet: 64 KiB of data plus a partial first page. */
@@ -193,6 +194,7 @@ struct nb_vif {
 	unsigned mtu;
 	int connected;
 	int disabled; /* a fatal violation: rings no longer served */
+	int hotplug_wait; /* libxl runs the script: Connected waits for it */
 	int tapfd[NB_MAX_QUEUES];
 	unsigned ntapq;
 	/* Negotiated at connect. */

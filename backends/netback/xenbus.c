@@ -8,12 +8,23 @@
  *   read  <be>/vifname      TAP name (default vif<fe-domid>.<devid>)
  *   read  <be>/mtu          MTU of the TAP (default 1500, 68..65535)
  *   read  <be>/bridge       bridge to attach the TAP to (optional)
- *   read  <be>/script       hotplug script (xl's vif-bridge); run as
+ *   read  <be>/hotplug-status  empty at start, and ctx->toolstack_hotplug
+ *                           (xl create in dom0): libxl runs the hotplug
+ *                           script itself once we are in InitWait, and
+ *                           writes the node first so that the backend
+ *                           waits for it: as Linux's netback,
+ *                           we go to InitWait with the TAP made, watch the
+ *                           node, and connect only once it reads
+ *                           "connected" (the script joined the TAP to its
+ *                           bridge)
+ *   read  <be>/script       otherwise (duet's toolstack, a driver domain):
+ *                           hotplug script (xl's vif-bridge), run here as
  *                           "<script> online type_if=vif" with XENBUS_PATH,
- *                           XENBUS_TYPE, XENBUS_BASE_PATH and vif set, when
- *                           it exists; otherwise the bridge is joined here
+ *                           XENBUS_TYPE, XENBUS_BASE_PATH and vif set,
+ *                           before InitWait, when it exists; otherwise the
+ *                           bridge is joined here
  *   write <be>/hotplug-status "connected" once the TAP is up (what the
- *                           script writes when it runs)
+ *                           script writes when it runs), without libxl
  *   write <be>/feature-*, multi-queue-max-queues   (see duet/netback.h)
  *   read  <be>/duet-tx-mode "copy" (default) or "map": how tx data is
  *                           taken from the frontend's pages, read at
@@ -114,14 +125,13 @@ static int run_script(struct nb_vif *vif, const char *script)
 	return WIFEXITED(st) && !WEXITSTATUS(st) ? 0 : -EIO;
 }
 
-static int tap_setup(struct nb_vif *vif)
+/* Make the TAP device (down carrier, extra queues detached). */
+static int tap_create(struct nb_vif *vif)
 {
 	/* Linux's netback gives the backend side this MAC, so that bridges
 	 * never pick it as their own address. */
 	static const uint8_t be_mac[6] = {0xfe, 0xff, 0xff, 0xff, 0xff, 0xff};
 	const char *dir = vif->ctx->dir;
-	char bridge[IFNAMSIZ + 1], script[256];
-	struct stat sb;
 	uint64_t mtu;
 	unsigned i;
 	int rc;
@@ -147,9 +157,16 @@ static int tap_setup(struct nb_vif *vif)
 	for (i = 1; i < vif->ntapq; i++)
 		netu_tap_queue(vif->tapfd[i], 0);
 	netu_if_carrier(vif->tapfd[0], 0);
-	rc = netu_if_config(vif->ifname, vif->mtu, be_mac, 1);
-	if (rc < 0)
-		return rc;
+	return netu_if_config(vif->ifname, vif->mtu, be_mac, 1);
+}
+
+/* Without libxl: run the hotplug script or join the bridge ourselves. */
+static int tap_attach(struct nb_vif *vif)
+{
+	const char *dir = vif->ctx->dir;
+	char bridge[IFNAMSIZ + 1], script[256];
+	struct stat sb;
+	int rc;
 
 	rc = duet_xenbus_read_str(vif->xs, dir, "script", script,
 				  sizeof(script));
@@ -468,6 +485,20 @@ static void publish_stats(struct nb_vif *vif, int force)
 /* The loop                                                            */
 /* ------------------------------------------------------------------ */
 
+/* libxl's hotplug script wrote hotplug-status "connected". */
+static int hotplug_done(struct nb_vif *vif)
+{
+	char st[16];
+
+	if (duet_xenbus_read_str(vif->xs, vif->ctx->dir, "hotplug-status", st,
+				 sizeof(st)) <= 0)
+		return 0;
+	if (strcmp(st, "connected"))
+		return 0;
+	vif->hotplug_wait = 0;
+	return 1;
+}
+
 /* Run the handshake until it has nothing to do.  1: DONE. */
 static int handshake(struct nb_vif *vif)
 {
@@ -481,6 +512,10 @@ static int handshake(struct nb_vif *vif)
 		case DUET_XENBUS_ACT_NONE:
 			return 0;
 		case DUET_XENBUS_ACT_CONNECT:
+			/* libxl's hotplug script has not run yet: our watch
+			 * on hotplug-status brings us back here. */
+			if (vif->hotplug_wait && !hotplug_done(vif))
+				return 0;
 			if (vif->connected)
 				disconnect(vif);
 			rc = connect_vif(vif);
@@ -574,7 +609,8 @@ static int do_xs(struct nb_vif *vif)
 	int rc, ours = 0;
 
 	while ((rc = duet_xs_read_watch(vif->xs, &path, &token)) > 0) {
-		ours |= duet_xenbus_watch_is_ours(vif->dev, token);
+		ours |= duet_xenbus_watch_is_ours(vif->dev, token) ||
+			!strcmp(token, NB_HOTPLUG_TOKEN);
 		free(path);
 	}
 	if (rc < 0)
@@ -675,6 +711,7 @@ static int loop(struct nb_vif *vif)
 
 int duet_netback_serve(const struct duet_backend_ctx *ctx)
 {
+	char hp[16];
 	struct nb_vif *vif;
 	unsigned i;
 	int rc;
@@ -696,7 +733,20 @@ int duet_netback_serve(const struct duet_backend_ctx *ctx)
 	if (rc < 0)
 		goto out_free;
 	vif->fe_domid = duet_xenbus_peer_domid(vif->dev);
-	rc = tap_setup(vif);
+	rc = tap_create(vif);
+	if (rc < 0)
+		goto out_close;
+	/* Empty hotplug-status: libxl will run the script.  Absent (duet's
+	 * toolstack) or "connected" (it ran for an instance before us, whose
+	 * TAP died with it): the new TAP is joined here. */
+	vif->hotplug_wait = ctx->toolstack_hotplug &&
+			    duet_xenbus_read_str(vif->xs, ctx->dir,
+						 "hotplug-status", hp,
+						 sizeof(hp)) == 0;
+	if (vif->hotplug_wait)
+		rc = duet_xs_watch(vif->xs, ctx->dir, NB_HOTPLUG_TOKEN);
+	else
+		rc = tap_attach(vif);
 	if (rc < 0)
 		goto out_close;
 	for (i = 0; i < sizeof(be_features) / sizeof(be_features[0]); i++) {

@@ -64,6 +64,15 @@ struct duet_backend_ctx {
 	 * for `duet status` (a file in the daemon's run directory), or NULL.
 	 */
 	const char *stats_path;
+	/**
+	 * 1: the toolstack of this domain runs the device's hotplug script
+	 * once the backend is in InitWait, and waits for hotplug-status
+	 * (libxl: xl create in dom0); the backend leaves it to it.  0: the
+	 * backend runs it (a driver domain without xl devd, duet's own
+	 * toolstack).  `duet backend --hotplug toolstack|self`; the default
+	 * is 1 in domain 0, 0 elsewhere.
+	 */
+	int toolstack_hotplug;
 };
 
 /** One counter of an instance ("grants-mapped", 12). */

@@ -164,6 +164,7 @@ struct bd {
 	int sigfd;
 	sigset_t oldmask;
 	uint64_t grace_ms;
+	int hotplug; /* --hotplug: 1 toolstack, 0 self, -1 by domain */
 	int quitting;
 	char status_path[PATH_MAX];
 	int status_warned;
@@ -326,6 +327,7 @@ static void instance_main(struct bd *d, struct bd_dev *v, pid_t daemon)
 	ctx.devid = v->devid;
 	ctx.restarts = v->restarts;
 	ctx.stop_fd = fd;
+	ctx.toolstack_hotplug = d->hotplug < 0 ? d->self == 0 : d->hotplug;
 	if (!cli_stats_path(stats, sizeof(stats), d->self, v->type->name,
 			    v->fe, v->devid))
 		ctx.stats_path = stats;
@@ -805,6 +807,7 @@ static void usage(FILE *f, const struct duet_backend_type *const *extra)
 	fprintf(f,
 		"usage: duet backend [--domid N] [--types T1,T2,...] "
 		"[--grace S]\n"
+		"                    [--hotplug toolstack|self]\n"
 		"Serves every device whose backend is this domain (like xl "
 		"devd):\n"
 		"watches /local/domain/<N>/backend/<type>/ and runs one "
@@ -820,6 +823,13 @@ static void usage(FILE *f, const struct duet_backend_type *const *extra)
 		"              the one this process runs in)\n"
 		"  --types     the device types to serve (default: all "
 		"built in)\n"
+		"  --hotplug   who runs a device's hotplug script (vif-bridge):"
+		" the\n"
+		"              toolstack (libxl, once the backend is in "
+		"InitWait) or\n"
+		"              self (the backend, as xl devd would); default: "
+		"toolstack\n"
+		"              in domain 0, self in a driver domain\n"
 		"The instances are listed by 'duet status'.\ntypes:");
 	for (t = extra; t && *t; t++, any = 1)
 		fprintf(f, " %s", (*t)->name);
@@ -871,6 +881,7 @@ static int parse_args(struct bd *d, int argc, char **argv,
 	int i;
 
 	*domid = -1;
+	d->hotplug = -1;
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i],
 			   *val = i + 1 < argc ? argv[i + 1] : NULL;
@@ -891,6 +902,16 @@ static int parse_args(struct bd *d, int argc, char **argv,
 						       "--types takes a "
 						       "comma-separated list");
 			types = val;
+			i++;
+		} else if (!strcmp(a, "--hotplug")) {
+			if (val && !strcmp(val, "toolstack"))
+				d->hotplug = 1;
+			else if (val && !strcmp(val, "self"))
+				d->hotplug = 0;
+			else
+				return cli_usage_error("backend",
+						       "--hotplug takes "
+						       "toolstack or self");
 			i++;
 		} else if (!strcmp(a, "--grace")) {
 			if (!val || cli_parse_seconds(val, 3600, &grace))

@@ -34,7 +34,8 @@ wait_state() {
 }
 
 start_netback() {
-	"$DUET" sim exec $DD -- "$DUET" backend >>"$D/netback.log" 2>&1 &
+	"$DUET" sim exec $DD -- "$DUET" backend ${NET_BACKEND_ARGS:-} \
+		>>"$D/netback.log" 2>&1 &
 	NB_PID=$!
 	BG_PIDS="${BG_PIDS:-} $NB_PID"
 }
@@ -75,6 +76,9 @@ net_setup() {
 	start_netback
 	shift
 	start_netfront "$@"
+	# NET_HOTPLUG: a function run before the wait for Connected (plays
+	# libxl's part in tests/sim/net-hotplug.sh).
+	${NET_HOTPLUG:-}
 	wait_state $FE/state 4 && wait_state $BE/state 4
 	ok $? "frontend and backend reach Connected"
 	guest_up
