@@ -59,8 +59,14 @@
 #define BLKBACK_MIN_ADVERTISED_QUEUES 4u
 /** Persistent grants per queue (Linux: xen_blkif_max_pgrants = 1056). */
 #define BLKBACK_MAX_PGRANTS 1056u
-/** Persistent grants unused this long are unmapped (Linux: 60 s). */
-#define BLKBACK_PGRANT_IDLE_NS (60ull * 1000000000ull)
+/**
+ * Persistent grants unused this many seconds are unmapped: the default
+ * of the backend node persistent-grant-unused-seconds (1..86400; Linux's
+ * xen-blkback module parameter of the same name, 60).  The queue looks
+ * once a second, so a grant goes between N and N + 1 s after its last use.
+ */
+#define BLKBACK_PGRANT_UNUSED_S 60u
+#define BLKBACK_PGRANT_UNUSED_MAX_S 86400u
 /**
  * Data movement for a request without persistent grants: grant copy
  * through a bounce buffer below a threshold of segments, a temporary
@@ -196,10 +202,15 @@ int16_t blkback_rsp_status(int err);
  * @phys_sector_size: physical sector size.
  * @dio_align:   offset, length and memory alignment O_DIRECT needs.
  * @discard:     discard may work (punch hole / BLKDISCARD).
+ * @discard_secure: a writable block device that takes BLKSECDISCARD
+ *               (blkback_store_secure_erase()); never for a file.
  * @discard_granularity: bytes.
  * @direct_ok:   cleared (atomically, any queue) when O_DIRECT turned out
  *               not to work for some memory (EINVAL/EFAULT): buffered
  *               from then on.
+ * @inline_io:   the store lives in memory (a tmpfs or ramfs file): every
+ *               operation runs synchronously in the ring pass instead of
+ *               through io_uring (see io.c, "Memory-backed stores").
  */
 struct blkback_store {
 	int fd;
@@ -207,6 +218,8 @@ struct blkback_store {
 	unsigned is_bdev : 1;
 	unsigned readonly : 1;
 	unsigned discard : 1;
+	unsigned discard_secure : 1;
+	unsigned inline_io : 1;
 	uint64_t size;
 	unsigned sector_size;
 	unsigned phys_sector_size;
@@ -221,6 +234,16 @@ struct blkback_store {
  */
 int blkback_store_open(struct blkback_store *st, const char *path,
 		       int readonly);
+/*
+ * blkback_store_secure_erase() - whether the block device @fd (opened
+ * for writing) takes BLKSECDISCARD: 1 or 0.  Asks the kernel with a
+ * range that cannot be erased (start not sector-aligned): a device
+ * without secure erase answers EOPNOTSUPP before the range is looked at
+ * (Linux 5.19 on; older kernels check alignment first and so report 1
+ * for any device that discards, whose secure discards then get
+ * BLKIF_RSP_EOPNOTSUPP).  Nothing is erased.
+ */
+int blkback_store_secure_erase(int fd);
 /* blkback_store_close() - close what is open (fds of -1 are skipped). */
 void blkback_store_close(struct blkback_store *st);
 
@@ -417,6 +440,8 @@ struct blkback_queue {
  * @fail_fd:    eventfd a queue writes to report a violation; @fail_msg
  *              the first message (under @fail_lock).
  * @nr_queues_max: multi-queue-max-queues advertised.
+ * @pgrant_idle_ns: persistent grants unused this long are unmapped
+ *              (persistent-grant-unused-seconds, read at connect).
  */
 struct blkback_dev {
 	const struct duet_backend_ctx *ctx;
@@ -435,6 +460,7 @@ struct blkback_dev {
 	char fail_msg[160];
 	unsigned unmap_errors;
 	unsigned nr_queues_max;
+	uint64_t pgrant_idle_ns;
 };
 
 /* ring.c */
@@ -457,8 +483,9 @@ int blkback_io_setup(struct blkback_queue *q);
 void blkback_io_teardown(struct blkback_queue *q);
 /*
  * blkback_io_prep() - queue the submissions of @r (whose data is ready
- * for writes).  Returns 0, or -errno when the request could not be
- * queued (then the caller answers it).
+ * for writes), or on an inline store run them at once.  Returns 0 with
+ * r->cqes completions to wait for (0: finished, r->err set), or -errno
+ * when the request could not be queued (then the caller answers it).
  */
 int blkback_io_prep(struct blkback_queue *q, struct blkback_req *r);
 /*

@@ -23,6 +23,21 @@
  *   DISCARD            fallocate(PUNCH_HOLE | KEEP_SIZE) on a file,
  *                      BLKDISCARD (BLKSECDISCARD when secure) on a block
  *                      device, synchronously
+ *
+ * Memory-backed stores.  A file on tmpfs or ramfs (the RAM-backed disk of
+ * the benchmark, a guest's scratch disk in /dev/shm) never waits for a
+ * device, but these file systems do not take non-blocking I/O
+ * (FMODE_NOWAIT; preadv2(RWF_NOWAIT) answers EOPNOTSUPP), so io_uring
+ * hands every read and write to an io-wq worker thread: a wake-up, a
+ * context switch and an IPI per request.  Measured with
+ * tests/bench/blkback.c (4 KiB random reads, QD32, persistent grants, one
+ * queue): 36-256K IOPS through io-wq on a loaded 2-core machine, the
+ * workers taking 10-37% of the samples.  For such a store
+ * (st->inline_io) blkback_io_prep() runs the operation itself, at once,
+ * with preadv/pwritev/fdatasync/fallocate on the buffered descriptor
+ * (O_DIRECT means nothing there): the ring pass is the I/O, and requests
+ * finish in the order they were taken, which keeps barriers trivially
+ * ordered.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -32,7 +47,9 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include "backends/blkback/common.h"
@@ -40,6 +57,16 @@
 /* ------------------------------------------------------------------ */
 /* The store                                                           */
 /* ------------------------------------------------------------------ */
+
+/* A file whose data lives in memory only (see "Memory-backed stores"). */
+static int memory_backed(int fd)
+{
+	struct statfs sfs;
+
+	if (fstatfs(fd, &sfs) < 0)
+		return 0;
+	return sfs.f_type == TMPFS_MAGIC || sfs.f_type == RAMFS_MAGIC;
+}
 
 int blkback_store_open(struct blkback_store *st, const char *path,
 		       int readonly)
@@ -81,12 +108,15 @@ int blkback_store_open(struct blkback_store *st, const char *path,
 		st->dio_align = st->sector_size;
 		st->discard = 1;
 		st->discard_granularity = st->phys_sector_size;
+		st->discard_secure = !readonly &&
+				     blkback_store_secure_erase(st->fd);
 	} else if (S_ISREG(sb.st_mode)) {
 		st->size = (uint64_t)sb.st_size;
 		if (sb.st_blksize >= 512 && sb.st_blksize <= 65536)
 			st->phys_sector_size = (unsigned)sb.st_blksize;
 		st->discard = 1;
 		st->discard_granularity = st->phys_sector_size;
+		st->inline_io = memory_backed(st->fd);
 		if (!statx(st->fd, "", AT_EMPTY_PATH, STATX_DIOALIGN, &stx) &&
 		    (stx.stx_mask & STATX_DIOALIGN) &&
 		    stx.stx_dio_offset_align) {
@@ -107,6 +137,14 @@ err:
 	close(st->fd);
 	st->fd = -1;
 	return rc;
+}
+
+int blkback_store_secure_erase(int fd)
+{
+	uint64_t range[2] = { 1, 512 };
+
+	/* EINVAL: the range was looked at, so secure erase is there. */
+	return ioctl(fd, BLKSECDISCARD, range) < 0 && errno == EINVAL;
 }
 
 void blkback_store_close(struct blkback_store *st)
@@ -204,6 +242,43 @@ static int discard_sync(struct blkback_store *st, struct blkback_req *r)
 	return 0;
 }
 
+/* The data of @r on an inline store: 0 or -EIO (short counts too). */
+static int inline_rw(struct blkback_store *st, struct blkback_req *r)
+{
+	off_t off = (off_t)(r->p.sector * 512);
+	ssize_t n;
+
+	do {
+		if (r->p.write_data)
+			n = pwritev(st->fd, r->iov, (int)r->niov, off);
+		else
+			n = preadv(st->fd, r->iov, (int)r->niov, off);
+	} while (n < 0 && errno == EINTR);
+	return n >= 0 && (size_t)n == r->len ? 0 : -EIO;
+}
+
+/* Run @r on an inline store; 0 or -errno, the request's status. */
+static int inline_run(struct blkback_store *st, struct blkback_req *r)
+{
+	int rc = 0;
+
+	if (r->p.kind == BLKBACK_DISCARD) {
+		if (r->p.nr_sectors &&
+		    fallocate(st->fd,
+			      FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+			      (off_t)(r->p.sector * 512),
+			      (off_t)(r->p.nr_sectors * 512)) < 0)
+			return errno == EOPNOTSUPP ? -EOPNOTSUPP : -EIO;
+		return 0;
+	}
+	if (r->p.nseg)
+		rc = inline_rw(st, r);
+	if (!rc && (r->p.kind == BLKBACK_FLUSH ||
+		    r->p.kind == BLKBACK_BARRIER) && fdatasync(st->fd) < 0)
+		rc = -EIO;
+	return rc;
+}
+
 int blkback_io_prep(struct blkback_queue *q, struct blkback_req *r)
 {
 	struct blkback_store *st = &q->dev->store;
@@ -212,6 +287,8 @@ int blkback_io_prep(struct blkback_queue *q, struct blkback_req *r)
 	uint64_t off = r->p.sector * 512;
 
 	r->cqes = 0;
+	if (st->inline_io)
+		return inline_run(st, r);
 	/* Room for a whole chain (at most 3 SQEs), so that a linked chain
 	 * is never split across submissions. */
 	if (io_uring_sq_space_left(&q->uring) < 3)

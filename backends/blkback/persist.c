@@ -11,8 +11,10 @@
  *     recently used entry that no request in flight uses is unmapped to
  *     make room, and when every entry is in use the segment falls back to
  *     grant copy (the caller sees -ENOSPC);
- *   - entries unused for BLKBACK_PGRANT_IDLE_NS (60 s) are unmapped by
- *     blkback_pgcache_purge(), called about once a second by the queue.
+ *   - entries unused for persistent-grant-unused-seconds (a backend
+ *     node, default 60 s as in Linux) are unmapped by
+ *     blkback_pgcache_purge(), called about once a second by the queue;
+ *     an entry a request in flight uses is never unmapped.
  * A LIFO pool in the frontend (Linux's blkfront, duet's blkfront) keeps
  * the working set small, so the LRU rarely evicts.
  *

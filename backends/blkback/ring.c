@@ -12,7 +12,9 @@
  *      just the bytes needed) and validate them;
  *   4. place every segment (persistent mapping, temporary mapping or
  *      bounce buffer) and copy write data in (one batched grant copy);
- *   5. queue the storage I/O and submit it with one io_uring_enter();
+ *   5. queue the storage I/O and submit it with one io_uring_enter()
+ *      (a memory-backed store runs it at once instead, see io.c; reads
+ *      are then copied out and answered in the same pass);
  *   6. push responses and notify the frontend when it asked.
  *
  * What a hostile frontend gets (Deliver 4 of issue #6):
@@ -156,8 +158,13 @@ int blkback_parse_req(const struct blkback_limits *lim,
 		out->kind = BLKBACK_DISCARD;
 		out->sector = d.sector_number;
 		out->nr_sectors = d.nr_sectors;
-		if ((d.flag & BLKIF_DISCARD_SECURE) && lim->discard_secure)
+		/* blkif.h: BLKIF_DISCARD_SECURE only with discard-secure;
+		 * refused rather than done as a plain (insecure) discard. */
+		if (d.flag & BLKIF_DISCARD_SECURE) {
+			if (!lim->discard_secure)
+				return -EOPNOTSUPP;
 			out->discard_secure = 1;
+		}
 		if (lim->readonly)
 			return -EROFS;
 		return check_range(lim, d.sector_number, d.nr_sectors);
@@ -638,7 +645,7 @@ static int consume(struct blkback_queue *q)
 	struct blkback_req *started[BLKBACK_PASS_MAX];
 	struct blkback_dev *dev = q->dev;
 	size_t req_size = duet_ring_desc_get(dev->rtype)->req_size;
-	unsigned max = BLKBACK_PASS_MAX, nstart = 0, i, j;
+	unsigned max = BLKBACK_PASS_MAX, nstart = 0, ndone, i, j;
 	uint64_t now = blkback_now();
 	int n, rc;
 
@@ -707,14 +714,21 @@ static int consume(struct blkback_queue *q)
 	}
 	/* Write data into bounce buffers. */
 	copy_run(q);
-	for (i = 0; i < nstart; i++) {
+	for (i = 0, ndone = 0; i < nstart; i++) {
 		struct blkback_req *r = started[i];
 
 		if (!r->err)
 			r->err = blkback_io_prep(q, r);
 		if (r->err || !r->cqes)
-			req_finish(q, r, 1);
+			started[ndone++] = r;
 	}
+	/* Finished already (refused, or run inline on a memory-backed
+	 * store): read data out in one batched grant copy, then answer. */
+	for (i = 0; i < ndone; i++)
+		req_copy_out(q, started[i]);
+	copy_run(q);
+	for (i = 0; i < ndone; i++)
+		req_finish(q, started[i], 1);
 	return n;
 }
 
@@ -763,7 +777,7 @@ void *blkback_queue_thread(void *arg)
 		now = blkback_now();
 		if (now - q->last_purge > 1000000000ull) {
 			blkback_pgcache_purge(q->dev, &q->pgc, now,
-					      BLKBACK_PGRANT_IDLE_NS);
+					      q->dev->pgrant_idle_ns);
 			q->last_purge = now;
 		}
 		atomic_store_explicit(&q->st_pgrants, q->pgc.count,

@@ -15,6 +15,12 @@
  *   device-type         "cdrom" sets VDISK_CDROM | VDISK_REMOVABLE in info
  *   discard-enable      "0" withholds feature-discard (default: offered
  *                       when the store can punch holes / discard)
+ *   persistent-grant-unused-seconds
+ *                       persistent grants unused this long are unmapped
+ *                       (1..86400, default 60 like Linux's xen-blkback
+ *                       module parameter of that name); read when the
+ *                       frontend connects, a bad value logs and keeps
+ *                       the default
  *   online, state       through duet_xenbus_backend_step()
  * Backend directory, written by blkback before InitWait (xen/io/blkif.h),
  * which it reaches before its storage is known, as Linux's blkback does
@@ -32,8 +38,15 @@
  *   feature-discard                1 when offered, with
  *     discard-granularity          the store's physical block size
  *     discard-alignment            0
- *     discard-secure               1 only on a block device that takes
- *                                  BLKSECDISCARD (not probed: 0)
+ *     discard-secure               1 only on a writable block device
+ *                                  that takes BLKSECDISCARD (probed by
+ *                                  blkback_store_secure_erase()); 0
+ *                                  for a file.  A discard flagged
+ *                                  BLKIF_DISCARD_SECURE is then a
+ *                                  BLKSECDISCARD, and without it
+ *                                  BLKIF_RSP_EOPNOTSUPP (as Linux's
+ *                                  blkback answers), never a plain
+ *                                  discard
  *   sectors                        size in 512-byte units (what
  *                                  Linux's blkback writes, whatever
  *                                  sector-size says)
@@ -67,6 +80,7 @@
 #include <unistd.h>
 
 #include "backends/blkback/common.h"
+#include "duet/log.h"
 
 #define SELF_TOKEN "blkback:self"
 
@@ -237,7 +251,10 @@ static int store_open(struct blkback_dev *dev, unsigned *info)
 	dev->lim.flush = 1;
 	dev->lim.barrier = 1;
 	dev->lim.discard = dev->store.discard && discard_enable && !ro;
-	dev->lim.discard_secure = 0;
+	/* discard-secure: a block device that takes BLKSECDISCARD; a file
+	 * never (a punched hole leaves the old blocks to the file system). */
+	dev->lim.discard_secure = dev->lim.discard &&
+				  dev->store.discard_secure;
 	return 0;
 }
 
@@ -457,6 +474,24 @@ static void disconnect(struct blkback_dev *dev)
 }
 
 /* CONNECT: read the frontend's nodes, map rings, bind, start threads. */
+/* persistent-grant-unused-seconds, or the default. */
+static uint64_t unused_seconds(struct blkback_dev *dev)
+{
+	uint64_t v;
+	int rc;
+
+	rc = duet_xenbus_read_uint(dev->ctx->xs, dev->ctx->dir,
+				   "persistent-grant-unused-seconds",
+				   BLKBACK_PGRANT_UNUSED_S,
+				   BLKBACK_PGRANT_UNUSED_MAX_S, &v);
+	if (rc >= 0 && v)
+		return v;
+	duet_log(DUET_LOG_WARN, "blkback: %s: bad "
+		 "persistent-grant-unused-seconds, using %u", dev->ctx->dir,
+		 BLKBACK_PGRANT_UNUSED_S);
+	return BLKBACK_PGRANT_UNUSED_S;
+}
+
 static int connect_queues(struct blkback_dev *dev)
 {
 	struct duet_xs *xs = dev->ctx->xs;
@@ -493,6 +528,7 @@ static int connect_queues(struct blkback_dev *dev)
 		return rc;
 	}
 	dev->persistent = persistent;
+	dev->pgrant_idle_ns = unused_seconds(dev) * 1000000000ull;
 	dev->map_threshold =
 		blkback_map_threshold_override ?
 			blkback_map_threshold_override :

@@ -9,10 +9,19 @@
  * machine's memcpy bandwidth measured in the same run (the physical
  * limit).  Prints IOPS and MB/s; asserts nothing.
  *
- * BENCH_SECONDS (default 1.5) sets the time per measurement.
+ * Next to each rate it prints the CPU time spent per request by every
+ * party (this process: frontend, blkback's threads, io_uring's workers;
+ * and the simulator daemon), which a busy machine disturbs far less than
+ * the rate: 2 cores / (CPU per request) is the rate this machine could
+ * reach idle if the parties never waited for each other.
+ *
+ * BENCH_SECONDS (default 1.5) sets the time per measurement; BENCH_ONLY
+ * (e.g. "persistent, 1 queue") runs only the configurations whose name
+ * contains it (for profiling).
  */
 #include <math.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 
 #include "unit/blkback/tbsetup.h"
 
@@ -48,6 +57,33 @@ static double memcpy_mbs(void)
 	return (double)n * (double)len / (t - t0) / 1e6;
 }
 
+/* CPU seconds used so far by this process and the simulator daemon. */
+static double cpu_secs(void)
+{
+	unsigned long ut = 0, st = 0;
+	struct rusage ru;
+	char path[64];
+	double t = 0;
+	FILE *f;
+
+	if (!getrusage(RUSAGE_SELF, &ru))
+		t = (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+		    (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)simtest_pid);
+	f = fopen(path, "r");
+	/* Fields 14 and 15 (utime, stime) in clock ticks; the name in
+	 * field 2 has no spaces ("(blkback)"). */
+	if (f && fscanf(f, "%*d %*s %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u "
+			"%*u %lu %lu", &ut, &st) == 2)
+		t += (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+	if (f)
+		fclose(f);
+	return t;
+}
+
+/* CPU microseconds per request of the last run(). */
+static double cpu_per_req;
+
 static uint64_t rnd_state = 88172645463325252ull;
 static unsigned stalls;
 
@@ -70,7 +106,7 @@ static double run(struct tfront *f, int write, unsigned nsect, int seq,
 	uint64_t next = 0, done = 0, span = DISK / 512 - nsect;
 	unsigned per_q = depth / f->nq ? depth / f->nq : 1, q;
 	struct pollfd pfd[TF_MAX_QUEUES];
-	double t0 = secs(), t = t0;
+	double t0 = secs(), t = t0, c0 = cpu_secs();
 	int failed = 0, stopping = 0;
 
 	for (q = 0; q < f->nq; q++) {
@@ -131,12 +167,14 @@ static double run(struct tfront *f, int write, unsigned nsect, int seq,
 						   (duet_evtchn_port_t)port);
 		}
 	}
+	cpu_per_req = done ? (cpu_secs() - c0) * 1e6 / (double)done : 0;
 	return failed ? -1 : (double)done / (t - t0);
 }
 
 int main(void)
 {
 	const char *dur_env = getenv("BENCH_SECONDS");
+	const char *only = getenv("BENCH_ONLY");
 	double dur = dur_env ? atof(dur_env) : 1.5, mc;
 	char path[128];
 	int fd, persistent, devn = 0;
@@ -156,19 +194,25 @@ int main(void)
 	close(fd);
 	mc = memcpy_mbs();
 	printf("memcpy bandwidth: %.0f MB/s (the physical limit)\n", mc);
-	printf("%-22s %16s %16s %16s\n", "blkback (sim)",
-	       "4K rand read", "1M seq read", "1M seq write");
-	printf("%-22s %16s %16s %16s\n", "", "QD32 IOPS", "QD4 MB/s",
-	       "QD4 MB/s");
+	printf("%-22s %26s %29s %18s\n", "", "4K rand read QD32",
+	       "1M seq read QD4", "1M seq write QD4");
+	printf("%-22s %9s %9s %6s %9s %6s %6s %9s %8s\n", "blkback (sim)",
+	       "IOPS", "CPU us/IO", "2-core", "MB/s", "memcpy", "CPU ms", "MB/s",
+	       "CPU ms");
 	for (persistent = 0; persistent <= 1; persistent++) {
 		for (nq = 1; nq <= 4; nq += 3) {
 			struct tf_opts o = { .order = 4, .nqueues = nq,
 					     .persistent = persistent,
 					     .indirect = 1 };
-			struct tb_disk d;
+			double iops, rd, wr, c4k, crd, cwr;
 			char vdev[16], name[40];
-			double iops, rd, wr;
+			struct tb_disk d;
 
+			snprintf(name, sizeof(name), "%s, %u queue%s",
+				 persistent ? "persistent" : "grant copy", nq,
+				 nq > 1 ? "s" : "");
+			if (only && !strstr(name, only))
+				continue;
 			snprintf(vdev, sizeof(vdev), "xvd%c", 'a' + devn++);
 			if (tb_disk_up(&d, vdev, path, NULL, &o)) {
 				printf("# could not connect\n");
@@ -178,14 +222,17 @@ int main(void)
 			run(&d.f, 0, 2048, 1, 4, 0.2);
 			run(&d.f, 0, 8, 0, 32, 0.2);
 			iops = run(&d.f, 0, 8, 0, 32, dur);
+			c4k = cpu_per_req;
 			rd = run(&d.f, 0, 2048, 1, 4, dur) * 1.048576;
+			crd = cpu_per_req / 1e3;
 			wr = run(&d.f, 1, 2048, 1, 4, dur) * 1.048576;
-			snprintf(name, sizeof(name), "%s, %u queue%s",
-				 persistent ? "persistent" : "grant copy", nq,
-				 nq > 1 ? "s" : "");
-			printf("%-22s %16.0f %16.0f %16.0f   (1M read %.2f x "
-			       "memcpy)\n", name, iops, rd, wr,
-			       mc > 0 ? rd / mc : 0);
+			cwr = cpu_per_req / 1e3;
+			/* 2-core: the IOPS two idle cores would reach at this
+			 * CPU cost; CPU ms: per MiB. */
+			printf("%-22s %9.0f %9.1f %5.0fK %9.0f %5.2fx %6.3f "
+			       "%9.0f %8.3f\n", name, iops, c4k,
+			       c4k > 0 ? 2e6 / c4k / 1e3 : 0, rd,
+			       mc > 0 ? rd / mc : 0, crd, wr, cwr);
 			if (stalls)
 				printf("   ^ %u stall(s) of 1 s without an "
 				       "event\n", stalls);

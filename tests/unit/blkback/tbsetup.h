@@ -85,14 +85,16 @@ struct tb_disk {
 
 /*
  * Attach @target as @vdev (extra xl spec parameters in @extra, e.g.
- * "access=ro"), start blkback, connect with @o.  Returns 0 when the
- * frontend is Connected.
+ * "access=ro"), write @val to the backend node @node when not NULL (a
+ * backend option the toolstack would write), start blkback, connect with
+ * @o.  Returns 0 when the frontend is Connected.
  */
-static inline int tb_disk_up(struct tb_disk *d, const char *vdev,
-			     const char *target, const char *extra,
-			     const struct tf_opts *o)
+static inline int tb_disk_up_opt(struct tb_disk *d, const char *vdev,
+				 const char *target, const char *extra,
+				 const struct tf_opts *o, const char *node,
+				 const char *val)
 {
-	char spec[512];
+	char spec[512], path[256];
 	int rc;
 
 	memset(d, 0, sizeof(*d));
@@ -102,6 +104,14 @@ static inline int tb_disk_up(struct tb_disk *d, const char *vdev,
 	if (rc) {
 		diag("attach %s: %d", spec, rc);
 		return rc;
+	}
+	if (node) {
+		snprintf(path, sizeof(path),
+			 "/local/domain/0/backend/vbd/%u/%d/%s", tb_guest,
+			 d->devid, node);
+		rc = duet_xs_write(tb_xs0, DUET_XS_NO_TX, path, val);
+		if (rc)
+			return rc;
 	}
 	d->bp = simtest_open(0);
 	rc = duet_xs_open(d->bp, &d->bxs);
@@ -117,6 +127,13 @@ static inline int tb_disk_up(struct tb_disk *d, const char *vdev,
 		diag("connect: %d; frontend state %d, backend rc %d", rc,
 		     d->f.xb ? duet_xenbus_state(d->f.xb) : -1, d->b.rc);
 	return rc;
+}
+
+static inline int tb_disk_up(struct tb_disk *d, const char *vdev,
+			     const char *target, const char *extra,
+			     const struct tf_opts *o)
+{
+	return tb_disk_up_opt(d, vdev, target, extra, o, NULL, NULL);
 }
 
 static inline void tb_disk_down(struct tb_disk *d)
