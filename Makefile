@@ -200,7 +200,7 @@ demo: deps
 # (needs root; exit 77 = cannot run here, reported and not a failure).
 BENCH_NET_ARGS ?= --duration 1 --iperf-duration 2
 bench: all $(BENCH_BINS)
-	@set -e; for b in $(BENCH_BINS); do echo "== $$b =="; $$b; done
+	@set -e; for b in $(BENCH_BINS) $(wildcard tests/bench/*.sh); do echo "== $$b =="; case $$b in *.sh) DUET_BUILD=$(abspath $(B)) sh $$b;; *) $$b;; esac; done
 	@echo "== $(DUET) bench net =="; mkdir -p $(B)/bench; rc=0; \
 		$(DUET) bench net $(BENCH_NET_ARGS) --csv $(B)/bench/net.csv \
 		--png $(B)/bench/net.png || rc=$$?; [ $$rc -eq 0 -o $$rc -eq 77 ]

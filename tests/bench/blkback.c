@@ -17,7 +17,8 @@
  *
  * BENCH_SECONDS (default 1.5) sets the time per measurement; BENCH_ONLY
  * (e.g. "persistent, 1 queue") runs only the configurations whose name
- * contains it (for profiling).
+ * contains it (for profiling).  `blkback memcpy` prints the memcpy
+ * bandwidth alone (MB/s), for tests/bench/blk-nbd.sh.
  */
 #include <math.h>
 #include <sys/mman.h>
@@ -171,7 +172,7 @@ static double run(struct tfront *f, int write, unsigned nsect, int seq,
 	return failed ? -1 : (double)done / (t - t0);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const char *dur_env = getenv("BENCH_SECONDS");
 	const char *only = getenv("BENCH_ONLY");
@@ -182,6 +183,11 @@ int main(void)
 
 	if (dur <= 0)
 		dur = 1.5;
+	if (argc > 1 && !strcmp(argv[1], "memcpy")) {
+		/* For tests/bench/blk-nbd.sh: the limit alone, in MB/s. */
+		printf("%.0f\n", memcpy_mbs());
+		return 0;
+	}
 	tb_init();
 	snprintf(path, sizeof(path), "/dev/shm/duet-bench-blkback.%d",
 		 (int)getpid());

@@ -9,9 +9,15 @@
 # The instance is restarted by tests/helpers/blkback-serve (what the
 # daemon does, without its back-off, which would stretch 24 restarts to
 # minutes).
+# With BLK_RECONNECT_DAEMON=1 (blk-reconnect-daemon.sh) the backend is the
+# real daemon instead, `duet backend` in dom0: what is killed is its
+# per-device instance process (pid from the daemon's status file), the
+# daemon restarts it after its back-off (200 ms doubling), and blkfront
+# has to wait that long; BLK_RECONNECT_KILLS defaults to 5 then.
 . "$(dirname "$0")/lib/sim-lib.sh"
 PLUGIN="$DUET_BUILD/lib/nbdkit-duet-plugin.so"
 SERVE="$DUET_BUILD/tests/helpers/blkback-serve"
+DAEMON=${BLK_RECONNECT_DAEMON:-0}
 for t in nbdkit qemu-io md5sum; do
 	command -v $t >/dev/null 2>&1 || {
 		echo "1..0 # SKIP $t missing (make deps: nbdkit qemu-utils)"
@@ -20,7 +26,11 @@ done
 [ -f "$PLUGIN" ] || { echo "1..0 # SKIP $PLUGIN not built (nbdkit-plugin-dev)"; exit 77; }
 [ -x "$SERVE" ] || { echo "1..0 # SKIP $SERVE not built"; exit 77; }
 
-KILLS=${BLK_RECONNECT_KILLS:-24}
+if [ "$DAEMON" = 1 ]; then
+	KILLS=${BLK_RECONNECT_KILLS:-5}
+else
+	KILLS=${BLK_RECONNECT_KILLS:-24}
+fi
 CHUNK=262144
 NCHUNK=64
 
@@ -41,9 +51,28 @@ node_is() { [ "$(xenstore-read "$1" 2>/dev/null)" = "$2" ]; }
 truncate -s $((CHUNK * NCHUNK)) "$D/disk.img"
 "$DUET" attach "$g" "disk=$D/disk.img,raw,xvda,rw" >/dev/null
 be=/local/domain/0/backend/vbd/$g/51712
-"$SERVE" $be 0 2>"$D/serve.log" &
-spid=$!
-BG_PIDS="$BG_PIDS $spid"
+# instance: the pid of the daemon's running instance for the disk.
+instance() {
+	awk -v g="$g" '$1 == "device" && $2 == "vbd" && $3 == g &&
+		$4 == 51712 && $7 == "running" { print $5 }' \
+		"$D/backend-0.status" 2>/dev/null
+}
+# restarts: how often the daemon restarted it.
+restarts() {
+	awk -v g="$g" '$1 == "device" && $2 == "vbd" && $3 == g &&
+		$4 == 51712 { print $6 }' "$D/backend-0.status" 2>/dev/null
+}
+new_instance() { p=$(instance); [ -n "$p" ] && [ "$p" != "$1" ]; }
+if [ "$DAEMON" = 1 ]; then
+	"$DUET" backend --domid 0 >"$D/daemon.log" 2>&1 &
+	BG_PIDS="$BG_PIDS $!"
+	until_ok 10 new_instance none
+	spid=$(instance)
+else
+	"$SERVE" $be 0 2>"$D/serve.log" &
+	spid=$!
+	BG_PIDS="$BG_PIDS $spid"
+fi
 
 as "$g" nbdkit -f -U "$D/sock" -P "$D/nbdkit.pid" "$PLUGIN" devid=xvda \
 	>"$D/nbdkit.log" 2>&1 &
@@ -85,11 +114,16 @@ while [ $k -lt $KILLS ]; do
 	k=$((k + 1))
 	sleep 0.$((k % 3 + 1))
 	kill -9 $spid 2>/dev/null
-	wait $spid 2>/dev/null
-	"$SERVE" $be $k 2>>"$D/serve.log" &
-	spid=$!
-	BG_PIDS="$BG_PIDS $spid"
-	until_ok 10 node_is $be/state 4 || break
+	if [ "$DAEMON" = 1 ]; then
+		until_ok 20 new_instance $spid || break
+		spid=$(instance)
+	else
+		wait $spid 2>/dev/null
+		"$SERVE" $be $k 2>>"$D/serve.log" &
+		spid=$!
+		BG_PIDS="$BG_PIDS $spid"
+	fi
+	until_ok 20 node_is $be/state 4 || break
 done
 is $k $KILLS "$KILLS kills of blkback mid-I/O, each followed by a reconnect"
 touch "$D/stop"
@@ -117,6 +151,8 @@ while [ $c -lt $NCHUNK ]; do
 	c=$((c + 1))
 done
 is $bad 0 "checksums of all $NCHUNK chunks match their last acknowledged write"
-restarts=$(grep -c . "$D/serve.log" 2>/dev/null || echo 0)
+if [ "$DAEMON" = 1 ]; then
+	is "$(restarts)" $KILLS "the daemon restarted the instance $KILLS times"
+fi
 kill "$(cat "$D/nbdkit.pid")" 2>/dev/null
 done_testing
