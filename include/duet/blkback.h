@@ -18,6 +18,9 @@
  *                     when present
  *   mode              "r" (read-only) or "w" (default "w")
  *   discard-enable    0 to withhold discard (default 1)
+ *   persistent-grant-unused-seconds
+ *                     persistent grants unused this long are unmapped
+ *                     (1..86400, default 60, as Linux's xen-blkback)
  *   online            the daemon's, see duet/backend.h
  * and writes its features (see backends/blkback/xenbus.c for each node).
  */

@@ -203,8 +203,8 @@ int main(int argc, char **argv)
 	printf("%-22s %26s %29s %18s\n", "", "4K rand read QD32",
 	       "1M seq read QD4", "1M seq write QD4");
 	printf("%-22s %9s %9s %6s %9s %6s %6s %9s %8s\n", "blkback (sim)",
-	       "IOPS", "CPU us/IO", "2-core", "MB/s", "memcpy", "CPU ms", "MB/s",
-	       "CPU ms");
+	       "IOPS", "CPU us/IO", "2-core", "MB/s", "memcpy", "CPU ms",
+	       "MB/s", "CPU ms");
 	for (persistent = 0; persistent <= 1; persistent++) {
 		for (nq = 1; nq <= 4; nq += 3) {
 			struct tf_opts o = { .order = 4, .nqueues = nq,
