@@ -8,9 +8,9 @@
 . "$(dirname "$0")/lib/sim-lib.sh"
 [ "$(id -u)" -eq 0 ] || { echo "1..0 # SKIP needs root (TAP, netns)"; exit 77; }
 
-before=$(ls -d /tmp/duet-bench-net.* 2>/dev/null | wc -l)
-timeout 120 "$DUET" bench net --modes copy,map,flip --sizes 64,4096,20000 \
-	--duration 0.3 --no-iperf --csv "$D/net.csv" --png "$D/net.png" \
+mkdir "$D/tmp"
+TMPDIR="$D/tmp" timeout 120 "$DUET" bench net --modes copy,map,flip \
+	--sizes 64,4096,20000 --duration 0.3 --no-iperf --csv "$D/net.csv" --png "$D/net.png" \
 	> "$D/out" 2>&1
 ok $? "duet bench net exits 0"
 is "$(grep -cE '^ +(64|4096|20000) (copy|map|flip) ' "$D/out")" 9 \
@@ -30,7 +30,6 @@ else
 	grep -q "gnuplot not found" "$D/out"
 	ok $? "without gnuplot it says so (CSV only)"
 fi
-is "$(ls -d /tmp/duet-bench-net.* 2>/dev/null | wc -l)" "$before" \
-	"its simulator directory is gone"
+is "$(ls "$D/tmp")" "" "its simulator directory (in \$TMPDIR) is gone"
 [ "$FAILED" -eq 0 ] || sed 's/^/# /' "$D/out"
 done_testing

@@ -8,7 +8,7 @@
  *                  [--csv PATH] [--png PATH] [--keep]
  *
  * Set-up (all of it private to this run, in a temporary simulator
- * directory): a guest (domain 1) and a driver domain (domain 2), each in
+ * directory, $TMPDIR/duet-bench-net.XXXXXX): a guest (domain 1) and a driver domain (domain 2), each in
  * its own network namespace; the backend daemon (`duet backend`) in the
  * driver domain; per receive strategy one vif (devid = the mode's index)
  * with MTU 65521 (a TAP's largest), its backend node duet-rx-mode written ("copy" or "map";
@@ -594,7 +594,7 @@ static int vif_up(struct bn *b, int m)
 
 static int setup(struct bn *b)
 {
-	char env[96], dd[16];
+	char env[96], dd[16], *tmp;
 	char *be[] = {b->self, "sim", "exec", dd, "--", b->self, "backend",
 		      NULL};
 	ssize_t n;
@@ -604,7 +604,10 @@ static int setup(struct bn *b)
 	if (n <= 0)
 		return -errno;
 	b->self[n] = '\0';
-	snprintf(b->dir, sizeof(b->dir), "/tmp/duet-bench-net.XXXXXX");
+	tmp = getenv("TMPDIR");
+	if ((size_t)snprintf(b->dir, sizeof(b->dir), "%s/duet-bench-net.XXXXXX",
+			     tmp && tmp[0] ? tmp : "/tmp") >= sizeof(b->dir))
+		return -ENAMETOOLONG;
 	if (!mkdtemp(b->dir))
 		return -errno;
 	snprintf(b->log, sizeof(b->log), "%s/bench.log", b->dir);
