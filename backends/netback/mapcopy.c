@@ -9,9 +9,9 @@
  * The segments are the ones a grant copy would take (struct
  * duet_gnt_copy_seg), one foreign side each: DUET_GNT_COPY_SRC_GREF (read
  * from the frontend) or DUET_GNT_COPY_DST_GREF (write to it).  Pages are
- * mapped NB_MAP_CHUNK at a time (the simulator maps at most 128 refs per
- * call) with one duet_gnt_map() per chunk, copied with memcpy() and
- * unmapped.  When a chunk's map fails (a bad ref somewhere in it), each of
+ * mapped NB_MAP_CHUNK at a time with one duet_gnt_map() per chunk (well
+ * under a platform's per-call limit, and a bound on the retry below),
+ * copied with memcpy() and unmapped.  When a chunk's map fails (a bad ref somewhere in it), each of
  * its segments is mapped on its own so that only the segments with a bad
  * ref fail.  Offsets and lengths were checked against the page by the
  * callers (tx_feed()/tx_complete(), rx_take()).
@@ -21,7 +21,7 @@
 
 #include "backends/netback/common.h"
 
-/* Refs per duet_gnt_map() call (platform.h: 128 on the simulator). */
+/* Refs per duet_gnt_map() call. */
 #define NB_MAP_CHUNK 128u
 
 /* The foreign side of @g: its ref, offset and whether it is written. */
