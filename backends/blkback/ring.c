@@ -738,7 +738,10 @@ static void notify(struct blkback_queue *q)
 
 	if (rc > 0)
 		rc = duet_evtchn_notify(q->evtchn, (duet_evtchn_port_t)q->port);
-	if (rc < 0 && rc != -ENOTCONN && rc != -EPIPE && !q->failed)
+	/* A frontend that closed its end costs nothing (0, as on Xen); an
+	 * error is ours (-ENOTCONN: not our port) or the platform's (-EPIPE:
+	 * the simulator is gone), and the queue cannot answer any more. */
+	if (rc < 0 && !q->failed)
 		blkback_queue_fail(q, "cannot answer: %d", rc);
 }
 
