@@ -35,14 +35,7 @@ cleanup() {
 	rm -rf "$D" "$IMG"
 }
 trap cleanup EXIT
-until_ok() {
-	n=$(($1 * 50)); shift
-	while [ $n -gt 0 ]; do
-		"$@" >/dev/null 2>&1 && return 0
-		sleep 0.02; n=$((n - 1))
-	done
-	return 1
-}
+. "$(dirname "$0")/../sim/lib/until.sh"
 as() { ( d=$1; shift; eval "$("$DUET" sim env "$d")"; exec "$@" ); }
 
 dd if=/dev/zero of="$IMG" bs=1M count=512 status=none

@@ -24,15 +24,6 @@ is "$g1/$dd/$g3" "1/2/3" "domains 1 (guest), 2 (driver domain), 3 (guest)"
 eval "$("$DUET" sim env 0)"
 xenstore-ls -f > "$D/before"
 
-# until SECONDS CMD...: run CMD every 20 ms until it succeeds.
-until_ok() {
-	n=$(($1 * 50)); shift
-	while [ $n -gt 0 ]; do
-		"$@" >/dev/null 2>&1 && return 0
-		sleep 0.02; n=$((n - 1))
-	done
-	return 1
-}
 rd() { xenstore-read "$1" 2>/dev/null; }
 node_is() { [ "$(rd "$1")" = "$2" ]; }
 alive() { [ -n "$1" ] && kill -0 "$1" 2>/dev/null; }

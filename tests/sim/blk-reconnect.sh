@@ -38,14 +38,6 @@ NCHUNK=64
 g=$("$DUET" sim domain create guest)
 eval "$("$DUET" sim env 0)"
 as() { ( d=$1; shift; eval "$("$DUET" sim env "$d")"; exec "$@" ); }
-until_ok() {
-	n=$(($1 * 50)); shift
-	while [ $n -gt 0 ]; do
-		"$@" >/dev/null 2>&1 && return 0
-		sleep 0.02; n=$((n - 1))
-	done
-	return 1
-}
 node_is() { [ "$(xenstore-read "$1" 2>/dev/null)" = "$2" ]; }
 
 truncate -s $((CHUNK * NCHUNK)) "$D/disk.img"

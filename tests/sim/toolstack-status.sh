@@ -15,14 +15,6 @@ command -v xenstore-write >/dev/null 2>&1 || {
 "$DUET" sim domain create guest >/dev/null
 "$DUET" sim domain create netdd >/dev/null
 eval "$("$DUET" sim env 0)"
-until_ok() {
-	n=$(($1 * 50)); shift
-	while [ $n -gt 0 ]; do
-		"$@" >/dev/null 2>&1 && return 0
-		sleep 0.02; n=$((n - 1))
-	done
-	return 1
-}
 node_is() { [ "$(xenstore-read "$1" 2>/dev/null)" = "$2" ]; }
 as() { ( d=$1; shift; eval "$("$DUET" sim env "$d")"; exec "$@" ); }
 

@@ -1,10 +1,12 @@
 # sim-lib.sh - sourced by tests/sim/sim-*.sh.
 # Provides: $DUET, a private simulator directory $D (also $DUET_SIM_DIR)
 # with an EXIT trap that stops the simulator, kills $BG_PIDS and removes
-# the directory, and TAP helpers ok/is/done_testing/wait_file.
+# the directory, TAP helpers ok/is/done_testing/wait_file, and until_ok
+# (until.sh).
 
 : "${DUET_BUILD:=$(cd "$(dirname "$0")/../.." && pwd)/build}"
 DUET="$DUET_BUILD/bin/duet"
+. "$(dirname "$0")/lib/until.sh"
 [ -x "$DUET" ] || { echo "1..0 # SKIP $DUET not built"; exit 77; }
 D=$(mktemp -d /tmp/duet-simsh.XXXXXX)
 unset DUET_PLATFORM DUET_DOMID XENSTORED_PATH
