@@ -43,7 +43,7 @@ static void send_tcp(struct nbt_vif *v)
 static int receive(struct nbt_vif *v, struct netif_extra_info *ex)
 {
 	struct netif_rx_response rsp, first;
-	int ms = 2000, port, in_pkt = 0, want_extra = 0, ours = 0;
+	int ms = 2000, in_pkt = 0, want_extra = 0, ours = 0;
 
 	nbt_post_rx(v, -1u);
 	send_tcp(v);
@@ -78,9 +78,7 @@ static int receive(struct nbt_vif *v, struct netif_extra_info *ex)
 				return first.status > 0;
 		}
 		nbt_post_rx(v, -1u);
-		port = simtest_wait_event(v->evt, 50);
-		if (port >= 0)
-			duet_evtchn_unmask(v->evt, (duet_evtchn_port_t)port);
+		nbt_wait_event(v);
 		ms -= 50;
 	}
 	return 0;

@@ -29,7 +29,6 @@ static void send_to(struct nbt_vif *v, const uint8_t *dst)
 static int arrives(struct nbt_vif *v, const uint8_t *dst, int ms)
 {
 	struct netif_rx_response rsp;
-	int port;
 
 	nbt_post_rx(v, 1);
 	send_to(v, dst);
@@ -40,9 +39,7 @@ static int arrives(struct nbt_vif *v, const uint8_t *dst, int ms)
 							  DUET_PAGE_SIZE,
 				    dst, 6))
 				return 1;
-		port = simtest_wait_event(v->evt, 50);
-		if (port >= 0)
-			duet_evtchn_unmask(v->evt, (duet_evtchn_port_t)port);
+		nbt_wait_event(v);
 		ms -= 50;
 	}
 	return 0;

@@ -55,7 +55,7 @@ static inline long nbc_call(struct nbt_vif *v, uint16_t type, uint32_t d0,
 	struct xen_netif_ctrl_request req;
 	struct xen_netif_ctrl_response rsp;
 	uint16_t id = nbc_next_id++;
-	int ms = 2000, port;
+	int ms = 2000;
 
 	memset(&req, 0, sizeof(req));
 	req.id = id;
@@ -74,9 +74,7 @@ static inline long nbc_call(struct nbt_vif *v, uint16_t type, uint32_t d0,
 				*data = rsp.data;
 			return rsp.status;
 		}
-		port = simtest_wait_event(v->evt, 50);
-		if (port >= 0)
-			duet_evtchn_unmask(v->evt, (duet_evtchn_port_t)port);
+		nbt_wait_event(v);
 		ms -= 50;
 	}
 	return -1;

@@ -287,26 +287,42 @@ static inline void nbt_push(struct nbt_vif *v)
 	duet_evtchn_notify(v->evt, (duet_evtchn_port_t)v->port);
 }
 
-/*
- * Collect up to @max tx responses, waiting up to @ms for the first ones;
- * returns how many arrived.
- */
-static inline int nbt_responses(struct nbt_vif *v,
-				struct netif_tx_response *rsp, int max, int ms)
+/* Wait up to 50 ms for an event on @v and unmask the port it came on. */
+static inline void nbt_wait_event(struct nbt_vif *v)
 {
-	int n = 0, port;
+	int port = simtest_wait_event(v->evt, 50);
+
+	if (port >= 0)
+		duet_evtchn_unmask(v->evt, (duet_evtchn_port_t)port);
+}
+
+/*
+ * Collect up to @max responses of @size bytes each from ring @r into @rsp,
+ * waiting up to @ms for them; returns how many arrived.
+ */
+static inline int nbt_collect(struct nbt_vif *v, struct duet_ring *r,
+			      void *rsp, size_t size, int max, int ms)
+{
+	uint8_t *out = rsp;
+	int n = 0;
 
 	while (n < max && ms > 0) {
-		while (n < max && duet_ring_front_get_rsp(v->tx, &rsp[n]) == 1)
+		while (n < max &&
+		       duet_ring_front_get_rsp(r, out + (size_t)n * size) == 1)
 			n++;
 		if (n == max)
 			break;
-		port = simtest_wait_event(v->evt, 50);
-		if (port >= 0)
-			duet_evtchn_unmask(v->evt, (duet_evtchn_port_t)port);
+		nbt_wait_event(v);
 		ms -= 50;
 	}
 	return n;
+}
+
+/* Up to @max tx responses, waiting up to @ms (nbt_collect()). */
+static inline int nbt_responses(struct nbt_vif *v,
+				struct netif_tx_response *rsp, int max, int ms)
+{
+	return nbt_collect(v, v->tx, rsp, sizeof(*rsp), max, ms);
 }
 
 /* A 60-byte Ethernet broadcast frame (an ARP-sized filler) in @page. */

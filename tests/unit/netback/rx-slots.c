@@ -45,19 +45,7 @@ static void post_rx(struct nbt_vif *v, unsigned n, int bad_slot)
 static int get_rx(struct nbt_vif *v, struct netif_rx_response *rsp, int max,
 		  int ms)
 {
-	int n = 0, port;
-
-	while (n < max && ms > 0) {
-		while (n < max && duet_ring_front_get_rsp(v->rx, &rsp[n]) == 1)
-			n++;
-		if (n == max)
-			break;
-		port = simtest_wait_event(v->evt, 50);
-		if (port >= 0)
-			duet_evtchn_unmask(v->evt, (duet_evtchn_port_t)port);
-		ms -= 50;
-	}
-	return n;
+	return nbt_collect(v, v->rx, rsp, sizeof(*rsp), max, ms);
 }
 
 /* Drain what the kernel sent on its own when the TAP came up. */
