@@ -192,3 +192,15 @@ iperf_both() {
 			"$out"
 	done
 }
+
+# image_has_write LOG IMG SECTOR: the DOMU-WROTE-<uuid> marker a domU
+# printed in console log LOG is what dom0 reads at 512-byte sector SECTOR
+# of IMG.
+image_has_write() {
+	local w got
+	w=$(grep -o 'DOMU-WROTE-[0-9a-f-]*' "$1" | head -1 || true)
+	got=$(dd if="$2" bs=512 skip="$3" count=1 status=none |
+		tr -d '\000' | head -c 64)
+	echo "domU wrote '$w'; dom0 reads '$got' from the image"
+	test -n "$w" -a "$got" = "$w"
+}
