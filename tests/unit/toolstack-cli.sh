@@ -1,7 +1,7 @@
 #!/bin/sh
 # duet attach --check: parsed fields on stdout with exit 0, or one line
-# naming the bad part on stderr with exit 2; attach/detach argument errors
-# (exit 2, no simulator needed).  $DUET_BUILD is the build dir.
+# naming the bad part on stderr with exit 2; attach/detach, backend,
+# netfront and bench net argument errors (exit 2, no simulator needed).  $DUET_BUILD is the build dir.
 set -u
 build=${DUET_BUILD:-build}
 duet=$build/bin/duet
@@ -128,6 +128,23 @@ run "detach, missing DEVICE" 2 detach 1
 oneline "expected DOMID and DEVICE"
 run "detach, not a device" 2 detach 1 floppy0
 oneline "DEVICE is not a vdev"
+
+run "backend, --hotplug neither toolstack nor self" 2 backend --hotplug nobody
+oneline "--hotplug takes toolstack or self"
+run "backend, --hotplug without a value" 2 backend --hotplug
+oneline "--hotplug takes toolstack or self"
+run "netfront, --hash-mapping not numbers" 2 netfront --hash-mapping 0,x 0
+oneline "bad --hash-mapping '0,x'"
+run "netfront, --hash-mapping queue past 4" 2 netfront --hash-mapping 9 0
+oneline "bad --hash-mapping '9'"
+run "netfront, --queues past 4" 2 netfront --queues 9 0
+oneline "bad --queues '9'"
+run "bench net, unknown mode" 2 bench net --modes copy,teleport
+oneline "bad --modes 'copy,teleport'"
+run "bench net, size 0" 2 bench net --sizes 0
+oneline "bad --sizes '0'"
+run "bench net, size not a number" 2 bench net --sizes 64,abc
+oneline "bad --sizes '64,abc'"
 
 echo "1..$n"
 exit $fail
