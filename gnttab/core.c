@@ -11,6 +11,7 @@
 #include <xen/grant_table.h>
 
 #include "gnttab/private.h"
+#include "gnttab/xs-socket.h"
 
 #define PRIVCMD_PATH "/dev/xen/privcmd"
 

@@ -100,12 +100,6 @@ struct duet_platform_ops {
 DUET_INTERNAL extern const struct duet_platform_ops duet_platform_xen;
 DUET_INTERNAL extern const struct duet_platform_ops duet_platform_sim;
 
-/**
- * duet_platform_xs_socket() - the xenstore socket path for @p, or NULL
- * for libxenstore's default.  Used by ring/xs.c to open the xenstore
- * connection of the same platform.
- */
-DUET_INTERNAL const char *duet_platform_xs_socket(struct duet_platform *p);
 
 /**
  * duet_gnttab_status_to_errno() - translate a GNTST_* status (Xen's

@@ -216,6 +216,26 @@ int duet_xenbus_read_bool(struct duet_xs *xs, const char *dir,
 /* Ring references and queues                                          */
 /* ------------------------------------------------------------------ */
 
+int duet_xenbus_printf(struct duet_xs *xs, duet_xs_tx_t tx, const char *dir,
+		       const char *node, const char *fmt, ...)
+{
+	char path[512], val[128];
+	va_list ap;
+	int n;
+
+	if (!xs || !dir || !node || !fmt)
+		return -EINVAL;
+	va_start(ap, fmt);
+	n = vsnprintf(val, sizeof(val), fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(val))
+		return -E2BIG;
+	n = node_path(path, sizeof(path), dir, node);
+	if (n < 0)
+		return n;
+	return duet_xs_write(xs, tx, path, val);
+}
+
 int duet_xenbus_write_ring_refs(struct duet_xs *xs, duet_xs_tx_t tx,
 				const char *dir, const uint32_t *refs,
 				unsigned order)
@@ -250,67 +270,116 @@ int duet_xenbus_write_ring_refs(struct duet_xs *xs, duet_xs_tx_t tx,
 	return 0;
 }
 
+/*
+ * The ring's order from "ring-page-order", else the older "num-ring-pages"
+ * (a power of two).  1 with *order set, 0 when neither node is there.
+ */
+static int read_ring_order(struct duet_xs *xs, const char *dir,
+			   unsigned *order)
+{
+	uint64_t v, pages;
+	int rc;
+
+	rc = duet_xenbus_read_uint(xs, dir, "ring-page-order", 0,
+				   DUET_XENBUS_MAX_RING_ORDER, &v);
+	if (rc)
+		goto out;
+	rc = duet_xenbus_read_uint(xs, dir, "num-ring-pages", 1,
+				   DUET_XENBUS_MAX_RING_PAGES, &pages);
+	if (rc <= 0)
+		return rc;
+	if (!pages || (pages & (pages - 1)))
+		return -EINVAL;
+	for (v = 0; (1ull << v) < pages; v++)
+		;
+out:
+	if (rc > 0)
+		*order = (unsigned)v;
+	return rc;
+}
+
+/* ring-ref0..ring-ref<2^order - 1> under @dir, each one required. */
+static int read_refs(struct duet_xs *xs, const char *dir, unsigned order,
+		     int lone_ok, uint32_t *refs)
+{
+	char node[32];
+	unsigned i;
+	uint64_t v;
+	int rc;
+
+	for (i = 0; i < (1u << order); i++) {
+		snprintf(node, sizeof(node), "ring-ref%u", i);
+		rc = duet_xenbus_read_uint(xs, dir, node, 0, UINT32_MAX, &v);
+		/* Linux's blkfront writes "ring-ref" at order 0. */
+		if (rc == 0 && lone_ok)
+			rc = duet_xenbus_read_uint(xs, dir, "ring-ref", 0,
+						   UINT32_MAX, &v);
+		if (rc < 0)
+			return rc;
+		if (rc == 0)
+			return -ENOENT;
+		refs[i] = (uint32_t)v;
+	}
+	return 0;
+}
+
 int duet_xenbus_read_ring_refs(struct duet_xs *xs, const char *dir,
 			       unsigned max_order, uint32_t *refs,
 			       unsigned *order)
 {
-	uint64_t v, pages;
-	unsigned i, o;
-	char node[32];
+	uint64_t v;
+	unsigned o;
 	int rc;
 
 	if (!xs || !dir || !refs || !order || max_order > DUET_XENBUS_MAX_RING_ORDER)
 		return -EINVAL;
-	rc = duet_xenbus_read_uint(xs, dir, "ring-page-order", 0,
-				   DUET_XENBUS_MAX_RING_ORDER, &v);
+	rc = read_ring_order(xs, dir, &o);
 	if (rc < 0)
 		return rc;
 	if (rc == 0) {
-		/* The older convention: a page count, a power of two. */
-		rc = duet_xenbus_read_uint(xs, dir, "num-ring-pages", 1,
-					   DUET_XENBUS_MAX_RING_PAGES, &pages);
+		/* Neither node: a 1-page ring with "ring-ref". */
+		rc = duet_xenbus_read_uint(xs, dir, "ring-ref", 0, UINT32_MAX,
+					   &v);
 		if (rc < 0)
 			return rc;
-		if (!pages || (pages & (pages - 1)))
-			return -EINVAL;
-		for (v = 0; (1ull << v) < pages; v++)
-			;
-		if (rc == 0) {
-			/* Neither node: a 1-page ring with "ring-ref". */
-			rc = duet_xenbus_read_uint(xs, dir, "ring-ref", 0,
-						   UINT32_MAX, &pages);
-			if (rc < 0)
-				return rc;
-			if (rc == 0)
-				return -ENOENT;
-			refs[0] = (uint32_t)pages;
-			*order = 0;
-			return 0;
-		}
+		if (rc == 0)
+			return -ENOENT;
+		refs[0] = (uint32_t)v;
+		*order = 0;
+		return 0;
 	}
-	o = (unsigned)v;
 	if (o > max_order)
 		return -EINVAL;
-	for (i = 0; i < (1u << o); i++) {
-		snprintf(node, sizeof(node), "ring-ref%u", i);
-		rc = duet_xenbus_read_uint(xs, dir, node, 0, UINT32_MAX, &v);
-		if (rc < 0)
-			return rc;
-		if (rc == 0) {
-			/* Linux's blkfront writes "ring-ref" at order 0. */
-			if (o == 0) {
-				rc = duet_xenbus_read_uint(xs, dir, "ring-ref",
-							   0, UINT32_MAX, &v);
-				if (rc < 0)
-					return rc;
-			}
-			if (rc == 0)
-				return -ENOENT;
-		}
-		refs[i] = (uint32_t)v;
-	}
-	*order = o;
-	return 0;
+	rc = read_refs(xs, dir, o, o == 0, refs);
+	if (rc == 0)
+		*order = o;
+	return rc;
+}
+
+int duet_xenbus_read_queue_ring_refs(struct duet_xs *xs, const char *top,
+				     const char *qdir, unsigned max_order,
+				     uint32_t *refs, unsigned *order)
+{
+	unsigned o;
+	int rc;
+
+	if (!top || !qdir)
+		return -EINVAL;
+	rc = duet_xenbus_read_ring_refs(xs, qdir, max_order, refs, order);
+	if (rc != -ENOENT || !strcmp(top, qdir))
+		return rc;
+	/* Linux's blkfront: ring-page-order at the top, refs per queue. */
+	rc = read_ring_order(xs, top, &o);
+	if (rc < 0)
+		return rc;
+	if (rc == 0 || o == 0)
+		return -ENOENT;
+	if (o > max_order)
+		return -EINVAL;
+	rc = read_refs(xs, qdir, o, 0, refs);
+	if (rc == 0)
+		*order = o;
+	return rc;
 }
 
 int duet_xenbus_queue_dir(char *buf, size_t len, const char *dir,
@@ -813,4 +882,48 @@ int duet_xenbus_frontend_step(struct duet_xenbus_dev *dev, int connected,
 			return rc;
 	}
 	return DUET_XENBUS_ACT_NONE;
+}
+
+int duet_xenbus_run(struct duet_xenbus_dev *dev,
+		    const struct duet_xenbus_ops *ops, void *arg)
+{
+	int (*cb)(void *);
+	unsigned i;
+	int act, rc;
+
+	if (!dev || !ops || !ops->holds_rings || !ops->connect ||
+	    !ops->disconnect ||
+	    (dev->role == DUET_XENBUS_FRONTEND &&
+	     (!ops->want || !ops->connected)))
+		return -EINVAL;
+	for (i = 0; i < DUET_XENBUS_RUN_MAX_ANSWERS; i++) {
+		if (dev->role == DUET_XENBUS_BACKEND)
+			act = duet_xenbus_backend_step(dev,
+						       ops->holds_rings(arg));
+		else
+			act = duet_xenbus_frontend_step(dev,
+							ops->holds_rings(arg),
+							ops->want(arg));
+		switch (act) {
+		case DUET_XENBUS_ACT_NONE:
+			return 0;
+		case DUET_XENBUS_ACT_CONNECT:
+		case DUET_XENBUS_ACT_CONNECTED:
+			cb = act == DUET_XENBUS_ACT_CONNECT ? ops->connect
+							    : ops->connected;
+			rc = cb ? cb(arg) : 0;
+			if (rc)
+				return rc > 0 ? 0 : rc;
+			break;
+		case DUET_XENBUS_ACT_DISCONNECT:
+			ops->disconnect(arg, 0);
+			break;
+		case DUET_XENBUS_ACT_DONE:
+			ops->disconnect(arg, 1);
+			return 1;
+		default:
+			return act < 0 ? act : -EPROTO;
+		}
+	}
+	return 0;
 }

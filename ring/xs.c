@@ -16,7 +16,7 @@
 #include <xenstore.h>
 
 #include "duet/xs.h"
-#include "gnttab/private.h"
+#include "gnttab/xs-socket.h"
 
 struct duet_xs {
 	struct xs_handle *h;

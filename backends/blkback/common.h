@@ -17,7 +17,7 @@
  * handle, its io_uring and its persistent grants.  The platform handle is
  * shared and not thread-safe, so grant calls (copy, map, unmap) take
  * dev->plat_lock.  A queue never touches xenstore: a protocol violation
- * it sees is handed to the main thread (blkback_queue_fail()), which calls
+ * it sees is handed to the main thread (bb_queue_broken()), which calls
  * duet_xenbus_broken().
  */
 #ifndef DUET_BLKBACK_COMMON_H
@@ -43,36 +43,36 @@
 /* ------------------------------------------------------------------ */
 
 /** feature-max-indirect-segments: Linux's blkback allows 256. */
-#define BLKBACK_MAX_INDIRECT_SEGS 256u
+#define BB_MAX_INDIRECT_SEGS 256u
 /** Segments in one indirect page (8-byte blkif_request_segment). */
-#define BLKBACK_SEGS_PER_INDIRECT_PAGE \
+#define BB_SEGS_PER_INDIRECT_PAGE \
 	(DUET_PAGE_SIZE / sizeof(struct blkif_request_segment))
-/** Indirect pages needed for BLKBACK_MAX_INDIRECT_SEGS. */
-#define BLKBACK_MAX_INDIRECT_PAGES \
-	((BLKBACK_MAX_INDIRECT_SEGS + BLKBACK_SEGS_PER_INDIRECT_PAGE - 1) / \
-	 BLKBACK_SEGS_PER_INDIRECT_PAGE)
+/** Indirect pages needed for BB_MAX_INDIRECT_SEGS. */
+#define BB_MAX_INDIRECT_PAGES \
+	((BB_MAX_INDIRECT_SEGS + BB_SEGS_PER_INDIRECT_PAGE - 1) / \
+	 BB_SEGS_PER_INDIRECT_PAGE)
 /** Segments a request may carry at all. */
-#define BLKBACK_MAX_SEGS BLKBACK_MAX_INDIRECT_SEGS
+#define BB_MAX_SEGS BB_MAX_INDIRECT_SEGS
 /** multi-queue-max-queues: at most this many, default the CPU count
  *  but at least 4 (Linux: the number of online CPUs). */
-#define BLKBACK_MAX_QUEUES 16u
-#define BLKBACK_MIN_ADVERTISED_QUEUES 4u
+#define BB_MAX_QUEUES 16u
+#define BB_MIN_ADVERTISED_QUEUES 4u
 /** Persistent grants per queue (Linux: xen_blkif_max_pgrants = 1056). */
-#define BLKBACK_MAX_PGRANTS 1056u
+#define BB_MAX_PGRANTS 1056u
 /**
  * Persistent grants unused this many seconds are unmapped: the default
  * of the backend node persistent-grant-unused-seconds (1..86400; Linux's
  * xen-blkback module parameter of the same name, 60).  The queue looks
  * once a second, so a grant goes between N and N + 1 s after its last use.
  */
-#define BLKBACK_PGRANT_UNUSED_S 60u
-#define BLKBACK_PGRANT_UNUSED_MAX_S 86400u
+#define BB_PGRANT_UNUSED_S 60u
+#define BB_PGRANT_UNUSED_MAX_S 86400u
 /**
  * Data movement for a request without persistent grants: grant copy
  * through a bounce buffer below a threshold of segments, a temporary
- * grant map (zero copy; map and unmap calls of BLKBACK_MAP_CHUNK pages)
+ * grant map (zero copy; map and unmap calls of BB_MAP_CHUNK pages)
  * from it on.  The threshold is per platform:
- *   sim  never map (BLKBACK_MAP_NEVER): tests/bench/blkback.c measured
+ *   sim  never map (BB_MAP_NEVER): tests/bench/blkback.c measured
  *        1 MiB reads at 2000-2700 MB/s by copy and 700-1050 MB/s by map
  *        (a map costs a daemon round trip plus mmap/munmap and page
  *        faults; a copy one round trip per 64 KiB), and smaller requests
@@ -82,43 +82,43 @@
  *        without persistent grants get here (Linux's blkfront uses them),
  *        and make xen-bench runs Linux's blkfront, so this threshold is a
  *        choice, not a measurement.
- * blkback_map_threshold_override, when not 0, replaces both (tests).
+ * bb_map_threshold_override, when not 0, replaces both (tests).
  */
-#define BLKBACK_MAP_THRESHOLD_XEN 64u
-#define BLKBACK_MAP_NEVER (BLKBACK_MAX_SEGS + 1u)
-extern unsigned blkback_map_threshold_override;
+#define BB_MAP_THRESHOLD_XEN 64u
+#define BB_MAP_NEVER (BB_MAX_SEGS + 1u)
+extern unsigned bb_map_threshold_override;
 /** Buckets of the in-flight id hash (a power of two). */
-#define BLKBACK_ID_BUCKETS 1024u
+#define BB_ID_BUCKETS 1024u
 /** Segments per temporary map call (platform.h: up to 65536 per call). */
-#define BLKBACK_MAP_CHUNK 64u
+#define BB_MAP_CHUNK 64u
 /** Requests taken off the ring in one pass before submitting. */
-#define BLKBACK_PASS_MAX 64u
+#define BB_PASS_MAX 64u
 
 /* ------------------------------------------------------------------ */
 /* Parsed requests                                                     */
 /* ------------------------------------------------------------------ */
 
 /** What a request asks for, after validation. */
-enum blkback_kind {
-	BLKBACK_READ = 0,
-	BLKBACK_WRITE = 1,
-	BLKBACK_FLUSH = 2,   /* BLKIF_OP_FLUSH_DISKCACHE; may carry data */
-	BLKBACK_BARRIER = 3, /* BLKIF_OP_WRITE_BARRIER; may carry data */
-	BLKBACK_DISCARD = 4,
+enum bb_kind {
+	BB_READ = 0,
+	BB_WRITE = 1,
+	BB_FLUSH = 2,   /* BLKIF_OP_FLUSH_DISKCACHE; may carry data */
+	BB_BARRIER = 3, /* BLKIF_OP_WRITE_BARRIER; may carry data */
+	BB_DISCARD = 4,
 };
 
 /** One data segment: a page of the frontend, 512-byte sectors in it. */
-struct blkback_seg {
+struct bb_seg {
 	uint32_t gref;
 	uint8_t first_sect; /* 0..7 */
 	uint8_t last_sect;  /* first_sect..7 */
 };
 
 /**
- * struct blkback_parsed - one request, copied and validated.
+ * struct bb_parsed - one request, copied and validated.
  * @id:           the frontend's id, echoed in the response.
  * @operation:    the ring opcode (BLKIF_OP_*), echoed in the response.
- * @kind:         enum blkback_kind.
+ * @kind:         enum bb_kind.
  * @write_data:   1 when data goes to the disk (WRITE, or FLUSH/BARRIER
  *                with segments).
  * @discard_secure: BLKIF_DISCARD_SECURE was asked (and is offered).
@@ -128,9 +128,9 @@ struct blkback_seg {
  * @nr_sectors:   512-byte sectors covered (sum of segments, or discard's).
  * @indirect:     the indirect pages' grant refs.
  * @seg:          the segments (for indirect requests filled by
- *                blkback_parse_indirect()).
+ *                bb_parse_indirect()).
  */
-struct blkback_parsed {
+struct bb_parsed {
 	uint64_t id;
 	uint8_t operation;
 	uint8_t kind;
@@ -141,11 +141,11 @@ struct blkback_parsed {
 	uint64_t sector;
 	uint64_t nr_sectors;
 	uint32_t indirect[BLKIF_MAX_INDIRECT_PAGES_PER_REQUEST];
-	struct blkback_seg seg[BLKBACK_MAX_SEGS];
+	struct bb_seg seg[BB_MAX_SEGS];
 };
 
 /**
- * struct blkback_limits - what requests are checked against.
+ * struct bb_limits - what requests are checked against.
  * @sectors:      disk size in 512-byte sectors.
  * @sector_size:  logical sector size (512 or 4096): requests must be
  *                aligned to it, like Linux's "Misaligned I/O request".
@@ -153,7 +153,7 @@ struct blkback_parsed {
  * @readonly:     mode "r": writes, barriers with data, discards refused.
  * @flush, @barrier, @discard, @discard_secure: features offered.
  */
-struct blkback_limits {
+struct bb_limits {
 	uint64_t sectors;
 	unsigned sector_size;
 	unsigned max_indirect;
@@ -165,36 +165,36 @@ struct blkback_limits {
 };
 
 /*
- * blkback_parse_req() - validate a request already copied out of the
+ * bb_parse_req() - validate a request already copied out of the
  * ring.  Returns 0 (for an indirect request the segments still have to be
- * fetched and passed to blkback_parse_indirect()), or -errno to answer
- * with blkback_rsp_status(-errno): -EINVAL a malformed request,
+ * fetched and passed to bb_parse_indirect()), or -errno to answer
+ * with bb_rsp_status(-errno): -EINVAL a malformed request,
  * -EOPNOTSUPP an operation not offered, -EROFS a write to a read-only
  * disk, -ERANGE past the end of the disk.  @out->id and ->operation are
  * always filled so that the error can be answered.
  */
-int blkback_parse_req(const struct blkback_limits *lim,
+int bb_parse_req(const struct bb_limits *lim,
 		      const struct blkif_request *req,
-		      struct blkback_parsed *out);
+		      struct bb_parsed *out);
 
 /*
- * blkback_parse_indirect() - take @out->nseg segments from @segs (copied
+ * bb_parse_indirect() - take @out->nseg segments from @segs (copied
  * out of the indirect pages by the caller), validate them and the sector
- * range they cover.  Returns 0 or -errno as blkback_parse_req().
+ * range they cover.  Returns 0 or -errno as bb_parse_req().
  */
-int blkback_parse_indirect(const struct blkback_limits *lim,
+int bb_parse_indirect(const struct bb_limits *lim,
 			   const struct blkif_request_segment *segs,
-			   struct blkback_parsed *out);
+			   struct bb_parsed *out);
 
-/* blkback_rsp_status() - the one table: 0/-errno -> BLKIF_RSP_*. */
-int16_t blkback_rsp_status(int err);
+/* bb_rsp_status() - the one table: 0/-errno -> BLKIF_RSP_*. */
+int16_t bb_rsp_status(int err);
 
 /* ------------------------------------------------------------------ */
 /* Backing store and I/O engine                                        */
 /* ------------------------------------------------------------------ */
 
 /**
- * struct blkback_store - the file or block device behind the disk.
+ * struct bb_store - the file or block device behind the disk.
  * @fd:          opened buffered (always valid while open).
  * @dfd:         opened O_DIRECT, or -1 when the file system refuses it.
  * @is_bdev:     a block device (discard by BLKDISCARD, not fallocate).
@@ -205,7 +205,7 @@ int16_t blkback_rsp_status(int err);
  * @dio_align:   offset, length and memory alignment O_DIRECT needs.
  * @discard:     discard may work (punch hole / BLKDISCARD).
  * @discard_secure: a writable block device that takes BLKSECDISCARD
- *               (blkback_store_secure_erase()); never for a file.
+ *               (bb_store_secure_erase()); never for a file.
  * @discard_granularity: bytes.
  * @direct_ok:   cleared (atomically, any queue) when O_DIRECT turned out
  *               not to work for some memory (EINVAL/EFAULT): buffered
@@ -214,7 +214,7 @@ int16_t blkback_rsp_status(int err);
  *               operation runs synchronously in the ring pass instead of
  *               through io_uring (see io.c, "Memory-backed stores").
  */
-struct blkback_store {
+struct bb_store {
 	int fd;
 	int dfd;
 	unsigned is_bdev : 1;
@@ -231,13 +231,13 @@ struct blkback_store {
 };
 
 /*
- * blkback_store_open() - open @path (a file or block device), read-only
+ * bb_store_open() - open @path (a file or block device), read-only
  * when @readonly.  Returns 0 or -errno; nothing is open on failure.
  */
-int blkback_store_open(struct blkback_store *st, const char *path,
+int bb_store_open(struct bb_store *st, const char *path,
 		       int readonly);
 /*
- * blkback_store_secure_erase() - whether the block device @fd (opened
+ * bb_store_secure_erase() - whether the block device @fd (opened
  * for writing) takes BLKSECDISCARD: 1 or 0.  Asks the kernel with a
  * range that cannot be erased (start not sector-aligned): a device
  * without secure erase answers EOPNOTSUPP before the range is looked at
@@ -245,25 +245,25 @@ int blkback_store_open(struct blkback_store *st, const char *path,
  * for any device that discards, whose secure discards then get
  * BLKIF_RSP_EOPNOTSUPP).  Nothing is erased.
  */
-int blkback_store_secure_erase(int fd);
-/* blkback_store_close() - close what is open (fds of -1 are skipped). */
-void blkback_store_close(struct blkback_store *st);
+int bb_store_secure_erase(int fd);
+/* bb_store_close() - close what is open (fds of -1 are skipped). */
+void bb_store_close(struct bb_store *st);
 
 /* ------------------------------------------------------------------ */
 /* Requests in flight                                                  */
 /* ------------------------------------------------------------------ */
 
 /** Where one segment's data lives while the I/O runs. */
-enum blkback_segsrc {
-	BLKBACK_SEG_BOUNCE = 0, /* our bounce buffer; moved by grant copy */
-	BLKBACK_SEG_PGRANT = 1, /* a persistent mapping (cache entry) */
-	BLKBACK_SEG_MAPPED = 2, /* the request's temporary mapping */
+enum bb_segsrc {
+	BB_SEG_BOUNCE = 0, /* our bounce buffer; moved by grant copy */
+	BB_SEG_PGRANT = 1, /* a persistent mapping (cache entry) */
+	BB_SEG_MAPPED = 2, /* the request's temporary mapping */
 };
 
-struct blkback_pgrant;
+struct bb_pgrant;
 
 /**
- * struct blkback_req - one request between the ring and its response.
+ * struct bb_req - one request between the ring and its response.
  * @p:          the parsed request.
  * @ind:        segments copied out of the indirect pages.
  * @id_next:    in-flight id chain (slot + 1, 0 ends).
@@ -274,34 +274,34 @@ struct blkback_pgrant;
  * @bounce:     page-aligned bounce buffer, @bounce_cap bytes (kept
  *              across uses of the slot).
  * @map_addr:   the temporary mappings of the segments (SEG_MAPPED), in
- *              chunks of BLKBACK_MAP_CHUNK segments; @nmaps chunks.
+ *              chunks of BB_MAP_CHUNK segments; @nmaps chunks.
  * @map_ro:     they were mapped read-only.
- * @src:        enum blkback_segsrc per segment.
+ * @src:        enum bb_segsrc per segment.
  * @pg:         the cache entry per SEG_PGRANT segment.
  * @iov:        the I/O vector; @niov entries; @len bytes in total.
  * @retried:    already retried buffered after an O_DIRECT failure;
  *              @retry: a retry is due once every completion is in;
  *              @buffered: this submission went to the buffered fd.
  */
-struct blkback_req {
-	struct blkback_parsed p;
-	struct blkif_request_segment ind[BLKBACK_MAX_SEGS];
-	struct blkback_req *next_free;
+struct bb_req {
+	struct bb_parsed p;
+	struct blkif_request_segment ind[BB_MAX_SEGS];
+	struct bb_req *next_free;
 	uint16_t id_next;
 	unsigned slot;
 	unsigned cqes;
 	int err;
 	void *bounce;
 	size_t bounce_cap;
-	void *map_addr[BLKBACK_MAX_SEGS / BLKBACK_MAP_CHUNK];
+	void *map_addr[BB_MAX_SEGS / BB_MAP_CHUNK];
 	unsigned nmaps;
 	unsigned map_ro : 1;
 	unsigned retried : 1;
 	unsigned retry : 1;
 	unsigned buffered : 1;
-	uint8_t src[BLKBACK_MAX_SEGS];
-	struct blkback_pgrant *pg[BLKBACK_MAX_SEGS];
-	struct iovec iov[BLKBACK_MAX_SEGS];
+	uint8_t src[BB_MAX_SEGS];
+	struct bb_pgrant *pg[BB_MAX_SEGS];
+	struct iovec iov[BB_MAX_SEGS];
 	unsigned niov;
 	size_t len;
 };
@@ -311,7 +311,7 @@ struct blkback_req {
 /* ------------------------------------------------------------------ */
 
 /**
- * struct blkback_pgrant - one persistently mapped page.
+ * struct bb_pgrant - one persistently mapped page.
  * @gref:      the frontend's grant ref (cache key).
  * @addr:      our mapping (read-write, one page).
  * @users:     requests in flight using it (never evicted while > 0).
@@ -319,59 +319,59 @@ struct blkback_req {
  * @hnext:     hash chain; @lru_prev/@lru_next: LRU list, most recent at
  *             the head.
  */
-struct blkback_pgrant {
+struct bb_pgrant {
 	uint32_t gref;
 	void *addr;
 	unsigned users;
 	uint64_t last_used;
-	struct blkback_pgrant *hnext;
-	struct blkback_pgrant *lru_prev, *lru_next;
+	struct bb_pgrant *hnext;
+	struct bb_pgrant *lru_prev, *lru_next;
 };
 
 /**
- * struct blkback_pgcache - a queue's persistent grants.
+ * struct bb_pgcache - a queue's persistent grants.
  * @count:  entries; at most @max.
  * @hash:   @nbuckets chains.
  * @lru_head, @lru_tail: most and least recently used.
  * @hits, @misses, @full, @unmap_errors: statistics (a failed unmap is a
  *          local bug: the mapping stays, nothing else can be done).
  */
-struct blkback_pgcache {
+struct bb_pgcache {
 	unsigned count, max, nbuckets;
-	struct blkback_pgrant **hash;
-	struct blkback_pgrant *lru_head, *lru_tail;
+	struct bb_pgrant **hash;
+	struct bb_pgrant *lru_head, *lru_tail;
 	uint64_t hits, misses, full;
 	unsigned unmap_errors;
 };
 
-struct blkback_dev;
+struct bb_dev;
 
-int blkback_pgcache_init(struct blkback_pgcache *c, unsigned max);
+int bb_pgcache_init(struct bb_pgcache *c, unsigned max);
 /*
- * blkback_pgcache_get() - the mapping of @gref (mapped read-write now if
+ * bb_pgcache_get() - the mapping of @gref (mapped read-write now if
  * not cached), with a user reference taken.  Returns the entry, or NULL
  * when the cache is full of entries in use (*err = -ENOSPC: use a
  * non-persistent path) or the map failed (*err = -errno from the map).
  */
-struct blkback_pgrant *blkback_pgcache_get(struct blkback_dev *dev,
-					   struct blkback_pgcache *c,
+struct bb_pgrant *bb_pgcache_get(struct bb_dev *dev,
+					   struct bb_pgcache *c,
 					   uint32_t gref, uint64_t now,
 					   int *err);
-void blkback_pgcache_put(struct blkback_pgcache *c, struct blkback_pgrant *g);
-/* blkback_pgcache_purge() - unmap entries unused since @now - @idle_ns. */
-unsigned blkback_pgcache_purge(struct blkback_dev *dev,
-			       struct blkback_pgcache *c, uint64_t now,
+void bb_pgcache_put(struct bb_pgcache *c, struct bb_pgrant *g);
+/* bb_pgcache_purge() - unmap entries unused since @now - @idle_ns. */
+unsigned bb_pgcache_purge(struct bb_dev *dev,
+			       struct bb_pgcache *c, uint64_t now,
 			       uint64_t idle_ns);
-/* blkback_pgcache_destroy() - unmap everything (no users may be left). */
-void blkback_pgcache_destroy(struct blkback_dev *dev,
-			     struct blkback_pgcache *c);
+/* bb_pgcache_destroy() - unmap everything (no users may be left). */
+void bb_pgcache_destroy(struct bb_dev *dev,
+			     struct bb_pgcache *c);
 
 /* ------------------------------------------------------------------ */
 /* Queues and the device                                               */
 /* ------------------------------------------------------------------ */
 
 /**
- * struct blkback_queue - one ring, its event channel and its thread.
+ * struct bb_queue - one ring, its event channel and its thread.
  * @dev:       the device.
  * @index:     queue number.
  * @order:     ring-page-order; @refs: the ring's grant refs.
@@ -381,8 +381,8 @@ void blkback_pgcache_destroy(struct blkback_dev *dev,
  * @uring:     this queue's io_uring; @efd: its completion eventfd.
  * @reqs:      one slot per ring entry; @free: free slots.
  * @inflight:  requests taken off the ring and not yet answered.
- * @id_bucket: hash of in-flight ids: BLKBACK_ID_BUCKETS chains of
- *             slot + 1 (0 ends a chain), linked by blkback_req.id_next,
+ * @id_bucket: hash of in-flight ids: BB_ID_BUCKETS chains of
+ *             slot + 1 (0 ends a chain), linked by bb_req.id_next,
  *             to refuse a reused id.
  * @pgc:       persistent grants (when the frontend offered them).
  * @copy:      grant-copy batch; @ncopy used, @copy_cap room.
@@ -395,8 +395,8 @@ void blkback_pgcache_destroy(struct blkback_dev *dev,
  *             `duet status`, written by the queue thread, read by the
  *             main thread (relaxed atomics: independent counters).
  */
-struct blkback_queue {
-	struct blkback_dev *dev;
+struct bb_queue {
+	struct bb_dev *dev;
 	unsigned index;
 	unsigned order;
 	uint32_t refs[DUET_XENBUS_MAX_RING_PAGES];
@@ -408,14 +408,14 @@ struct blkback_queue {
 	struct io_uring uring;
 	int uring_ok;
 	int efd;
-	struct blkback_req *reqs;
+	struct bb_req *reqs;
 	unsigned nreqs;
-	struct blkback_req *free;
+	struct bb_req *free;
 	unsigned inflight;
 	uint16_t *id_bucket;
-	struct blkback_pgcache pgc;
+	struct bb_pgcache pgc;
 	struct duet_gnt_copy_seg *copy;
-	struct blkback_req **copy_req;
+	struct bb_req **copy_req;
 	unsigned ncopy, copy_cap;
 	int drain_next;
 	atomic_int stop;
@@ -427,14 +427,14 @@ struct blkback_queue {
 };
 
 /**
- * struct blkback_dev - one served device.
+ * struct bb_dev - one served device.
  * @ctx:        what the daemon (or a test) gave us.
  * @xb:         our XenBus end.
  * @store:      the backing store.
  * @lim:        what requests are checked against.
  * @persistent: the frontend offered feature-persistent.
  * @map_threshold: segments from which a non-persistent request is mapped
- *              rather than copied (see BLKBACK_MAP_THRESHOLD_XEN).
+ *              rather than copied (see BB_MAP_THRESHOLD_XEN).
  * @rtype:      the ring type of the frontend's ABI (duet/blkif.h).
  * @fe_domid:   the frontend's domain.
  * @nqueues, @q: the connected queues.
@@ -445,17 +445,17 @@ struct blkback_queue {
  * @pgrant_idle_ns: persistent grants unused this long are unmapped
  *              (persistent-grant-unused-seconds, read at connect).
  */
-struct blkback_dev {
+struct bb_dev {
 	const struct duet_backend_ctx *ctx;
 	struct duet_xenbus_dev *xb;
-	struct blkback_store store;
-	struct blkback_limits lim;
+	struct bb_store store;
+	struct bb_limits lim;
 	int persistent;
 	unsigned map_threshold;
 	enum duet_ring_type rtype;
 	unsigned fe_domid;
 	unsigned nqueues;
-	struct blkback_queue *q;
+	struct bb_queue *q;
 	pthread_mutex_t plat_lock;
 	int fail_fd;
 	pthread_mutex_t fail_lock;
@@ -463,41 +463,51 @@ struct blkback_dev {
 	unsigned unmap_errors;
 	unsigned nr_queues_max;
 	uint64_t pgrant_idle_ns;
+	int opened;	/* the storage is open */
+	int connected;	/* the queues' rings are mapped */
 };
+
+/* xenbus.c (main thread) */
+/*
+ * bb_broken() - the frontend broke the protocol: log (rate-limited) and
+ * move to Closing.  Queue threads use bb_queue_broken() instead.
+ */
+void bb_broken(struct bb_dev *dev, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 /* ring.c */
 /*
- * blkback_queue_thread() - a queue's thread: consume requests, run them,
+ * bb_queue_thread() - a queue's thread: consume requests, run them,
  * answer them, until q->stop.  Waits for every in-flight I/O before
  * returning.
  */
-void *blkback_queue_thread(void *arg);
+void *bb_queue_thread(void *arg);
 /*
- * blkback_queue_fail() - report a protocol violation of this queue's
+ * bb_queue_broken() - report a protocol violation of this queue's
  * frontend to the main thread (once) and stop consuming.
  */
-void blkback_queue_fail(struct blkback_queue *q, const char *fmt, ...)
+void bb_queue_broken(struct bb_queue *q, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 /* io.c */
-/* blkback_io_setup() - the queue's io_uring and eventfd. 0 or -errno. */
-int blkback_io_setup(struct blkback_queue *q);
-void blkback_io_teardown(struct blkback_queue *q);
+/* bb_io_setup() - the queue's io_uring and eventfd. 0 or -errno. */
+int bb_io_setup(struct bb_queue *q);
+void bb_io_teardown(struct bb_queue *q);
 /*
- * blkback_io_prep() - queue the submissions of @r (whose data is ready
+ * bb_io_prep() - queue the submissions of @r (whose data is ready
  * for writes), or on an inline store run them at once.  Returns 0 with
  * r->cqes completions to wait for (0: finished, r->err set), or -errno
  * when the request could not be queued (then the caller answers it).
  */
-int blkback_io_prep(struct blkback_queue *q, struct blkback_req *r);
+int bb_io_prep(struct bb_queue *q, struct bb_req *r);
 /*
- * blkback_io_complete() - handle one completion; returns the request when
+ * bb_io_complete() - handle one completion; returns the request when
  * it is now finished (r->err set), else NULL.
  */
-struct blkback_req *blkback_io_complete(struct blkback_queue *q,
+struct bb_req *bb_io_complete(struct bb_queue *q,
 					struct io_uring_cqe *cqe);
 
 /* Monotonic clock in ns. */
-uint64_t blkback_now(void);
+uint64_t bb_now(void);
 
 #endif /* DUET_BLKBACK_COMMON_H */

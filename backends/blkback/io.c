@@ -9,7 +9,7 @@
  * otherwise, or once O_DIRECT failed with EINVAL/EFAULT for our memory
  * (e.g. grant mappings some kernels cannot pin), to the buffered one.
  *
- * Each queue has its own io_uring.  blkback_io_prep() only fills SQEs; the
+ * Each queue has its own io_uring.  bb_io_prep() only fills SQEs; the
  * ring pass submits them all with one io_uring_enter().  user_data is the
  * request pointer with the low bit set for the data operation (whose
  * result must be the full length) and clear for flush/discard.
@@ -33,7 +33,7 @@
  * tests/bench/blkback.c (4 KiB random reads, QD32, persistent grants, one
  * queue): 36-256K IOPS through io-wq on a loaded 2-core machine, the
  * workers taking 10-37% of the samples.  For such a store
- * (st->inline_io) blkback_io_prep() runs the operation itself, at once,
+ * (st->inline_io) bb_io_prep() runs the operation itself, at once,
  * with preadv/pwritev/fdatasync/fallocate on the buffered descriptor
  * (O_DIRECT means nothing there): the ring pass is the I/O, and requests
  * finish in the order they were taken, which keeps barriers trivially
@@ -68,7 +68,7 @@ static int memory_backed(int fd)
 	return sfs.f_type == TMPFS_MAGIC || sfs.f_type == RAMFS_MAGIC;
 }
 
-int blkback_store_open(struct blkback_store *st, const char *path,
+int bb_store_open(struct bb_store *st, const char *path,
 		       int readonly)
 {
 	int flags = (readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC;
@@ -109,7 +109,7 @@ int blkback_store_open(struct blkback_store *st, const char *path,
 		st->discard = 1;
 		st->discard_granularity = st->phys_sector_size;
 		st->discard_secure = !readonly &&
-				     blkback_store_secure_erase(st->fd);
+				     bb_store_secure_erase(st->fd);
 	} else if (S_ISREG(sb.st_mode)) {
 		st->size = (uint64_t)sb.st_size;
 		if (sb.st_blksize >= 512 && sb.st_blksize <= 65536)
@@ -139,7 +139,7 @@ err:
 	return rc;
 }
 
-int blkback_store_secure_erase(int fd)
+int bb_store_secure_erase(int fd)
 {
 	uint64_t range[2] = { 1, 512 };
 
@@ -147,7 +147,7 @@ int blkback_store_secure_erase(int fd)
 	return ioctl(fd, BLKSECDISCARD, range) < 0 && errno == EINVAL;
 }
 
-void blkback_store_close(struct blkback_store *st)
+void bb_store_close(struct bb_store *st)
 {
 	if (st->dfd >= 0)
 		close(st->dfd);
@@ -161,7 +161,7 @@ void blkback_store_close(struct blkback_store *st)
 /* The engine                                                          */
 /* ------------------------------------------------------------------ */
 
-int blkback_io_setup(struct blkback_queue *q)
+int bb_io_setup(struct bb_queue *q)
 {
 	struct io_uring_params prm;
 	unsigned entries = 64;
@@ -192,7 +192,7 @@ err_efd:
 	return rc;
 }
 
-void blkback_io_teardown(struct blkback_queue *q)
+void bb_io_teardown(struct bb_queue *q)
 {
 	if (q->uring_ok)
 		io_uring_queue_exit(&q->uring);
@@ -202,7 +202,7 @@ void blkback_io_teardown(struct blkback_queue *q)
 	q->efd = -1;
 }
 
-static struct io_uring_sqe *get_sqe(struct blkback_queue *q)
+static struct io_uring_sqe *get_sqe(struct bb_queue *q)
 {
 	struct io_uring_sqe *sqe = io_uring_get_sqe(&q->uring);
 
@@ -217,7 +217,7 @@ static struct io_uring_sqe *get_sqe(struct blkback_queue *q)
 	return sqe;
 }
 
-static int aligned(const struct blkback_store *st, const struct blkback_req *r)
+static int aligned(const struct bb_store *st, const struct bb_req *r)
 {
 	uint64_t a = st->dio_align - 1;
 	unsigned i;
@@ -230,7 +230,7 @@ static int aligned(const struct blkback_store *st, const struct blkback_req *r)
 	return 1;
 }
 
-static int discard_sync(struct blkback_store *st, struct blkback_req *r)
+static int discard_sync(struct bb_store *st, struct bb_req *r)
 {
 	uint64_t range[2] = { r->p.sector * 512, r->p.nr_sectors * 512 };
 
@@ -243,7 +243,7 @@ static int discard_sync(struct blkback_store *st, struct blkback_req *r)
 }
 
 /* The data of @r on an inline store: 0 or -EIO (short counts too). */
-static int inline_rw(struct blkback_store *st, struct blkback_req *r)
+static int inline_rw(struct bb_store *st, struct bb_req *r)
 {
 	off_t off = (off_t)(r->p.sector * 512);
 	ssize_t n;
@@ -258,11 +258,11 @@ static int inline_rw(struct blkback_store *st, struct blkback_req *r)
 }
 
 /* Run @r on an inline store; 0 or -errno, the request's status. */
-static int inline_run(struct blkback_store *st, struct blkback_req *r)
+static int inline_run(struct bb_store *st, struct bb_req *r)
 {
 	int rc = 0;
 
-	if (r->p.kind == BLKBACK_DISCARD) {
+	if (r->p.kind == BB_DISCARD) {
 		if (r->p.nr_sectors &&
 		    fallocate(st->fd,
 			      FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
@@ -273,17 +273,17 @@ static int inline_run(struct blkback_store *st, struct blkback_req *r)
 	}
 	if (r->p.nseg)
 		rc = inline_rw(st, r);
-	if (!rc && (r->p.kind == BLKBACK_FLUSH ||
-		    r->p.kind == BLKBACK_BARRIER) && fdatasync(st->fd) < 0)
+	if (!rc && (r->p.kind == BB_FLUSH ||
+		    r->p.kind == BB_BARRIER) && fdatasync(st->fd) < 0)
 		rc = -EIO;
 	return rc;
 }
 
-int blkback_io_prep(struct blkback_queue *q, struct blkback_req *r)
+int bb_io_prep(struct bb_queue *q, struct bb_req *r)
 {
-	struct blkback_store *st = &q->dev->store;
+	struct bb_store *st = &q->dev->store;
 	struct io_uring_sqe *sqe;
-	int fd = st->fd, barrier = r->p.kind == BLKBACK_BARRIER;
+	int fd = st->fd, barrier = r->p.kind == BB_BARRIER;
 	uint64_t off = r->p.sector * 512;
 
 	r->cqes = 0;
@@ -293,7 +293,7 @@ int blkback_io_prep(struct blkback_queue *q, struct blkback_req *r)
 	 * is never split across submissions. */
 	if (io_uring_sq_space_left(&q->uring) < 3)
 		io_uring_submit(&q->uring);
-	if (r->p.kind == BLKBACK_DISCARD) {
+	if (r->p.kind == BB_DISCARD) {
 		if (st->is_bdev)
 			return discard_sync(st, r);
 		if (!r->p.nr_sectors)
@@ -326,7 +326,7 @@ int blkback_io_prep(struct blkback_queue *q, struct blkback_req *r)
 		if (barrier)
 			sqe->flags |= IOSQE_IO_DRAIN;
 		r->cqes++;
-		if (r->p.kind == BLKBACK_READ || r->p.kind == BLKBACK_WRITE)
+		if (r->p.kind == BB_READ || r->p.kind == BB_WRITE)
 			return 0;
 		sqe->flags |= IOSQE_IO_LINK;
 		barrier = 0;
@@ -340,16 +340,16 @@ int blkback_io_prep(struct blkback_queue *q, struct blkback_req *r)
 	if (barrier)
 		sqe->flags |= IOSQE_IO_DRAIN;
 	r->cqes++;
-	if (r->p.kind == BLKBACK_BARRIER)
+	if (r->p.kind == BB_BARRIER)
 		q->drain_next = 1;
 	return 0;
 }
 
-struct blkback_req *blkback_io_complete(struct blkback_queue *q,
+struct bb_req *bb_io_complete(struct bb_queue *q,
 					struct io_uring_cqe *cqe)
 {
 	uintptr_t ud = (uintptr_t)io_uring_cqe_get_data(cqe);
-	struct blkback_req *r = (struct blkback_req *)(ud & ~(uintptr_t)1);
+	struct bb_req *r = (struct bb_req *)(ud & ~(uintptr_t)1);
 	int res = cqe->res;
 
 	if (ud & 1) {
@@ -370,7 +370,7 @@ struct blkback_req *blkback_io_complete(struct blkback_queue *q,
 		r->retry = 0;
 		r->retried = 1;
 		r->err = 0;
-		r->err = blkback_io_prep(q, r);
+		r->err = bb_io_prep(q, r);
 		if (!r->err && r->cqes)
 			return NULL;
 	}

@@ -7,13 +7,13 @@
  * page read-write the first time we see its grant ref (even for reads:
  * the frontend grants them writable) and keep it mapped, like Linux's
  * blkback:
- *   - at most BLKBACK_MAX_PGRANTS (1056) per queue; when full, the least
+ *   - at most BB_MAX_PGRANTS (1056) per queue; when full, the least
  *     recently used entry that no request in flight uses is unmapped to
  *     make room, and when every entry is in use the segment falls back to
  *     grant copy (the caller sees -ENOSPC);
  *   - entries unused for persistent-grant-unused-seconds (a backend
  *     node, default 60 s as in Linux) are unmapped by
- *     blkback_pgcache_purge(), called about once a second by the queue;
+ *     bb_pgcache_purge(), called about once a second by the queue;
  *     an entry a request in flight uses is never unmapped.
  * A LIFO pool in the frontend (Linux's blkfront, duet's blkfront) keeps
  * the working set small, so the LRU rarely evicts.
@@ -26,12 +26,12 @@
 
 #include "backends/blkback/common.h"
 
-static unsigned bucket(const struct blkback_pgcache *c, uint32_t gref)
+static unsigned bucket(const struct bb_pgcache *c, uint32_t gref)
 {
 	return (gref * 2654435761u) & (c->nbuckets - 1);
 }
 
-int blkback_pgcache_init(struct blkback_pgcache *c, unsigned max)
+int bb_pgcache_init(struct bb_pgcache *c, unsigned max)
 {
 	unsigned n = 1;
 
@@ -48,7 +48,7 @@ int blkback_pgcache_init(struct blkback_pgcache *c, unsigned max)
 	return 0;
 }
 
-static void lru_unlink(struct blkback_pgcache *c, struct blkback_pgrant *g)
+static void lru_unlink(struct bb_pgcache *c, struct bb_pgrant *g)
 {
 	if (g->lru_prev)
 		g->lru_prev->lru_next = g->lru_next;
@@ -62,7 +62,7 @@ static void lru_unlink(struct blkback_pgcache *c, struct blkback_pgrant *g)
 	g->lru_next = NULL;
 }
 
-static void lru_push_head(struct blkback_pgcache *c, struct blkback_pgrant *g)
+static void lru_push_head(struct bb_pgcache *c, struct bb_pgrant *g)
 {
 	g->lru_prev = NULL;
 	g->lru_next = c->lru_head;
@@ -73,7 +73,7 @@ static void lru_push_head(struct blkback_pgcache *c, struct blkback_pgrant *g)
 		c->lru_tail = g;
 }
 
-static int unmap_one(struct blkback_dev *dev, void *addr)
+static int unmap_one(struct bb_dev *dev, void *addr)
 {
 	int rc;
 
@@ -84,10 +84,10 @@ static int unmap_one(struct blkback_dev *dev, void *addr)
 }
 
 /* Remove @g from the hash and the LRU, unmap and free it. */
-static void drop(struct blkback_dev *dev, struct blkback_pgcache *c,
-		 struct blkback_pgrant *g)
+static void drop(struct bb_dev *dev, struct bb_pgcache *c,
+		 struct bb_pgrant *g)
 {
-	struct blkback_pgrant **link = &c->hash[bucket(c, g->gref)];
+	struct bb_pgrant **link = &c->hash[bucket(c, g->gref)];
 
 	while (*link && *link != g)
 		link = &(*link)->hnext;
@@ -100,12 +100,12 @@ static void drop(struct blkback_dev *dev, struct blkback_pgcache *c,
 	c->count--;
 }
 
-struct blkback_pgrant *blkback_pgcache_get(struct blkback_dev *dev,
-					   struct blkback_pgcache *c,
+struct bb_pgrant *bb_pgcache_get(struct bb_dev *dev,
+					   struct bb_pgcache *c,
 					   uint32_t gref, uint64_t now,
 					   int *err)
 {
-	struct blkback_pgrant *g;
+	struct bb_pgrant *g;
 	uint32_t ref = gref;
 	unsigned b;
 	int rc;
@@ -126,7 +126,7 @@ struct blkback_pgrant *blkback_pgcache_get(struct blkback_dev *dev,
 	}
 	c->misses++;
 	if (c->count >= c->max) {
-		struct blkback_pgrant *v = c->lru_tail;
+		struct bb_pgrant *v = c->lru_tail;
 
 		while (v && v->users)
 			v = v->lru_prev;
@@ -161,18 +161,18 @@ struct blkback_pgrant *blkback_pgcache_get(struct blkback_dev *dev,
 	return g;
 }
 
-void blkback_pgcache_put(struct blkback_pgcache *c, struct blkback_pgrant *g)
+void bb_pgcache_put(struct bb_pgcache *c, struct bb_pgrant *g)
 {
 	(void)c;
 	if (g->users)
 		g->users--;
 }
 
-unsigned blkback_pgcache_purge(struct blkback_dev *dev,
-			       struct blkback_pgcache *c, uint64_t now,
+unsigned bb_pgcache_purge(struct bb_dev *dev,
+			       struct bb_pgcache *c, uint64_t now,
 			       uint64_t idle_ns)
 {
-	struct blkback_pgrant *g = c->lru_tail, *prev;
+	struct bb_pgrant *g = c->lru_tail, *prev;
 	unsigned n = 0;
 
 	while (g && now - g->last_used >= idle_ns) {
@@ -186,8 +186,8 @@ unsigned blkback_pgcache_purge(struct blkback_dev *dev,
 	return n;
 }
 
-void blkback_pgcache_destroy(struct blkback_dev *dev,
-			     struct blkback_pgcache *c)
+void bb_pgcache_destroy(struct bb_dev *dev,
+			     struct bb_pgcache *c)
 {
 	if (!c->hash)
 		return;

@@ -2,12 +2,12 @@
 /*
  * ring.c - blkback's request path: validation, one ring pass, responses.
  *
- * A ring pass (blkback_queue_thread()):
+ * A ring pass (bb_queue_thread()):
  *   1. reap io_uring completions; reads that went through the bounce
  *      buffer are copied to the frontend in one batched grant copy, then
  *      every finished request is answered;
- *   2. take up to BLKBACK_PASS_MAX requests off the ring (each copied out
- *      once by the ring library), validate them (blkback_parse_req());
+ *   2. take up to BB_PASS_MAX requests off the ring (each copied out
+ *      once by the ring library), validate them (bb_parse_req());
  *   3. fetch the segments of indirect requests (one batched grant copy of
  *      just the bytes needed) and validate them;
  *   4. place every segment (persistent mapping, temporary mapping or
@@ -43,7 +43,7 @@
 #define SECTOR 512u
 #define SECTS_PER_PAGE (DUET_PAGE_SIZE / SECTOR)
 
-uint64_t blkback_now(void)
+uint64_t bb_now(void)
 {
 	struct timespec ts;
 
@@ -64,7 +64,7 @@ static const struct {
 	/* everything else (-EINVAL, -EROFS, -ERANGE, -EIO, ...) */
 };
 
-int16_t blkback_rsp_status(int err)
+int16_t bb_rsp_status(int err)
 {
 	unsigned i;
 
@@ -78,7 +78,7 @@ int16_t blkback_rsp_status(int err)
 /* Validation                                                          */
 /* ------------------------------------------------------------------ */
 
-static int check_range(const struct blkback_limits *lim, uint64_t sector,
+static int check_range(const struct bb_limits *lim, uint64_t sector,
 		       uint64_t nr)
 {
 	uint64_t align = lim->sector_size / SECTOR;
@@ -91,9 +91,9 @@ static int check_range(const struct blkback_limits *lim, uint64_t sector,
 	return 0;
 }
 
-static int take_segs(const struct blkback_limits *lim,
+static int take_segs(const struct bb_limits *lim,
 		     const struct blkif_request_segment *in, unsigned n,
-		     struct blkback_parsed *out)
+		     struct bb_parsed *out)
 {
 	uint64_t total = 0;
 	unsigned i;
@@ -114,9 +114,9 @@ static int take_segs(const struct blkback_limits *lim,
 	return check_range(lim, out->sector, total);
 }
 
-int blkback_parse_req(const struct blkback_limits *lim,
+int bb_parse_req(const struct bb_limits *lim,
 		      const struct blkif_request *req,
-		      struct blkback_parsed *out)
+		      struct bb_parsed *out)
 {
 	unsigned nseg = req->nr_segments, max = BLKIF_MAX_SEGMENTS_PER_REQUEST;
 
@@ -131,22 +131,22 @@ int blkback_parse_req(const struct blkback_limits *lim,
 
 	switch (req->operation) {
 	case BLKIF_OP_READ:
-		out->kind = BLKBACK_READ;
+		out->kind = BB_READ;
 		break;
 	case BLKIF_OP_WRITE:
-		out->kind = BLKBACK_WRITE;
+		out->kind = BB_WRITE;
 		out->write_data = 1;
 		break;
 	case BLKIF_OP_WRITE_BARRIER:
 		if (!lim->barrier)
 			return -EOPNOTSUPP;
-		out->kind = BLKBACK_BARRIER;
+		out->kind = BB_BARRIER;
 		out->write_data = nseg > 0;
 		break;
 	case BLKIF_OP_FLUSH_DISKCACHE:
 		if (!lim->flush)
 			return -EOPNOTSUPP;
-		out->kind = BLKBACK_FLUSH;
+		out->kind = BB_FLUSH;
 		out->write_data = nseg > 0;
 		break;
 	case BLKIF_OP_DISCARD: {
@@ -155,7 +155,7 @@ int blkback_parse_req(const struct blkback_limits *lim,
 		memcpy(&d, req, sizeof(d));
 		if (!lim->discard)
 			return -EOPNOTSUPP;
-		out->kind = BLKBACK_DISCARD;
+		out->kind = BB_DISCARD;
 		out->sector = d.sector_number;
 		out->nr_sectors = d.nr_sectors;
 		/* blkif.h: BLKIF_DISCARD_SECURE only with discard-secure;
@@ -180,9 +180,9 @@ int blkback_parse_req(const struct blkback_limits *lim,
 			return -EINVAL;
 		/* Linux's blkfront expects the inner op in the response. */
 		out->operation = ind.indirect_op;
-		out->kind = ind.indirect_op == BLKIF_OP_READ ? BLKBACK_READ :
-							       BLKBACK_WRITE;
-		out->write_data = out->kind == BLKBACK_WRITE;
+		out->kind = ind.indirect_op == BLKIF_OP_READ ? BB_READ :
+							       BB_WRITE;
+		out->write_data = out->kind == BB_WRITE;
 		out->sector = ind.sector_number;
 		if (!ind.nr_segments || ind.nr_segments > lim->max_indirect)
 			return -EINVAL;
@@ -190,9 +190,9 @@ int blkback_parse_req(const struct blkback_limits *lim,
 			return -EROFS;
 		out->nseg = ind.nr_segments;
 		out->nindirect = (uint16_t)((ind.nr_segments +
-					     BLKBACK_SEGS_PER_INDIRECT_PAGE -
+					     BB_SEGS_PER_INDIRECT_PAGE -
 					     1) /
-					    BLKBACK_SEGS_PER_INDIRECT_PAGE);
+					    BB_SEGS_PER_INDIRECT_PAGE);
 		memcpy(out->indirect, ind.indirect_grefs,
 		       out->nindirect * sizeof(out->indirect[0]));
 		return 0;
@@ -205,17 +205,17 @@ int blkback_parse_req(const struct blkback_limits *lim,
 		return -EROFS;
 	if (nseg > max)
 		return -EINVAL;
-	if (!nseg && (out->kind == BLKBACK_READ || out->kind == BLKBACK_WRITE))
+	if (!nseg && (out->kind == BB_READ || out->kind == BB_WRITE))
 		return -EINVAL;
 	out->nseg = (uint16_t)nseg;
 	return take_segs(lim, req->seg, nseg, out);
 }
 
-int blkback_parse_indirect(const struct blkback_limits *lim,
+int bb_parse_indirect(const struct bb_limits *lim,
 			   const struct blkif_request_segment *segs,
-			   struct blkback_parsed *out)
+			   struct bb_parsed *out)
 {
-	if (!out->nseg || out->nseg > BLKBACK_MAX_SEGS)
+	if (!out->nseg || out->nseg > BB_MAX_SEGS)
 		return -EINVAL;
 	return take_segs(lim, segs, out->nseg, out);
 }
@@ -224,9 +224,9 @@ int blkback_parse_indirect(const struct blkback_limits *lim,
 /* Violations                                                          */
 /* ------------------------------------------------------------------ */
 
-void blkback_queue_fail(struct blkback_queue *q, const char *fmt, ...)
+void bb_queue_broken(struct bb_queue *q, const char *fmt, ...)
 {
-	struct blkback_dev *dev = q->dev;
+	struct bb_dev *dev = q->dev;
 	uint64_t one = 1;
 	va_list ap;
 
@@ -258,11 +258,11 @@ static unsigned id_hash(uint64_t id)
 	id ^= id >> 33;
 	id *= 0xff51afd7ed558ccdull;
 	id ^= id >> 33;
-	return (unsigned)id & (BLKBACK_ID_BUCKETS - 1);
+	return (unsigned)id & (BB_ID_BUCKETS - 1);
 }
 
 /* Insert @r's id; -EEXIST when a request in flight has it already. */
-static int id_insert(struct blkback_queue *q, struct blkback_req *r)
+static int id_insert(struct bb_queue *q, struct bb_req *r)
 {
 	unsigned b = id_hash(r->p.id), s;
 
@@ -274,7 +274,7 @@ static int id_insert(struct blkback_queue *q, struct blkback_req *r)
 	return 0;
 }
 
-static void id_remove(struct blkback_queue *q, struct blkback_req *r)
+static void id_remove(struct bb_queue *q, struct bb_req *r)
 {
 	uint16_t *link = &q->id_bucket[id_hash(r->p.id)];
 
@@ -291,7 +291,7 @@ static void id_remove(struct blkback_queue *q, struct blkback_req *r)
 /* Grant copy batches                                                  */
 /* ------------------------------------------------------------------ */
 
-static int copy_add(struct blkback_queue *q, struct blkback_req *r,
+static int copy_add(struct bb_queue *q, struct bb_req *r,
 		    const struct duet_gnt_copy_seg *s)
 {
 	if (q->ncopy == q->copy_cap) {
@@ -315,7 +315,7 @@ static int copy_add(struct blkback_queue *q, struct blkback_req *r,
 }
 
 /* Run the batch; a failed segment fails its request (-EIO). */
-static void copy_run(struct blkback_queue *q)
+static void copy_run(struct bb_queue *q)
 {
 	unsigned i;
 	int rc;
@@ -326,7 +326,7 @@ static void copy_run(struct blkback_queue *q)
 	rc = duet_gnt_copy(q->dev->ctx->platform, q->copy, q->ncopy);
 	pthread_mutex_unlock(&q->dev->plat_lock);
 	for (i = 0; i < q->ncopy; i++) {
-		struct blkback_req *r = q->copy_req[i];
+		struct bb_req *r = q->copy_req[i];
 
 		if ((rc < 0 || q->copy[i].status) && !r->err)
 			r->err = -EIO;
@@ -334,7 +334,7 @@ static void copy_run(struct blkback_queue *q)
 	q->ncopy = 0;
 }
 
-static void copy_from_frontend(struct blkback_queue *q, struct blkback_req *r,
+static void copy_from_frontend(struct bb_queue *q, struct bb_req *r,
 			       uint32_t gref, unsigned off, void *dst,
 			       unsigned len)
 {
@@ -350,7 +350,7 @@ static void copy_from_frontend(struct blkback_queue *q, struct blkback_req *r,
 		r->err = -ENOMEM;
 }
 
-static void copy_to_frontend(struct blkback_queue *q, struct blkback_req *r,
+static void copy_to_frontend(struct bb_queue *q, struct bb_req *r,
 			     uint32_t gref, unsigned off, void *src,
 			     unsigned len)
 {
@@ -371,7 +371,7 @@ static void copy_to_frontend(struct blkback_queue *q, struct blkback_req *r,
 /* ------------------------------------------------------------------ */
 
 /* Undo the temporary mappings of @r. */
-static void unmap_chunks(struct blkback_dev *dev, struct blkback_req *r)
+static void unmap_chunks(struct bb_dev *dev, struct bb_req *r)
 {
 	unsigned c, left = r->p.nseg;
 	int rc;
@@ -379,10 +379,10 @@ static void unmap_chunks(struct blkback_dev *dev, struct blkback_req *r)
 	if (!r->nmaps)
 		return;
 	pthread_mutex_lock(&dev->plat_lock);
-	for (c = 0; c < r->nmaps; c++, left -= BLKBACK_MAP_CHUNK) {
+	for (c = 0; c < r->nmaps; c++, left -= BB_MAP_CHUNK) {
 		rc = duet_gnt_unmap(dev->ctx->platform, r->map_addr[c],
-				    left < BLKBACK_MAP_CHUNK ? left :
-							       BLKBACK_MAP_CHUNK);
+				    left < BB_MAP_CHUNK ? left :
+							       BB_MAP_CHUNK);
 		if (rc)
 			dev->unmap_errors++;
 	}
@@ -391,18 +391,18 @@ static void unmap_chunks(struct blkback_dev *dev, struct blkback_req *r)
 }
 
 /* Map every segment of @r, chunk by chunk; 0 or -errno (nothing mapped). */
-static int map_chunks(struct blkback_dev *dev, struct blkback_req *r)
+static int map_chunks(struct bb_dev *dev, struct bb_req *r)
 {
 	unsigned c, i, n = r->p.nseg, cnt;
-	uint32_t refs[BLKBACK_MAP_CHUNK];
+	uint32_t refs[BB_MAP_CHUNK];
 	int rc = 0;
 
-	for (c = 0; c * BLKBACK_MAP_CHUNK < n && !rc; c++) {
-		cnt = n - c * BLKBACK_MAP_CHUNK;
-		if (cnt > BLKBACK_MAP_CHUNK)
-			cnt = BLKBACK_MAP_CHUNK;
+	for (c = 0; c * BB_MAP_CHUNK < n && !rc; c++) {
+		cnt = n - c * BB_MAP_CHUNK;
+		if (cnt > BB_MAP_CHUNK)
+			cnt = BB_MAP_CHUNK;
 		for (i = 0; i < cnt; i++)
-			refs[i] = r->p.seg[c * BLKBACK_MAP_CHUNK + i].gref;
+			refs[i] = r->p.seg[c * BB_MAP_CHUNK + i].gref;
 		pthread_mutex_lock(&dev->plat_lock);
 		rc = duet_gnt_map(dev->ctx->platform,
 				  (duet_domid_t)dev->fe_domid, cnt, refs,
@@ -416,16 +416,16 @@ static int map_chunks(struct blkback_dev *dev, struct blkback_req *r)
 		/* unmap_chunks() takes nseg; count only what is mapped. */
 		unsigned nseg = r->p.nseg;
 
-		r->p.nseg = (uint16_t)(r->nmaps * BLKBACK_MAP_CHUNK);
+		r->p.nseg = (uint16_t)(r->nmaps * BB_MAP_CHUNK);
 		unmap_chunks(dev, r);
 		r->p.nseg = (uint16_t)nseg;
 	}
 	return rc;
 }
 
-static struct blkback_req *req_alloc(struct blkback_queue *q)
+static struct bb_req *req_alloc(struct bb_queue *q)
 {
-	struct blkback_req *r = q->free;
+	struct bb_req *r = q->free;
 
 	if (!r)
 		return NULL;
@@ -444,7 +444,7 @@ static struct blkback_req *req_alloc(struct blkback_queue *q)
 }
 
 /* Drop what a request holds, answer it and free its slot. */
-static void req_finish(struct blkback_queue *q, struct blkback_req *r,
+static void req_finish(struct bb_queue *q, struct bb_req *r,
 		       int tracked)
 {
 	struct blkif_response rsp;
@@ -452,8 +452,8 @@ static void req_finish(struct blkback_queue *q, struct blkback_req *r,
 	int rc;
 
 	for (i = 0; i < r->p.nseg; i++)
-		if (r->src[i] == BLKBACK_SEG_PGRANT && r->pg[i]) {
-			blkback_pgcache_put(&q->pgc, r->pg[i]);
+		if (r->src[i] == BB_SEG_PGRANT && r->pg[i]) {
+			bb_pgcache_put(&q->pgc, r->pg[i]);
 			r->pg[i] = NULL;
 		}
 	unmap_chunks(q->dev, r);
@@ -463,7 +463,7 @@ static void req_finish(struct blkback_queue *q, struct blkback_req *r,
 	if (r->err)
 		atomic_fetch_add_explicit(&q->st_errors, 1,
 					  memory_order_relaxed);
-	else if (r->p.kind == BLKBACK_READ)
+	else if (r->p.kind == BB_READ)
 		atomic_fetch_add_explicit(&q->st_read, r->len,
 					  memory_order_relaxed);
 	else if (r->p.write_data)
@@ -472,16 +472,16 @@ static void req_finish(struct blkback_queue *q, struct blkback_req *r,
 	memset(&rsp, 0, sizeof(rsp));
 	rsp.id = r->p.id;
 	rsp.operation = r->p.operation;
-	rsp.status = blkback_rsp_status(r->err);
+	rsp.status = bb_rsp_status(r->err);
 	rc = duet_ring_back_put_rsp(q->ring, &rsp);
 	if (rc)
-		blkback_queue_fail(q, "cannot queue a response: %d", rc);
+		bb_queue_broken(q, "cannot queue a response: %d", rc);
 	r->next_free = q->free;
 	q->free = r;
 	q->inflight--;
 }
 
-static int bounce_reserve(struct blkback_req *r, size_t len)
+static int bounce_reserve(struct bb_req *r, size_t len)
 {
 	void *p;
 
@@ -499,7 +499,7 @@ static int bounce_reserve(struct blkback_req *r, size_t len)
 	return 0;
 }
 
-static void iov_add(struct blkback_req *r, void *base, size_t len)
+static void iov_add(struct bb_req *r, void *base, size_t len)
 {
 	struct iovec *last = r->niov ? &r->iov[r->niov - 1] : NULL;
 
@@ -516,13 +516,13 @@ static void iov_add(struct blkback_req *r, void *base, size_t len)
  * Place every segment and queue the copies of write data.  Persistent
  * grants when the frontend offered them (a full cache falls back to the
  * bounce buffer per segment); otherwise a temporary mapping of the whole
- * request from BLKBACK_MAP_THRESHOLD_SEGS segments on, else the bounce
+ * request from BB_MAP_THRESHOLD_SEGS segments on, else the bounce
  * buffer.
  */
-static void req_place(struct blkback_queue *q, struct blkback_req *r,
+static void req_place(struct bb_queue *q, struct bb_req *r,
 		      uint64_t now)
 {
-	struct blkback_dev *dev = q->dev;
+	struct bb_dev *dev = q->dev;
 	unsigned i, n = r->p.nseg;
 	size_t off = 0;
 	char *bounce;
@@ -532,17 +532,17 @@ static void req_place(struct blkback_queue *q, struct blkback_req *r,
 		return;
 	r->len = r->p.nr_sectors * SECTOR;
 	for (i = 0; i < n; i++) {
-		r->src[i] = BLKBACK_SEG_BOUNCE;
+		r->src[i] = BB_SEG_BOUNCE;
 		r->pg[i] = NULL;
 	}
 	if (dev->persistent) {
 		for (i = 0; i < n; i++) {
-			struct blkback_pgrant *g;
+			struct bb_pgrant *g;
 
-			g = blkback_pgcache_get(dev, &q->pgc, r->p.seg[i].gref,
+			g = bb_pgcache_get(dev, &q->pgc, r->p.seg[i].gref,
 						now, &rc);
 			if (g) {
-				r->src[i] = BLKBACK_SEG_PGRANT;
+				r->src[i] = BB_SEG_PGRANT;
 				r->pg[i] = g;
 			} else if (rc != -ENOSPC) {
 				r->err = -EIO; /* bad or foreign grant */
@@ -552,7 +552,7 @@ static void req_place(struct blkback_queue *q, struct blkback_req *r,
 	} else if (n >= dev->map_threshold && !map_chunks(dev, r)) {
 		r->map_ro = r->p.write_data;
 		for (i = 0; i < n; i++)
-			r->src[i] = BLKBACK_SEG_MAPPED;
+			r->src[i] = BB_SEG_MAPPED;
 	}
 	/* A failed map (e.g. a bad ref) falls back to grant copy, which
 	 * then fails the bad segment alone. */
@@ -562,18 +562,18 @@ static void req_place(struct blkback_queue *q, struct blkback_req *r,
 	}
 	bounce = r->bounce;
 	for (i = 0; i < n; i++) {
-		const struct blkback_seg *s = &r->p.seg[i];
+		const struct bb_seg *s = &r->p.seg[i];
 		unsigned soff = s->first_sect * SECTOR;
 		unsigned slen = (s->last_sect - s->first_sect + 1) * SECTOR;
 		char *base;
 
 		switch (r->src[i]) {
-		case BLKBACK_SEG_PGRANT:
+		case BB_SEG_PGRANT:
 			base = (char *)r->pg[i]->addr + soff;
 			break;
-		case BLKBACK_SEG_MAPPED:
-			base = (char *)r->map_addr[i / BLKBACK_MAP_CHUNK] +
-			       (size_t)(i % BLKBACK_MAP_CHUNK) *
+		case BB_SEG_MAPPED:
+			base = (char *)r->map_addr[i / BB_MAP_CHUNK] +
+			       (size_t)(i % BB_MAP_CHUNK) *
 				       DUET_PAGE_SIZE +
 			       soff;
 			break;
@@ -590,18 +590,18 @@ static void req_place(struct blkback_queue *q, struct blkback_req *r,
 }
 
 /* Reads: queue the copies of bounce segments back to the frontend. */
-static void req_copy_out(struct blkback_queue *q, struct blkback_req *r)
+static void req_copy_out(struct bb_queue *q, struct bb_req *r)
 {
 	size_t off = 0;
 	unsigned i;
 
-	if (r->err || r->p.write_data || r->p.kind != BLKBACK_READ)
+	if (r->err || r->p.write_data || r->p.kind != BB_READ)
 		return;
 	for (i = 0; i < r->p.nseg; i++) {
-		const struct blkback_seg *s = &r->p.seg[i];
+		const struct bb_seg *s = &r->p.seg[i];
 		unsigned slen = (s->last_sect - s->first_sect + 1) * SECTOR;
 
-		if (r->src[i] == BLKBACK_SEG_BOUNCE)
+		if (r->src[i] == BB_SEG_BOUNCE)
 			copy_to_frontend(q, r, s->gref,
 					 s->first_sect * SECTOR,
 					 (char *)r->bounce + off, slen);
@@ -614,15 +614,15 @@ static void req_copy_out(struct blkback_queue *q, struct blkback_req *r)
 /* ------------------------------------------------------------------ */
 
 /* Answer every request finished by io_uring; returns how many. */
-static unsigned reap(struct blkback_queue *q)
+static unsigned reap(struct bb_queue *q)
 {
-	struct blkback_req *done[BLKBACK_PASS_MAX * 4];
+	struct bb_req *done[BB_PASS_MAX * 4];
 	struct io_uring_cqe *cqe;
 	unsigned n = 0, i;
 
 	while (n < sizeof(done) / sizeof(done[0]) &&
 	       !io_uring_peek_cqe(&q->uring, &cqe)) {
-		struct blkback_req *r = blkback_io_complete(q, cqe);
+		struct bb_req *r = bb_io_complete(q, cqe);
 
 		io_uring_cqe_seen(&q->uring, cqe);
 		if (r)
@@ -637,16 +637,16 @@ static unsigned reap(struct blkback_queue *q)
 }
 
 /* Take requests off the ring and start them; returns how many. */
-static int consume(struct blkback_queue *q)
+static int consume(struct bb_queue *q)
 {
-	static __thread struct blkif_request reqs[BLKBACK_PASS_MAX];
-	static __thread unsigned char raw[BLKBACK_PASS_MAX *
+	static __thread struct blkif_request reqs[BB_PASS_MAX];
+	static __thread unsigned char raw[BB_PASS_MAX *
 					  sizeof(struct blkif_request)];
-	struct blkback_req *started[BLKBACK_PASS_MAX];
-	struct blkback_dev *dev = q->dev;
+	struct bb_req *started[BB_PASS_MAX];
+	struct bb_dev *dev = q->dev;
 	size_t req_size = duet_ring_desc_get(dev->rtype)->req_size;
-	unsigned max = BLKBACK_PASS_MAX, nstart = 0, ndone, i, j;
-	uint64_t now = blkback_now();
+	unsigned max = BB_PASS_MAX, nstart = 0, ndone, i, j;
+	uint64_t now = bb_now();
 	int n, rc;
 
 	if (max > q->nreqs - q->inflight)
@@ -657,22 +657,22 @@ static int consume(struct blkback_queue *q)
 	 * native; only the native copy is looked at from here on. */
 	n = duet_ring_back_get_reqs(q->ring, raw, max);
 	if (n < 0) {
-		blkback_queue_fail(q, "bad request producer index (%d)", n);
+		bb_queue_broken(q, "bad request producer index (%d)", n);
 		return 0;
 	}
 	for (i = 0; i < (unsigned)n; i++)
 		duet_blkif_req_native(dev->rtype, raw + i * req_size,
 				      &reqs[i]);
 	for (i = 0; i < (unsigned)n; i++) {
-		struct blkback_req *r = req_alloc(q);
+		struct bb_req *r = req_alloc(q);
 
 		if (!r) { /* cannot happen: bounded by nreqs above */
-			blkback_queue_fail(q, "no request slot");
+			bb_queue_broken(q, "no request slot");
 			break;
 		}
-		rc = blkback_parse_req(&dev->lim, &reqs[i], &r->p);
+		rc = bb_parse_req(&dev->lim, &reqs[i], &r->p);
 		if (id_insert(q, r)) {
-			blkback_queue_fail(q, "id %llu reused while in flight",
+			bb_queue_broken(q, "id %llu reused while in flight",
 					   (unsigned long long)r->p.id);
 			r->next_free = q->free;
 			q->free = r;
@@ -689,11 +689,11 @@ static int consume(struct blkback_queue *q)
 		if (!r->p.nindirect)
 			continue;
 		for (j = 0; j < r->p.nindirect; j++) {
-			unsigned first = j * BLKBACK_SEGS_PER_INDIRECT_PAGE;
+			unsigned first = j * BB_SEGS_PER_INDIRECT_PAGE;
 			unsigned cnt = r->p.nseg - first;
 
-			if (cnt > BLKBACK_SEGS_PER_INDIRECT_PAGE)
-				cnt = BLKBACK_SEGS_PER_INDIRECT_PAGE;
+			if (cnt > BB_SEGS_PER_INDIRECT_PAGE)
+				cnt = BB_SEGS_PER_INDIRECT_PAGE;
 			copy_from_frontend(q, r, r->p.indirect[j], 0,
 					   &r->ind[first],
 					   cnt * sizeof(r->ind[0]));
@@ -702,10 +702,10 @@ static int consume(struct blkback_queue *q)
 	/* The segments of indirect requests, then validate them. */
 	copy_run(q);
 	for (i = 0; i < nstart; i++) {
-		struct blkback_req *r = started[i];
+		struct bb_req *r = started[i];
 
 		if (r->p.nindirect && !r->err)
-			r->err = blkback_parse_indirect(&dev->lim, r->ind,
+			r->err = bb_parse_indirect(&dev->lim, r->ind,
 							&r->p);
 		if (r->err)
 			r->p.nseg = 0;
@@ -715,10 +715,10 @@ static int consume(struct blkback_queue *q)
 	/* Write data into bounce buffers. */
 	copy_run(q);
 	for (i = 0, ndone = 0; i < nstart; i++) {
-		struct blkback_req *r = started[i];
+		struct bb_req *r = started[i];
 
 		if (!r->err)
-			r->err = blkback_io_prep(q, r);
+			r->err = bb_io_prep(q, r);
 		if (r->err || !r->cqes)
 			started[ndone++] = r;
 	}
@@ -732,7 +732,7 @@ static int consume(struct blkback_queue *q)
 	return n;
 }
 
-static void notify(struct blkback_queue *q)
+static void notify(struct bb_queue *q)
 {
 	int rc = duet_ring_back_push(q->ring);
 
@@ -742,10 +742,10 @@ static void notify(struct blkback_queue *q)
 	 * error is ours (-ENOTCONN: not our port) or the platform's (-EPIPE:
 	 * the simulator is gone), and the queue cannot answer any more. */
 	if (rc < 0 && !q->failed)
-		blkback_queue_fail(q, "cannot answer: %d", rc);
+		bb_queue_broken(q, "cannot answer: %d", rc);
 }
 
-static void wait_events(struct blkback_queue *q, int timeout_ms)
+static void wait_events(struct bb_queue *q, int timeout_ms)
 {
 	struct pollfd pfd[2] = {
 		{ .fd = duet_evtchn_fd(q->evtchn), .events = POLLIN },
@@ -763,12 +763,12 @@ static void wait_events(struct blkback_queue *q, int timeout_ms)
 		duet_evtchn_unmask(q->evtchn, (duet_evtchn_port_t)port);
 }
 
-void *blkback_queue_thread(void *arg)
+void *bb_queue_thread(void *arg)
 {
-	struct blkback_queue *q = arg;
+	struct bb_queue *q = arg;
 	int rc;
 
-	q->last_purge = blkback_now();
+	q->last_purge = bb_now();
 	while (!atomic_load(&q->stop)) {
 		unsigned work = reap(q);
 		uint64_t now;
@@ -777,9 +777,9 @@ void *blkback_queue_thread(void *arg)
 			work += (unsigned)consume(q);
 		io_uring_submit(&q->uring);
 		notify(q);
-		now = blkback_now();
+		now = bb_now();
 		if (now - q->last_purge > 1000000000ull) {
-			blkback_pgcache_purge(q->dev, &q->pgc, now,
+			bb_pgcache_purge(q->dev, &q->pgc, now,
 					      q->dev->pgrant_idle_ns);
 			q->last_purge = now;
 		}
@@ -792,7 +792,7 @@ void *blkback_queue_thread(void *arg)
 			if (rc > 0)
 				continue;
 			if (rc < 0)
-				blkback_queue_fail(q, "bad request producer "
+				bb_queue_broken(q, "bad request producer "
 						   "index (%d)", rc);
 		}
 		/* Completions are signalled on q->efd as well. */

@@ -26,7 +26,7 @@
  * which it reaches before its storage is known, as Linux's blkback does
  * (libxl runs the block hotplug script that writes physical-device only
  * once the backend is in InitWait):
- *   feature-max-indirect-segments  BLKBACK_MAX_INDIRECT_SEGS (256)
+ *   feature-max-indirect-segments  BB_MAX_INDIRECT_SEGS (256)
  *   max-ring-page-order            4 (16 pages)
  *   max-ring-pages                 16 (the older convention, same limit)
  *   multi-queue-max-queues         max(4, CPUs), at most 16
@@ -40,7 +40,7 @@
  *     discard-alignment            0
  *     discard-secure               1 only on a writable block device
  *                                  that takes BLKSECDISCARD (probed by
- *                                  blkback_store_secure_erase()); 0
+ *                                  bb_store_secure_erase()); 0
  *                                  for a file.  A discard flagged
  *                                  BLKIF_DISCARD_SECURE is then a
  *                                  BLKSECDISCARD, and without it
@@ -84,7 +84,18 @@
 
 #define SELF_TOKEN "blkback:self"
 
-unsigned blkback_map_threshold_override;
+unsigned bb_map_threshold_override;
+
+void bb_broken(struct bb_dev *dev, const char *fmt, ...)
+{
+	char msg[200];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	duet_xenbus_broken(dev->xb, "%s", msg);
+}
 
 /* ------------------------------------------------------------------ */
 /* The backing store                                                   */
@@ -95,10 +106,10 @@ unsigned blkback_map_threshold_override;
  * xenbus_dev_error() writes it: /local/domain/<self>/error/<dir below
  * the domain path>/error = "<errno> <message>".
  */
-static void dev_error(struct blkback_dev *dev, int err, const char *fmt, ...)
+static void dev_error(struct bb_dev *dev, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-static void dev_error(struct blkback_dev *dev, int err, const char *fmt, ...)
+static void dev_error(struct bb_dev *dev, int err, const char *fmt, ...)
 {
 	const struct duet_backend_ctx *ctx = dev->ctx;
 	char msg[512], path[600];
@@ -169,7 +180,7 @@ static void devname_path(unsigned maj, unsigned min, char *path, size_t len)
  * Find the store's path: physical-device (phy) first, then params.
  * Returns 0, -EAGAIN when neither node exists yet, -errno otherwise.
  */
-static int store_path(struct blkback_dev *dev, char *path, size_t len)
+static int store_path(struct bb_dev *dev, char *path, size_t len)
 {
 	const struct duet_backend_ctx *ctx = dev->ctx;
 	char buf[4096], *colon;
@@ -213,7 +224,7 @@ static int store_path(struct blkback_dev *dev, char *path, size_t len)
 	return 0;
 }
 
-static int store_open(struct blkback_dev *dev, unsigned *info)
+static int store_open(struct bb_dev *dev, unsigned *info)
 {
 	const struct duet_backend_ctx *ctx = dev->ctx;
 	char path[4096], mode[16], dtype[16];
@@ -238,7 +249,7 @@ static int store_open(struct blkback_dev *dev, unsigned *info)
 				   &de);
 	if (rc >= 0)
 		discard_enable = (int)de;
-	rc = blkback_store_open(&dev->store, path, ro);
+	rc = bb_store_open(&dev->store, path, ro);
 	if (rc) {
 		dev_error(dev, rc, "cannot open %s: %s", path, strerror(-rc));
 		return rc;
@@ -246,7 +257,7 @@ static int store_open(struct blkback_dev *dev, unsigned *info)
 	dev->lim.sectors = dev->store.size / 512;
 	dev->lim.sector_size = dev->store.sector_size;
 	dev->lim.sectors -= dev->lim.sectors % (dev->store.sector_size / 512);
-	dev->lim.max_indirect = BLKBACK_MAX_INDIRECT_SEGS;
+	dev->lim.max_indirect = BB_MAX_INDIRECT_SEGS;
 	dev->lim.readonly = !!ro;
 	dev->lim.flush = 1;
 	dev->lim.barrier = 1;
@@ -262,7 +273,7 @@ static int store_open(struct blkback_dev *dev, unsigned *info)
  * The header comment's nodes: @store 0, those written before InitWait;
  * 1, those known once the storage is open.
  */
-static int publish(struct blkback_dev *dev, unsigned info, int store)
+static int publish(struct bb_dev *dev, unsigned info, int store)
 {
 	const struct duet_backend_ctx *ctx = dev->ctx;
 	struct {
@@ -271,7 +282,7 @@ static int publish(struct blkback_dev *dev, unsigned info, int store)
 		int when;
 		int store;
 	} nodes[] = {
-		{ "feature-max-indirect-segments", BLKBACK_MAX_INDIRECT_SEGS, 1,
+		{ "feature-max-indirect-segments", BB_MAX_INDIRECT_SEGS, 1,
 		  0 },
 		{ "max-ring-page-order", DUET_XENBUS_MAX_RING_ORDER, 1, 0 },
 		{ "max-ring-pages", DUET_XENBUS_MAX_RING_PAGES, 1, 0 },
@@ -290,16 +301,14 @@ static int publish(struct blkback_dev *dev, unsigned info, int store)
 		{ "physical-sector-size", dev->store.phys_sector_size, 1, 1 },
 		{ "info", info, 1, 1 },
 	};
-	char path[512];
 	unsigned i;
 	int rc;
 
 	for (i = 0; i < sizeof(nodes) / sizeof(nodes[0]); i++) {
 		if (!nodes[i].when || nodes[i].store != store)
 			continue;
-		snprintf(path, sizeof(path), "%s/%s", ctx->dir, nodes[i].node);
-		rc = duet_xs_printf(ctx->xs, DUET_XS_NO_TX, path, "%llu",
-				    nodes[i].val);
+		rc = duet_xenbus_printf(ctx->xs, DUET_XS_NO_TX, ctx->dir,
+					nodes[i].node, "%llu", nodes[i].val);
 		if (rc)
 			return rc;
 	}
@@ -310,54 +319,13 @@ static int publish(struct blkback_dev *dev, unsigned info, int store)
 /* Queues                                                              */
 /* ------------------------------------------------------------------ */
 
-/* Linux's multi-queue layout: ring-page-order at the top, refs below. */
-static int read_queue_refs(struct blkback_dev *dev, const char *fe,
-			   const char *qdir, struct blkback_queue *q)
-{
-	struct duet_xs *xs = dev->ctx->xs;
-	uint64_t v, pages;
-	char node[32];
-	unsigned i;
-	int rc;
-
-	rc = duet_xenbus_read_ring_refs(xs, qdir, DUET_XENBUS_MAX_RING_ORDER,
-					q->refs, &q->order);
-	if (rc != -ENOENT || !strcmp(fe, qdir))
-		return rc;
-	rc = duet_xenbus_read_uint(xs, fe, "ring-page-order", 0,
-				   DUET_XENBUS_MAX_RING_ORDER, &v);
-	if (rc < 0)
-		return rc;
-	if (!rc) {
-		rc = duet_xenbus_read_uint(xs, fe, "num-ring-pages", 1,
-					   DUET_XENBUS_MAX_RING_PAGES, &pages);
-		if (rc < 0)
-			return rc;
-		if (!pages || (pages & (pages - 1)))
-			return -EINVAL;
-		for (v = 0; (1ull << v) < pages; v++)
-			;
-	}
-	if (!v)
-		return -ENOENT;
-	q->order = (unsigned)v;
-	for (i = 0; i < (1u << q->order); i++) {
-		snprintf(node, sizeof(node), "ring-ref%u", i);
-		rc = duet_xenbus_read_uint(xs, qdir, node, 0, UINT32_MAX, &v);
-		if (rc <= 0)
-			return rc ? rc : -ENOENT;
-		q->refs[i] = (uint32_t)v;
-	}
-	return 0;
-}
-
-static void queue_release(struct blkback_dev *dev, struct blkback_queue *q)
+static void queue_release(struct bb_dev *dev, struct bb_queue *q)
 {
 	struct duet_platform *p = dev->ctx->platform;
 	unsigned i;
 
-	blkback_io_teardown(q);
-	blkback_pgcache_destroy(dev, &q->pgc);
+	bb_io_teardown(q);
+	bb_pgcache_destroy(dev, &q->pgc);
 	if (q->reqs) {
 		for (i = 0; i < q->nreqs; i++)
 			if (q->reqs[i].bounce)
@@ -381,8 +349,8 @@ static void queue_release(struct blkback_dev *dev, struct blkback_queue *q)
 	q->sring = NULL;
 }
 
-static int queue_setup(struct blkback_dev *dev, const char *fe,
-		       struct blkback_queue *q)
+static int queue_setup(struct bb_dev *dev, const char *fe,
+		       struct bb_queue *q)
 {
 	struct duet_platform *p = dev->ctx->platform;
 	char qdir[512];
@@ -394,16 +362,18 @@ static int queue_setup(struct blkback_dev *dev, const char *fe,
 				   q->index);
 	if (rc < 0)
 		return rc;
-	rc = read_queue_refs(dev, fe, qdir, q);
+	rc = duet_xenbus_read_queue_ring_refs(dev->ctx->xs, fe, qdir,
+					      DUET_XENBUS_MAX_RING_ORDER,
+					      q->refs, &q->order);
 	if (rc) {
-		duet_xenbus_broken(dev->xb, "queue %u: bad ring refs (%d)",
+		bb_broken(dev, "queue %u: bad ring refs (%d)",
 				   q->index, rc);
 		return rc;
 	}
 	rc = duet_xenbus_read_uint(dev->ctx->xs, qdir, "event-channel", 0,
 				   UINT32_MAX, &port);
 	if (rc <= 0) {
-		duet_xenbus_broken(dev->xb, "queue %u: bad event-channel",
+		bb_broken(dev, "queue %u: bad event-channel",
 				   q->index);
 		return rc ? rc : -ENOENT;
 	}
@@ -412,7 +382,7 @@ static int queue_setup(struct blkback_dev *dev, const char *fe,
 			  q->refs, 0, &q->sring);
 	if (rc) {
 		q->sring = NULL;
-		duet_xenbus_broken(dev->xb, "queue %u: cannot map the ring "
+		bb_broken(dev, "queue %u: cannot map the ring "
 				   "(%d)", q->index, rc);
 		return rc;
 	}
@@ -426,7 +396,7 @@ static int queue_setup(struct blkback_dev *dev, const char *fe,
 	rc = duet_evtchn_bind(q->evtchn, (duet_domid_t)dev->fe_domid,
 			      q->remote_port);
 	if (rc < 0) {
-		duet_xenbus_broken(dev->xb, "queue %u: cannot bind event "
+		bb_broken(dev, "queue %u: cannot bind event "
 				   "channel %u (%d)", q->index,
 				   q->remote_port, rc);
 		return rc;
@@ -434,7 +404,7 @@ static int queue_setup(struct blkback_dev *dev, const char *fe,
 	q->port = rc;
 	q->nreqs = duet_ring_size(q->ring);
 	q->reqs = calloc(q->nreqs, sizeof(*q->reqs));
-	q->id_bucket = calloc(BLKBACK_ID_BUCKETS, sizeof(*q->id_bucket));
+	q->id_bucket = calloc(BB_ID_BUCKETS, sizeof(*q->id_bucket));
 	if (!q->reqs || !q->id_bucket)
 		return -ENOMEM;
 	for (i = 0; i < q->nreqs; i++) {
@@ -443,19 +413,19 @@ static int queue_setup(struct blkback_dev *dev, const char *fe,
 							  NULL;
 	}
 	q->free = &q->reqs[0];
-	rc = blkback_pgcache_init(&q->pgc, BLKBACK_MAX_PGRANTS);
+	rc = bb_pgcache_init(&q->pgc, BB_MAX_PGRANTS);
 	if (rc)
 		return rc;
-	return blkback_io_setup(q);
+	return bb_io_setup(q);
 }
 
-static void disconnect(struct blkback_dev *dev)
+static void disconnect(struct bb_dev *dev)
 {
 	uint64_t one = 1;
 	unsigned i;
 
 	for (i = 0; i < dev->nqueues; i++) {
-		struct blkback_queue *q = &dev->q[i];
+		struct bb_queue *q = &dev->q[i];
 
 		if (!q->thread_started)
 			continue;
@@ -475,24 +445,24 @@ static void disconnect(struct blkback_dev *dev)
 
 /* CONNECT: read the frontend's nodes, map rings, bind, start threads. */
 /* persistent-grant-unused-seconds, or the default. */
-static uint64_t unused_seconds(struct blkback_dev *dev)
+static uint64_t unused_seconds(struct bb_dev *dev)
 {
 	uint64_t v;
 	int rc;
 
 	rc = duet_xenbus_read_uint(dev->ctx->xs, dev->ctx->dir,
 				   "persistent-grant-unused-seconds",
-				   BLKBACK_PGRANT_UNUSED_S,
-				   BLKBACK_PGRANT_UNUSED_MAX_S, &v);
+				   BB_PGRANT_UNUSED_S,
+				   BB_PGRANT_UNUSED_MAX_S, &v);
 	if (rc >= 0 && v)
 		return v;
 	duet_log(DUET_LOG_WARN, "blkback: %s: bad "
 		 "persistent-grant-unused-seconds, using %u", dev->ctx->dir,
-		 BLKBACK_PGRANT_UNUSED_S);
-	return BLKBACK_PGRANT_UNUSED_S;
+		 BB_PGRANT_UNUSED_S);
+	return BB_PGRANT_UNUSED_S;
 }
 
-static int connect_queues(struct blkback_dev *dev)
+static int connect_queues(struct bb_dev *dev)
 {
 	struct duet_xs *xs = dev->ctx->xs;
 	const char *fe = duet_xenbus_peer_dir(dev->xb);
@@ -504,12 +474,12 @@ static int connect_queues(struct blkback_dev *dev)
 	dev->fe_domid = duet_xenbus_peer_domid(dev->xb);
 	rc = duet_xenbus_read_str(xs, fe, "protocol", proto, sizeof(proto));
 	if (rc < 0 && rc != -ENOENT) {
-		duet_xenbus_broken(dev->xb, "bad protocol node (%d)", rc);
+		bb_broken(dev, "bad protocol node (%d)", rc);
 		return rc;
 	}
 	type = duet_blkif_ring_type(rc >= 0 ? proto : NULL);
 	if (type < 0) {
-		duet_xenbus_broken(dev->xb, "frontend ABI \"%s\" is not "
+		bb_broken(dev, "frontend ABI \"%s\" is not "
 				   "supported", proto);
 		return -EPROTONOSUPPORT;
 	}
@@ -517,24 +487,24 @@ static int connect_queues(struct blkback_dev *dev)
 	rc = duet_xenbus_read_uint(xs, fe, "multi-queue-num-queues", 1,
 				   dev->nr_queues_max, &nq);
 	if (rc < 0 || !nq) {
-		duet_xenbus_broken(dev->xb, "bad multi-queue-num-queues "
+		bb_broken(dev, "bad multi-queue-num-queues "
 				   "(max %u)", dev->nr_queues_max);
 		return -EINVAL;
 	}
 	rc = duet_xenbus_read_bool(xs, fe, "feature-persistent", 0,
 				   &persistent);
 	if (rc < 0) {
-		duet_xenbus_broken(dev->xb, "bad feature-persistent");
+		bb_broken(dev, "bad feature-persistent");
 		return rc;
 	}
 	dev->persistent = persistent;
 	dev->pgrant_idle_ns = unused_seconds(dev) * 1000000000ull;
 	dev->map_threshold =
-		blkback_map_threshold_override ?
-			blkback_map_threshold_override :
+		bb_map_threshold_override ?
+			bb_map_threshold_override :
 		!strcmp(duet_platform_name(dev->ctx->platform), "sim") ?
-			BLKBACK_MAP_NEVER :
-			BLKBACK_MAP_THRESHOLD_XEN;
+			BB_MAP_NEVER :
+			BB_MAP_THRESHOLD_XEN;
 	dev->q = calloc(nq, sizeof(*dev->q));
 	if (!dev->q)
 		return -ENOMEM;
@@ -552,7 +522,7 @@ static int connect_queues(struct blkback_dev *dev)
 	}
 	for (i = 0; i < dev->nqueues; i++) {
 		rc = -pthread_create(&dev->q[i].thread, NULL,
-				     blkback_queue_thread, &dev->q[i]);
+				     bb_queue_thread, &dev->q[i]);
 		if (rc)
 			goto err;
 		dev->q[i].thread_started = 1;
@@ -567,58 +537,45 @@ err:
 /* serve()                                                             */
 /* ------------------------------------------------------------------ */
 
-/*
- * Drive the handshake until it says NONE.  Returns 1 when the device is
- * done, 0 to wait for the next event, -errno when xenstore failed.
- */
-/* @opened: the storage is open; until then CONNECT waits for it. */
-static int run_steps(struct blkback_dev *dev, int *connected, int opened)
+/* The handshake's callbacks (duet_xenbus_run()). */
+static int xb_holds_rings(void *arg)
 {
-	unsigned i;
-	int act, rc;
-
-	for (i = 0; i < 32; i++) {
-		act = duet_xenbus_backend_step(dev->xb, *connected);
-		if (act < 0)
-			return act;
-		switch (act) {
-		case DUET_XENBUS_ACT_NONE:
-			return 0;
-		case DUET_XENBUS_ACT_CONNECT:
-			if (!opened)
-				return 0;
-			if (*connected)
-				disconnect(dev);
-			*connected = 0;
-			rc = connect_queues(dev);
-			if (rc) {
-				if (!duet_xenbus_is_broken(dev->xb))
-					duet_xenbus_broken(dev->xb,
-							   "cannot connect: "
-							   "%d", rc);
-				break;
-			}
-			*connected = 1;
-			rc = duet_xenbus_switch(dev->xb, DUET_XENBUS_CONNECTED);
-			if (rc)
-				return rc;
-			break;
-		case DUET_XENBUS_ACT_DISCONNECT:
-			disconnect(dev);
-			*connected = 0;
-			break;
-		case DUET_XENBUS_ACT_DONE:
-			disconnect(dev);
-			*connected = 0;
-			return 1;
-		default:
-			break;
-		}
-	}
-	return 0;
+	return ((struct bb_dev *)arg)->connected;
 }
 
-static void report_failure(struct blkback_dev *dev)
+static int xb_connect(void *arg)
+{
+	struct bb_dev *dev = arg;
+	int rc;
+
+	/* CONNECT waits for the storage (physical-device may come late). */
+	if (!dev->opened)
+		return 1;
+	rc = connect_queues(dev);
+	if (rc) {
+		if (!duet_xenbus_is_broken(dev->xb))
+			bb_broken(dev, "cannot connect: %d", rc);
+		return 0;
+	}
+	dev->connected = 1;
+	return duet_xenbus_switch(dev->xb, DUET_XENBUS_CONNECTED);
+}
+
+static void xb_disconnect(void *arg, int gone)
+{
+	struct bb_dev *dev = arg;
+
+	disconnect(dev);
+	dev->connected = 0;
+}
+
+static const struct duet_xenbus_ops xb_ops = {
+	.holds_rings = xb_holds_rings,
+	.connect = xb_connect,
+	.disconnect = xb_disconnect,
+};
+
+static void report_failure(struct bb_dev *dev)
 {
 	char msg[sizeof(dev->fail_msg)];
 	uint64_t v;
@@ -630,17 +587,17 @@ static void report_failure(struct blkback_dev *dev)
 	dev->fail_msg[0] = '\0';
 	pthread_mutex_unlock(&dev->fail_lock);
 	if (msg[0])
-		duet_xenbus_broken(dev->xb, "%s", msg);
+		bb_broken(dev, "%s", msg);
 }
 
 /* Publish the device's counters for `duet status` (best effort). */
-static void publish_stats(struct blkback_dev *dev, int connected)
+static void publish_stats(struct bb_dev *dev, int connected)
 {
 	unsigned long long reqs = 0, errs = 0, rd = 0, wr = 0, pg = 0;
 	unsigned i;
 
 	for (i = 0; connected && i < dev->nqueues; i++) {
-		struct blkback_queue *q = &dev->q[i];
+		struct bb_queue *q = &dev->q[i];
 
 		reqs += atomic_load_explicit(&q->st_reqs, memory_order_relaxed);
 		errs += atomic_load_explicit(&q->st_errors,
@@ -673,10 +630,10 @@ static unsigned default_queues(void)
 {
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
 
-	if (n < (long)BLKBACK_MIN_ADVERTISED_QUEUES)
-		n = BLKBACK_MIN_ADVERTISED_QUEUES;
-	if (n > (long)BLKBACK_MAX_QUEUES)
-		n = BLKBACK_MAX_QUEUES;
+	if (n < (long)BB_MIN_ADVERTISED_QUEUES)
+		n = BB_MIN_ADVERTISED_QUEUES;
+	if (n > (long)BB_MAX_QUEUES)
+		n = BB_MAX_QUEUES;
 	return (unsigned)n;
 }
 
@@ -690,8 +647,8 @@ static void drain_watches(struct duet_xs *xs)
 
 int duet_blkback_serve(const struct duet_backend_ctx *ctx)
 {
-	struct blkback_dev *dev;
-	int rc, connected = 0, opened = 0, was;
+	struct bb_dev *dev;
+	int rc, was;
 	unsigned info = 0;
 
 	if (!ctx || !ctx->xs || !ctx->platform || !ctx->dir || !ctx->type)
@@ -731,31 +688,31 @@ int duet_blkback_serve(const struct duet_backend_ctx *ctx)
 			{ .fd = dev->fail_fd, .events = POLLIN },
 		};
 
-		if (!opened) {
+		if (!dev->opened) {
 			rc = store_open(dev, &info);
 			if (!rc) {
 				rc = publish(dev, info, 1);
 				if (rc)
 					break;
-				opened = 1;
+				dev->opened = 1;
 			} else if (rc != -EAGAIN) {
-				duet_xenbus_broken(dev->xb, "no storage: %d", rc);
+				bb_broken(dev, "no storage: %d", rc);
 				break;
 			}
 		}
-		was = connected;
-		rc = run_steps(dev, &connected, opened);
+		was = dev->connected;
+		rc = duet_xenbus_run(dev->xb, &xb_ops, dev);
 		if (rc < 0)
 			break;
 		if (rc > 0) {
 			rc = 0;
 			break;
 		}
-		if (was != connected)
-			publish_stats(dev, connected);
-		rc = poll(pfd, 3, connected ? 2000 : -1);
+		if (was != dev->connected)
+			publish_stats(dev, dev->connected);
+		rc = poll(pfd, 3, dev->connected ? 2000 : -1);
 		if (!rc) {
-			publish_stats(dev, connected);
+			publish_stats(dev, dev->connected);
 			continue;
 		}
 		if (rc < 0) {
@@ -773,7 +730,7 @@ int duet_blkback_serve(const struct duet_backend_ctx *ctx)
 		if (pfd[0].revents)
 			drain_watches(ctx->xs);
 	}
-	if (connected)
+	if (dev->connected)
 		disconnect(dev);
 out_unwatch:
 	duet_xs_unwatch(ctx->xs, ctx->dir, SELF_TOKEN);
@@ -782,7 +739,7 @@ out_xb:
 out_fd:
 	close(dev->fail_fd);
 out_free:
-	blkback_store_close(&dev->store);
+	bb_store_close(&dev->store);
 	pthread_mutex_destroy(&dev->plat_lock);
 	pthread_mutex_destroy(&dev->fail_lock);
 	free(dev);

@@ -220,7 +220,7 @@ struct nb_vif {
 };
 
 /* xenbus.c */
-void nb_fatal(struct nb_vif *vif, const char *fmt, ...)
+void nb_broken(struct nb_vif *vif, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 /* tx.c (mcast: rx.c asks whether a destination was subscribed) */

@@ -36,7 +36,7 @@
  *   anything else          NOT_SUPPORTED (the static grant mapping
  *                          requests included)
  * A control ring whose producer runs away (more requests than slots) is
- * a fatal violation (nb_fatal()).
+ * a fatal violation (nb_broken()).
  *
  * Hashing (with TOEPLITZ selected): a frame from the TAP device is hashed
  * over the fields its flags ask for -- IPv4+TCP or IPv6+TCP for an
@@ -78,14 +78,14 @@ int nb_ctrl_connect(struct nb_vif *vif)
 	if (rc == 0 || rc == -ENOENT)
 		return 0;
 	if (rc < 0) {
-		duet_xenbus_broken(vif->dev, "malformed ctrl-ring-ref");
+		nb_broken(vif, "malformed ctrl-ring-ref");
 		return rc;
 	}
 	ref = (duet_grant_ref_t)v;
 	rc = duet_xenbus_read_uint(vif->xs, fe, "event-channel-ctrl", 0,
 				   UINT32_MAX, &v);
 	if (rc <= 0) {
-		duet_xenbus_broken(vif->dev,
+		nb_broken(vif,
 				   "event-channel-ctrl missing or malformed");
 		return rc < 0 ? rc : -ENOENT;
 	}
@@ -93,7 +93,7 @@ int nb_ctrl_connect(struct nb_vif *vif)
 			  &vif->ctrl_sring);
 	if (rc < 0) {
 		vif->ctrl_sring = NULL;
-		duet_xenbus_broken(vif->dev, "cannot map ctrl-ring-ref %u: %s",
+		nb_broken(vif, "cannot map ctrl-ring-ref %u: %s",
 				   ref, strerror(-rc));
 		return rc;
 	}
@@ -104,7 +104,7 @@ int nb_ctrl_connect(struct nb_vif *vif)
 	rc = duet_evtchn_bind(vif->evt, (duet_domid_t)vif->fe_domid,
 			      (duet_evtchn_port_t)v);
 	if (rc < 0) {
-		duet_xenbus_broken(vif->dev, "cannot bind event-channel-ctrl "
+		nb_broken(vif, "cannot bind event-channel-ctrl "
 				   "%llu: %s", (unsigned long long)v,
 				   strerror(-rc));
 		return rc;
@@ -247,13 +247,13 @@ int nb_ctrl_process(struct nb_vif *vif)
 	for (;;) {
 		rc = duet_ring_back_get_req(vif->ctrl, &req);
 		if (rc < 0) {
-			nb_fatal(vif, "ctrl: ring producer index runs away");
+			nb_broken(vif, "ctrl: ring producer index runs away");
 			return -EPROTO;
 		}
 		if (rc == 0) {
 			rc = duet_ring_back_final_check(vif->ctrl);
 			if (rc < 0) {
-				nb_fatal(vif, "ctrl: ring producer index "
+				nb_broken(vif, "ctrl: ring producer index "
 					 "runs away");
 				return -EPROTO;
 			}

@@ -282,7 +282,7 @@ static int rx_take(struct nb_queue *src, struct nb_queue *q,
 	for (i = 0; i < need; i++) {
 		rc = duet_ring_back_get_req(q->rx, &pkt->req[i]);
 		if (rc <= 0) {
-			nb_fatal(vif, "rx: ring producer index runs away");
+			nb_broken(vif, "rx: ring producer index runs away");
 			return rc < 0 ? rc : -EPROTO;
 		}
 		pkt->nreq++;

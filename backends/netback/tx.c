@@ -22,7 +22,7 @@
  *     - a packet shorter than an Ethernet header
  *     - a grant copy that fails (bad grant ref, wrong domain)
  *     - NETTXF_csum_blank on a frame whose TCP/UDP header is not found
- *   fatal (nb_fatal(): the vif is disabled and goes to Closing):
+ *   fatal (nb_broken(): the vif is disabled and goes to Closing):
  *     - NB_FATAL_SLOTS (20, fatal_skb_slots) data slots exceeded
  *     - a slot whose offset + size crosses its page
  *     - an extra-info slot of type 0 or >= XEN_NETIF_EXTRA_TYPE_MAX, or
@@ -254,18 +254,18 @@ static int tx_complete(struct nb_queue *q)
 		pkt->first_len -= pkt->req[i].size;
 	if (pkt->status == NETIF_RSP_OKAY &&
 	    pkt->req[0].offset + pkt->first_len > DUET_PAGE_SIZE) {
-		nb_fatal(vif, "tx: first slot offset %u + size %u crosses "
+		nb_broken(vif, "tx: first slot offset %u + size %u crosses "
 			      "the page", pkt->req[0].offset, pkt->first_len);
 		return -EPROTO;
 	}
 	if (pkt->has_gso) {
 		if (!pkt->gso.u.gso.size) {
-			nb_fatal(vif, "tx: GSO size must not be zero");
+			nb_broken(vif, "tx: GSO size must not be zero");
 			return -EPROTO;
 		}
 		if (pkt->gso.u.gso.type != XEN_NETIF_GSO_TYPE_TCPV4 &&
 		    pkt->gso.u.gso.type != XEN_NETIF_GSO_TYPE_TCPV6) {
-			nb_fatal(vif, "tx: bad GSO type %u",
+			nb_broken(vif, "tx: bad GSO type %u",
 				 pkt->gso.u.gso.type);
 			return -EPROTO;
 		}
@@ -327,7 +327,7 @@ static int tx_feed(struct nb_queue *q, const struct netif_tx_request *req)
 		s->want_extra = !!(req->flags & NETTXF_extra_info);
 		s->more = !!(req->flags & NETTXF_more_data);
 		if (req->offset >= DUET_PAGE_SIZE) {
-			nb_fatal(vif, "tx: offset %u past the page",
+			nb_broken(vif, "tx: offset %u past the page",
 				 req->offset);
 			return -EPROTO;
 		}
@@ -338,12 +338,12 @@ static int tx_feed(struct nb_queue *q, const struct netif_tx_request *req)
 
 		memcpy(&ex, req, sizeof(ex));
 		if (s->nextra++ >= NB_MAX_EXTRAS) {
-			nb_fatal(vif, "tx: more than %u extra-info slots",
+			nb_broken(vif, "tx: more than %u extra-info slots",
 				 NB_MAX_EXTRAS);
 			return -EPROTO;
 		}
 		if (!ex.type || ex.type >= XEN_NETIF_EXTRA_TYPE_MAX) {
-			nb_fatal(vif, "tx: invalid extra type %u", ex.type);
+			nb_broken(vif, "tx: invalid extra type %u", ex.type);
 			return -EPROTO;
 		}
 		if (ex.type == XEN_NETIF_EXTRA_TYPE_GSO) {
@@ -367,12 +367,12 @@ static int tx_feed(struct nb_queue *q, const struct netif_tx_request *req)
 	}
 	/* A further data slot. */
 	if (pkt->nreq >= NB_FATAL_SLOTS) {
-		nb_fatal(vif, "tx: too many slots (more than %u)",
+		nb_broken(vif, "tx: too many slots (more than %u)",
 			 NB_FATAL_SLOTS);
 		return -EPROTO;
 	}
 	if (req->offset + req->size > DUET_PAGE_SIZE) {
-		nb_fatal(vif, "tx: slot offset %u + size %u crosses the page",
+		nb_broken(vif, "tx: slot offset %u + size %u crosses the page",
 			 req->offset, req->size);
 		return -EPROTO;
 	}
@@ -406,7 +406,7 @@ int nb_tx_process(struct nb_queue *q)
 	for (;;) {
 		rc = duet_ring_back_get_req(q->tx, &req);
 		if (rc < 0) {
-			nb_fatal(q->vif, "tx: ring producer index runs away");
+			nb_broken(q->vif, "tx: ring producer index runs away");
 			return rc;
 		}
 		if (rc == 0) {

@@ -65,25 +65,7 @@ static const char *const be_features[] = {
 
 static void publish_stats(struct nb_vif *vif, int force);
 
-/* Write <be>/<node> = value; 0 or -errno. */
-static int be_write(struct nb_vif *vif, const char *node, const char *fmt,
-		    ...) __attribute__((format(printf, 3, 4)));
-static int be_write(struct nb_vif *vif, const char *node, const char *fmt,
-		    ...)
-{
-	char path[512], val[64];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(val, sizeof(val), fmt, ap);
-	va_end(ap);
-	if ((size_t)snprintf(path, sizeof(path), "%s/%s", vif->ctx->dir,
-			     node) >= sizeof(path))
-		return -E2BIG;
-	return duet_xs_write(vif->xs, DUET_XS_NO_TX, path, val);
-}
-
-void nb_fatal(struct nb_vif *vif, const char *fmt, ...)
+void nb_broken(struct nb_vif *vif, const char *fmt, ...)
 {
 	char msg[200];
 	va_list ap;
@@ -186,7 +168,8 @@ static int tap_attach(struct nb_vif *vif)
 				 "netback: %s: not attached to bridge %s: %s",
 				 vif->ifname, bridge, strerror(-rc));
 	}
-	return be_write(vif, "hotplug-status", "connected");
+	return duet_xenbus_printf(vif->xs, DUET_XS_NO_TX, vif->ctx->dir,
+				  "hotplug-status", "connected");
 }
 
 /* ------------------------------------------------------------------ */
@@ -228,7 +211,7 @@ static int read_flag(struct nb_vif *vif, const char *node, int def, int *out)
 				       node, def, out);
 
 	if (rc == -EINVAL)
-		duet_xenbus_broken(vif->dev, "malformed %s", node);
+		nb_broken(vif, "malformed %s", node);
 	return rc < 0 ? rc : 0;
 }
 
@@ -240,14 +223,14 @@ static int read_port(struct nb_vif *vif, const char *qdir, const char *node,
 
 	rc = duet_xenbus_read_uint(vif->xs, qdir, node, 0, UINT32_MAX, &v);
 	if (rc <= 0) {
-		duet_xenbus_broken(vif->dev, "%s/%s missing or malformed",
+		nb_broken(vif, "%s/%s missing or malformed",
 				   qdir, node);
 		return rc < 0 ? rc : -ENOENT;
 	}
 	rc = duet_evtchn_bind(vif->evt, (duet_domid_t)vif->fe_domid,
 			      (duet_evtchn_port_t)v);
 	if (rc < 0) {
-		duet_xenbus_broken(vif->dev, "cannot bind %s %llu: %s", node,
+		nb_broken(vif, "cannot bind %s %llu: %s", node,
 				   (unsigned long long)v, strerror(-rc));
 		return rc;
 	}
@@ -265,7 +248,7 @@ static int map_ring(struct nb_vif *vif, const char *qdir, const char *node,
 
 	rc = duet_xenbus_read_uint(vif->xs, qdir, node, 0, UINT32_MAX, &v);
 	if (rc <= 0) {
-		duet_xenbus_broken(vif->dev, "%s/%s missing or malformed",
+		nb_broken(vif, "%s/%s missing or malformed",
 				   qdir, node);
 		return rc < 0 ? rc : -ENOENT;
 	}
@@ -274,7 +257,7 @@ static int map_ring(struct nb_vif *vif, const char *qdir, const char *node,
 			  sring);
 	if (rc < 0) {
 		*sring = NULL;
-		duet_xenbus_broken(vif->dev, "cannot map %s %u: %s", node, ref,
+		nb_broken(vif, "cannot map %s %u: %s", node, ref,
 				   strerror(-rc));
 		return rc;
 	}
@@ -311,7 +294,7 @@ static int connect_vif(struct nb_vif *vif)
 	rc = duet_xenbus_read_uint(vif->xs, fe, "multi-queue-num-queues", 1,
 				   NB_MAX_QUEUES, &nq);
 	if (rc < 0 || nq == 0) {
-		duet_xenbus_broken(vif->dev, "bad multi-queue-num-queues");
+		nb_broken(vif, "bad multi-queue-num-queues");
 		return -EINVAL;
 	}
 	rc = read_flag(vif, "request-rx-copy", 0, &rx_copy);
@@ -321,7 +304,7 @@ static int connect_vif(struct nb_vif *vif)
 		if (vif->flip_offered) {
 			vif->rx_flip = 1;
 		} else {
-			duet_xenbus_broken(vif->dev,
+			nb_broken(vif,
 					   "frontend does not do rx-copy");
 			rc = -EOPNOTSUPP;
 		}
@@ -499,56 +482,54 @@ static int hotplug_done(struct nb_vif *vif)
 	return 1;
 }
 
+/* The handshake's callbacks (duet_xenbus_run()). */
+static int xb_holds_rings(void *arg)
+{
+	return ((struct nb_vif *)arg)->connected;
+}
+
+static int xb_connect(void *arg)
+{
+	struct nb_vif *vif = arg;
+	int rc;
+
+	/* libxl's hotplug script has not run yet: our watch on
+	 * hotplug-status brings us back here. */
+	if (vif->hotplug_wait && !hotplug_done(vif))
+		return 1;
+	rc = connect_vif(vif);
+	if (rc < 0) {
+		disconnect(vif);
+		if (!duet_xenbus_is_broken(vif->dev))
+			nb_broken(vif, "connect failed: %s", strerror(-rc));
+		return 0;
+	}
+	/* A frontend that went Connected before us may have queued
+	 * requests already: serve them now, control requests first, so
+	 * that the hash settings they make steer the first frames too. */
+	nb_ctrl_process(vif);
+	for (unsigned i = 0; i < vif->nqueues; i++) {
+		nb_tx_process(&vif->q[i]);
+		nb_rx_process(&vif->q[i]);
+	}
+	return 0;
+}
+
+static void xb_disconnect(void *arg, int gone)
+{
+	disconnect(arg);
+}
+
+static const struct duet_xenbus_ops xb_ops = {
+	.holds_rings = xb_holds_rings,
+	.connect = xb_connect,
+	.disconnect = xb_disconnect,
+};
+
 /* Run the handshake until it has nothing to do.  1: DONE. */
 static int handshake(struct nb_vif *vif)
 {
-	int act, rc;
-
-	for (;;) {
-		act = duet_xenbus_backend_step(vif->dev, vif->connected);
-		if (act < 0)
-			return act;
-		switch (act) {
-		case DUET_XENBUS_ACT_NONE:
-			return 0;
-		case DUET_XENBUS_ACT_CONNECT:
-			/* libxl's hotplug script has not run yet: our watch
-			 * on hotplug-status brings us back here. */
-			if (vif->hotplug_wait && !hotplug_done(vif))
-				return 0;
-			if (vif->connected)
-				disconnect(vif);
-			rc = connect_vif(vif);
-			/* A frontend that went Connected before us may have
-			 * queued requests already: serve them now, control
-			 * requests first, so that the hash settings they make
-			 * steer the first frames too. */
-			if (rc >= 0)
-				nb_ctrl_process(vif);
-			for (unsigned i = 0; rc >= 0 && i < vif->nqueues; i++) {
-				nb_tx_process(&vif->q[i]);
-				nb_rx_process(&vif->q[i]);
-			}
-			if (rc < 0) {
-				disconnect(vif);
-				if (!duet_xenbus_is_broken(vif->dev))
-					duet_xenbus_broken(vif->dev,
-							   "connect failed: %s",
-							   strerror(-rc));
-			}
-			break;
-		case DUET_XENBUS_ACT_CONNECTED:
-			break;
-		case DUET_XENBUS_ACT_DISCONNECT:
-			disconnect(vif);
-			break;
-		case DUET_XENBUS_ACT_DONE:
-			disconnect(vif);
-			return 1;
-		default:
-			return -EPROTO;
-		}
-	}
+	return duet_xenbus_run(vif->dev, &xb_ops, vif);
 }
 
 static struct nb_queue *port_queue(struct nb_vif *vif, int port, int *rx,
@@ -750,7 +731,8 @@ int duet_netback_serve(const struct duet_backend_ctx *ctx)
 	if (rc < 0)
 		goto out_close;
 	for (i = 0; i < sizeof(be_features) / sizeof(be_features[0]); i++) {
-		rc = be_write(vif, be_features[i], "1");
+		rc = duet_xenbus_printf(vif->xs, DUET_XS_NO_TX, ctx->dir,
+					be_features[i], "1");
 		if (rc < 0)
 			goto out_close;
 	}
@@ -758,10 +740,12 @@ int duet_netback_serve(const struct duet_backend_ctx *ctx)
 	 * simulator); Linux's netback writes feature-rx-flip=0. */
 	vif->flip_offered = !!(duet_platform_caps(vif->p) &
 			       DUET_PLATFORM_CAP_TRANSFER);
-	rc = be_write(vif, "feature-rx-flip", "%d", vif->flip_offered);
+	rc = duet_xenbus_printf(vif->xs, DUET_XS_NO_TX, ctx->dir,
+				"feature-rx-flip", "%d", vif->flip_offered);
 	if (!rc)
-		rc = be_write(vif, "multi-queue-max-queues", "%u",
-			      NB_MAX_QUEUES);
+		rc = duet_xenbus_printf(vif->xs, DUET_XS_NO_TX, ctx->dir,
+					"multi-queue-max-queues", "%u",
+					NB_MAX_QUEUES);
 	if (rc < 0)
 		goto out_close;
 	rc = duet_xenbus_backend_start(vif->dev);

@@ -231,8 +231,12 @@ struct duet_blkfront {
 /* xenbus.c */
 int bf_step(struct duet_blkfront *bf);
 void bf_disconnect(struct duet_blkfront *bf);
-void bf_violation(struct duet_blkfront *bf, const char *what,
-		  unsigned long long id);
+/*
+ * bf_broken() - the backend broke the protocol: log (rate-limited), move
+ * to Closing, fail every request with -EPROTO and drop the rings.
+ */
+void bf_broken(struct duet_blkfront *bf, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 /* io.c */
 void bf_issue(struct duet_blkfront *bf);

@@ -18,7 +18,7 @@
  * a generation, so a duplicate or stale response never matches), and its
  * operation must be the request's (or, for an indirect request, the inner
  * one, as Linux's blkback answers).  Anything else is a protocol
- * violation (bf_violation()).  A status other than OKAY fails that I/O
+ * violation (bf_broken()).  A status other than OKAY fails that I/O
  * only: EOPNOTSUPP gives -EOPNOTSUPP, ERROR and unknown values -EIO.
  */
 #include <errno.h>
@@ -295,15 +295,15 @@ static int complete_one(struct duet_blkfront *bf, struct bf_queue *q,
 
 	if (slot >= entries || !q->shadow[slot].in_use ||
 	    q->shadow[slot].id != rsp->id) {
-		bf_violation(bf, "response with an unknown or duplicate id",
-			     (unsigned long long)rsp->id);
+		bf_broken(bf, "response with an unknown or duplicate id "
+			  "(id %#llx)", (unsigned long long)rsp->id);
 		return -EPROTO;
 	}
 	r = &q->shadow[slot];
 	if (rsp->operation != r->op &&
 	    !(r->op == BLKIF_OP_INDIRECT && rsp->operation == r->inner_op)) {
-		bf_violation(bf, "response with the wrong operation",
-			     (unsigned long long)rsp->id);
+		bf_broken(bf, "response with the wrong operation (id %#llx)",
+			  (unsigned long long)rsp->id);
 		return -EPROTO;
 	}
 	io = r->io;
@@ -351,8 +351,8 @@ void bf_reap(struct duet_blkfront *bf)
 			if (rc == 0)
 				rc = duet_ring_front_final_check(q->ring);
 			if (rc < 0) {
-				bf_violation(bf, "responses beyond the "
-						 "requests on the ring", 0);
+				bf_broken(bf, "responses beyond the requests "
+					  "on the ring");
 				return;
 			}
 			if (rc == 0)

@@ -47,6 +47,7 @@
  *     feature-persistent      1 when we are willing (both ends must say 1)
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,7 +91,7 @@ static int remove_stale(struct duet_blkfront *bf, duet_xs_tx_t tx)
 static int publish(struct duet_blkfront *bf, unsigned order)
 {
 	const char *fe = duet_xenbus_own_dir(bf->dev);
-	char dir[600], path[640];
+	char dir[600];
 	duet_xs_tx_t tx;
 	unsigned qi;
 	int rc;
@@ -108,26 +109,21 @@ again:
 						 bf->q[qi].refs, order);
 		if (rc < 0)
 			break;
-		snprintf(path, sizeof(path), "%s/event-channel", dir);
-		rc = duet_xs_printf(bf->xs, tx, path, "%d", bf->q[qi].port);
+		rc = duet_xenbus_printf(bf->xs, tx, dir, "event-channel", "%d",
+					bf->q[qi].port);
 	}
-	if (rc >= 0 && bf->nq > 1) {
-		snprintf(path, sizeof(path), "%s/multi-queue-num-queues", fe);
-		rc = duet_xs_printf(bf->xs, tx, path, "%u", bf->nq);
-	}
-	if (rc >= 0 && bf->nq > 1 && order > 0) {
-		snprintf(path, sizeof(path), "%s/ring-page-order", fe);
-		rc = duet_xs_printf(bf->xs, tx, path, "%u", order);
-	}
-	if (rc >= 0) {
-		snprintf(path, sizeof(path), "%s/protocol", fe);
-		rc = duet_xs_write(bf->xs, tx, path, XEN_IO_PROTO_ABI_NATIVE);
-	}
-	if (rc >= 0) {
-		snprintf(path, sizeof(path), "%s/feature-persistent", fe);
-		rc = duet_xs_printf(bf->xs, tx, path, "%d",
-				    bf->persistent_offered);
-	}
+	if (rc >= 0 && bf->nq > 1)
+		rc = duet_xenbus_printf(bf->xs, tx, fe,
+					"multi-queue-num-queues", "%u", bf->nq);
+	if (rc >= 0 && bf->nq > 1 && order > 0)
+		rc = duet_xenbus_printf(bf->xs, tx, fe, "ring-page-order",
+					"%u", order);
+	if (rc >= 0)
+		rc = duet_xenbus_printf(bf->xs, tx, fe, "protocol", "%s",
+					XEN_IO_PROTO_ABI_NATIVE);
+	if (rc >= 0)
+		rc = duet_xenbus_printf(bf->xs, tx, fe, "feature-persistent",
+					"%d", bf->persistent_offered);
 	if (rc < 0) {
 		duet_xs_tx_end(bf->xs, tx, 1);
 		return rc;
@@ -169,10 +165,15 @@ void bf_disconnect(struct duet_blkfront *bf)
 	bf->info.connected = 0;
 }
 
-void bf_violation(struct duet_blkfront *bf, const char *what,
-		  unsigned long long id)
+void bf_broken(struct duet_blkfront *bf, const char *fmt, ...)
 {
-	duet_xenbus_broken(bf->dev, "%s (id %#llx)", what, id);
+	char msg[200];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	duet_xenbus_broken(bf->dev, "%s", msg);
 	bf->broken = 1;
 	bf->want = 0;
 	bf_fail_all(bf, -EPROTO);
@@ -370,7 +371,7 @@ static int do_connected(struct duet_blkfront *bf)
 static void connect_failed(struct duet_blkfront *bf, int rc)
 {
 	if (rc == -EINVAL) {
-		bf_violation(bf, "malformed backend node at connect", 0);
+		bf_broken(bf, "malformed backend node at connect");
 		return;
 	}
 	bf->want = 0;
@@ -379,51 +380,73 @@ static void connect_failed(struct duet_blkfront *bf, int rc)
 	duet_xenbus_switch(bf->dev, DUET_XENBUS_CLOSING);
 }
 
-int bf_step(struct duet_blkfront *bf)
+/* The handshake's callbacks (duet_xenbus_run()). */
+static int xb_holds_rings(void *arg)
 {
-	unsigned i;
-	int act, rc;
+	return ((struct duet_blkfront *)arg)->rings;
+}
 
-	bf->need_step = 0;
-	for (i = 0; i < 64; i++) {
-		act = duet_xenbus_frontend_step(bf->dev, bf->rings, bf->want);
-		if (act < 0)
-			return act;
-		switch (act) {
-		case DUET_XENBUS_ACT_NONE:
-			return 0;
-		case DUET_XENBUS_ACT_CONNECT:
-			rc = do_connect(bf);
-			if (rc >= 0)
-				rc = duet_xenbus_switch(bf->dev,
-							DUET_XENBUS_INITIALISED);
-			if (rc < 0)
-				connect_failed(bf, rc);
-			break;
-		case DUET_XENBUS_ACT_CONNECTED:
-			rc = do_connected(bf);
-			if (rc >= 0)
-				rc = duet_xenbus_switch(bf->dev,
-							DUET_XENBUS_CONNECTED);
-			if (rc < 0) {
-				bf->live = 0;
-				connect_failed(bf, rc);
-			}
-			break;
-		case DUET_XENBUS_ACT_DISCONNECT:
-			if (bf->opts.flags & DUET_BLKFRONT_NO_RECONNECT) {
-				bf->want = 0;
-				bf_fail_all(bf, -EIO);
-			}
-			bf_disconnect(bf);
-			break;
-		case DUET_XENBUS_ACT_DONE:
-		default:
-			bf_disconnect(bf);
-			bf->gone = 1;
-			bf_fail_all(bf, -ESHUTDOWN);
-			return 0;
-		}
+static int xb_want(void *arg)
+{
+	return ((struct duet_blkfront *)arg)->want;
+}
+
+static int xb_connect(void *arg)
+{
+	struct duet_blkfront *bf = arg;
+	int rc = do_connect(bf);
+
+	if (rc >= 0)
+		rc = duet_xenbus_switch(bf->dev, DUET_XENBUS_INITIALISED);
+	if (rc < 0)
+		connect_failed(bf, rc);
+	return 0;
+}
+
+static int xb_connected(void *arg)
+{
+	struct duet_blkfront *bf = arg;
+	int rc = do_connected(bf);
+
+	if (rc >= 0)
+		rc = duet_xenbus_switch(bf->dev, DUET_XENBUS_CONNECTED);
+	if (rc < 0) {
+		bf->live = 0;
+		connect_failed(bf, rc);
 	}
 	return 0;
+}
+
+static void xb_disconnect(void *arg, int gone)
+{
+	struct duet_blkfront *bf = arg;
+
+	if (gone) {
+		bf_disconnect(bf);
+		bf->gone = 1;
+		bf_fail_all(bf, -ESHUTDOWN);
+		return;
+	}
+	if (bf->opts.flags & DUET_BLKFRONT_NO_RECONNECT) {
+		bf->want = 0;
+		bf_fail_all(bf, -EIO);
+	}
+	bf_disconnect(bf);
+}
+
+static const struct duet_xenbus_ops xb_ops = {
+	.holds_rings = xb_holds_rings,
+	.want = xb_want,
+	.connect = xb_connect,
+	.connected = xb_connected,
+	.disconnect = xb_disconnect,
+};
+
+int bf_step(struct duet_blkfront *bf)
+{
+	int rc;
+
+	bf->need_step = 0;
+	rc = duet_xenbus_run(bf->dev, &xb_ops, bf);
+	return rc < 0 ? rc : 0;
 }

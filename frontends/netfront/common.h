@@ -106,6 +106,14 @@ struct nf_vif {
 	struct nf_stats st;
 };
 
+/* xenbus.c */
+/*
+ * nf_broken() - the backend broke the protocol: log (rate-limited) and
+ * move to Closing; the caller stops and returns -EPROTO.
+ */
+void nf_broken(struct nf_vif *vif, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
 /* tx.c */
 int nf_tx_init(struct nf_queue *q);
 void nf_tx_fini(struct nf_queue *q);

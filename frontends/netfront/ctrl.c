@@ -160,7 +160,7 @@ int nf_ctrl_responses(struct nf_vif *vif)
 	for (;;) {
 		rc = duet_ring_front_get_rsp(vif->ctrl, &rsp);
 		if (rc < 0) {
-			duet_xenbus_broken(vif->dev, "ctrl: bad rsp_prod");
+			nf_broken(vif, "ctrl: bad rsp_prod");
 			return -EPROTO;
 		}
 		if (rc == 0) {

@@ -221,7 +221,7 @@ int nf_rx_responses(struct nf_queue *q)
 	for (;;) {
 		rc = duet_ring_front_get_rsp(q->rx, &rsp);
 		if (rc < 0) {
-			duet_xenbus_broken(q->vif->dev, "rx: bad rsp_prod");
+			nf_broken(q->vif, "rx: bad rsp_prod");
 			return -EPROTO;
 		}
 		if (rc == 0) {

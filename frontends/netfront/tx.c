@@ -193,7 +193,7 @@ int nf_tx_responses(struct nf_queue *q)
 	for (;;) {
 		rc = duet_ring_front_get_rsp(q->tx, &rsp);
 		if (rc < 0) {
-			duet_xenbus_broken(vif->dev, "tx: bad rsp_prod");
+			nf_broken(vif, "tx: bad rsp_prod");
 			return -EPROTO;
 		}
 		if (rc == 0) {
@@ -207,7 +207,7 @@ int nf_tx_responses(struct nf_queue *q)
 		if (rsp.status == NETIF_RSP_NULL)
 			continue;
 		if (rsp.id >= NF_RING || !q->tx_inuse[rsp.id]) {
-			duet_xenbus_broken(vif->dev,
+			nf_broken(vif,
 					   "tx: response for id %u not in "
 					   "flight",
 					   rsp.id);

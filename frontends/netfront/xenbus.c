@@ -53,23 +53,15 @@ static void disconnect(struct nf_vif *vif)
 	vif->connected = 0;
 }
 
-/* Write <dir>/<node> = value inside transaction @tx. */
-static int fe_write(struct nf_vif *vif, duet_xs_tx_t tx, const char *dir,
-		    const char *node, const char *fmt, ...)
-	__attribute__((format(printf, 5, 6)));
-static int fe_write(struct nf_vif *vif, duet_xs_tx_t tx, const char *dir,
-		    const char *node, const char *fmt, ...)
+void nf_broken(struct nf_vif *vif, const char *fmt, ...)
 {
-	char path[512], val[64];
+	char msg[200];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(val, sizeof(val), fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, node) >=
-	    sizeof(path))
-		return -E2BIG;
-	return duet_xs_write(vif->xs, tx, path, val);
+	duet_xenbus_broken(vif->dev, "%s", msg);
 }
 
 static int be_flag(struct nf_vif *vif, const char *node, int def)
@@ -159,6 +151,20 @@ static int setup_queues(struct nf_vif *vif)
 static int publish(struct nf_vif *vif, duet_xs_tx_t tx)
 {
 	const struct duet_netfront_opts *o = vif->o;
+	int gso = !o->no_sg && !o->no_gso && !o->no_csum;
+	const struct {
+		const char *node;
+		int val;
+	} flags[] = {
+		{ "request-rx-copy", !vif->flip },
+		{ "feature-rx-notify", 1 },
+		{ "feature-sg", !o->no_sg },
+		{ "feature-gso-tcpv4", gso },
+		{ "feature-gso-tcpv6", gso },
+		{ "feature-ipv6-csum-offload", !o->no_csum },
+		{ "feature-no-csum-offload", !!o->no_csum },
+	};
+	struct duet_xs *xs = vif->xs;
 	char qdir[512];
 	unsigned i;
 	int rc = 0;
@@ -170,51 +176,39 @@ static int publish(struct nf_vif *vif, duet_xs_tx_t tx)
 					   vif->nqueues, i);
 		if (rc < 0)
 			return rc;
-		rc = fe_write(vif, tx, qdir, "tx-ring-ref", "%u", q->tx_sref);
+		rc = duet_xenbus_printf(xs, tx, qdir, "tx-ring-ref", "%u",
+					q->tx_sref);
 		if (!rc)
-			rc = fe_write(vif, tx, qdir, "rx-ring-ref", "%u",
-				      q->rx_sref);
+			rc = duet_xenbus_printf(xs, tx, qdir, "rx-ring-ref",
+						"%u", q->rx_sref);
 		if (!rc && vif->split) {
-			rc = fe_write(vif, tx, qdir, "event-channel-tx", "%d",
-				      q->tx_port);
+			rc = duet_xenbus_printf(xs, tx, qdir,
+						"event-channel-tx", "%d",
+						q->tx_port);
 			if (!rc)
-				rc = fe_write(vif, tx, qdir,
-					      "event-channel-rx", "%d",
-					      q->rx_port);
+				rc = duet_xenbus_printf(xs, tx, qdir,
+							"event-channel-rx",
+							"%d", q->rx_port);
 		} else if (!rc) {
-			rc = fe_write(vif, tx, qdir, "event-channel", "%d",
-				      q->tx_port);
+			rc = duet_xenbus_printf(xs, tx, qdir, "event-channel",
+						"%d", q->tx_port);
 		}
 	}
 	if (!rc && vif->ctrl) {
-		rc = fe_write(vif, tx, vif->dir, "ctrl-ring-ref", "%u",
-			      vif->ctrl_sref);
+		rc = duet_xenbus_printf(xs, tx, vif->dir, "ctrl-ring-ref", "%u",
+					vif->ctrl_sref);
 		if (!rc)
-			rc = fe_write(vif, tx, vif->dir, "event-channel-ctrl",
-				      "%d", vif->ctrl_port);
+			rc = duet_xenbus_printf(xs, tx, vif->dir,
+						"event-channel-ctrl", "%d",
+						vif->ctrl_port);
 	}
 	if (!rc && vif->nqueues > 1)
-		rc = fe_write(vif, tx, vif->dir, "multi-queue-num-queues",
-			      "%u", vif->nqueues);
-	if (!rc)
-		rc = fe_write(vif, tx, vif->dir, "request-rx-copy", "%d",
-			      !vif->flip);
-	if (!rc)
-		rc = fe_write(vif, tx, vif->dir, "feature-rx-notify", "1");
-	if (!rc)
-		rc = fe_write(vif, tx, vif->dir, "feature-sg", "%d", !o->no_sg);
-	if (!rc)
-		rc = fe_write(vif, tx, vif->dir, "feature-gso-tcpv4", "%d",
-			      !o->no_sg && !o->no_gso && !o->no_csum);
-	if (!rc)
-		rc = fe_write(vif, tx, vif->dir, "feature-gso-tcpv6", "%d",
-			      !o->no_sg && !o->no_gso && !o->no_csum);
-	if (!rc)
-		rc = fe_write(vif, tx, vif->dir, "feature-ipv6-csum-offload",
-			      "%d", !o->no_csum);
-	if (!rc)
-		rc = fe_write(vif, tx, vif->dir, "feature-no-csum-offload",
-			      "%d", !!o->no_csum);
+		rc = duet_xenbus_printf(xs, tx, vif->dir,
+					"multi-queue-num-queues", "%u",
+					vif->nqueues);
+	for (i = 0; i < sizeof(flags) / sizeof(flags[0]) && !rc; i++)
+		rc = duet_xenbus_printf(xs, tx, vif->dir, flags[i].node, "%d",
+					flags[i].val);
 	return rc;
 }
 
@@ -324,46 +318,54 @@ static int start_traffic(struct nf_vif *vif)
 /* How long a stopping frontend waits for the backend to close. */
 #define NF_CLOSE_WAIT_MS 3000
 
+/* The handshake's callbacks (duet_xenbus_run()). */
+static int xb_holds_rings(void *arg)
+{
+	return ((struct nf_vif *)arg)->connected;
+}
+
+static int xb_want(void *arg)
+{
+	return ((struct nf_vif *)arg)->want;
+}
+
+static int xb_connect(void *arg)
+{
+	struct nf_vif *vif = arg;
+	int rc = connect_vif(vif);
+
+	if (rc < 0)
+		disconnect(vif);
+	return rc < 0 ? rc : 0;
+}
+
+static int xb_connected(void *arg)
+{
+	struct nf_vif *vif = arg;
+	int rc = 0;
+
+	if (duet_xenbus_state(vif->dev) != DUET_XENBUS_CONNECTED)
+		rc = start_traffic(vif);
+	return rc < 0 ? rc : 0;
+}
+
+static void xb_disconnect(void *arg, int gone)
+{
+	disconnect(arg);
+}
+
+static const struct duet_xenbus_ops xb_ops = {
+	.holds_rings = xb_holds_rings,
+	.want = xb_want,
+	.connect = xb_connect,
+	.connected = xb_connected,
+	.disconnect = xb_disconnect,
+};
+
 /* Run the handshake until idle; 1 when DONE. */
 static int handshake(struct nf_vif *vif)
 {
-	int act, rc;
-
-	for (;;) {
-		act = duet_xenbus_frontend_step(vif->dev, vif->connected,
-						vif->want);
-		if (act < 0)
-			return act;
-		switch (act) {
-		case DUET_XENBUS_ACT_NONE:
-			return 0;
-		case DUET_XENBUS_ACT_CONNECT:
-			if (vif->connected)
-				disconnect(vif);
-			rc = connect_vif(vif);
-			if (rc < 0) {
-				disconnect(vif);
-				return rc;
-			}
-			break;
-		case DUET_XENBUS_ACT_CONNECTED:
-			if (duet_xenbus_state(vif->dev) !=
-			    DUET_XENBUS_CONNECTED) {
-				rc = start_traffic(vif);
-				if (rc < 0)
-					return rc;
-			}
-			break;
-		case DUET_XENBUS_ACT_DISCONNECT:
-			disconnect(vif);
-			break;
-		case DUET_XENBUS_ACT_DONE:
-			disconnect(vif);
-			return 1;
-		default:
-			return -EPROTO;
-		}
-	}
+	return duet_xenbus_run(vif->dev, &xb_ops, vif);
 }
 
 static int do_xs(struct nf_vif *vif)

@@ -101,6 +101,16 @@ int duet_xenbus_read_bool(struct duet_xs *xs, const char *dir,
 int duet_xenbus_read_str(struct duet_xs *xs, const char *dir,
 			 const char *node, char *buf, size_t len);
 
+/**
+ * duet_xenbus_printf() - write <@dir>/<@node> = the formatted value,
+ * inside transaction @tx (DUET_XS_NO_TX for none).  Returns 0, -E2BIG
+ * when the path or the value (at most 127 bytes) does not fit, another
+ * -errno from xenstore.
+ */
+int duet_xenbus_printf(struct duet_xs *xs, duet_xs_tx_t tx, const char *dir,
+		       const char *node, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+
 /* ------------------------------------------------------------------ */
 /* Ring references and queues                                          */
 /* ------------------------------------------------------------------ */
@@ -132,6 +142,18 @@ int duet_xenbus_write_ring_refs(struct duet_xs *xs, duet_xs_tx_t tx,
 int duet_xenbus_read_ring_refs(struct duet_xs *xs, const char *dir,
 			       unsigned max_order, uint32_t *refs,
 			       unsigned *order);
+
+/**
+ * duet_xenbus_read_queue_ring_refs() - backend: read the ring refs of one
+ * queue of a multi-queue device.  As duet_xenbus_read_ring_refs() on
+ * @qdir; when @qdir holds refs but no order node, the order is read from
+ * the device directory @top (Linux's xen-blkfront writes
+ * "ring-page-order" only there, and "ring-refN" per queue).  With @qdir
+ * equal to @top it is duet_xenbus_read_ring_refs().  Same returns.
+ */
+int duet_xenbus_read_queue_ring_refs(struct duet_xs *xs, const char *top,
+				     const char *qdir, unsigned max_order,
+				     uint32_t *refs, unsigned *order);
 
 /**
  * duet_xenbus_queue_dir() - the directory of queue @q: @dir itself when
@@ -289,6 +311,62 @@ int duet_xenbus_backend_step(struct duet_xenbus_dev *dev, int connected);
  */
 int duet_xenbus_frontend_step(struct duet_xenbus_dev *dev, int connected,
 			      int want);
+
+/* ------------------------------------------------------------------ */
+/* The driver loop                                                     */
+/* ------------------------------------------------------------------ */
+
+/**
+ * struct duet_xenbus_ops - a driver's answers to the handshake, for
+ * duet_xenbus_run().  Every callback gets the driver's @arg.
+ * @holds_rings: 1 while the driver holds rings (shared by a frontend,
+ *               mapped by a backend): the step functions' @connected.
+ * @want:        frontends: 1 to be connected, 0 to close.  NULL on a
+ *               backend.
+ * @connect:     ACT_CONNECT: set up the rings and switch our state
+ *               (backend: Connected; frontend: Initialised, or Connected
+ *               for a netfront).  Returns 0 to go on (also after a
+ *               failure it handled itself, e.g. by marking the device
+ *               broken), 1 when it cannot connect yet and waits for a
+ *               later event (storage not open, hotplug script not run),
+ *               or -errno to stop the run and return it.
+ * @connected:   ACT_CONNECTED (frontends): read what the backend
+ *               publishes at connect, switch to Connected.  Returns as
+ *               @connect.  NULL on a backend.
+ * @disconnect:  ACT_DISCONNECT (@gone 0) and ACT_DONE (@gone 1): tear the
+ *               rings down (also called when none are held).
+ */
+struct duet_xenbus_ops {
+	int (*holds_rings)(void *arg);
+	int (*want)(void *arg);
+	int (*connect)(void *arg);
+	int (*connected)(void *arg);
+	void (*disconnect)(void *arg, int gone);
+};
+
+/*
+ * How many answers one duet_xenbus_run() acts on.  A well-behaved peer
+ * causes a handful in a row (DISCONNECT, CONNECT, CONNECTED; the step
+ * functions make the switches between them); a peer changing its state as
+ * fast as we read it
+ * could keep a run going for ever, so after this many answers the run
+ * returns and the next watch event (the peer's changes fire one) resumes
+ * it.  One flapping peer thus cannot starve a process's other work.
+ */
+#define DUET_XENBUS_RUN_MAX_ANSWERS 64u
+
+/**
+ * duet_xenbus_run() - after a watch event on the peer's (or our own)
+ * state, call the step function of @dev's role and act on its answers
+ * through @ops until it answers NONE or DONE, at most
+ * DUET_XENBUS_RUN_MAX_ANSWERS times.  Context: the thread that owns @dev
+ * and its xenstore handle; blocks only in xenstore and the callbacks.
+ * Returns 1 when the device is done (@ops->disconnect(@arg, 1) was
+ * called), 0 to wait for the next event, -errno from xenstore or a
+ * callback (-EINVAL for a missing callback the role needs).
+ */
+int duet_xenbus_run(struct duet_xenbus_dev *dev,
+		    const struct duet_xenbus_ops *ops, void *arg);
 
 #ifdef __cplusplus
 }

@@ -6,9 +6,9 @@
  * features, indirect maximum), a ring page order, a producer index, the
  * ring pages' contents and the contents of indirect pages.  blkback's
  * backend end of the ring takes requests off it exactly as a queue does
- * (duet_ring_back_get_reqs()), validates each (blkback_parse_req(), and
- * blkback_parse_indirect() with segments from the input), answers it
- * (blkback_rsp_status()) and pushes.  No xenstore, no I/O.
+ * (duet_ring_back_get_reqs()), validates each (bb_parse_req(), and
+ * bb_parse_indirect() with segments from the input), answers it
+ * (bb_rsp_status()) and pushes.  No xenstore, no I/O.
  *
  * Whatever the ring holds, a request that validates must be safe to run:
  * a known kind, 1..11 direct or 1..max indirect segments, each within one
@@ -34,27 +34,27 @@ static uint64_t take(const uint8_t **d, size_t *n, unsigned bytes)
 	return v;
 }
 
-static void check(const struct blkback_limits *lim,
-		  const struct blkback_parsed *p)
+static void check(const struct bb_limits *lim,
+		  const struct bb_parsed *p)
 {
 	unsigned i, max;
 	uint64_t sum = 0;
 
-	if (p->kind > BLKBACK_DISCARD)
+	if (p->kind > BB_DISCARD)
 		abort();
 	if (p->nr_sectors > lim->sectors ||
 	    p->sector > lim->sectors - p->nr_sectors)
 		abort();
 	if ((lim->sector_size == 4096) && ((p->sector | p->nr_sectors) & 7))
 		abort();
-	if (lim->readonly && (p->write_data || p->kind == BLKBACK_DISCARD))
+	if (lim->readonly && (p->write_data || p->kind == BB_DISCARD))
 		abort();
-	if (p->kind == BLKBACK_DISCARD)
+	if (p->kind == BB_DISCARD)
 		return;
 	max = p->nindirect ? lim->max_indirect : BLKIF_MAX_SEGMENTS_PER_REQUEST;
 	if (p->nseg > max)
 		abort();
-	if (!p->nseg && (p->kind == BLKBACK_READ || p->kind == BLKBACK_WRITE))
+	if (!p->nseg && (p->kind == BB_READ || p->kind == BB_WRITE))
 		abort();
 	for (i = 0; i < p->nseg; i++) {
 		if (p->seg[i].first_sect > p->seg[i].last_sect ||
@@ -72,10 +72,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static unsigned char mem[DUET_RING_PAGE_BYTES << DUET_RING_MAX_ORDER]
 		__attribute__((aligned(4096)));
-	static struct blkif_request_segment ind[BLKBACK_MAX_SEGS];
-	static struct blkback_parsed p;
+	static struct blkif_request_segment ind[BB_MAX_SEGS];
+	static struct bb_parsed p;
 	struct blkif_request reqs[8];
-	struct blkback_limits lim;
+	struct bb_limits lim;
 	struct duet_ring *ring = NULL;
 	unsigned order, taken = 0, ents;
 	uint64_t flags;
@@ -93,8 +93,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	lim.discard = !!(flags & 16);
 	lim.discard_secure = !!(flags & 32);
 	lim.max_indirect = (flags & 64) ? (unsigned)(flags >> 7) % 300 : 0;
-	if (lim.max_indirect > BLKBACK_MAX_INDIRECT_SEGS)
-		lim.max_indirect = BLKBACK_MAX_INDIRECT_SEGS;
+	if (lim.max_indirect > BB_MAX_INDIRECT_SEGS)
+		lim.max_indirect = BB_MAX_INDIRECT_SEGS;
 	order = (unsigned)take(&data, &size, 1) % (DUET_RING_MAX_ORDER + 1);
 	len = (size_t)DUET_RING_PAGE_BYTES << order;
 	memset(mem, 0, len);
@@ -120,19 +120,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort(); /* never more than a ring's worth unanswered */
 		for (i = 0; i < n; i++) {
 			struct blkif_response rsp;
-			int rc = blkback_parse_req(&lim, &reqs[i], &p);
+			int rc = bb_parse_req(&lim, &reqs[i], &p);
 
 			if (!rc && p.nindirect) {
 				if (p.nindirect > BLKIF_MAX_INDIRECT_PAGES_PER_REQUEST)
 					abort();
-				rc = blkback_parse_indirect(&lim, ind, &p);
+				rc = bb_parse_indirect(&lim, ind, &p);
 			}
 			if (!rc)
 				check(&lim, &p);
 			memset(&rsp, 0, sizeof(rsp));
 			rsp.id = p.id;
 			rsp.operation = p.operation;
-			rsp.status = blkback_rsp_status(rc);
+			rsp.status = bb_rsp_status(rc);
 			if (rc && rsp.status == BLKIF_RSP_OKAY)
 				abort();
 			if (duet_ring_back_put_rsp(ring, &rsp))

@@ -85,7 +85,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	q = &vif->q[0];
 	vif->p = &plat;
 	vif->evt = &evt;
-	vif->dev = NULL; /* nb_fatal()'s XenBus switch then does nothing */
+	vif->dev = NULL; /* nb_broken()'s XenBus switch then does nothing */
 	vif->fe_domid = 1;
 	vif->disabled = 0;
 	vif->nqueues = 1;

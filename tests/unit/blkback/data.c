@@ -38,7 +38,7 @@ static void one_combo(unsigned idx, int persistent, int indirect,
 	/* Without persistent grants, big requests of the ring-order-4
 	 * combinations go through temporary grant maps (the simulator's
 	 * default is grant copy for every size). */
-	blkback_map_threshold_override = !persistent && order == 4 ? 12 : 0;
+	bb_map_threshold_override = !persistent && order == 4 ? 12 : 0;
 	if (!ok(!tb_disk_up(&d, vdev, path, NULL, &o), "%s: connected", what))
 		goto out;
 	is_int(d.f.sectors, DISK / 512, "  sectors published");

@@ -2,7 +2,7 @@
 /*
  * store.c - what blkback decides from its backing store, and the inline
  * I/O path of a memory-backed store:
- *   - a file never offers discard-secure (blkback_store_open() says 0, the
+ *   - a file never offers discard-secure (bb_store_open() says 0, the
  *     backend writes discard-secure 0), and a discard flagged
  *     BLKIF_DISCARD_SECURE is refused with BLKIF_RSP_EOPNOTSUPP and
  *     leaves the data in place (never a plain, insecure discard);
@@ -39,21 +39,21 @@ static int on_tmpfs(const char *path)
 
 static void decisions(const char *file, const char *shm)
 {
-	struct blkback_store st;
+	struct bb_store st;
 
-	if (ok(!blkback_store_open(&st, file, 0), "open a file")) {
+	if (ok(!bb_store_open(&st, file, 0), "open a file")) {
 		is_int(st.discard_secure, 0, "  a file: no secure discard");
 		is_int(st.inline_io, on_tmpfs(file),
 		       "  inline I/O only if its file system is in memory");
-		blkback_store_close(&st);
+		bb_store_close(&st);
 	}
 	if (!shm) {
 		skip_n(1, "/dev/shm is not a tmpfs");
 		return;
 	}
-	if (ok(!blkback_store_open(&st, shm, 0), "open a file in /dev/shm")) {
+	if (ok(!bb_store_open(&st, shm, 0), "open a file in /dev/shm")) {
 		is_int(st.inline_io, 1, "  a tmpfs file runs inline");
-		blkback_store_close(&st);
+		bb_store_close(&st);
 	}
 }
 
