@@ -48,7 +48,7 @@ DEPFLAGS := -MMD -MP
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all \
 	     -fno-omit-frame-pointer
 
-LIB_DIRS  := ring gnttab swiotlb iommu-glue toolstack/lib \
+LIB_DIRS  := ring gnttab netdev swiotlb iommu-glue toolstack/lib \
 	     $(wildcard frontends/*) $(wildcard backends/*)
 LIB_SRCS  := $(sort $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c)))
 CLI_SRCS  := $(sort $(wildcard toolstack/cli/*.c) $(wildcard sim/*.c))

@@ -9,7 +9,7 @@
  *             of received frames onto queues
  *   mapcopy.c grant-copy segments carried out by grant map (tx and rx
  *             "map" modes)
- *   netutil.c TAP devices, bridges, header parsing (shared with netfront)
+ *   netdev.c TAP devices, bridges, header parsing (shared with netfront)
  *
  * One instance process serves one vif: a single thread drives every queue
  * from one poll loop, so nothing here is locked.
@@ -22,7 +22,7 @@
 
 #include <xen/io/netif.h>
 
-#include "backends/netback/netutil.h"
+#include "netdev/netdev.h"
 #include "duet/backend.h"
 #include "duet/netback.h"
 #include "duet/platform.h"
@@ -77,7 +77,7 @@ struct nb_txslot {
  * @gso:     the GSO extra-info, when @has_gso.
  * @first_len: bytes in the first slot (req[0].size minus the others).
  * @status:  XEN_NETIF_RSP_OKAY, or the error every slot is answered with.
- * @buf:     the packet's bytes after the grant copy (NETU_MAX_FRAME).
+ * @buf:     the packet's bytes after the grant copy (NETDEV_MAX_FRAME).
  */
 struct nb_txpkt {
 	struct netif_tx_request req[NB_FATAL_SLOTS];
@@ -108,7 +108,8 @@ struct nb_txstate {
 };
 
 /**
- * struct nb_rxslot - an rx request taken for a packet in the batch.
+ * struct nb_rxpkt - a packet of the rx batch and the rx requests taken
+ * for it.
  */
 struct nb_rxpkt {
 	struct netif_rx_request req[NB_RX_MAX_SLOTS + NB_RX_MAX_EXTRAS];
@@ -223,13 +224,17 @@ struct nb_vif {
 void nb_broken(struct nb_vif *vif, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
-/* tx.c (mcast: rx.c asks whether a destination was subscribed) */
-int nb_mcast_match(const struct nb_vif *vif, const uint8_t *dst);
+/* tx.c */
 int nb_tx_init(struct nb_queue *q);
 void nb_tx_fini(struct nb_queue *q);
 int nb_tx_process(struct nb_queue *q);
 
 /* ctrl.c */
+/* Multicast control: tx.c applies a frame's MCAST_ADD/DEL extra (0, or
+ * -ENOSPC when the filter is full), rx.c asks whether a destination was
+ * subscribed (1 or 0). */
+int nb_mcast_update(struct nb_vif *vif, const struct netif_extra_info *ex);
+int nb_mcast_match(const struct nb_vif *vif, const uint8_t *dst);
 int nb_ctrl_connect(struct nb_vif *vif);
 void nb_ctrl_disconnect(struct nb_vif *vif);
 int nb_ctrl_process(struct nb_vif *vif);

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * ctrl.c - netback's control ring and receive-side hashing (netif.h
- * "Control ring", "Hash types", "Control messages"), as Linux's
- * xen-netback (hash.c, netback.c's ctrl handling) does them.
+ * ctrl.c - netback's control ring, receive-side hashing (netif.h
+ * "Control ring", "Hash types", "Control messages") and the multicast
+ * filter (request-multicast-control), as Linux's xen-netback (hash.c,
+ * netback.c's ctrl and mcast handling) does them.
  *
  * XenStore nodes:
  *   write <be>/feature-ctrl-ring = "1"   (xenbus.c, before InitWait)
@@ -301,7 +302,7 @@ int nb_hash_frame(const struct nb_vif *vif, const uint8_t *f, size_t len,
 {
 	uint32_t fl = vif->hash.flags;
 	uint8_t in[36];
-	struct netu_l4 l4;
+	struct netdev_l4 l4;
 	unsigned l3, alen, n;
 	int ipv6 = 0, tcp, want_tcp, want_ip;
 
@@ -314,8 +315,8 @@ int nb_hash_frame(const struct nb_vif *vif, const uint8_t *f, size_t len,
 			       XEN_NETIF_CTRL_HASH_TYPE_IPV4);
 	if (!want_tcp && !want_ip)
 		return 0;
-	/* netu_parse_l4() refuses fragments: they have no ports. */
-	tcp = netu_parse_l4(f, len, &l4) == 0 && l4.proto == IPPROTO_TCP;
+	/* netdev_parse_l4() refuses fragments: they have no ports. */
+	tcp = netdev_parse_l4(f, len, &l4) == 0 && l4.proto == IPPROTO_TCP;
 	alen = ipv6 ? 16 : 4;
 	memcpy(in, f + l3 + (ipv6 ? 8 : 12), 2 * alen);
 	n = 2 * alen;
@@ -363,4 +364,40 @@ unsigned nb_hash_select(const struct nb_vif *vif, const uint8_t *f,
 	else
 		q = hash % vif->nqueues;
 	return q < vif->nqueues ? q : dflt;
+}
+
+/* ------------------------------------------------------------------ */
+/* Multicast control (request-multicast-control)                       */
+/* ------------------------------------------------------------------ */
+
+int nb_mcast_match(const struct nb_vif *vif, const uint8_t *dst)
+{
+	unsigned i;
+
+	for (i = 0; i < vif->nmcast; i++)
+		if (!memcmp(vif->mcast[i], dst, 6))
+			return 1;
+	return 0;
+}
+
+int nb_mcast_update(struct nb_vif *vif, const struct netif_extra_info *ex)
+{
+	const uint8_t *a = ex->u.mcast.addr;
+	unsigned i;
+
+	for (i = 0; i < vif->nmcast && memcmp(vif->mcast[i], a, 6); i++)
+		;
+	if (ex->type == XEN_NETIF_EXTRA_TYPE_MCAST_DEL) {
+		if (i < vif->nmcast)
+			memmove(vif->mcast[i], vif->mcast[i + 1],
+				(vif->nmcast - i - 1) * sizeof(vif->mcast[0]));
+		vif->nmcast -= i < vif->nmcast;
+		return 0;
+	}
+	if (i < vif->nmcast)
+		return 0;
+	if (vif->nmcast == NB_MCAST_MAX)
+		return -ENOSPC;
+	memcpy(vif->mcast[vif->nmcast++], a, 6);
+	return 0;
 }

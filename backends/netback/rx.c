@@ -65,15 +65,15 @@ int nb_rx_init(struct nb_queue *q)
 	q->rx_pending_len = 0;
 	q->rx_stalled = 0;
 	if (!q->rx_pending) {
-		q->rx_pending = malloc(NETU_MAX_FRAME + sizeof(struct netu_vnet_hdr));
+		q->rx_pending = malloc(NETDEV_MAX_FRAME + sizeof(struct netdev_vnet_hdr));
 		if (!q->rx_pending)
 			return -ENOMEM;
 	}
 	for (i = 0; i < NB_BATCH; i++) {
 		if (q->rxp[i].buf)
 			continue;
-		q->rxp[i].buf = malloc(NETU_MAX_FRAME +
-				       sizeof(struct netu_vnet_hdr));
+		q->rxp[i].buf = malloc(NETDEV_MAX_FRAME +
+				       sizeof(struct netdev_vnet_hdr));
 		if (!q->rxp[i].buf)
 			return -ENOMEM;
 	}
@@ -93,8 +93,8 @@ void nb_rx_fini(struct nb_queue *q)
 }
 
 /* The buffers hold the vnet header first, the frame after it. */
-#define RX_HDR(b) ((struct netu_vnet_hdr *)(b))
-#define RX_FRAME(b) ((b) + sizeof(struct netu_vnet_hdr))
+#define RX_HDR(b) ((struct netdev_vnet_hdr *)(b))
+#define RX_FRAME(b) ((b) + sizeof(struct netdev_vnet_hdr))
 
 /* Copy (or map and copy) the batch into the frontend's pages, answer,
  * notify. */
@@ -219,10 +219,10 @@ static int rx_take(struct nb_queue *src, struct nb_queue *q,
 	struct nb_vif *vif = q->vif;
 	struct nb_rxpkt *pkt = &q->rxp[q->nrxp];
 	uint8_t *b = src->rx_pending;
-	struct netu_vnet_hdr *h = RX_HDR(b);
+	struct netdev_vnet_hdr *h = RX_HDR(b);
 	unsigned len = (unsigned)src->rx_pending_len, ndata, need, i, pos;
 	int ipv6 = 0, rc, has_gso = 0;
-	struct netu_l4 l4;
+	struct netdev_l4 l4;
 
 	/* request-multicast-control: multicast the frontend did not
 	 * subscribe to is dropped; broadcast always passes. */
@@ -233,29 +233,29 @@ static int rx_take(struct nb_queue *src, struct nb_queue *q,
 	ndata = (len + DUET_PAGE_SIZE - 1) / DUET_PAGE_SIZE;
 	if (!ndata)
 		ndata = 1;
-	if (h->gso_type != NETU_GSO_NONE) {
-		if (!((h->gso_type == NETU_GSO_TCPV4 && vif->fe_gso4) ||
-		      (h->gso_type == NETU_GSO_TCPV6 && vif->fe_gso6)))
+	if (h->gso_type != NETDEV_GSO_NONE) {
+		if (!((h->gso_type == NETDEV_GSO_TCPV4 && vif->fe_gso4) ||
+		      (h->gso_type == NETDEV_GSO_TCPV6 && vif->fe_gso6)))
 			goto drop;
 		has_gso = 1;
 	}
 	if (ndata > (vif->fe_sg ? NB_RX_MAX_SLOTS - 1 : 1))
 		goto drop;
 	pkt->flags = 0;
-	if (h->flags & NETU_HDR_F_NEEDS_CSUM) {
-		if (netu_parse_l4(RX_FRAME(b), len, &l4) == 0)
+	if (h->flags & NETDEV_HDR_F_NEEDS_CSUM) {
+		if (netdev_parse_l4(RX_FRAME(b), len, &l4) == 0)
 			ipv6 = l4.ipv6;
 		if ((ipv6 && vif->fe_csum6) || (!ipv6 && vif->fe_csum4)) {
 			pkt->flags = NETRXF_csum_blank | NETRXF_data_validated;
 		} else if (has_gso) {
 			goto drop;
 		} else {
-			if (netu_csum_finish(RX_FRAME(b), len, h->csum_start,
+			if (netdev_csum_finish(RX_FRAME(b), len, h->csum_start,
 					     h->csum_offset) < 0)
 				goto drop;
 			pkt->flags = NETRXF_data_validated;
 		}
-	} else if (h->flags & NETU_HDR_F_DATA_VALID) {
+	} else if (h->flags & NETDEV_HDR_F_DATA_VALID) {
 		pkt->flags = NETRXF_data_validated;
 	}
 	/* Extras in type order, as Linux's netback sends them: GSO, HASH. */
@@ -266,7 +266,7 @@ static int rx_take(struct nb_queue *src, struct nb_queue *q,
 		memset(ex, 0, sizeof(*ex));
 		ex->type = XEN_NETIF_EXTRA_TYPE_GSO;
 		ex->u.gso.size = h->gso_size;
-		ex->u.gso.type = h->gso_type == NETU_GSO_TCPV4 ?
+		ex->u.gso.type = h->gso_type == NETDEV_GSO_TCPV4 ?
 					 XEN_NETIF_GSO_TYPE_TCPV4 :
 					 XEN_NETIF_GSO_TYPE_TCPV6;
 	}
@@ -356,7 +356,7 @@ int nb_rx_process(struct nb_queue *q)
 	struct nb_vif *vif = q->vif;
 	int hashing = vif->hash.alg != XEN_NETIF_CTRL_HASH_ALGORITHM_NONE;
 	struct netif_extra_info hash;
-	struct netu_vnet_hdr *h;
+	struct netdev_vnet_hdr *h;
 	struct nb_queue *t;
 	ssize_t n;
 	int rc;
@@ -365,7 +365,7 @@ int nb_rx_process(struct nb_queue *q)
 	for (;;) {
 		if (!q->rx_pending_len) {
 			n = read(q->tapfd, q->rx_pending,
-				 NETU_MAX_FRAME + sizeof(*h));
+				 NETDEV_MAX_FRAME + sizeof(*h));
 			if (n < 0) {
 				if (errno == EAGAIN || errno == EINTR)
 					break;

@@ -45,39 +45,6 @@
 
 #include "backends/netback/common.h"
 
-int nb_mcast_match(const struct nb_vif *vif, const uint8_t *dst)
-{
-	unsigned i;
-
-	for (i = 0; i < vif->nmcast; i++)
-		if (!memcmp(vif->mcast[i], dst, 6))
-			return 1;
-	return 0;
-}
-
-/* MCAST_ADD / MCAST_DEL: 0, or -ENOSPC when the filter is full. */
-static int mcast_update(struct nb_vif *vif, const struct netif_extra_info *ex)
-{
-	const uint8_t *a = ex->u.mcast.addr;
-	unsigned i;
-
-	for (i = 0; i < vif->nmcast && memcmp(vif->mcast[i], a, 6); i++)
-		;
-	if (ex->type == XEN_NETIF_EXTRA_TYPE_MCAST_DEL) {
-		if (i < vif->nmcast)
-			memmove(vif->mcast[i], vif->mcast[i + 1],
-				(vif->nmcast - i - 1) * sizeof(vif->mcast[0]));
-		vif->nmcast -= i < vif->nmcast;
-		return 0;
-	}
-	if (i < vif->nmcast)
-		return 0;
-	if (vif->nmcast == NB_MCAST_MAX)
-		return -ENOSPC;
-	memcpy(vif->mcast[vif->nmcast++], a, 6);
-	return 0;
-}
-
 int nb_tx_init(struct nb_queue *q)
 {
 	unsigned i;
@@ -88,7 +55,7 @@ int nb_tx_init(struct nb_queue *q)
 	for (i = 0; i < NB_BATCH; i++) {
 		if (q->txp[i].buf)
 			continue;
-		q->txp[i].buf = malloc(NETU_MAX_FRAME);
+		q->txp[i].buf = malloc(NETDEV_MAX_FRAME);
 		if (!q->txp[i].buf)
 			return -ENOMEM;
 	}
@@ -125,16 +92,16 @@ static int tx_respond(struct nb_queue *q, const struct nb_txpkt *pkt)
 
 /* Fill the virtio_net_hdr for a copied packet; -errno drops it. */
 static int tx_vnet_hdr(struct nb_vif *vif, struct nb_txpkt *pkt,
-		       struct netu_vnet_hdr *h)
+		       struct netdev_vnet_hdr *h)
 {
 	uint16_t flags = pkt->req[0].flags;
-	struct netu_l4 l4;
+	struct netdev_l4 l4;
 	int rc;
 
 	memset(h, 0, sizeof(*h));
 	if (!(flags & NETTXF_csum_blank) && !pkt->has_gso) {
 		if (flags & NETTXF_data_validated)
-			h->flags = NETU_HDR_F_DATA_VALID;
+			h->flags = NETDEV_HDR_F_DATA_VALID;
 		return 0;
 	}
 	/*
@@ -142,12 +109,12 @@ static int tx_vnet_hdr(struct nb_vif *vif, struct nb_txpkt *pkt,
 	 * Linux's skb_checksum_setup() does.  The checksum field holds the
 	 * pseudo-header sum (CHECKSUM_PARTIAL), as virtio's NEEDS_CSUM wants.
 	 */
-	rc = netu_parse_l4(pkt->buf, pkt->len, &l4);
+	rc = netdev_parse_l4(pkt->buf, pkt->len, &l4);
 	if (rc < 0)
 		return rc;
-	h->flags = NETU_HDR_F_NEEDS_CSUM;
+	h->flags = NETDEV_HDR_F_NEEDS_CSUM;
 	h->csum_start = l4.l4;
-	h->csum_offset = (uint16_t)netu_csum_offset(l4.proto);
+	h->csum_offset = (uint16_t)netdev_csum_offset(l4.proto);
 	if (!pkt->has_gso)
 		return 0;
 	if (l4.proto != IPPROTO_TCP)
@@ -155,11 +122,11 @@ static int tx_vnet_hdr(struct nb_vif *vif, struct nb_txpkt *pkt,
 	if (pkt->gso.u.gso.type == XEN_NETIF_GSO_TYPE_TCPV4) {
 		if (l4.ipv6)
 			return -EPROTO;
-		h->gso_type = NETU_GSO_TCPV4;
+		h->gso_type = NETDEV_GSO_TCPV4;
 	} else {
 		if (!l4.ipv6)
 			return -EPROTO;
-		h->gso_type = NETU_GSO_TCPV6;
+		h->gso_type = NETDEV_GSO_TCPV6;
 	}
 	h->gso_size = pkt->gso.u.gso.size;
 	h->hdr_len = l4.hdrlen;
@@ -177,7 +144,7 @@ static int tx_vnet_hdr(struct nb_vif *vif, struct nb_txpkt *pkt,
 static int tx_flush(struct nb_queue *q)
 {
 	struct nb_vif *vif = q->vif;
-	struct netu_vnet_hdr h;
+	struct netdev_vnet_hdr h;
 	struct iovec iov[2];
 	unsigned i, s;
 	int rc;
@@ -353,7 +320,7 @@ static int tx_feed(struct nb_queue *q, const struct netif_tx_request *req)
 		if (ex.type == XEN_NETIF_EXTRA_TYPE_MCAST_ADD ||
 		    ex.type == XEN_NETIF_EXTRA_TYPE_MCAST_DEL) {
 			pkt->has_mcast = 1;
-			if (mcast_update(vif, &ex) < 0)
+			if (nb_mcast_update(vif, &ex) < 0)
 				pkt->status = NETIF_RSP_ERROR;
 		}
 		/* HASH extras are accepted and ignored (netif.h: a backend

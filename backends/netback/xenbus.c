@@ -130,16 +130,16 @@ static int tap_create(struct nb_vif *vif)
 		mtu = 1500;
 	vif->mtu = (unsigned)mtu;
 	vif->ntapq = NB_MAX_QUEUES;
-	rc = netu_tap_open(vif->ifname, vif->ntapq, vif->tapfd);
+	rc = netdev_tap_open(vif->ifname, vif->ntapq, vif->tapfd);
 	if (rc < 0) {
 		duet_log(DUET_LOG_ERR, "netback: cannot create TAP %s: %s",
 			 vif->ifname, strerror(-rc));
 		return rc;
 	}
 	for (i = 1; i < vif->ntapq; i++)
-		netu_tap_queue(vif->tapfd[i], 0);
-	netu_if_carrier(vif->tapfd[0], 0);
-	return netu_if_config(vif->ifname, vif->mtu, be_mac, 1);
+		netdev_tap_queue(vif->tapfd[i], 0);
+	netdev_if_carrier(vif->tapfd[0], 0);
+	return netdev_if_config(vif->ifname, vif->mtu, be_mac, 1);
 }
 
 /* Without libxl: run the hotplug script or join the bridge ourselves. */
@@ -162,7 +162,7 @@ static int tap_attach(struct nb_vif *vif)
 	rc = duet_xenbus_read_str(vif->xs, dir, "bridge", bridge,
 				  sizeof(bridge));
 	if (rc > 0) {
-		rc = netu_bridge_attach(vif->ifname, bridge);
+		rc = netdev_bridge_attach(vif->ifname, bridge);
 		if (rc < 0)
 			duet_log(DUET_LOG_WARN,
 				 "netback: %s: not attached to bridge %s: %s",
@@ -180,7 +180,7 @@ static void disconnect(struct nb_vif *vif)
 {
 	unsigned i;
 
-	netu_if_carrier(vif->tapfd[0], 0);
+	netdev_if_carrier(vif->tapfd[0], 0);
 	for (i = 0; i < vif->nqueues; i++) {
 		struct nb_queue *q = &vif->q[i];
 
@@ -197,7 +197,7 @@ static void disconnect(struct nb_vif *vif)
 	}
 	nb_ctrl_disconnect(vif);
 	for (i = 1; i < vif->ntapq; i++)
-		netu_tap_queue(vif->tapfd[i], 0);
+		netdev_tap_queue(vif->tapfd[i], 0);
 	duet_evtchn_close(vif->evt);
 	vif->evt = NULL;
 	vif->nqueues = 0;
@@ -385,21 +385,21 @@ static int connect_vif(struct nb_vif *vif)
 		if (rc < 0)
 			return rc;
 		if (i)
-			netu_tap_queue(vif->tapfd[i], 1);
+			netdev_tap_queue(vif->tapfd[i], 1);
 	}
 	rc = nb_ctrl_connect(vif);
 	if (rc < 0)
 		return rc;
 	if (vif->fe_csum4 || vif->fe_csum6)
-		off |= NETU_OFF_CSUM;
+		off |= NETDEV_OFF_CSUM;
 	if (vif->fe_gso4)
-		off |= NETU_OFF_TSO4;
+		off |= NETDEV_OFF_TSO4;
 	if (vif->fe_gso6)
-		off |= NETU_OFF_TSO6;
-	rc = netu_tap_set_offload(vif->tapfd[0], off);
+		off |= NETDEV_OFF_TSO6;
+	rc = netdev_tap_set_offload(vif->tapfd[0], off);
 	if (rc < 0)
 		return rc;
-	netu_if_carrier(vif->tapfd[0], 1);
+	netdev_if_carrier(vif->tapfd[0], 1);
 	vif->connected = 1;
 	vif->st.connects++;
 	for (i = 0; i < vif->nqueues; i++)

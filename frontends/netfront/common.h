@@ -16,7 +16,7 @@
 
 #include <xen/io/netif.h>
 
-#include "backends/netback/netutil.h"
+#include "netdev/netdev.h"
 #include "duet/netfront.h"
 #include "duet/platform.h"
 #include "duet/ring.h"

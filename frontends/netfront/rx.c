@@ -50,8 +50,8 @@ int nf_rx_init(struct nf_queue *q)
 	q->rx_posted = 0;
 	q->rx_active = 0;
 	if (!q->rx_buf)
-		q->rx_buf = malloc(NETU_MAX_FRAME +
-				   sizeof(struct netu_vnet_hdr));
+		q->rx_buf = malloc(NETDEV_MAX_FRAME +
+				   sizeof(struct netdev_vnet_hdr));
 	return q->rx_buf ? 0 : -ENOMEM;
 }
 
@@ -105,31 +105,31 @@ int nf_rx_fill(struct nf_queue *q)
 static void rx_deliver(struct nf_queue *q)
 {
 	struct nf_vif *vif = q->vif;
-	struct netu_vnet_hdr *h = (struct netu_vnet_hdr *)q->rx_buf;
+	struct netdev_vnet_hdr *h = (struct netdev_vnet_hdr *)q->rx_buf;
 	uint8_t *f = q->rx_buf + sizeof(*h);
-	struct netu_l4 l4;
+	struct netdev_l4 l4;
 
 	q->rx_active = 0;
 	if (q->rx_bad || q->rx_len < 14)
 		goto drop;
 	memset(h, 0, sizeof(*h));
 	if (q->rx_flags & NETRXF_csum_blank) {
-		if (netu_parse_l4(f, q->rx_len, &l4) < 0)
+		if (netdev_parse_l4(f, q->rx_len, &l4) < 0)
 			goto drop;
-		h->flags = NETU_HDR_F_NEEDS_CSUM;
+		h->flags = NETDEV_HDR_F_NEEDS_CSUM;
 		h->csum_start = l4.l4;
-		h->csum_offset = (uint16_t)netu_csum_offset(l4.proto);
+		h->csum_offset = (uint16_t)netdev_csum_offset(l4.proto);
 		if (q->rx_has_gso) {
 			if (l4.proto != IPPROTO_TCP)
 				goto drop;
-			h->gso_type = l4.ipv6 ? NETU_GSO_TCPV6 : NETU_GSO_TCPV4;
+			h->gso_type = l4.ipv6 ? NETDEV_GSO_TCPV6 : NETDEV_GSO_TCPV4;
 			h->gso_size = q->rx_gso.u.gso.size;
 			h->hdr_len = l4.hdrlen;
 		}
 	} else if (q->rx_has_gso) {
 		goto drop; /* GSO without a partial checksum */
 	} else if (q->rx_flags & NETRXF_data_validated) {
-		h->flags = NETU_HDR_F_DATA_VALID;
+		h->flags = NETDEV_HDR_F_DATA_VALID;
 	}
 	if (write(q->tapfd, q->rx_buf, sizeof(*h) + q->rx_len) < 0)
 		goto drop;
@@ -178,7 +178,7 @@ static void rx_one(struct nf_queue *q, unsigned slot,
 	if (rsp->id != slot || rsp->status < 0 ||
 	    rsp->offset + (unsigned)rsp->status > DUET_PAGE_SIZE ||
 	    ++q->rx_slots > NF_MAX_SLOTS ||
-	    q->rx_len + (unsigned)rsp->status > NETU_MAX_FRAME)
+	    q->rx_len + (unsigned)rsp->status > NETDEV_MAX_FRAME)
 		q->rx_bad = 1;
 	if (q->vif->flip) {
 		void *page = NULL;
@@ -189,7 +189,7 @@ static void rx_one(struct nf_queue *q, unsigned slot,
 					     &page) == 0) {
 			q->rx_ref_used[slot] = 1;
 			if (!q->rx_bad)
-				memcpy(q->rx_buf + sizeof(struct netu_vnet_hdr) +
+				memcpy(q->rx_buf + sizeof(struct netdev_vnet_hdr) +
 					       q->rx_len,
 				       (uint8_t *)page + rsp->offset,
 				       (size_t)rsp->status);
@@ -200,7 +200,7 @@ static void rx_one(struct nf_queue *q, unsigned slot,
 		if (!q->rx_bad)
 			q->rx_len += (unsigned)rsp->status;
 	} else if (!q->rx_bad) {
-		memcpy(q->rx_buf + sizeof(struct netu_vnet_hdr) + q->rx_len,
+		memcpy(q->rx_buf + sizeof(struct netdev_vnet_hdr) + q->rx_len,
 		       q->rx_pages + (size_t)slot * DUET_PAGE_SIZE +
 			       rsp->offset,
 		       (size_t)rsp->status);

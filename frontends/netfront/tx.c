@@ -44,8 +44,8 @@ int nf_tx_init(struct nf_queue *q)
 	}
 	q->tx_full = 0;
 	if (!q->tx_frame)
-		q->tx_frame = malloc(NETU_MAX_FRAME +
-				     sizeof(struct netu_vnet_hdr));
+		q->tx_frame = malloc(NETDEV_MAX_FRAME +
+				     sizeof(struct netdev_vnet_hdr));
 	return q->tx_frame ? 0 : -ENOMEM;
 }
 
@@ -64,36 +64,36 @@ void nf_tx_fini(struct nf_queue *q)
 static int tx_put(struct nf_queue *q, size_t len)
 {
 	struct nf_vif *vif = q->vif;
-	struct netu_vnet_hdr *h = (struct netu_vnet_hdr *)q->tx_frame;
+	struct netdev_vnet_hdr *h = (struct netdev_vnet_hdr *)q->tx_frame;
 	uint8_t *f = q->tx_frame + sizeof(*h);
 	unsigned nslots, k, pos = 0, gso = 0;
 	uint16_t flags = 0;
-	struct netu_l4 l4;
+	struct netdev_l4 l4;
 	int rc;
 
-	if (h->gso_type != NETU_GSO_NONE) {
-		if ((h->gso_type == NETU_GSO_TCPV4 && vif->be_gso4) ||
-		    (h->gso_type == NETU_GSO_TCPV6 && vif->be_gso6))
-			gso = h->gso_type == NETU_GSO_TCPV4 ?
+	if (h->gso_type != NETDEV_GSO_NONE) {
+		if ((h->gso_type == NETDEV_GSO_TCPV4 && vif->be_gso4) ||
+		    (h->gso_type == NETDEV_GSO_TCPV6 && vif->be_gso6))
+			gso = h->gso_type == NETDEV_GSO_TCPV4 ?
 				      XEN_NETIF_GSO_TYPE_TCPV4 :
 				      XEN_NETIF_GSO_TYPE_TCPV6;
 		else
 			return -EPROTONOSUPPORT;
 	}
-	if (h->flags & NETU_HDR_F_NEEDS_CSUM) {
+	if (h->flags & NETDEV_HDR_F_NEEDS_CSUM) {
 		/* IPv4 csum_blank is always fine (netif.h); IPv6 only with
 		 * the backend's feature-ipv6-csum-offload. */
-		rc = netu_parse_l4(f, len, &l4);
+		rc = netdev_parse_l4(f, len, &l4);
 		if (!rc && l4.ipv6 && !vif->be_csum6) {
 			if (gso)
 				return -EPROTONOSUPPORT;
-			netu_csum_finish(f, len, h->csum_start,
+			netdev_csum_finish(f, len, h->csum_start,
 					 h->csum_offset);
 			flags = NETTXF_data_validated;
 		} else {
 			flags = NETTXF_csum_blank | NETTXF_data_validated;
 		}
-	} else if (h->flags & NETU_HDR_F_DATA_VALID) {
+	} else if (h->flags & NETDEV_HDR_F_DATA_VALID) {
 		flags = NETTXF_data_validated;
 	}
 	nslots = (unsigned)((len + DUET_PAGE_SIZE - 1) / DUET_PAGE_SIZE);
@@ -153,15 +153,15 @@ int nf_tx_from_tap(struct nf_queue *q)
 			break;
 		}
 		n = read(q->tapfd, q->tx_frame,
-			 NETU_MAX_FRAME + sizeof(struct netu_vnet_hdr));
+			 NETDEV_MAX_FRAME + sizeof(struct netdev_vnet_hdr));
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EINTR)
 				break;
 			return -errno;
 		}
-		if ((size_t)n <= sizeof(struct netu_vnet_hdr))
+		if ((size_t)n <= sizeof(struct netdev_vnet_hdr))
 			continue;
-		rc = tx_put(q, (size_t)n - sizeof(struct netu_vnet_hdr));
+		rc = tx_put(q, (size_t)n - sizeof(struct netdev_vnet_hdr));
 		if (rc < 0) {
 			vif->st.tx_dropped++;
 			continue;

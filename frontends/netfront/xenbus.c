@@ -43,7 +43,7 @@ static void disconnect(struct nf_vif *vif)
 {
 	unsigned i;
 
-	netu_if_carrier(vif->tapfd[0], 0);
+	netdev_if_carrier(vif->tapfd[0], 0);
 	for (i = 0; i < vif->nqueues; i++)
 		queue_fini(vif, &vif->q[i]);
 	nf_ctrl_teardown(vif);
@@ -286,22 +286,22 @@ static int start_traffic(struct nf_vif *vif)
 
 	/* What the kernel may hand us is what the backend accepts. */
 	if (!vif->o->no_csum)
-		off |= NETU_OFF_CSUM;
+		off |= NETDEV_OFF_CSUM;
 	if (vif->be_gso4)
-		off |= NETU_OFF_TSO4;
+		off |= NETDEV_OFF_TSO4;
 	if (vif->be_gso6)
-		off |= NETU_OFF_TSO6;
-	rc = netu_tap_set_offload(vif->tapfd[0], off);
+		off |= NETDEV_OFF_TSO6;
+	rc = netdev_tap_set_offload(vif->tapfd[0], off);
 	if (rc < 0)
 		return rc;
 	for (i = 0; i < vif->ntapq; i++)
-		netu_tap_queue(vif->tapfd[i], i < vif->nqueues);
+		netdev_tap_queue(vif->tapfd[i], i < vif->nqueues);
 	for (i = 0; i < vif->nqueues; i++) {
 		rc = nf_rx_fill(&vif->q[i]);
 		if (rc < 0)
 			return rc;
 	}
-	netu_if_carrier(vif->tapfd[0], 1);
+	netdev_if_carrier(vif->tapfd[0], 1);
 	rc = nf_ctrl_start(vif);
 	if (rc < 0)
 		return rc;
@@ -516,20 +516,20 @@ static int tap_setup(struct nf_vif *vif)
 		mtu = 1500;
 	vif->mtu = (unsigned)mtu;
 	rc = duet_xenbus_read_str(vif->xs, vif->dir, "mac", mac, sizeof(mac));
-	if (rc < 0 || netu_parse_mac(mac, vif->mac) < 0) {
+	if (rc < 0 || netdev_parse_mac(mac, vif->mac) < 0) {
 		duet_log(DUET_LOG_ERR, "netfront: %s: no valid mac node",
 			 vif->dir);
 		return -EINVAL;
 	}
 	vif->ntapq = NF_MAX_QUEUES;
-	rc = netu_tap_open(vif->ifname, vif->ntapq, vif->tapfd);
+	rc = netdev_tap_open(vif->ifname, vif->ntapq, vif->tapfd);
 	if (rc < 0) {
 		duet_log(DUET_LOG_ERR, "netfront: cannot create TAP %s: %s",
 			 vif->ifname, strerror(-rc));
 		return rc;
 	}
-	netu_if_carrier(vif->tapfd[0], 0);
-	return netu_if_config(vif->ifname, vif->mtu, vif->mac, 1);
+	netdev_if_carrier(vif->tapfd[0], 0);
+	return netdev_if_config(vif->ifname, vif->mtu, vif->mac, 1);
 }
 
 int duet_netfront_run(struct duet_platform *p, struct duet_xs *xs,

@@ -41,5 +41,23 @@ check "nothing reads ../shared" "$hits"
 
 hits=$(grep -rEn '#include *"(frontends|backends|toolstack)/' ring gnttab 2>/dev/null || true)
 check "the library never includes driver or toolstack code" "$hits"
+hits=$(grep -rEn '#include *"backends/' frontends 2>/dev/null || true)
+check "frontends never include backend files" "$hits"
+
+hits=$(grep -rEn '#include *"frontends/' backends 2>/dev/null || true)
+check "backends never include frontend files" "$hits"
+
+hits=$(for d in frontends/* backends/*; do
+	grep -rEn '#include *"(frontends|backends)/' "$d" 2>/dev/null |
+		grep -v "#include *\"$d/" || true
+done)
+check "no driver includes another driver's files" "$hits"
+
+hits=$(grep -rEn '#include *"[a-z-]+/private\.h"' ring 2>/dev/null || true)
+check "ring/ includes no other folder's private.h" "$hits"
+
+hits=$(grep -rEn '#include *"(frontends|backends|toolstack|sim)/' netdev \
+	2>/dev/null || true)
+check "netdev/ (shared by the network drivers) includes no driver" "$hits"
 echo "1..$n"
 exit $fail

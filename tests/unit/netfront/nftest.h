@@ -86,7 +86,7 @@ static inline int nft_init(struct nft *t)
 	q->vif = t->vif;
 	q->tapfd = t->sp[0];
 	q->rx_pages = calloc(NF_RING, DUET_PAGE_SIZE);
-	q->rx_buf = malloc(NETU_MAX_FRAME + sizeof(struct netu_vnet_hdr));
+	q->rx_buf = malloc(NETDEV_MAX_FRAME + sizeof(struct netdev_vnet_hdr));
 	if (!q->rx_pages || !q->rx_buf)
 		return -ENOMEM;
 	for (i = 0; i < NF_RING; i++)
@@ -128,7 +128,7 @@ static inline void nft_fini(struct nft *t)
 /* Frames netfront wrote to its "TAP" since the last call. */
 static inline int nft_delivered(struct nft *t)
 {
-	uint8_t buf[NETU_MAX_FRAME + 64];
+	uint8_t buf[NETDEV_MAX_FRAME + 64];
 	int n = 0;
 
 	while (recv(t->sp[1], buf, sizeof(buf), 0) > 0)

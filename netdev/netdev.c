@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * netutil.c - TAP devices, interface configuration, bridges and packet
- * header parsing shared by netback and netfront (see netutil.h).
+ * netdev.c - TAP devices, interface configuration, bridges and packet
+ * header parsing shared by netback and netfront (see netdev.h).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -15,16 +15,16 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "backends/netback/netutil.h"
+#include "netdev/netdev.h"
 
-_Static_assert(sizeof(struct netu_vnet_hdr) == 10,
+_Static_assert(sizeof(struct netdev_vnet_hdr) == 10,
 	       "struct virtio_net_hdr is 10 bytes");
 
 /* ------------------------------------------------------------------ */
 /* TAP devices                                                         */
 /* ------------------------------------------------------------------ */
 
-int netu_tap_open(const char *name, unsigned queues, int *fds)
+int netdev_tap_open(const char *name, unsigned queues, int *fds)
 {
 	struct ifreq ifr;
 	unsigned i;
@@ -56,7 +56,7 @@ err:
 	return rc;
 }
 
-int netu_tap_queue(int fd, int attach)
+int netdev_tap_queue(int fd, int attach)
 {
 	struct ifreq ifr;
 
@@ -67,21 +67,21 @@ int netu_tap_queue(int fd, int attach)
 	return 0;
 }
 
-int netu_tap_set_offload(int fd, unsigned off)
+int netdev_tap_set_offload(int fd, unsigned off)
 {
 	unsigned long f = 0;
 
-	if (off & NETU_OFF_CSUM)
+	if (off & NETDEV_OFF_CSUM)
 		f |= TUN_F_CSUM;
 	/* TSO needs checksum offload (tun refuses TSO without it). */
-	if ((off & NETU_OFF_TSO4) && (off & NETU_OFF_CSUM))
+	if ((off & NETDEV_OFF_TSO4) && (off & NETDEV_OFF_CSUM))
 		f |= TUN_F_TSO4;
-	if ((off & NETU_OFF_TSO6) && (off & NETU_OFF_CSUM))
+	if ((off & NETDEV_OFF_TSO6) && (off & NETDEV_OFF_CSUM))
 		f |= TUN_F_TSO6;
 	return ioctl(fd, TUNSETOFFLOAD, f) < 0 ? -errno : 0;
 }
 
-int netu_if_carrier(int fd, int on)
+int netdev_if_carrier(int fd, int on)
 {
 #ifdef TUNSETCARRIER
 	int v = !!on;
@@ -92,7 +92,7 @@ int netu_if_carrier(int fd, int on)
 #endif
 }
 
-int netu_if_config(const char *name, unsigned mtu, const uint8_t *mac,
+int netdev_if_config(const char *name, unsigned mtu, const uint8_t *mac,
 		   int up)
 {
 	struct ifreq ifr;
@@ -135,7 +135,7 @@ out:
 	return rc;
 }
 
-int netu_bridge_attach(const char *ifname, const char *bridge)
+int netdev_bridge_attach(const char *ifname, const char *bridge)
 {
 	struct ifreq ifr;
 	int s, idx, rc = 0;
@@ -157,7 +157,7 @@ int netu_bridge_attach(const char *ifname, const char *bridge)
 	return rc;
 }
 
-int netu_parse_mac(const char *s, uint8_t mac[6])
+int netdev_parse_mac(const char *s, uint8_t mac[6])
 {
 	unsigned v[6], i;
 	char end;
@@ -186,7 +186,7 @@ static unsigned be16(const uint8_t *p)
 	return ((unsigned)p[0] << 8) | p[1];
 }
 
-int netu_parse_l4(const uint8_t *f, size_t len, struct netu_l4 *out)
+int netdev_parse_l4(const uint8_t *f, size_t len, struct netdev_l4 *out)
 {
 	unsigned off = ETH_HLEN_, proto, nh, hl;
 
@@ -251,12 +251,12 @@ int netu_parse_l4(const uint8_t *f, size_t len, struct netu_l4 *out)
 	return 0;
 }
 
-unsigned netu_csum_offset(unsigned proto)
+unsigned netdev_csum_offset(unsigned proto)
 {
 	return proto == IPPROTO_TCP ? 16u : 6u;
 }
 
-int netu_csum_finish(uint8_t *f, size_t len, unsigned start, unsigned offset)
+int netdev_csum_finish(uint8_t *f, size_t len, unsigned start, unsigned offset)
 {
 	uint64_t sum = 0;
 	size_t i;
