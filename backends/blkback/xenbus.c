@@ -3,68 +3,7 @@
  * xenbus.c - blkback's XenBus end: serve(), the nodes it reads and
  * writes, connecting and disconnecting queues.
  *
- * Backend directory, read (written by the toolstack, libxl's layout):
- *   params              the file or block device ("<format>:<path>" for
- *                       qdisk, where only raw formats "aio"/"raw" work)
- *   physical-device     "MAJ:MIN" in hex (the block hotplug script, for
- *                       backendtype=phy); preferred over params, opened as
- *                       /dev/block/MAJ:MIN, or (no udev, as in a
- *                       minimal dom0) /dev/<DEVNAME> from
- *                       /sys/dev/block/MAJ:MIN/uevent
- *   mode                "r" read-only, anything with "w" writable (default)
- *   device-type         "cdrom" sets VDISK_CDROM | VDISK_REMOVABLE in info
- *   discard-enable      "0" withholds feature-discard (default: offered
- *                       when the store can punch holes / discard)
- *   persistent-grant-unused-seconds
- *                       persistent grants unused this long are unmapped
- *                       (1..86400, default 60 like Linux's xen-blkback
- *                       module parameter of that name); read when the
- *                       frontend connects, a bad value logs and keeps
- *                       the default
- *   online, state       through duet_xenbus_backend_step()
- * Backend directory, written by blkback before InitWait (xen/io/blkif.h),
- * which it reaches before its storage is known, as Linux's blkback does
- * (libxl runs the block hotplug script that writes physical-device only
- * once the backend is in InitWait):
- *   feature-max-indirect-segments  BB_MAX_INDIRECT_SEGS (256)
- *   max-ring-page-order            4 (16 pages)
- *   max-ring-pages                 16 (the older convention, same limit)
- *   multi-queue-max-queues         max(4, CPUs), at most 16
- *   feature-persistent             1
- * and once the storage is open (physical-device or params appeared),
- * before Connected (Linux's blkfront reads them when we are Connected):
- *   feature-flush-cache            1 (fdatasync)
- *   feature-barrier                1 (drain + fdatasync)
- *   feature-discard                1 when offered, with
- *     discard-granularity          the store's physical block size
- *     discard-alignment            0
- *     discard-secure               1 only on a writable block device
- *                                  that takes BLKSECDISCARD (probed by
- *                                  bb_store_secure_erase()); 0
- *                                  for a file.  A discard flagged
- *                                  BLKIF_DISCARD_SECURE is then a
- *                                  BLKSECDISCARD, and without it
- *                                  BLKIF_RSP_EOPNOTSUPP (as Linux's
- *                                  blkback answers), never a plain
- *                                  discard
- *   sectors                        size in 512-byte units (what
- *                                  Linux's blkback writes, whatever
- *                                  sector-size says)
- *   sector-size                    logical sector size (512 or 4096)
- *   physical-sector-size           physical sector size
- *   info                           VDISK_READONLY (4) for mode "r",
- *                                  VDISK_CDROM|VDISK_REMOVABLE for cdroms
- * Frontend directory, read at CONNECT:
- *   protocol                       absent (native), "x86_64-abi",
- *                                  "arm-abi" or "x86_32-abi" (108-byte
- *                                  requests, converted by duet/blkif.h);
- *                                  anything else marks the device broken
- *   multi-queue-num-queues         1..multi-queue-max-queues (default 1)
- *   ring-page-order / num-ring-pages, ring-ref / ring-refN, event-channel
- *                                  at the top for one queue, else per
- *                                  queue-N/ (ring-page-order stays at the
- *                                  top, as Linux's blkfront writes it)
- *   feature-persistent             0/1: map grants persistently
+ * The nodes (who writes each, values, defaults): duet/blkif.h.
  *
  * The main thread owns xenstore and the XenBus state and waits on the
  * xenstore fd, ctx->stop_fd and dev->fail_fd (a queue's violation).
@@ -367,14 +306,14 @@ static int queue_setup(struct bb_dev *dev, const char *fe,
 					      q->refs, &q->order);
 	if (rc) {
 		bb_broken(dev, "queue %u: bad ring refs (%d)",
-				   q->index, rc);
+			  q->index, rc);
 		return rc;
 	}
 	rc = duet_xenbus_read_uint(dev->ctx->xs, qdir, "event-channel", 0,
 				   UINT32_MAX, &port);
 	if (rc <= 0) {
 		bb_broken(dev, "queue %u: bad event-channel",
-				   q->index);
+			  q->index);
 		return rc ? rc : -ENOENT;
 	}
 	q->remote_port = (unsigned)port;
@@ -383,7 +322,7 @@ static int queue_setup(struct bb_dev *dev, const char *fe,
 	if (rc) {
 		q->sring = NULL;
 		bb_broken(dev, "queue %u: cannot map the ring "
-				   "(%d)", q->index, rc);
+			  "(%d)", q->index, rc);
 		return rc;
 	}
 	rc = duet_ring_attach(duet_ring_desc_get(dev->rtype),
@@ -397,8 +336,8 @@ static int queue_setup(struct bb_dev *dev, const char *fe,
 			      q->remote_port);
 	if (rc < 0) {
 		bb_broken(dev, "queue %u: cannot bind event "
-				   "channel %u (%d)", q->index,
-				   q->remote_port, rc);
+			  "channel %u (%d)", q->index,
+			  q->remote_port, rc);
 		return rc;
 	}
 	q->port = rc;
@@ -480,7 +419,7 @@ static int connect_queues(struct bb_dev *dev)
 	type = duet_blkif_ring_type(rc >= 0 ? proto : NULL);
 	if (type < 0) {
 		bb_broken(dev, "frontend ABI \"%s\" is not "
-				   "supported", proto);
+			  "supported", proto);
 		return -EPROTONOSUPPORT;
 	}
 	dev->rtype = (enum duet_ring_type)type;
@@ -488,7 +427,7 @@ static int connect_queues(struct bb_dev *dev)
 				   dev->nr_queues_max, &nq);
 	if (rc < 0 || !nq) {
 		bb_broken(dev, "bad multi-queue-num-queues "
-				   "(max %u)", dev->nr_queues_max);
+			  "(max %u)", dev->nr_queues_max);
 		return -EINVAL;
 	}
 	rc = duet_xenbus_read_bool(xs, fe, "feature-persistent", 0,

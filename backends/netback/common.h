@@ -25,6 +25,7 @@
 #include "netdev/netdev.h"
 #include "duet/backend.h"
 #include "duet/netback.h"
+#include "duet/netif.h"
 #include "duet/platform.h"
 #include "duet/ring.h"
 #include "duet/xenbus.h"
@@ -41,10 +42,10 @@
 /* Packets gathered before one grant-copy batch (each direction). */
 #define NB_BATCH 32u
 /* Queues this backend offers (multi-queue-max-queues). */
-#define NB_MAX_QUEUES 4u
+#define NB_MAX_QUEUES DUET_NETIF_MAX_QUEUES
 #define NB_HOTPLUG_TOKEN "duet-netback-hotplug" /* watch on hotplug-status */
 /* Multicast addresses a frontend may subscribe (Linux: XEN_NETBK_MCAST_MAX). */
-#define NB_MCAST_MAX 64u
+#define NB_MCAST_MAX DUET_NETIF_MCAST_MAX
 /* Pages of an rx packet: 64 KiB of data plus a partial first page. */
 #define NB_RX_MAX_SLOTS 18u
 /* Extra-info slots of an rx packet: GSO, then HASH (Linux's order). */

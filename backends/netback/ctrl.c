@@ -5,17 +5,11 @@
  * filter (request-multicast-control), as Linux's xen-netback (hash.c,
  * netback.c's ctrl and mcast handling) does them.
  *
- * XenStore nodes:
- *   write <be>/feature-ctrl-ring = "1"   (xenbus.c, before InitWait)
- *   read  <fe>/ctrl-ring-ref       grant of the one-page control ring;
- *                                  absent: no control ring, hashing stays
- *                                  off (Linux's netback: the same)
- *   read  <fe>/event-channel-ctrl  its event channel; required when
- *                                  ctrl-ring-ref is there (else the
- *                                  connection fails, as in Linux)
- * Both are read at connect (they must be written before the frontend is
- * Connected, netif.h says); the hash state starts from scratch at every
- * connect: algorithm NONE, no flags, an all-zero key, no mapping table.
+ * Its XenStore nodes (feature-ctrl-ring, ctrl-ring-ref,
+ * event-channel-ctrl): duet/netif.h.  Both are read at connect (they must
+ * be written before the frontend is Connected, netif.h says); the hash
+ * state starts from scratch at every connect: algorithm NONE, no flags,
+ * an all-zero key, no mapping table.
  *
  * Requests served (each answered once with its id and type echoed):
  *   SET_HASH_ALGORITHM     NONE or TOEPLITZ, else INVALID_PARAMETER
@@ -87,7 +81,7 @@ int nb_ctrl_connect(struct nb_vif *vif)
 				   UINT32_MAX, &v);
 	if (rc <= 0) {
 		nb_broken(vif,
-				   "event-channel-ctrl missing or malformed");
+			  "event-channel-ctrl missing or malformed");
 		return rc < 0 ? rc : -ENOENT;
 	}
 	rc = duet_gnt_map(vif->p, (duet_domid_t)vif->fe_domid, 1, &ref, 0,
@@ -95,7 +89,7 @@ int nb_ctrl_connect(struct nb_vif *vif)
 	if (rc < 0) {
 		vif->ctrl_sring = NULL;
 		nb_broken(vif, "cannot map ctrl-ring-ref %u: %s",
-				   ref, strerror(-rc));
+			  ref, strerror(-rc));
 		return rc;
 	}
 	rc = duet_ring_attach(duet_ring_desc_get(DUET_RING_NETIF_CTRL),
@@ -106,8 +100,8 @@ int nb_ctrl_connect(struct nb_vif *vif)
 			      (duet_evtchn_port_t)v);
 	if (rc < 0) {
 		nb_broken(vif, "cannot bind event-channel-ctrl "
-				   "%llu: %s", (unsigned long long)v,
-				   strerror(-rc));
+			  "%llu: %s", (unsigned long long)v,
+			  strerror(-rc));
 		return rc;
 	}
 	vif->ctrl_port = rc;
@@ -255,7 +249,7 @@ int nb_ctrl_process(struct nb_vif *vif)
 			rc = duet_ring_back_final_check(vif->ctrl);
 			if (rc < 0) {
 				nb_broken(vif, "ctrl: ring producer index "
-					 "runs away");
+					  "runs away");
 				return -EPROTO;
 			}
 			if (rc == 0)

@@ -222,7 +222,7 @@ static int tx_complete(struct nb_queue *q)
 	if (pkt->status == NETIF_RSP_OKAY &&
 	    pkt->req[0].offset + pkt->first_len > DUET_PAGE_SIZE) {
 		nb_broken(vif, "tx: first slot offset %u + size %u crosses "
-			      "the page", pkt->req[0].offset, pkt->first_len);
+			  "the page", pkt->req[0].offset, pkt->first_len);
 		return -EPROTO;
 	}
 	if (pkt->has_gso) {
@@ -233,7 +233,7 @@ static int tx_complete(struct nb_queue *q)
 		if (pkt->gso.u.gso.type != XEN_NETIF_GSO_TYPE_TCPV4 &&
 		    pkt->gso.u.gso.type != XEN_NETIF_GSO_TYPE_TCPV6) {
 			nb_broken(vif, "tx: bad GSO type %u",
-				 pkt->gso.u.gso.type);
+				  pkt->gso.u.gso.type);
 			return -EPROTO;
 		}
 	}
@@ -295,7 +295,7 @@ static int tx_feed(struct nb_queue *q, const struct netif_tx_request *req)
 		s->more = !!(req->flags & NETTXF_more_data);
 		if (req->offset >= DUET_PAGE_SIZE) {
 			nb_broken(vif, "tx: offset %u past the page",
-				 req->offset);
+				  req->offset);
 			return -EPROTO;
 		}
 		goto check_done;
@@ -306,7 +306,7 @@ static int tx_feed(struct nb_queue *q, const struct netif_tx_request *req)
 		memcpy(&ex, req, sizeof(ex));
 		if (s->nextra++ >= NB_MAX_EXTRAS) {
 			nb_broken(vif, "tx: more than %u extra-info slots",
-				 NB_MAX_EXTRAS);
+				  NB_MAX_EXTRAS);
 			return -EPROTO;
 		}
 		if (!ex.type || ex.type >= XEN_NETIF_EXTRA_TYPE_MAX) {
@@ -335,12 +335,12 @@ static int tx_feed(struct nb_queue *q, const struct netif_tx_request *req)
 	/* A further data slot. */
 	if (pkt->nreq >= NB_FATAL_SLOTS) {
 		nb_broken(vif, "tx: too many slots (more than %u)",
-			 NB_FATAL_SLOTS);
+			  NB_FATAL_SLOTS);
 		return -EPROTO;
 	}
 	if (req->offset + req->size > DUET_PAGE_SIZE) {
 		nb_broken(vif, "tx: slot offset %u + size %u crosses the page",
-			 req->offset, req->size);
+			  req->offset, req->size);
 		return -EPROTO;
 	}
 	if (pkt->nreq >= NB_LEGACY_SLOTS)

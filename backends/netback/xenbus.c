@@ -1,41 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * xenbus.c - netback's serve(): the TAP device, the features it offers,
- * the XenBus handshake (duet_xenbus_backend_step()), connect and
+ * the XenBus handshake (duet_xenbus_run()), connect and
  * disconnect, and the instance's poll loop.
  *
- * XenStore nodes (backend directory <be>, frontend directory <fe>):
- *   read  <be>/vifname      TAP name (default vif<fe-domid>.<devid>)
- *   read  <be>/mtu          MTU of the TAP (default 1500, 68..65535)
- *   read  <be>/bridge       bridge to attach the TAP to (optional)
- *   read  <be>/hotplug-status  empty at start, and ctx->toolstack_hotplug
- *                           (xl create in dom0): libxl runs the hotplug
- *                           script itself once we are in InitWait, and
- *                           writes the node first so that the backend
- *                           waits for it: as Linux's netback,
- *                           we go to InitWait with the TAP made, watch the
- *                           node, and connect only once it reads
- *                           "connected" (the script joined the TAP to its
- *                           bridge)
- *   read  <be>/script       otherwise (duet's toolstack, a driver domain):
- *                           hotplug script (xl's vif-bridge), run here as
- *                           "<script> online type_if=vif" with XENBUS_PATH,
- *                           XENBUS_TYPE, XENBUS_BASE_PATH and vif set,
- *                           before InitWait, when it exists; otherwise the
- *                           bridge is joined here
- *   write <be>/hotplug-status "connected" once the TAP is up (what the
- *                           script writes when it runs), without libxl
- *   write <be>/feature-*, multi-queue-max-queues   (see duet/netback.h)
- *   read  <be>/duet-tx-mode "copy" (default) or "map": how tx data is
- *                           taken from the frontend's pages, read at
- *                           each connect (duet's own node; xl does not
- *                           write it)
- *   read  <be>/duet-rx-mode "copy" (default) or "map": how rx data is put
- *                           into the frontend's pages (grant copy, or
- *                           map + memcpy + unmap), read at each connect;
- *                           duet's own node, ignored when the frontend
- *                           asked for page transfer (request-rx-copy=0)
- *   read  <fe>/...          at connect: see connect() below
+ * The XenStore nodes (who writes each, values, defaults): duet/netif.h.
  */
 #include <errno.h>
 #include <poll.h>
@@ -224,14 +193,14 @@ static int read_port(struct nb_vif *vif, const char *qdir, const char *node,
 	rc = duet_xenbus_read_uint(vif->xs, qdir, node, 0, UINT32_MAX, &v);
 	if (rc <= 0) {
 		nb_broken(vif, "%s/%s missing or malformed",
-				   qdir, node);
+			  qdir, node);
 		return rc < 0 ? rc : -ENOENT;
 	}
 	rc = duet_evtchn_bind(vif->evt, (duet_domid_t)vif->fe_domid,
 			      (duet_evtchn_port_t)v);
 	if (rc < 0) {
 		nb_broken(vif, "cannot bind %s %llu: %s", node,
-				   (unsigned long long)v, strerror(-rc));
+			  (unsigned long long)v, strerror(-rc));
 		return rc;
 	}
 	*port = rc;
@@ -249,7 +218,7 @@ static int map_ring(struct nb_vif *vif, const char *qdir, const char *node,
 	rc = duet_xenbus_read_uint(vif->xs, qdir, node, 0, UINT32_MAX, &v);
 	if (rc <= 0) {
 		nb_broken(vif, "%s/%s missing or malformed",
-				   qdir, node);
+			  qdir, node);
 		return rc < 0 ? rc : -ENOENT;
 	}
 	ref = (duet_grant_ref_t)v;
@@ -258,7 +227,7 @@ static int map_ring(struct nb_vif *vif, const char *qdir, const char *node,
 	if (rc < 0) {
 		*sring = NULL;
 		nb_broken(vif, "cannot map %s %u: %s", node, ref,
-				   strerror(-rc));
+			  strerror(-rc));
 		return rc;
 	}
 	rc = duet_ring_attach(duet_ring_desc_get(type), DUET_RING_BACK, *sring,
@@ -267,21 +236,8 @@ static int map_ring(struct nb_vif *vif, const char *qdir, const char *node,
 }
 
 /*
- * CONNECT: read what the frontend wrote, map the rings, bind the event
- * channels.  Frontend nodes read here (netif.h):
- *   multi-queue-num-queues     queues (default 1, <= NB_MAX_QUEUES)
- *   request-rx-copy            must be 1 (we do not flip for frontends
- *                              that did not ask to)
- *   feature-sg, feature-gso-tcpv4, feature-gso-tcpv6  (default 0)
- *   feature-no-csum-offload    1: no IPv4 csum_blank on rx (default 0)
- *   feature-ipv6-csum-offload  1: IPv6 csum_blank on rx is fine
- *   feature-rx-notify          the frontend notifies for rx requests
- *   request-multicast-control  filter rx multicast by the addresses the
- *                              frontend subscribes with MCAST_ADD extras
- *   [queue-N/]tx-ring-ref, rx-ring-ref, event-channel or
- *   event-channel-tx + event-channel-rx
- *   ctrl-ring-ref, event-channel-ctrl  the control ring (optional; see
- *                              ctrl.c)
+ * CONNECT: read what the frontend wrote (duet/netif.h), map the rings,
+ * bind the event channels.
  */
 static int connect_vif(struct nb_vif *vif)
 {
@@ -305,7 +261,7 @@ static int connect_vif(struct nb_vif *vif)
 			vif->rx_flip = 1;
 		} else {
 			nb_broken(vif,
-					   "frontend does not do rx-copy");
+				  "frontend does not do rx-copy");
 			rc = -EOPNOTSUPP;
 		}
 	}

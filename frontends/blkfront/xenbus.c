@@ -7,44 +7,8 @@
  * CONNECTED (read what the backend publishes at connect), DISCONNECT
  * (drop rings, keep unanswered requests), DONE.
  *
- * Nodes read from the backend directory <be> (xen/io/blkif.h):
- *   at CONNECT (the backend is in InitWait):
- *     max-ring-page-order     largest ring order it maps (default 0); we
- *                             use min(it, opts.max_ring_order, 4)
- *     max-ring-pages          the older convention, a power of two, read
- *                             when max-ring-page-order is absent
- *     multi-queue-max-queues  most queues (default 1); we use min(it,
- *                             opts.max_queues, 16)
- *   at CONNECTED (the backend is Connected):
- *     sectors                 size in 512-byte units (required)
- *     sector-size             logical sector size (default 512)
- *     physical-sector-size    (default sector-size)
- *     info                    VDISK_* bits (default 0); VDISK_READONLY
- *     mode                    "r" makes the disk read-only too
- *     feature-flush-cache     BLKIF_OP_FLUSH_DISKCACHE works
- *     feature-barrier         BLKIF_OP_WRITE_BARRIER works
- *     feature-discard         BLKIF_OP_DISCARD works, with
- *       discard-granularity, discard-alignment (bytes), discard-secure
- *     feature-persistent      the backend keeps grants mapped
- *     feature-max-indirect-segments  most segments of BLKIF_OP_INDIRECT;
- *                             used when above 11, capped by
- *                             opts.max_indirect and 8 indirect pages
- * Nodes read from our own directory <fe>:
- *     trusted                 "0": the backend is not trusted (default 1):
- *                             no persistent grants, every page granted for
- *                             one request only
- * Nodes written in <fe> at CONNECT, in one transaction that first removes
- * what an earlier connection left:
- *     ring-ref | ring-page-order + ring-ref0..N-1, event-channel
- *                             per queue: in <fe> when one queue, else in
- *                             <fe>/queue-<n>/
- *     ring-page-order         also in <fe> with several queues: Linux's
- *                             blkback reads it only there (as Linux's
- *                             blkfront writes it), and without it looks
- *                             for queue-<n>/ring-ref
- *     multi-queue-num-queues  when more than one queue
- *     protocol                XEN_IO_PROTO_ABI_NATIVE ("x86_64-abi")
- *     feature-persistent      1 when we are willing (both ends must say 1)
+ * The nodes read and written (who writes each, values, defaults):
+ * duet/blkif.h.
  */
 #include <errno.h>
 #include <stdarg.h>

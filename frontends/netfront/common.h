@@ -18,11 +18,12 @@
 
 #include "netdev/netdev.h"
 #include "duet/netfront.h"
+#include "duet/netif.h"
 #include "duet/platform.h"
 #include "duet/ring.h"
 #include "duet/xenbus.h"
 
-#define NF_MAX_QUEUES 4u
+#define NF_MAX_QUEUES DUET_NETIF_MAX_QUEUES
 /* Entries of a one-page netif tx / rx ring. */
 #define NF_RING 256u
 /* Slots of one packet we send or accept (XEN_NETIF_NR_SLOTS_MIN). */

@@ -208,9 +208,9 @@ int nf_tx_responses(struct nf_queue *q)
 			continue;
 		if (rsp.id >= NF_RING || !q->tx_inuse[rsp.id]) {
 			nf_broken(vif,
-					   "tx: response for id %u not in "
-					   "flight",
-					   rsp.id);
+				  "tx: response for id %u not in "
+				  "flight",
+				  rsp.id);
 			return -EPROTO;
 		}
 		q->tx_inuse[rsp.id] = 0;

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * xenbus.c - duet_netfront_run(): the TAP device, the XenBus handshake
- * (duet_xenbus_frontend_step()), connect/disconnect and the poll loop.
+ * (duet_xenbus_run()), connect/disconnect and the poll loop.
  *
- * XenStore nodes: see duet/netfront.h.  Our directory is
+ * XenStore nodes: duet/netif.h.  Our directory is
  * <domain path>/device/vif/<devid>; the backend's is read from its
  * "backend" node by duet_xenbus_open().
  */

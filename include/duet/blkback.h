@@ -9,20 +9,7 @@
  * persistent grants, flush, barrier, discard, 512 and 4096-byte sectors
  * and read-only disks.  Storage I/O goes through io_uring.
  *
- * The backend directory (/local/domain/<self>/backend/{vbd,qdisk}/<fe>/<id>)
- * is written by the toolstack (libxl's layout); blkback reads:
- *   params            path of the file or block device; for qdisk an
- *                     optional "<format>:" prefix ("raw:" or "aio:" only)
- *   physical-device   "MAJ:MIN" (hex, written by the block hotplug script
- *                     for backendtype=phy); used through /dev/block/MAJ:MIN
- *                     when present
- *   mode              "r" (read-only) or "w" (default "w")
- *   discard-enable    0 to withhold discard (default 1)
- *   persistent-grant-unused-seconds
- *                     persistent grants unused this long are unmapped
- *                     (1..86400, default 60, as Linux's xen-blkback)
- *   online            the daemon's, see duet/backend.h
- * and writes its features (see backends/blkback/xenbus.c for each node).
+ * The XenStore nodes it reads and writes: duet/blkif.h.
  */
 #ifndef DUET_BLKBACK_H
 #define DUET_BLKBACK_H

@@ -13,6 +13,122 @@
  * and may put native struct blkif_response values into any of the rings:
  * the first 12 bytes (id, operation, status) are laid out the same in
  * every ABI and the ring copies only its ABI's response size.
+ *
+ * ==================================================================
+ * The vbd XenStore protocol as duet speaks it (device types "vbd" and
+ * "qdisk"), documented here once; the drivers point here.  Facts of
+ * xen/io/blkif.h are not repeated, only what duet writes, reads and
+ * chooses.  <be> = /local/domain/<be-domid>/backend/<type>/<fe-domid>/<id>,
+ * <fe> = /local/domain/<fe-domid>/device/vbd/<id> (libxl's layout).  The
+ * XenBus nodes (backend, frontend, *-id, state, online) are duet/xenbus.h's.
+ * ==================================================================
+ *
+ * Backend directory, written by the toolstack (xl, libxl, duet attach)
+ * --------------------------------------------------------------------
+ * params
+ *      Values:  "<path>" ("vbd"); "[<format>:]<path>" ("qdisk", format
+ *               "raw" or "aio" only)
+ *      Notes:   the file or block device.  blkback reaches InitWait
+ *               before it exists (libxl runs the block hotplug script
+ *               only then) and opens it when it appears.
+ * physical-device
+ *      Values:  "<major>:<minor>", hexadecimal (the block hotplug script
+ *               writes it for backendtype=phy)
+ *      Notes:   preferred over params; opened as /dev/block/MAJ:MIN, or,
+ *               where there is no udev, /dev/<DEVNAME> from
+ *               /sys/dev/block/MAJ:MIN/uevent.
+ * mode
+ *      Values:  "r" | "w"; any value holding a "w" is writable
+ *      Default: "w"
+ *      Notes:   read-only disks are opened read-only and report
+ *               VDISK_READONLY in info.
+ * device-type
+ *      Values:  "disk" | "cdrom"
+ *      Default: "disk"
+ *      Notes:   "cdrom" adds VDISK_CDROM | VDISK_REMOVABLE to info.
+ * discard-enable
+ *      Values:  "0" | "1"
+ *      Default: "1"; a malformed value counts as absent
+ *      Notes:   "0" withholds feature-discard.
+ * persistent-grant-unused-seconds          (duet's own node)
+ *      Values:  1..86400
+ *      Default: 60 (Linux's xen-blkback module parameter of that name)
+ *      Notes:   persistent grants unused this long are unmapped; read at
+ *               each connect; a bad value is logged and the default kept.
+ *
+ * Backend directory, written by blkback
+ * -------------------------------------
+ * Before InitWait (the storage may not be known yet):
+ *   feature-max-indirect-segments  256
+ *   max-ring-page-order            4 (16 pages)
+ *   max-ring-pages                 16 (the older convention, same limit)
+ *   multi-queue-max-queues         max(4, online CPUs), at most 16
+ *   feature-persistent             1
+ * Once the storage is open, before Connected (Linux's blkfront reads them
+ * when the backend is Connected):
+ *   feature-flush-cache            1 (fdatasync)
+ *   feature-barrier                1 (drain the queue, then fdatasync)
+ *   feature-discard                1 when the store can punch holes or
+ *                                  discard, and discard-enable allows
+ *   discard-granularity            the store's physical block size
+ *   discard-alignment              0
+ *   discard-secure                 1 only on a writable block device that
+ *                                  takes BLKSECDISCARD; a discard flagged
+ *                                  BLKIF_DISCARD_SECURE is then a
+ *                                  BLKSECDISCARD, and without it the
+ *                                  answer is BLKIF_RSP_EOPNOTSUPP (as
+ *                                  Linux's), never a plain discard
+ *   sectors                        size in 512-byte units, whatever
+ *                                  sector-size says (as Linux's blkback)
+ *   sector-size                    logical sector size (512 or 4096)
+ *   physical-sector-size           physical sector size
+ *   info                           VDISK_* bits (above)
+ * On a local failure, where Linux's xenbus_dev_error() writes it:
+ *   /local/domain/<be-domid>/error/<be below the domain path>/error
+ *                                  "<errno> <message>"
+ *
+ * Frontend directory, written by the frontend at connect
+ * ------------------------------------------------------
+ * protocol
+ *      Values:  absent (native) | "x86_64-abi" | "arm-abi" | "x86_32-abi"
+ *      Notes:   blkback serves each (above); anything else is a protocol
+ *               violation.  duet's blkfront writes "x86_64-abi".
+ * multi-queue-num-queues
+ *      Values:  1..multi-queue-max-queues
+ *      Default: 1
+ *      Notes:   with more than one, the ring nodes below go in
+ *               <fe>/queue-<n>/ for each queue.
+ * ring-ref | ring-page-order + ring-ref0..ring-ref<2^order - 1>,
+ * (or the older num-ring-pages), event-channel
+ *      Notes:   per queue.  With several queues ring-page-order is also
+ *               (Linux's blkfront: only) at the top of <fe>: Linux's
+ *               blkback reads it only there, so duet's blkfront writes
+ *               it there too and blkback accepts either place
+ *               (duet_xenbus_read_queue_ring_refs()).  duet's blkfront
+ *               first removes what an earlier connection left, in the
+ *               same transaction.
+ * feature-persistent
+ *      Values:  "0" | "1"
+ *      Default: "0"
+ *      Notes:   both ends must say 1 for grants to stay mapped.
+ *
+ * Frontend directory, written by the toolstack, read by duet's blkfront
+ * ---------------------------------------------------------------------
+ * trusted
+ *      Values:  "0" | "1"
+ *      Default: "1"
+ *      Notes:   "0": the backend is not trusted: no persistent grants,
+ *               every page granted for one request only.
+ *
+ * What duet's blkfront takes of the backend's nodes
+ * -------------------------------------------------
+ * At CONNECT (backend in InitWait): the ring order min(max-ring-page-order
+ * (or max-ring-pages), opts.max_ring_order, 4), the queues
+ * min(multi-queue-max-queues, opts.max_queues, 16).  At CONNECTED: sectors
+ * (required), sector-size (default 512), physical-sector-size (default
+ * sector-size), info, mode ("r" makes the disk read-only too), the
+ * feature-* flags, and feature-max-indirect-segments, used when above 11
+ * and capped by opts.max_indirect and 8 indirect pages.
  */
 #ifndef DUET_BLKIF_H
 #define DUET_BLKIF_H

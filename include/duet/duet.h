@@ -13,6 +13,7 @@
 #include "duet/backend.h"
 #include "duet/blkif.h"
 #include "duet/log.h"
+#include "duet/netif.h"
 #include "duet/platform.h"
 #include "duet/ring.h"
 #include "duet/toeplitz.h"

@@ -10,19 +10,7 @@
  * cross without software checksums.  It is wire-compatible with Linux's
  * xen-netfront.
  *
- * Features offered (backend nodes, netif.h):
- *   feature-rx-copy=1, feature-rx-flip=0, feature-sg=1,
- *   feature-gso-tcpv4=1, feature-gso-tcpv6=1, feature-ipv6-csum-offload=1,
- *   feature-split-event-channels=1, feature-multicast-control=1,
- *   feature-ctrl-ring=1, multi-queue-max-queues, feature-rx-flip (1 only
- *   on the simulator)
- * and, at connect, what the frontend wrote: request-rx-copy (must be 1),
- * feature-sg, feature-gso-tcpv4/tcpv6, feature-no-csum-offload,
- * feature-ipv6-csum-offload, feature-rx-notify, request-multicast-control,
- * multi-queue-num-queues,
- * tx-ring-ref, rx-ring-ref, event-channel or event-channel-tx/-rx, per
- * queue under queue-N/ when there are several, and ctrl-ring-ref +
- * event-channel-ctrl (optional) for the control ring.
+ * The XenStore nodes it reads and writes: duet/netif.h.
  *
  * Control ring (netif.h): the frontend may select Toeplitz hashing, its
  * flags (IPv4, IPv4+TCP, IPv6, IPv6+TCP), a key of up to 40 bytes and a

@@ -5,17 +5,7 @@
  * travel over the vif's shared rings to the backend (duet's netback or
  * Linux's xen-netback).
  *
- * Frontend nodes written at connect (netif.h): tx-ring-ref, rx-ring-ref,
- * event-channel (or event-channel-tx/-rx with split event channels),
- * request-rx-copy=1 (0 for page transfer), feature-rx-notify=1, feature-sg,
- * feature-gso-tcpv4/tcpv6, feature-ipv6-csum-offload,
- * feature-no-csum-offload (only when offloads are off),
- * multi-queue-num-queues with queue-N/ directories for several queues, and
- * with the ctrl_ring option ctrl-ring-ref + event-channel-ctrl.
- * Read: the backend's feature-rx-copy (required), feature-rx-flip, feature-sg,
- * feature-gso-tcpv4/tcpv6, feature-ipv6-csum-offload,
- * feature-split-event-channels, multi-queue-max-queues, feature-ctrl-ring;
- * our own "mac" and "mtu" (the backend's "mtu" when ours is absent).
+ * The XenStore nodes it reads and writes: duet/netif.h.
  *
  * The backend is not trusted: a response with a bad id, a size past its
  * page, too many slots or garbage extra-info drops that packet (and a
