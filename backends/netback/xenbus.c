@@ -287,12 +287,12 @@ static int connect_vif(struct nb_vif *vif)
 		return rc;
 	vif->fe_csum4 = !no_csum;
 	vif->tx_map = duet_xenbus_read_str(vif->xs, vif->ctx->dir,
-					   "duet-tx-mode", mode,
+					   DUET_NETIF_NODE_TX_MODE, mode,
 					   sizeof(mode)) > 0 &&
 		      !strcmp(mode, "map");
 	vif->rx_map = !vif->rx_flip &&
 		      duet_xenbus_read_str(vif->xs, vif->ctx->dir,
-					   "duet-rx-mode", mode,
+					   DUET_NETIF_NODE_RX_MODE, mode,
 					   sizeof(mode)) > 0 &&
 		      !strcmp(mode, "map");
 	/* GSO needs scatter-gather (a 64 KiB frame spans pages). */

@@ -108,6 +108,15 @@
 #ifndef DUET_NETIF_H
 #define DUET_NETIF_H
 
+/* duet's own backend nodes (above) and their values. */
+#define DUET_NETIF_NODE_TX_MODE "duet-tx-mode"
+#define DUET_NETIF_NODE_RX_MODE "duet-rx-mode"
+
+enum duet_netif_data_mode {
+	DUET_NETIF_DATA_COPY = 0, /* "copy": grant copy (the default) */
+	DUET_NETIF_DATA_MAP = 1,  /* "map": grant map, memcpy, unmap */
+};
+
 /* The most queues either duet network driver uses. */
 #define DUET_NETIF_MAX_QUEUES 4u
 
