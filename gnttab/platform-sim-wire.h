@@ -20,7 +20,10 @@
  *    (reopened O_RDONLY) when the mapping is read-only, so that the kernel
  *    refuses writes;
  *  - a TRANSFER request carries the one-page memfd being given away; the
- *    TRANSFER_ACCEPT reply hands it to the receiver.
+ *    TRANSFER_ACCEPT reply hands it to the receiver;
+ *  - EVT_ALLOC, EVT_BIND and EVT_NOTIFY replies carry port doorbells
+ *    (eventfds): a client gets its own ports' and, once bound, its peers'
+ *    (sim/simd-evt.c says why that keeps isolation).
  *
  * Not part of the public API; both sides are built from the same tree,
  * and HELLO refuses a different DUET_SIM_WIRE_VERSION.
@@ -35,7 +38,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#define DUET_SIM_WIRE_VERSION 1
+#define DUET_SIM_WIRE_VERSION 2
 
 /* Socket file names inside the simulator directory. */
 #define DUET_SIM_CTL_FMT "%s/ctl-%u.sock"
@@ -77,18 +80,21 @@ enum duet_sim_op {
 	DUET_SIM_OP_XFER,
 	/* ref; rep: the page's fd in the ancillary data */
 	DUET_SIM_OP_XFER_ACCEPT,
-	/* fd = write end of a pipe; turns this connection into an
-	 * event-channel handle: each port that becomes pending is written
-	 * to the pipe as a uint32_t */
+	/* no descriptor; turns this connection into an event-channel
+	 * handle; rep.count = the domain's ports, fd = their binding
+	 * generations (uint32_t each, read-only; see sim/simd-evt.c) */
 	DUET_SIM_OP_EVT_OPEN,
-	/* domid = remote; rep.rc = local port */
+	/* domid = remote; rep.rc = local port, fd = its doorbell (an
+	 * eventfd: readable when the port has events) */
 	DUET_SIM_OP_EVT_ALLOC,
-	/* domid = remote, port = remote port; rep.rc = local port */
+	/* domid = remote, port = remote port; rep.rc = local port, fds =
+	 * its doorbell, then the remote port's (write 1 to notify),
+	 * rep.id = the local port's generation */
 	DUET_SIM_OP_EVT_BIND,
-	/* port */
+	/* port; delivers, and when the port is bound answers with the
+	 * remote port's doorbell (fd) and the local port's generation
+	 * (rep.id), for direct notifies while the generation holds */
 	DUET_SIM_OP_EVT_NOTIFY,
-	/* port */
-	DUET_SIM_OP_EVT_UNMASK,
 	/* port */
 	DUET_SIM_OP_EVT_UNBIND,
 	/* dom0 only.  flags = DUET_SIM_DOM_NETNS; array = name (no NUL);

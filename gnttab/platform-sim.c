@@ -35,7 +35,9 @@
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdatomic.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -97,14 +99,35 @@ struct sim_priv {
 };
 
 /*
- * struct sim_evt - an open event-channel handle.
- * @fd:  its own control connection (its ports die with it).
- * @rfd: read end of the delivery pipe (non-blocking).
- * @next: the platform's list of event-channel handles.
+ * struct sim_port - what an event-channel handle knows of a port.
+ * @efd:      the port's doorbell, in the handle's epoll set, or -1 when
+ *            the handle does not own the port.
+ * @peer_efd: the bound peer port's doorbell (write 1 to notify), or -1
+ *            until the daemon handed it out.
+ * @peer_gen: the port's binding generation when it was handed out.
+ */
+struct sim_port {
+	int efd;
+	int peer_efd;
+	uint32_t peer_gen;
+};
+
+/*
+ * struct sim_evt - an open event-channel handle (sim/simd-evt.c has the
+ * design: the daemon binds, the clients signal each other directly).
+ * @fd:     its own control connection (its ports die with it).
+ * @epfd:   epoll set of the owned ports' doorbells, each EPOLLONESHOT: a
+ *          reported port is masked until unmasked (duet_evtchn_fd()).
+ * @gen:    the domain's port binding generations (read-only mapping).
+ * @port:   by port number, @nports of them.
+ * @next:   the platform's list of event-channel handles.
  */
 struct sim_evt {
 	int fd;
-	int rfd;
+	int epfd;
+	const _Atomic uint32_t *gen;
+	struct sim_port *port;
+	unsigned nports;
 	struct sim_evt *next;
 };
 
@@ -912,47 +935,81 @@ static struct sim_evt *sevt(struct duet_evtchn *e)
 	return e->priv;
 }
 
+static void evt_free(struct sim_evt *v)
+{
+	unsigned i;
+
+	for (i = 0; v->port && i < v->nports; i++) {
+		if (v->port[i].efd >= 0)
+			close(v->port[i].efd);
+		if (v->port[i].peer_efd >= 0)
+			close(v->port[i].peer_efd);
+	}
+	free(v->port);
+	if (v->gen)
+		munmap((void *)v->gen, v->nports * sizeof(uint32_t));
+	if (v->epfd >= 0)
+		close(v->epfd);
+	if (v->fd >= 0)
+		close(v->fd);
+	free(v);
+}
+
 static int sim_evtchn_open(struct duet_evtchn *e)
 {
 	struct sim_priv *s = spriv(e->p);
 	struct sim_evt *v;
-	unsigned got;
-	int pfd[2], rc;
+	struct rpc r;
+	unsigned got, i;
+	void *gen;
+	int rc;
 
 	v = calloc(1, sizeof(*v));
 	if (!v)
 		return -ENOMEM;
+	v->epfd = -1;
 	rc = sim_connect(s->dir, s->domid, &got);
-	if (rc < 0)
-		goto err_free;
-	v->fd = rc;
-	if (pipe2(pfd, O_CLOEXEC) < 0) {
-		rc = -errno;
-		goto err_close;
-	}
-	if (fcntl(pfd[0], F_SETFL, O_NONBLOCK) < 0) {
-		rc = -errno;
-		close(pfd[0]);
-		close(pfd[1]);
-		goto err_close;
-	}
-	v->rfd = pfd[0];
-	rc = call_op(v->fd, DUET_SIM_OP_EVT_OPEN, 0, 0, 0, pfd[1]);
-	close(pfd[1]);
-	if (rc >= 0 && s->restricted)
-		rc = restrict_conn(v->fd, s->rdomid);
 	if (rc < 0) {
-		close(v->rfd);
-		goto err_close;
+		free(v);
+		return rc;
+	}
+	v->fd = rc;
+	rpc_init(&r, DUET_SIM_OP_EVT_OPEN);
+	rc = rpc_call(v->fd, &r);
+	if (rc >= 0 && (r.nfds != 1 || !r.rep.count))
+		rc = -EPROTO;
+	if (rc < 0) {
+		rpc_close_fds(&r);
+		goto err;
+	}
+	v->nports = r.rep.count;
+	gen = mmap(NULL, v->nports * sizeof(uint32_t), PROT_READ, MAP_SHARED,
+		   r.fds[0], 0);
+	close(r.fds[0]);
+	if (gen == MAP_FAILED) {
+		rc = -errno;
+		goto err;
+	}
+	v->gen = gen;
+	v->port = calloc(v->nports, sizeof(*v->port));
+	v->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (!v->port || v->epfd < 0) {
+		rc = v->port ? -errno : -ENOMEM;
+		goto err;
+	}
+	for (i = 0; i < v->nports; i++)
+		v->port[i].efd = v->port[i].peer_efd = -1;
+	if (s->restricted) {
+		rc = restrict_conn(v->fd, s->rdomid);
+		if (rc < 0)
+			goto err;
 	}
 	v->next = s->evts;
 	s->evts = v;
 	e->priv = v;
 	return 0;
-err_close:
-	close(v->fd);
-err_free:
-	free(v);
+err:
+	evt_free(v);
 	return rc;
 }
 
@@ -967,71 +1024,183 @@ static void sim_evtchn_close(struct duet_evtchn *e)
 	if (*pp)
 		*pp = v->next;
 	/* The daemon closes our ports when the connection goes. */
-	close(v->fd);
-	close(v->rfd);
-	free(v);
+	evt_free(v);
 	e->priv = NULL;
 }
 
 static int sim_evtchn_fd(struct duet_evtchn *e)
 {
-	return sevt(e)->rfd;
+	return sevt(e)->epfd;
 }
 
-static int evt_call(struct duet_evtchn *e, uint32_t op, uint32_t domid,
-		    uint32_t port)
+/* Take the doorbell of our new port @port into the epoll set, unmasked. */
+static int port_add(struct sim_evt *v, int port, int efd)
 {
-	return call_op(sevt(e)->fd, op, domid, 0, port, -1);
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLONESHOT };
+
+	if (port <= 0 || (unsigned)port >= v->nports ||
+	    v->port[port].efd >= 0) {
+		close(efd);
+		return -EPROTO;
+	}
+	ev.data.u32 = (uint32_t)port;
+	if (epoll_ctl(v->epfd, EPOLL_CTL_ADD, efd, &ev) < 0) {
+		close(efd);
+		return -errno;
+	}
+	v->port[port].efd = efd;
+	return port;
 }
 
-/* An event-channel op on local @port that answers 0 or -errno. */
-static int evt_port_op(struct duet_evtchn *e, uint32_t op, uint32_t port)
+static void peer_forget(struct sim_port *sp)
 {
-	int rc = evt_call(e, op, 0, port);
-
-	return rc < 0 ? rc : 0;
+	if (sp->peer_efd >= 0)
+		close(sp->peer_efd);
+	sp->peer_efd = -1;
 }
 
 static int sim_evtchn_alloc_unbound(struct duet_evtchn *e,
 				    duet_domid_t remote)
 {
-	return evt_call(e, DUET_SIM_OP_EVT_ALLOC, remote, 0);
+	struct sim_evt *v = sevt(e);
+	struct rpc r;
+	int rc;
+
+	rpc_init(&r, DUET_SIM_OP_EVT_ALLOC);
+	r.req.domid = remote;
+	rc = rpc_call(v->fd, &r);
+	if (rc > 0 && r.nfds == 1)
+		return port_add(v, rc, r.fds[0]);
+	rpc_close_fds(&r);
+	return rc > 0 ? -EPROTO : rc;
 }
 
 static int sim_evtchn_bind(struct duet_evtchn *e, duet_domid_t remote,
 			   duet_evtchn_port_t remote_port)
 {
-	return evt_call(e, DUET_SIM_OP_EVT_BIND, remote, remote_port);
+	struct sim_evt *v = sevt(e);
+	struct rpc r;
+	int rc;
+
+	rpc_init(&r, DUET_SIM_OP_EVT_BIND);
+	r.req.domid = remote;
+	r.req.port = remote_port;
+	rc = rpc_call(v->fd, &r);
+	if (rc <= 0 || r.nfds != 2) {
+		rpc_close_fds(&r);
+		return rc > 0 ? -EPROTO : rc;
+	}
+	rc = port_add(v, rc, r.fds[0]);
+	if (rc < 0) {
+		close(r.fds[1]);
+		return rc;
+	}
+	v->port[rc].peer_efd = r.fds[1];
+	v->port[rc].peer_gen = (uint32_t)r.rep.id;
+	return rc;
 }
 
+/*
+ * Notify: one eventfd write straight into the peer's doorbell while the
+ * port's binding generation is the one the doorbell came with; else (not
+ * known yet, or the binding changed) through the daemon, which validates
+ * the binding as Xen's EVTCHNOP_send does and hands out the current
+ * doorbell.
+ */
 static int sim_evtchn_notify(struct duet_evtchn *e, duet_evtchn_port_t port)
 {
-	return evt_port_op(e, DUET_SIM_OP_EVT_NOTIFY, port);
+	struct sim_evt *v = sevt(e);
+	uint64_t one = 1;
+	struct sim_port *sp;
+	struct rpc r;
+	int rc;
+
+	if (!port || port >= v->nports)
+		return -EINVAL;
+	sp = &v->port[port];
+	if (sp->efd < 0)
+		return -ENOTCONN;
+	/* Acquire: pairs with the daemon's release in gen_bump()
+	 * (sim/simd-evt.c); a generation equal to ours means the binding
+	 * our doorbell belongs to has not changed since. */
+	if (sp->peer_efd >= 0 &&
+	    atomic_load_explicit(&v->gen[port], memory_order_acquire) ==
+		    sp->peer_gen) {
+		/* Fails only when the counter would overflow: the peer
+		 * has an event pending anyway. */
+		if (write(sp->peer_efd, &one, sizeof(one)) < 0 &&
+		    errno != EAGAIN)
+			return -errno;
+		return 0;
+	}
+	peer_forget(sp);
+	rpc_init(&r, DUET_SIM_OP_EVT_NOTIFY);
+	r.req.port = port;
+	rc = rpc_call(v->fd, &r);
+	if (rc == 0 && r.nfds == 1) {
+		sp->peer_efd = r.fds[0];
+		sp->peer_gen = (uint32_t)r.rep.id;
+		return 0;
+	}
+	rpc_close_fds(&r);
+	return rc < 0 ? rc : 0;
 }
 
 static int sim_evtchn_pending(struct duet_evtchn *e)
 {
+	struct sim_evt *v = sevt(e);
+	struct epoll_event ev;
+	uint64_t cnt;
 	uint32_t port;
-	ssize_t n;
+	int n;
 
 	do
-		n = read(sevt(e)->rfd, &port, sizeof(port));
+		n = epoll_wait(v->epfd, &ev, 1, 0);
 	while (n < 0 && errno == EINTR);
 	if (n < 0)
-		return errno == EAGAIN ? -EAGAIN : -errno;
-	if (n != sizeof(port) || port > INT32_MAX)
+		return -errno;
+	if (n == 0)
+		return -EAGAIN;
+	port = ev.data.u32;
+	if (port >= v->nports || v->port[port].efd < 0)
 		return -EIO;
+	/* The port is masked now (EPOLLONESHOT); clear its count so that
+	 * only events after this read bring it back on unmask. */
+	if (read(v->port[port].efd, &cnt, sizeof(cnt)) < 0 &&
+	    errno != EAGAIN)
+		return -errno;
 	return (int)port;
 }
 
 static int sim_evtchn_unmask(struct duet_evtchn *e, duet_evtchn_port_t port)
 {
-	return evt_port_op(e, DUET_SIM_OP_EVT_UNMASK, port);
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLONESHOT };
+	struct sim_evt *v = sevt(e);
+
+	if (!port || port >= v->nports)
+		return -EINVAL;
+	if (v->port[port].efd < 0)
+		return 0;
+	ev.data.u32 = port;
+	if (epoll_ctl(v->epfd, EPOLL_CTL_MOD, v->port[port].efd, &ev) < 0)
+		return -errno;
+	return 0;
 }
 
 static int sim_evtchn_unbind(struct duet_evtchn *e, duet_evtchn_port_t port)
 {
-	return evt_port_op(e, DUET_SIM_OP_EVT_UNBIND, port);
+	struct sim_evt *v = sevt(e);
+	int rc = call_op(v->fd, DUET_SIM_OP_EVT_UNBIND, 0, 0, port, -1);
+
+	if (rc < 0)
+		return rc;
+	if (port < v->nports && v->port[port].efd >= 0) {
+		epoll_ctl(v->epfd, EPOLL_CTL_DEL, v->port[port].efd, NULL);
+		close(v->port[port].efd);
+		v->port[port].efd = -1;
+		peer_forget(&v->port[port]);
+	}
+	return 0;
 }
 
 const struct duet_platform_ops duet_platform_sim = {

@@ -1,15 +1,31 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * sim/simd-evt.c - the simulator's event channels.
+ * sim/simd-evt.c - the simulator's event channels: the daemon binds,
+ * the clients signal each other directly.
  *
  * Ports are per domain (port 0 is never used) and owned by the
  * event-channel connection (one per duet_evtchn handle) that allocated or
- * bound them.  Delivery follows libxenevtchn: an event on an unmasked port
- * masks it and writes the port number (uint32_t) into the handle's pipe;
- * events while masked are remembered as pending and delivered on unmask.
- * At most one entry per port is ever in the pipe, so with at most
- * SIMD_CONN_PORTS ports per handle the pipe (64 KiB) never fills up for a
- * client that reads it; a client that does not read only hurts itself.
+ * bound them.  Each port has a doorbell, an eventfd made here when the
+ * port is allocated: its owner gets a copy (in the ALLOC or BIND reply)
+ * and polls it; its peer gets a copy only once the two are bound (in the
+ * BIND reply, or the first NOTIFY reply) and notifies by writing 1 to it,
+ * one system call with no daemon in between, as a Xen notify is one
+ * hypercall.  Masking is the owner's (platform-sim.c: an epoll set with
+ * EPOLLONESHOT, so a delivered port stays masked until unmasked and
+ * events meanwhile stay counted in the eventfd), so there is no UNMASK
+ * request any more.
+ *
+ * Isolation: a client can write only the doorbells of the ports it is
+ * bound to, and the daemon hands out a doorbell only for a port the
+ * asker owns and has bound (NOTIFY checks it as Xen's EVTCHNOP_send
+ * does).  When a binding ends the daemon drops its own copy of the closed
+ * port's doorbell; a peer that still holds it writes to a counter nobody
+ * reads, so an event never reaches a port it was not bound to.  So that
+ * a client learns when its cached peer doorbell is stale, every port has
+ * a binding generation, bumped (release) whenever the port is bound,
+ * closed or its peer closes; the domain's generations live in a memfd
+ * that every event-channel handle of the domain maps read-only (EVT_OPEN
+ * reply) and checks (acquire) before each direct notify.
  *
  * Return values are those of Linux's /dev/xen/evtchn over Xen (what
  * libxenevtchn hands back), so that a driver sees the same on both:
@@ -20,8 +36,8 @@
  *    the driver ignores the hypercall's result anyway);
  *  - UNBIND of a port out of range: -EINVAL; of a port this handle does
  *    not own: -ENOTCONN (IOCTL_EVTCHN_UNBIND);
- *  - UNMASK of a port this handle does not own: 0 (the driver's write()
- *    skips ports it does not know).
+ *  - unmask of a port the handle does not own: 0 (the driver's write()
+ *    skips ports it does not know; platform-sim.c).
  *
  * Closing: when a port is closed (UNBIND, its handle hung up, its domain
  * destroyed) the peer port goes back to UNBOUND with the closer's domain
@@ -33,6 +49,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "sim/simd-int.h"
@@ -46,11 +64,33 @@
  */
 int simd_evt_init(struct simd *d, struct simd_dom *dom)
 {
+	size_t len = (size_t)d->nports * sizeof(uint32_t);
+	unsigned i;
+	void *gen;
+	int fd;
+
+	dom->evt_gen_fd = -1;
 	dom->ports = calloc(d->nports, sizeof(*dom->ports));
 	if (!dom->ports)
 		return -ENOMEM;
 	dom->nports = d->nports;
+	for (i = 0; i < dom->nports; i++)
+		dom->ports[i].efd = -1;
+	fd = memfd_create("duet-sim-evtgen", MFD_CLOEXEC);
+	if (fd < 0 || ftruncate(fd, (off_t)len) < 0)
+		goto err;
+	gen = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (gen == MAP_FAILED)
+		goto err;
+	dom->evt_gen = gen;
+	dom->evt_gen_fd = fd;
 	return 0;
+err:
+	if (fd >= 0)
+		close(fd);
+	free(dom->ports);
+	dom->ports = NULL;
+	return -ENOMEM;
 }
 
 /* simd_evt_in_use() - ports of @dom currently allocated. */
@@ -63,23 +103,29 @@ unsigned simd_evt_in_use(const struct simd_dom *dom)
 	return n;
 }
 
+/* Ring @port's doorbell (its owner masks and counts, not we). */
 static void deliver(struct simd_dom *dom, uint32_t port)
 {
-	struct simd_port *p = &dom->ports[port];
-	ssize_t n;
+	uint64_t one = 1;
 
-	if (p->masked) {
-		p->pending = 1;
-		return;
-	}
-	p->masked = 1;
-	p->pending = 0;
-	if (!p->owner || p->owner->evt_fd < 0)
-		return;
-	n = write(p->owner->evt_fd, &port, sizeof(port));
-	if (n != (ssize_t)sizeof(port))
-		simd_conn_warn(p->owner, "event pipe full or closed (port %u)",
-			       port);
+	if (dom->ports[port].efd >= 0 &&
+	    write(dom->ports[port].efd, &one, sizeof(one)) != sizeof(one) &&
+	    dom->ports[port].owner)
+		simd_conn_warn(dom->ports[port].owner,
+			       "doorbell of port %u overflows", port);
+}
+
+/*
+ * The binding of @port changed: bump its generation.  Release: the port
+ * table's new state (the store that made the change) is ordered before
+ * the new value; pairs with the acquire load in platform-sim.c's
+ * sim_evtchn_notify(), which then trusts its cached peer doorbell only
+ * while the generation it cached is still current.
+ */
+static void gen_bump(struct simd_dom *dom, uint32_t port)
+{
+	atomic_fetch_add_explicit(&dom->evt_gen[port], 1,
+				  memory_order_release);
 }
 
 /* Close @port of @dom and tell its peer. */
@@ -95,12 +141,16 @@ static void port_close(struct simd_dom *dom, uint32_t port)
 			r->ports[p->rport].state = SIMD_PORT_UNBOUND;
 			r->ports[p->rport].remote = (uint16_t)dom->domid;
 			r->ports[p->rport].rport = 0;
+			gen_bump(r, p->rport);
 			deliver(r, p->rport);
 		}
 	}
 	if (p->owner)
 		p->owner->nports--;
-	*p = (struct simd_port){ 0 };
+	if (p->efd >= 0)
+		close(p->efd);
+	*p = (struct simd_port){ .efd = -1 };
+	gen_bump(dom, port);
 }
 
 /*
@@ -113,7 +163,7 @@ static struct simd_port *own_port(struct simd_conn *c, struct simd_msg *m,
 {
 	uint32_t port = m->req.port;
 
-	if (c->evt_fd < 0 || m->len || !port || port >= c->dom->nports) {
+	if (!c->evt || m->len || !port || port >= c->dom->nports) {
 		m->rep.rc = -EINVAL;
 		return NULL;
 	}
@@ -133,6 +183,11 @@ static int port_alloc(struct simd_conn *c)
 		return -ENOSPC;
 	for (i = 1; i < dom->nports; i++)
 		if (dom->ports[i].state == SIMD_PORT_FREE) {
+			int efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+
+			if (efd < 0)
+				return -errno;
+			dom->ports[i].efd = efd;
 			dom->ports[i].owner = c;
 			c->nports++;
 			return (int)i;
@@ -144,33 +199,40 @@ static int port_alloc(struct simd_conn *c)
 /* Requests                                                            */
 /* ------------------------------------------------------------------ */
 
-/* EVT_OPEN: fd = the pipe's write end (must be non-blocking for us). */
+/*
+ * EVT_OPEN: no descriptor.  rep.count = the domain's number of ports;
+ * fd = the domain's port generations (count uint32_t), read-only.
+ */
 void simd_evt_open(struct simd_conn *c, struct simd_msg *m)
 {
-	int fl;
+	char path[64];
+	int fd;
 
-	if (c->evt_fd >= 0 || m->fd < 0 || m->len) {
+	if (c->evt || m->fd >= 0 || m->len) {
 		m->rep.rc = -EINVAL;
 		return;
 	}
-	/* A non-blocking write end: a stuck client never stalls us. */
-	fl = fcntl(m->fd, F_GETFL);
-	if (fl < 0 || !(fl & O_WRONLY) ||
-	    fcntl(m->fd, F_SETFL, fl | O_NONBLOCK) < 0) {
-		m->rep.rc = -EBADF;
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", c->dom->evt_gen_fd);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		m->rep.rc = -errno;
 		return;
 	}
-	c->evt_fd = m->fd;
-	m->fd = -1;
+	c->evt = 1;
+	m->fds[0] = fd;
+	m->nfds = 1;
+	m->close_fds = 1;
+	m->rep.count = c->dom->nports;
 	m->rep.rc = 0;
 }
 
-/* EVT_ALLOC: domid = remote; rc = the new unbound port. */
+/* EVT_ALLOC: domid = remote; rc = the new unbound port, fd = its
+ * doorbell. */
 void simd_evt_alloc(struct simd_conn *c, struct simd_msg *m)
 {
 	int port;
 
-	if (c->evt_fd < 0 || m->len) {
+	if (!c->evt || m->len) {
 		m->rep.rc = -EINVAL;
 		return;
 	}
@@ -182,18 +244,25 @@ void simd_evt_alloc(struct simd_conn *c, struct simd_msg *m)
 	if (port > 0) {
 		c->dom->ports[port].state = SIMD_PORT_UNBOUND;
 		c->dom->ports[port].remote = (uint16_t)m->req.domid;
+		gen_bump(c->dom, (uint32_t)port);
+		m->fds[0] = c->dom->ports[port].efd;
+		m->nfds = 1;
 	}
 	m->rep.rc = port;
 }
 
-/* EVT_BIND: domid = remote, port = its unbound port; rc = our port. */
+/*
+ * EVT_BIND: domid = remote, port = its unbound port; rc = our port, fds =
+ * our port's doorbell then the remote port's, rep.id = our port's
+ * generation after the bind.
+ */
 void simd_evt_bind(struct simd_conn *c, struct simd_msg *m)
 {
 	struct simd_dom *r = simd_dom_get(c->d, m->req.domid);
 	struct simd_port *rp;
 	int port;
 
-	if (c->evt_fd < 0 || m->len) {
+	if (!c->evt || m->len) {
 		m->rep.rc = -EINVAL;
 		return;
 	}
@@ -222,12 +291,22 @@ void simd_evt_bind(struct simd_conn *c, struct simd_msg *m)
 	c->dom->ports[port].rport = m->req.port;
 	rp->state = SIMD_PORT_INTERDOMAIN;
 	rp->rport = (uint32_t)port;
+	gen_bump(r, m->req.port);
+	gen_bump(c->dom, (uint32_t)port);
+	m->fds[0] = c->dom->ports[port].efd;
+	m->fds[1] = rp->efd;
+	m->nfds = 2;
+	m->rep.id = atomic_load_explicit(&c->dom->evt_gen[port],
+					 memory_order_relaxed);
 	m->rep.rc = port;
 }
 
 /*
  * EVT_NOTIFY: port.  -ENOTCONN for a port that is not ours; an event on
- * an unbound port (never bound, or its peer closed) is dropped: 0.
+ * an unbound port (never bound, or its peer closed) is dropped: 0.  A
+ * delivered event answers 0 with the peer port's doorbell (fd) and our
+ * port's generation (rep.id), so that the client notifies directly from
+ * then on, until the generation changes.
  */
 void simd_evt_notify(struct simd_conn *c, struct simd_msg *m)
 {
@@ -240,24 +319,15 @@ void simd_evt_notify(struct simd_conn *c, struct simd_msg *m)
 	if (p->state != SIMD_PORT_INTERDOMAIN)
 		return;
 	r = simd_dom_get(c->d, p->remote);
-	if (r && p->rport < r->nports)
-		deliver(r, p->rport);
-}
-
-/*
- * EVT_UNMASK: port.  Delivers an event that arrived while masked.  A port
- * that is not ours is skipped: 0.
- */
-void simd_evt_unmask(struct simd_conn *c, struct simd_msg *m)
-{
-	struct simd_port *p = own_port(c, m, 0);
-
-	if (!p)
+	if (!r || p->rport >= r->nports)
 		return;
-	p->masked = 0;
-	if (p->pending)
-		deliver(c->dom, m->req.port);
-	m->rep.rc = 0;
+	deliver(r, p->rport);
+	if (r->ports[p->rport].efd >= 0) {
+		m->fds[0] = r->ports[p->rport].efd;
+		m->nfds = 1;
+		m->rep.id = atomic_load_explicit(&c->dom->evt_gen[m->req.port],
+						 memory_order_relaxed);
+	}
 }
 
 /* EVT_UNBIND: port.  -ENOTCONN for a port that is not ours. */
@@ -282,9 +352,7 @@ void simd_evt_conn_gone(struct simd_conn *c)
 	for (i = 1; i < dom->nports && c->nports; i++)
 		if (dom->ports[i].owner == c)
 			port_close(dom, i);
-	if (c->evt_fd >= 0)
-		close(c->evt_fd);
-	c->evt_fd = -1;
+	c->evt = 0;
 }
 
 /*
@@ -294,6 +362,12 @@ void simd_evt_conn_gone(struct simd_conn *c)
  */
 void simd_evt_dom_gone(struct simd_dom *dom)
 {
+	if (dom->evt_gen)
+		munmap((void *)dom->evt_gen, dom->nports * sizeof(uint32_t));
+	if (dom->evt_gen_fd >= 0)
+		close(dom->evt_gen_fd);
+	dom->evt_gen = NULL;
+	dom->evt_gen_fd = -1;
 	free(dom->ports);
 	dom->ports = NULL;
 	dom->nports = 0;

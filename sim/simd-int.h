@@ -17,6 +17,7 @@
 #define DUET_SIM_SIMD_INT_H
 
 #include <stddef.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "duet/platform.h"
@@ -109,18 +110,17 @@ enum simd_port_state {
 /*
  * struct simd_port - one event-channel port.
  * @state:   enum simd_port_state.
- * @masked:  set when delivered, cleared by UNMASK (libxenevtchn style).
- * @pending: an event arrived while masked; delivered on UNMASK.
  * @remote:  the remote domain.
  * @rport:   the remote port (INTERDOMAIN).
+ * @efd:     the port's doorbell: an eventfd its owner reads (through its
+ *           epoll set) and its peer writes to notify, -1 when free.
  * @owner:   the event-channel connection that owns the port.
  */
 struct simd_port {
 	uint8_t state;
-	uint8_t masked;
-	uint8_t pending;
 	uint16_t remote;
 	uint32_t rport;
+	int efd;
 	struct simd_conn *owner;
 };
 
@@ -144,8 +144,7 @@ struct simd_map {
  * @d:      the daemon.
  * @dom:    the domain it belongs to.
  * @fd:     the socket.
- * @evt_fd: write end of the client's event pipe, or -1 (not an
- *          event-channel handle).
+ * @evt:    1 when this connection is an event-channel handle (EVT_OPEN).
  * @nports: ports owned.
  * @maps:   mappings made through it.
  * @rl:     rate limit for messages about this client's misbehaviour.
@@ -159,7 +158,7 @@ struct simd_conn {
 	struct simd *d;
 	struct simd_dom *dom;
 	int fd;
-	int evt_fd;
+	int evt;
 	int restricted;
 	unsigned rdomid;
 	unsigned nports;
@@ -178,6 +177,10 @@ struct simd_conn {
  * @gnt:    grant table, @ngnt entries.
  * @gfree:  stack of free refs, @nfree of them.
  * @ports:  event-channel ports, @nports (port 0 is never used).
+ * @evt_gen, @evt_gen_fd: one binding generation per port (uint32_t, a
+ *          memfd shared read-only with the domain's event-channel
+ *          handles; see simd-evt.c), or NULL / -1 before the first
+ *          EVT_OPEN in the domain.
  * @conns:  its connections.
  * @shares: its shares, live and dead.
  */
@@ -193,6 +196,8 @@ struct simd_dom {
 	unsigned nfree;
 	struct simd_port *ports;
 	unsigned nports;
+	_Atomic uint32_t *evt_gen;
+	int evt_gen_fd;
 	struct simd_conn *conns;
 	struct simd_share *shares;
 };
@@ -292,7 +297,6 @@ void simd_evt_open(struct simd_conn *c, struct simd_msg *m);
 void simd_evt_alloc(struct simd_conn *c, struct simd_msg *m);
 void simd_evt_bind(struct simd_conn *c, struct simd_msg *m);
 void simd_evt_notify(struct simd_conn *c, struct simd_msg *m);
-void simd_evt_unmask(struct simd_conn *c, struct simd_msg *m);
 void simd_evt_unbind(struct simd_conn *c, struct simd_msg *m);
 unsigned simd_evt_in_use(const struct simd_dom *dom);
 

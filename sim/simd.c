@@ -137,6 +137,7 @@ static int dom_create(struct simd *d, unsigned domid, const char *name,
 	dom->ev.type = SIMD_EV_LISTEN;
 	dom->domid = domid;
 	dom->lfd = -1;
+	dom->evt_gen_fd = -1;
 	snprintf(dom->name, sizeof(dom->name), "%s", name);
 	rc = sock_path(d, DUET_SIM_CTL_FMT, domid, sa.sun_path,
 		       sizeof(sa.sun_path));
@@ -259,7 +260,7 @@ static void conn_accept(struct simd *d, struct simd_dom *dom)
 	c->d = d;
 	c->dom = dom;
 	c->fd = fd;
-	c->evt_fd = -1;
+	c->evt = 0;
 	ev.data.ptr = &c->ev;
 	if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
 		close(fd);
@@ -493,9 +494,6 @@ static void dispatch(struct simd_conn *c, struct simd_msg *m)
 		break;
 	case DUET_SIM_OP_EVT_NOTIFY:
 		simd_evt_notify(c, m);
-		break;
-	case DUET_SIM_OP_EVT_UNMASK:
-		simd_evt_unmask(c, m);
 		break;
 	case DUET_SIM_OP_EVT_UNBIND:
 		simd_evt_unbind(c, m);
