@@ -885,25 +885,21 @@ int duet_xenbus_frontend_step(struct duet_xenbus_dev *dev, int connected,
 }
 
 int duet_xenbus_run(struct duet_xenbus_dev *dev,
-		    const struct duet_xenbus_ops *ops, void *arg)
+		    const struct duet_xenbus_ops *ops, void *arg,
+		    const int *rings, const int *want)
 {
 	int (*cb)(void *);
 	unsigned i;
 	int act, rc;
 
-	if (!dev || !ops || !ops->holds_rings || !ops->connect ||
-	    !ops->disconnect ||
-	    (dev->role == DUET_XENBUS_FRONTEND &&
-	     (!ops->want || !ops->connected)))
+	if (!dev || !ops || !rings || !ops->connect || !ops->disconnect ||
+	    (dev->role == DUET_XENBUS_FRONTEND && (!want || !ops->connected)))
 		return -EINVAL;
 	for (i = 0; i < DUET_XENBUS_RUN_MAX_ANSWERS; i++) {
 		if (dev->role == DUET_XENBUS_BACKEND)
-			act = duet_xenbus_backend_step(dev,
-						       ops->holds_rings(arg));
+			act = duet_xenbus_backend_step(dev, *rings);
 		else
-			act = duet_xenbus_frontend_step(dev,
-							ops->holds_rings(arg),
-							ops->want(arg));
+			act = duet_xenbus_frontend_step(dev, *rings, *want);
 		switch (act) {
 		case DUET_XENBUS_ACT_NONE:
 			return 0;

@@ -477,11 +477,6 @@ err:
 /* ------------------------------------------------------------------ */
 
 /* The handshake's callbacks (duet_xenbus_run()). */
-static int xb_holds_rings(void *arg)
-{
-	return ((struct bb_dev *)arg)->connected;
-}
-
 static int xb_connect(void *arg)
 {
 	struct bb_dev *dev = arg;
@@ -509,7 +504,6 @@ static void xb_disconnect(void *arg, int gone)
 }
 
 static const struct duet_xenbus_ops xb_ops = {
-	.holds_rings = xb_holds_rings,
 	.connect = xb_connect,
 	.disconnect = xb_disconnect,
 };
@@ -640,7 +634,8 @@ int duet_blkback_serve(const struct duet_backend_ctx *ctx)
 			}
 		}
 		was = dev->connected;
-		rc = duet_xenbus_run(dev->xb, &xb_ops, dev);
+		rc = duet_xenbus_run(dev->xb, &xb_ops, dev, &dev->connected,
+				     NULL);
 		if (rc < 0)
 			break;
 		if (rc > 0) {

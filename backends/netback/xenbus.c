@@ -439,11 +439,6 @@ static int hotplug_done(struct nb_vif *vif)
 }
 
 /* The handshake's callbacks (duet_xenbus_run()). */
-static int xb_holds_rings(void *arg)
-{
-	return ((struct nb_vif *)arg)->connected;
-}
-
 static int xb_connect(void *arg)
 {
 	struct nb_vif *vif = arg;
@@ -477,7 +472,6 @@ static void xb_disconnect(void *arg, int gone)
 }
 
 static const struct duet_xenbus_ops xb_ops = {
-	.holds_rings = xb_holds_rings,
 	.connect = xb_connect,
 	.disconnect = xb_disconnect,
 };
@@ -485,7 +479,7 @@ static const struct duet_xenbus_ops xb_ops = {
 /* Run the handshake until it has nothing to do.  1: DONE. */
 static int handshake(struct nb_vif *vif)
 {
-	return duet_xenbus_run(vif->dev, &xb_ops, vif);
+	return duet_xenbus_run(vif->dev, &xb_ops, vif, &vif->connected, NULL);
 }
 
 static struct nb_queue *port_queue(struct nb_vif *vif, int port, int *rx,

@@ -345,16 +345,6 @@ static void connect_failed(struct duet_blkfront *bf, int rc)
 }
 
 /* The handshake's callbacks (duet_xenbus_run()). */
-static int xb_holds_rings(void *arg)
-{
-	return ((struct duet_blkfront *)arg)->rings;
-}
-
-static int xb_want(void *arg)
-{
-	return ((struct duet_blkfront *)arg)->want;
-}
-
 static int xb_connect(void *arg)
 {
 	struct duet_blkfront *bf = arg;
@@ -399,8 +389,6 @@ static void xb_disconnect(void *arg, int gone)
 }
 
 static const struct duet_xenbus_ops xb_ops = {
-	.holds_rings = xb_holds_rings,
-	.want = xb_want,
 	.connect = xb_connect,
 	.connected = xb_connected,
 	.disconnect = xb_disconnect,
@@ -411,6 +399,6 @@ int bf_step(struct duet_blkfront *bf)
 	int rc;
 
 	bf->need_step = 0;
-	rc = duet_xenbus_run(bf->dev, &xb_ops, bf);
+	rc = duet_xenbus_run(bf->dev, &xb_ops, bf, &bf->rings, &bf->want);
 	return rc < 0 ? rc : 0;
 }

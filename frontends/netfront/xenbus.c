@@ -319,16 +319,6 @@ static int start_traffic(struct nf_vif *vif)
 #define NF_CLOSE_WAIT_MS 3000
 
 /* The handshake's callbacks (duet_xenbus_run()). */
-static int xb_holds_rings(void *arg)
-{
-	return ((struct nf_vif *)arg)->connected;
-}
-
-static int xb_want(void *arg)
-{
-	return ((struct nf_vif *)arg)->want;
-}
-
 static int xb_connect(void *arg)
 {
 	struct nf_vif *vif = arg;
@@ -355,8 +345,6 @@ static void xb_disconnect(void *arg, int gone)
 }
 
 static const struct duet_xenbus_ops xb_ops = {
-	.holds_rings = xb_holds_rings,
-	.want = xb_want,
 	.connect = xb_connect,
 	.connected = xb_connected,
 	.disconnect = xb_disconnect,
@@ -365,7 +353,8 @@ static const struct duet_xenbus_ops xb_ops = {
 /* Run the handshake until idle; 1 when DONE. */
 static int handshake(struct nf_vif *vif)
 {
-	return duet_xenbus_run(vif->dev, &xb_ops, vif);
+	return duet_xenbus_run(vif->dev, &xb_ops, vif, &vif->connected,
+			       &vif->want);
 }
 
 static int do_xs(struct nf_vif *vif)

@@ -319,10 +319,6 @@ int duet_xenbus_frontend_step(struct duet_xenbus_dev *dev, int connected,
 /**
  * struct duet_xenbus_ops - a driver's answers to the handshake, for
  * duet_xenbus_run().  Every callback gets the driver's @arg.
- * @holds_rings: 1 while the driver holds rings (shared by a frontend,
- *               mapped by a backend): the step functions' @connected.
- * @want:        frontends: 1 to be connected, 0 to close.  NULL on a
- *               backend.
  * @connect:     ACT_CONNECT: set up the rings and switch our state
  *               (backend: Connected; frontend: Initialised, or Connected
  *               for a netfront).  Returns 0 to go on (also after a
@@ -337,8 +333,6 @@ int duet_xenbus_frontend_step(struct duet_xenbus_dev *dev, int connected,
  *               rings down (also called when none are held).
  */
 struct duet_xenbus_ops {
-	int (*holds_rings)(void *arg);
-	int (*want)(void *arg);
 	int (*connect)(void *arg);
 	int (*connected)(void *arg);
 	void (*disconnect)(void *arg, int gone);
@@ -359,14 +353,21 @@ struct duet_xenbus_ops {
  * duet_xenbus_run() - after a watch event on the peer's (or our own)
  * state, call the step function of @dev's role and act on its answers
  * through @ops until it answers NONE or DONE, at most
- * DUET_XENBUS_RUN_MAX_ANSWERS times.  Context: the thread that owns @dev
- * and its xenstore handle; blocks only in xenstore and the callbacks.
- * Returns 1 when the device is done (@ops->disconnect(@arg, 1) was
- * called), 0 to wait for the next event, -errno from xenstore or a
- * callback (-EINVAL for a missing callback the role needs).
+ * DUET_XENBUS_RUN_MAX_ANSWERS times.
+ * @rings: the driver's flag, 1 while it holds rings (shared by a
+ *         frontend, mapped by a backend), read before every step (the
+ *         step functions' @connected); the callbacks keep it up to date.
+ * @want:  frontends: the driver's flag, 1 to be connected, 0 to close,
+ *         read before every step; NULL on a backend.
+ * Context: the thread that owns @dev and its xenstore handle; blocks only
+ * in xenstore and the callbacks.  Returns 1 when the device is done
+ * (@ops->disconnect(@arg, 1) was called), 0 to wait for the next event,
+ * -errno from xenstore or a callback (-EINVAL for a missing callback or
+ * flag the role needs).
  */
 int duet_xenbus_run(struct duet_xenbus_dev *dev,
-		    const struct duet_xenbus_ops *ops, void *arg);
+		    const struct duet_xenbus_ops *ops, void *arg,
+		    const int *rings, const int *want);
 
 #ifdef __cplusplus
 }

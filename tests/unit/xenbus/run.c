@@ -31,16 +31,6 @@ struct drv {
 	unsigned connects, connecteds, disconnects, gones;
 };
 
-static int d_holds(void *arg)
-{
-	return ((struct drv *)arg)->rings;
-}
-
-static int d_want(void *arg)
-{
-	return ((struct drv *)arg)->want;
-}
-
 static int d_connect(void *arg)
 {
 	struct drv *d = arg;
@@ -71,18 +61,25 @@ static void d_disconnect(void *arg, int gone)
 }
 
 static const struct duet_xenbus_ops be_ops = {
-	.holds_rings = d_holds,
 	.connect = d_connect,
 	.disconnect = d_disconnect,
 };
 
 static const struct duet_xenbus_ops fe_ops = {
-	.holds_rings = d_holds,
-	.want = d_want,
 	.connect = d_connect,
 	.connected = d_connected,
 	.disconnect = d_disconnect,
 };
+
+static int run_fe(struct drv *d)
+{
+	return duet_xenbus_run(d->dev, &fe_ops, d, &d->rings, &d->want);
+}
+
+static int run_be(struct drv *d)
+{
+	return duet_xenbus_run(d->dev, &be_ops, d, &d->rings, NULL);
+}
 
 static int node_state(const char *dir)
 {
@@ -119,15 +116,15 @@ static void connect_and_detach(void)
 	struct drv be, fe;
 
 	open_pair(&be, &fe);
-	is_int(duet_xenbus_run(fe.dev, &fe_ops, &fe), 0,
+	is_int(run_fe(&fe), 0,
 	       "frontend run: waits for the backend");
 	is_int(fe.connects, 1, "frontend connect called once");
 	is_int(node_state(FE), DUET_XENBUS_INITIALISED,
 	       "frontend Initialised by its connect callback");
-	is_int(duet_xenbus_run(be.dev, &be_ops, &be), 0, "backend run");
+	is_int(run_be(&be), 0, "backend run");
 	is_int(be.connects, 1, "backend connect called once");
 	is_int(node_state(BE), DUET_XENBUS_CONNECTED, "backend Connected");
-	is_int(duet_xenbus_run(fe.dev, &fe_ops, &fe), 0,
+	is_int(run_fe(&fe), 0,
 	       "frontend run after the backend connected");
 	is_int(fe.connecteds, 1, "frontend connected callback called once");
 	is_int(node_state(FE), DUET_XENBUS_CONNECTED, "frontend Connected");
@@ -136,10 +133,10 @@ static void connect_and_detach(void)
 	/* libxl's detach: online=0, backend Closing. */
 	duet_xs_write(xs0, 0, BE "/online", "0");
 	duet_xs_write(xs0, 0, BE "/state", "5");
-	is_int(duet_xenbus_run(fe.dev, &fe_ops, &fe), 0, "detach: frontend");
+	is_int(run_fe(&fe), 0, "detach: frontend");
 	ok(fe.disconnects == 1 && fe.gones == 0 && !fe.rings,
 	   "detach: the frontend disconnects (not gone: it may reconnect)");
-	is_int(duet_xenbus_run(be.dev, &be_ops, &be), 1,
+	is_int(run_be(&be), 1,
 	       "detach: the backend's run says the device is done");
 	ok(be.gones == 1 && !be.rings, "detach: disconnect(gone) on DONE");
 	is_int(node_state(BE), DUET_XENBUS_CLOSED, "detach: backend Closed");
@@ -151,21 +148,21 @@ static void waits_and_failures(void)
 	struct drv be, fe;
 
 	open_pair(&be, &fe);
-	duet_xenbus_run(fe.dev, &fe_ops, &fe);
+	run_fe(&fe);
 	be.connect_rc = 1;
-	is_int(duet_xenbus_run(be.dev, &be_ops, &be), 0,
+	is_int(run_be(&be), 0,
 	       "connect answering 1 (not ready) ends the run with 0");
 	ok(be.connects == 1 && node_state(BE) == DUET_XENBUS_INITWAIT,
 	   "and the backend stays in InitWait, asked once");
 	be.connect_rc = 0;
-	is_int(duet_xenbus_run(be.dev, &be_ops, &be), 0,
+	is_int(run_be(&be), 0,
 	       "the next event's run connects");
 	is_int(node_state(BE), DUET_XENBUS_CONNECTED, "backend Connected");
 	close_pair(&be, &fe);
 
 	open_pair(&be, &fe);
 	fe.connect_rc = -EIO;
-	is_int(duet_xenbus_run(fe.dev, &fe_ops, &fe), -EIO,
+	is_int(run_fe(&fe), -EIO,
 	       "connect's -errno is the run's result");
 	close_pair(&be, &fe);
 }
@@ -175,9 +172,9 @@ static void bounded(void)
 	struct drv be, fe;
 
 	open_pair(&be, &fe);
-	duet_xenbus_run(fe.dev, &fe_ops, &fe);
+	run_fe(&fe);
 	be.never_settle = 1;
-	is_int(duet_xenbus_run(be.dev, &be_ops, &be), 0,
+	is_int(run_be(&be), 0,
 	       "a handshake that never settles: the run returns 0");
 	is_int(be.connects, DUET_XENBUS_RUN_MAX_ANSWERS,
 	       "after DUET_XENBUS_RUN_MAX_ANSWERS answers");
@@ -186,14 +183,19 @@ static void bounded(void)
 
 static void bad_ops(void)
 {
-	struct duet_xenbus_ops no_want = fe_ops;
+	struct duet_xenbus_ops no_connected = fe_ops;
 	struct drv be, fe;
 
-	no_want.want = NULL;
+	no_connected.connected = NULL;
 	open_pair(&be, &fe);
-	is_int(duet_xenbus_run(fe.dev, &no_want, &fe), -EINVAL,
-	       "a frontend without want() is -EINVAL");
-	is_int(duet_xenbus_run(be.dev, NULL, &be), -EINVAL,
+	is_int(duet_xenbus_run(fe.dev, &fe_ops, &fe, &fe.rings, NULL), -EINVAL,
+	       "a frontend without a want flag is -EINVAL");
+	is_int(duet_xenbus_run(fe.dev, &no_connected, &fe, &fe.rings,
+			       &fe.want),
+	       -EINVAL, "a frontend without connected() is -EINVAL");
+	is_int(duet_xenbus_run(be.dev, &be_ops, &be, NULL, NULL), -EINVAL,
+	       "no rings flag is -EINVAL");
+	is_int(duet_xenbus_run(be.dev, NULL, &be, &be.rings, NULL), -EINVAL,
 	       "no ops is -EINVAL");
 	is_int(fe.connects + be.connects, 0, "and nothing was called");
 	close_pair(&be, &fe);
