@@ -700,6 +700,11 @@ int duet_vtd_dom_tick(struct duet_vtd_dom *dom)
 	return rc;
 }
 
+uint64_t duet_vtd_dom_pgd(const struct duet_vtd_dom *dom)
+{
+	return dom->pgd;
+}
+
 unsigned int duet_vtd_dom_queued(struct duet_vtd_dom *dom)
 {
 	unsigned int n;

@@ -163,6 +163,8 @@ int duet_vtd_dom_unmap(struct duet_vtd_dom *dom, uint64_t iova,
 int duet_vtd_dom_flush(struct duet_vtd_dom *dom);
 /* Lazy: flush if the oldest queued entry is older than the timeout. */
 int duet_vtd_dom_tick(struct duet_vtd_dom *dom);
+/* Physical address of the domain's top-level table (context ASR). */
+uint64_t duet_vtd_dom_pgd(const struct duet_vtd_dom *dom);
 /* Entries waiting in the flush queue. */
 unsigned int duet_vtd_dom_queued(struct duet_vtd_dom *dom);
 
