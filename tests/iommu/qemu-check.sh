@@ -23,25 +23,16 @@ skip() {
 	exit 77
 }
 
-as_root_install() {
-	[ "$(id -u)" -eq 0 ] || return 1
-	command -v apt-get > /dev/null 2>&1 || return 1
-	echo "# installing $*"
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@" \
-		> /dev/null 2>&1
-}
-
 [ -x "$prog" ] || skip "no test program $prog"
-command -v "$qemu" > /dev/null 2>&1 || as_root_install qemu-system-x86 ||
-	skip "$qemu missing and cannot be installed"
+# QEMU, a static busybox and cpio: installed by tools/deps.sh as root.
+top=$(cd "$(dirname "$0")/../.." && pwd)
+out=$(DEPS_TAG=iommu-check sh "$top/tools/deps.sh" qemu-system-x86 \
+	busybox-static cpio 2>&1) || skip "$(echo "$out" | tr '\n' ' ')"
+echo "# $out" | tail -n 1
 command -v "$qemu" > /dev/null 2>&1 || skip "$qemu missing"
-bb=$(command -v busybox 2>/dev/null || true)
-if [ -z "$bb" ] || ldd "$bb" > /dev/null 2>&1; then
-	as_root_install busybox-static || true
-	bb=/bin/busybox
-fi
+bb=/bin/busybox
 [ -x "$bb" ] && ! ldd "$bb" > /dev/null 2>&1 ||
-	skip "no static busybox (package busybox-static)"
+	skip "no static busybox at $bb (package busybox-static)"
 
 # The guest kernel: given, cached, the host's, or Debian's package.
 mkdir -p "$cache" || skip "cannot create $cache"
