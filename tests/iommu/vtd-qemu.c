@@ -335,6 +335,8 @@ static const char *res(const struct obs *o, char *b, size_t n)
 	return b;
 }
 
+static const char *how_now = "";
+
 static void compare(const char *what, const struct obs *q,
 		    const struct obs *m)
 {
@@ -342,7 +344,7 @@ static void compare(const char *what, const struct obs *q,
 
 	ok(q->refused >= 0 && q->refused == m->refused &&
 		   q->reason == m->reason,
-	   "%s: QEMU %s | duet %s", what, res(q, a, sizeof(a)),
+	   "%s: %s: QEMU %s | duet %s", how_now, what, res(q, a, sizeof(a)),
 	   res(m, b, sizeof(b)));
 	if (q->refused > 0 && m->refused > 0)
 		diag("  FRCD hi (PASID masked): QEMU %#018" PRIx64
@@ -378,16 +380,22 @@ static uint64_t data_page(uint8_t seed)
 
 static void run(void *buf, uint64_t pa, int use_qi)
 {
-	struct duet_vtd_config cfg = { .aw_bits = 39, .nfr = 1 };
+	/* The width QEMU was started with: 48 offers 4-level tables. */
+	unsigned int aw_bits = VTD_CAP_SAGAW(mmio_rd(VTD_REG_CAP, 8)) & 4 ?
+				       48 : 39;
+	unsigned int aw = aw_bits == 48 ? 2 : 1;
+	struct duet_vtd_config cfg = { .aw_bits = aw_bits, .nfr = 1 };
 	struct duet_vtd_pages pages = { pg_alloc, pg_free, NULL };
-	struct duet_vtd_dom_config sc = { .did = 1, .aw = 1,
+	struct duet_vtd_dom_config sc = { .did = 1, .aw = aw,
 					  .mode = DUET_VTD_STRICT };
-	struct duet_vtd_dom_config lc = { .did = 2, .aw = 1,
+	struct duet_vtd_dom_config lc = { .did = 2, .aw = aw,
 					  .mode = DUET_VTD_LAZY,
 					  .iova_base = 1ull << 32,
 					  .iova_limit = 1ull << 33 };
 	struct duet_vtd_hwif hw = { both_read, both_write, NULL };
-	const char *how = use_qi ? "QI" : "regs";
+	const char *how = use_qi ? (aw == 2 ? "4-level QI" : "3-level QI") :
+				   (aw == 2 ? "4-level regs" :
+					      "3-level regs");
 	struct duet_vtd_drv *drv;
 	struct duet_vtd_dom *dom, *lazy;
 	struct obs q, m;
@@ -396,6 +404,7 @@ static void run(void *buf, uint64_t pa, int use_qi)
 	char what[128];
 	int i, rc;
 
+	how_now = how;
 	memset(buf, 0, HUGE);
 	duet_iommu_arena_init(&arena, buf, pa, HUGE);
 	duet_vtd_create(&cfg, &arena.mem, &model);
@@ -437,8 +446,8 @@ static void run(void *buf, uint64_t pa, int use_qi)
 	qemu_fault(&q);
 	model_access(iova_src, EDU_MAX - 0x10, DUET_IOMMU_READ, &m);
 	snprintf(what, sizeof(what),
-		 "%s: edu reads IOVA %#" PRIx64 " (R-only, pa %#" PRIx64 ")",
-		 how, iova_src, src + 0x10);
+		 "edu reads IOVA %#" PRIx64 " (R-only, pa %#" PRIx64 ")",
+		 iova_src, src + 0x10);
 	compare(what, &q, &m);
 	ok(m.pa == src + 0x10, "%s: duet's walker: IOVA %#" PRIx64
 	   " -> pa %#" PRIx64 " (mapped %#" PRIx64 ")", how, iova_src, m.pa,
@@ -468,13 +477,24 @@ static void run(void *buf, uint64_t pa, int use_qi)
 	}
 	memset(duet_iommu_arena_ptr(&arena, dst), 0, 4096);
 
+	/* 1b. A 2 MiB superpage: the whole hugepage, read-only, at 1 GiB. */
+	duet_vtd_dom_map_at(dom, 0x40000000, arena.pa, HUGE, DUET_IOMMU_READ);
+	probe_read(0x40000000 + (src - arena.pa) + 0x100, 256, srcp + 0x100,
+		   &q, &m);
+	ok(!q.refused && m.pa == src + 0x100,
+	   "%s: 2 MiB superpage (PS in a level-2 entry): QEMU reads the "
+	   "right bytes | duet pa %#" PRIx64 " (want %#" PRIx64 ")", how,
+	   m.pa, src + 0x100);
+
 	/* 2. Unmapped IOVA, write and read; beyond the width. */
 	probe_write(0x7654000, 64, &q, &m);
 	compare("unmapped IOVA 0x7654000, DMA write", &q, &m);
 	probe_read(0x7655000, 64, NULL, &q, &m);
 	compare("unmapped IOVA 0x7655000, DMA read", &q, &m);
-	probe_write(1ull << 39, 64, &q, &m);
-	compare("IOVA 2^39 beyond the 39-bit width, DMA write", &q, &m);
+	probe_write(1ull << aw_bits, 64, &q, &m);
+	snprintf(what, sizeof(what), "IOVA 2^%u beyond the %u-bit width, "
+		 "DMA write", aw_bits, aw_bits);
+	compare(what, &q, &m);
 	ro = data_page(0x77);
 	duet_vtd_dom_map(dom, ro, 4096, DUET_IOMMU_READ, &iova_ro);
 	sum = arena_sum();
@@ -536,8 +556,8 @@ static void run(void *buf, uint64_t pa, int use_qi)
 	for (i = 0; i < 3; i++) {
 		probe_read(iova, 512, duet_iommu_arena_ptr(&arena, a), &q, &m);
 		snprintf(what, sizeof(what),
-			 "%s: lazy unmap, %u queued, read %d before the "
-			 "flush (stale window)", how, duet_vtd_dom_queued(lazy),
+			 "lazy unmap, %u queued, read %d before the "
+			 "flush (stale window)", duet_vtd_dom_queued(lazy),
 			 i + 1);
 		compare(what, &q, &m);
 	}
@@ -545,8 +565,7 @@ static void run(void *buf, uint64_t pa, int use_qi)
 	for (i = 0; i < 2; i++) {
 		probe_read(iova, 512, NULL, &q, &m);
 		snprintf(what, sizeof(what),
-			 "%s: after duet's batched invalidation, read %d", how,
-			 i + 1);
+			 "after duet's batched invalidation, read %d", i + 1);
 		compare(what, &q, &m);
 	}
 	b = data_page(0xd0);
@@ -573,7 +592,7 @@ static void run(void *buf, uint64_t pa, int use_qi)
 		ce = duet_iommu_arena_ptr(&arena, ctp + (sid & 0xff) * 16);
 		/* Move the device to the strict domain by hand. */
 		ce[0] = 0;
-		ce[1] = VTD_CTX_HI(1, 1);
+		ce[1] = VTD_CTX_HI(1, aw);
 		ce[0] = duet_vtd_dom_pgd(dom) | VTD_CTX_P;
 		duet_vtd_drv_inv_iotlb(drv, VTD_INV_GLOBAL, 0, 0, 0);
 		probe_read(0x20000000, 128, duet_iommu_arena_ptr(&arena, a),
@@ -590,9 +609,9 @@ static void run(void *buf, uint64_t pa, int use_qi)
 		 * own.  QEMU tags its IOTLB by source id and still reads A;
 		 * duet tags by domain id (as the specification) and reads B.
 		 */
-		diag("  context-cache invalidation alone: QEMU %s (reason %u) "
-		     "| duet %s", q.refused == -1 ? "still reads A" :
-		     q.refused ? "faults" : "reads B", q.reason,
+		diag("  context-cache invalidation alone: QEMU %s | duet %s",
+		     q.refused == -1 ? "still reads A" :
+		     q.refused ? "faults" : "reads B",
 		     m.pa == b ? "reads B" : "reads A");
 		duet_vtd_drv_inv_iotlb(drv, VTD_INV_DOMAIN, 2, 0, 0);
 		probe_read(0x20000000, 128, duet_iommu_arena_ptr(&arena, b),
