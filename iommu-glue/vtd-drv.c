@@ -616,6 +616,56 @@ int duet_vtd_dom_map(struct duet_vtd_dom *dom, uint64_t pa, uint64_t size,
 	return 0;
 }
 
+int duet_vtd_dom_map_pages(struct duet_vtd_dom *dom, const uint64_t *pas,
+			   unsigned int n, unsigned int offset, int prot,
+			   uint64_t *iova)
+{
+	unsigned int i;
+	uint64_t pfn;
+	int rc, hit;
+
+	if (!n || offset > 0xfff)
+		return -EINVAL;
+	for (i = 0; i < n; i++)
+		if (pas[i] & 0xfff)
+			return -EINVAL;
+	rc = duet_iommu_iova_alloc(dom->iova, n, &pfn, &hit);
+	if (rc)
+		return rc;
+	pthread_mutex_lock(&dom->drv->lock);
+	for (i = 0, rc = 0; i < n && !rc; i++)
+		rc = map_locked(dom, (pfn + i) << 12, pas[i], 4096, prot);
+	if (rc)
+		clear_locked(dom, pfn << 12, (uint64_t)n << 12);
+	pthread_mutex_unlock(&dom->drv->lock);
+	if (rc) {
+		duet_iommu_iova_free(dom->iova, pfn, n);
+		return rc;
+	}
+	pthread_mutex_lock(&dom->lock);
+	dom->st.maps++;
+	dom->st.iova_cache_hits += (uint64_t)hit;
+	pthread_mutex_unlock(&dom->lock);
+	*iova = (pfn << 12) | offset;
+	return 0;
+}
+
+int duet_vtd_dom_set_frame(struct duet_vtd_dom *dom, uint64_t pa, int prot)
+{
+	int rc;
+
+	if (pa & 0xfff || pa >> VTD_AW_WIDTH(dom->cfg.aw))
+		return -EINVAL;
+	pthread_mutex_lock(&dom->drv->lock);
+	rc = prot ? map_locked(dom, pa, pa, 4096, prot) :
+		    clear_locked(dom, pa, 4096);
+	if (!rc)
+		rc = inv_iotlb_locked(dom->drv, VTD_INV_PAGE, dom->cfg.did, pa,
+				      1);
+	pthread_mutex_unlock(&dom->drv->lock);
+	return rc;
+}
+
 /* Invalidate the domain and free every queued IOVA.  dom->lock held. */
 static int fq_flush_locked(struct duet_vtd_dom *dom)
 {

@@ -159,6 +159,21 @@ int duet_vtd_dom_map(struct duet_vtd_dom *dom, uint64_t pa, uint64_t size,
 		     int prot, uint64_t *iova);
 int duet_vtd_dom_unmap(struct duet_vtd_dom *dom, uint64_t iova,
 		       uint64_t size);
+/*
+ * The same for a buffer whose 4 KiB frames are not contiguous (a PV
+ * domain's machine frames): pas[0..n) page addresses, offset into the
+ * first; one contiguous IOVA range.  unmap with dom_unmap(iova, n * 4096
+ * - offset).  -ENOSPC, -ENOMEM, -EINVAL.
+ */
+int duet_vtd_dom_map_pages(struct duet_vtd_dom *dom, const uint64_t *pas,
+			   unsigned int n, unsigned int offset, int prot,
+			   uint64_t *iova);
+/*
+ * Xen's IOMMU handling of a PV domain (dfn = mfn): give the device frame
+ * pa at the same device address with prot (0 removes it), invalidating
+ * at once as iommu_legacy_map/unmap do.  0 or -errno.
+ */
+int duet_vtd_dom_set_frame(struct duet_vtd_dom *dom, uint64_t pa, int prot);
 /* Lazy: invalidate the domain and release every queued IOVA now. */
 int duet_vtd_dom_flush(struct duet_vtd_dom *dom);
 /* Lazy: flush if the oldest queued entry is older than the timeout. */
