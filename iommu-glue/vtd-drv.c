@@ -467,7 +467,8 @@ static int slot_of(struct duet_vtd_dom *dom, uint64_t iova,
 			/* Split a superpage into the next level's entries. */
 			for (i = 0; (e & VTD_PTE_PS) && i < 512; i++) {
 				uint64_t sub = VTD_PTE_ADDR(e) +
-					       ((uint64_t)i << (12 + 9 * (l - 2)));
+					       ((uint64_t)i
+						<< (12 + 9 * (l - 2)));
 
 				duet_iommu_wr64(&d->mem, t + i * 8,
 						sub | (e & 3) |

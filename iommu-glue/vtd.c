@@ -599,7 +599,8 @@ static void write_locked(struct duet_vtd *v, unsigned int off, uint64_t val,
 
 	if (off >= VTD_REG_FRCD && off < frcd_end) {
 		/* Only F (bit 127) is writable: write 1 to clear. */
-		unsigned int rec = VTD_REG_FRCD + (off - VTD_REG_FRCD) / 16 * 16;
+		unsigned int rec = VTD_REG_FRCD +
+				   (off - VTD_REG_FRCD) / 16 * 16;
 
 		if (hits_hi(off, size, rec + 8)) {
 			uint64_t hiw = size == 8 ? val : val << 32;

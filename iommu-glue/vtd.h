@@ -187,7 +187,7 @@ struct duet_vtd_dom_stats {
 	uint64_t maps, unmaps;
 	uint64_t inv_psi, inv_dsi, inv_global;	/* IOTLB invalidations */
 	uint64_t fq_flushes;			/* batched (lazy) flushes */
-	uint64_t iova_cache_hits;		/* served by a per-thread cache */
+	uint64_t iova_cache_hits;	/* served by a per-thread cache */
 };
 void duet_vtd_dom_stats(struct duet_vtd_dom *dom,
 			struct duet_vtd_dom_stats *st);

@@ -213,8 +213,8 @@ static int edu_dma(uint64_t iova, uint64_t len, int to_ram)
 static void *huge_page(uint64_t *pa)
 {
 	void *p = mmap(NULL, HUGE, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB | MAP_POPULATE |
-			       MAP_LOCKED,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB |
+			       MAP_POPULATE | MAP_LOCKED,
 		       -1, 0);
 	uint64_t ent;
 	int fd;

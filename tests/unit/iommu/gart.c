@@ -85,7 +85,8 @@ static void random_dma(void)
 			if (duet_gart_map(b.d, pa[live], len[live], M32, 1,
 					  &dma[live]))
 				BAIL("map");
-			bad += dma[live] < APER || dma[live] >= APER + (32 << 20);
+			bad += dma[live] < APER ||
+			       dma[live] >= APER + (32 << 20);
 			live++;
 		} else {
 			i = (int)(tb_rng(&s) % (uint64_t)live);
@@ -105,7 +106,8 @@ static void random_dma(void)
 			for (j = 0; j < n; j++)
 				buf[j] = (uint8_t)tb_rng(&s);
 			/* No isolation: any source id works. */
-			if (duet_iommu_dma(b.u, (uint16_t)op, dma[i] + o, buf, n,
+			if (duet_iommu_dma(b.u, (uint16_t)op, dma[i] + o, buf,
+					   n,
 					   wr ? DUET_IOMMU_WRITE :
 						DUET_IOMMU_READ,
 					   NULL)) {

@@ -24,8 +24,9 @@ static void *worker(void *arg)
 		k = i % 16;
 		if (i >= 16) {
 			for (uint64_t j = 0; j < n[k]; j++)
-				if (__atomic_exchange_n(&owner[pfn[k] + j - 1024],
-							0, __ATOMIC_RELAXED) !=
+				if (__atomic_exchange_n(
+					    &owner[pfn[k] + j - 1024], 0,
+					    __ATOMIC_RELAXED) !=
 				    (uint8_t)(uintptr_t)arg)
 					bad++;
 			duet_iommu_iova_free(shared, pfn[k], n[k]);
@@ -93,7 +94,8 @@ int main(void)
 
 	duet_iommu_iova_create(1024, 1024 + 4096, 4, &shared);
 	for (i = 0; i < 4; i++)
-		pthread_create(&th[i], NULL, worker, (void *)(uintptr_t)(i + 1));
+		pthread_create(&th[i], NULL, worker,
+			       (void *)(uintptr_t)(i + 1));
 	for (i = 0; i < 4; i++) {
 		void *r;
 

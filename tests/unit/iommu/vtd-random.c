@@ -109,7 +109,8 @@ static void run(unsigned int aw_bits, int use_qi, enum duet_vtd_mode mode)
 			}
 			/* Clear the fault records for the next one. */
 			for (j = 0; j < 4; j++)
-				duet_vtd_write(t.vtd, VTD_REG_FRCD + 16 * j + 12,
+				duet_vtd_write(t.vtd,
+					       VTD_REG_FRCD + 16 * j + 12,
 					       1u << 31, 4);
 			duet_vtd_write(t.vtd, VTD_REG_FSTS, VTD_FSTS_PFO, 4);
 		}
