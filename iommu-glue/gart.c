@@ -28,6 +28,7 @@ struct duet_gart {
 	uint32_t ctl, base, table, cache;	/* config registers */
 	struct tlb_ent *tlb;
 	unsigned int ntlb, rr;
+	uint64_t flush_ns;		/* cost of one INVGART */
 };
 
 static int gart_translate(struct duet_iommu_unit *u, uint16_t sid,
@@ -131,6 +132,13 @@ struct duet_iommu_unit *duet_gart_unit(struct duet_gart *g)
 	return &g->unit;
 }
 
+void duet_gart_set_flush_cost(struct duet_gart *g, uint64_t ns)
+{
+	pthread_mutex_lock(&g->unit.lock);
+	g->flush_ns = ns;
+	pthread_mutex_unlock(&g->unit.lock);
+}
+
 uint32_t duet_gart_read(struct duet_gart *g, unsigned int off)
 {
 	uint32_t v = 0;
@@ -174,6 +182,7 @@ void duet_gart_write(struct duet_gart *g, unsigned int off, uint32_t v)
 			/* The flush completes before the write returns. */
 			memset(g->tlb, 0, g->ntlb * sizeof(*g->tlb));
 			g->unit.stats.invalidations++;
+			duet_iommu_spin_ns(g->flush_ns);
 		}
 		break;
 	}

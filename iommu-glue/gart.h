@@ -70,6 +70,8 @@ int duet_gart_create(const struct duet_iommu_mem *mem,
 		     unsigned int tlb_entries, struct duet_gart **out);
 void duet_gart_destroy(struct duet_gart *g);
 struct duet_iommu_unit *duet_gart_unit(struct duet_gart *g);
+/* Cost model: an INVGART flush keeps the GART busy ns (default 0). */
+void duet_gart_set_flush_cost(struct duet_gart *g, uint64_t ns);
 uint32_t duet_gart_read(struct duet_gart *g, unsigned int off);
 void duet_gart_write(struct duet_gart *g, unsigned int off, uint32_t v);
 

@@ -246,6 +246,17 @@ void duet_iommu_stats_get(struct duet_iommu_unit *u,
 	pthread_mutex_unlock(&u->lock);
 }
 
+void duet_iommu_spin_ns(uint64_t ns)
+{
+	uint64_t end;
+
+	if (!ns)
+		return;
+	end = duet_iommu_now_ns() + ns;
+	while (duet_iommu_now_ns() < end)
+		;
+}
+
 uint64_t duet_iommu_now_ns(void)
 {
 	struct timespec ts;

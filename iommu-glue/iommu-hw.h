@@ -156,6 +156,8 @@ void duet_iommu_stats_get(struct duet_iommu_unit *u,
 
 /* Monotonic nanoseconds (the lazy flush timer, stall accounting). */
 uint64_t duet_iommu_now_ns(void);
+/* Busy-wait ns nanoseconds: a unit's command latency (cost model). */
+void duet_iommu_spin_ns(uint64_t ns);
 
 #pragma GCC visibility pop
 

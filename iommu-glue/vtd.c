@@ -54,6 +54,7 @@ struct duet_vtd {
 	struct ctx_ent *ctx;
 	unsigned int nctx;
 	uint64_t fault_irqs;		/* fault events signalled */
+	uint64_t inv_ns;		/* cost of one invalidation */
 };
 
 static uint64_t reg_get(struct duet_vtd *v, unsigned int off,
@@ -124,6 +125,7 @@ static void iotlb_inv(struct duet_vtd *v, int global, uint16_t did,
 	unsigned int i, n = v->iotlb_sets * IOTLB_WAYS;
 
 	v->unit.stats.invalidations++;
+	duet_iommu_spin_ns(v->inv_ns);
 	for (i = 0; i < n; i++) {
 		struct iotlb_ent *e = &v->iotlb[i];
 		uint64_t lo, hi;
@@ -151,6 +153,7 @@ static void ctx_inv(struct duet_vtd *v, int gran, uint16_t did, uint16_t sid,
 	unsigned int i;
 
 	v->unit.stats.invalidations++;
+	duet_iommu_spin_ns(v->inv_ns);
 	for (i = 0; i < v->nctx; i++) {
 		struct ctx_ent *c = &v->ctx[i];
 
@@ -751,4 +754,11 @@ void duet_vtd_destroy(struct duet_vtd *v)
 struct duet_iommu_unit *duet_vtd_unit(struct duet_vtd *v)
 {
 	return &v->unit;
+}
+
+void duet_vtd_set_inv_cost(struct duet_vtd *v, uint64_t ns)
+{
+	pthread_mutex_lock(&v->unit.lock);
+	v->inv_ns = ns;
+	pthread_mutex_unlock(&v->unit.lock);
 }

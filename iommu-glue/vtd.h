@@ -42,6 +42,12 @@ int duet_vtd_create(const struct duet_vtd_config *cfg,
 		    const struct duet_iommu_mem *mem, struct duet_vtd **out);
 void duet_vtd_destroy(struct duet_vtd *v);
 struct duet_iommu_unit *duet_vtd_unit(struct duet_vtd *v);
+/*
+ * Cost model: every invalidation request (register command or queue
+ * descriptor) keeps the unit busy ns nanoseconds, DMA translation
+ * included, as a hardware invalidation does (default 0).
+ */
+void duet_vtd_set_inv_cost(struct duet_vtd *v, uint64_t ns);
 
 /*
  * Register access as the hardware takes it: size 4 or 8, off aligned to
