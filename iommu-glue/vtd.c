@@ -126,6 +126,25 @@ static void iotlb_inv(struct duet_vtd *v, int global, uint16_t did,
 
 	v->unit.stats.invalidations++;
 	duet_iommu_spin_ns(v->inv_ns);
+	if (!global && len && len <= 64 * 4096ull) {
+		/* A few pages: only the sets they hash to. */
+		uint64_t a;
+		unsigned int l, w;
+
+		for (a = addr; a < addr + len; a += 4096)
+			for (l = 1; l <= 3; l++) {
+				uint64_t tag = a >> shift_of(l);
+				struct iotlb_ent *s =
+					&v->iotlb[iotlb_set(v, did, tag, l) *
+						  IOTLB_WAYS];
+
+				for (w = 0; w < IOTLB_WAYS; w++)
+					if (s[w].valid && s[w].did == did &&
+					    s[w].level == l && s[w].tag == tag)
+						s[w].valid = 0;
+			}
+		return;
+	}
 	for (i = 0; i < n; i++) {
 		struct iotlb_ent *e = &v->iotlb[i];
 		uint64_t lo, hi;

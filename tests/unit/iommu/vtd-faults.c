@@ -165,6 +165,42 @@ static void bad_context(void)
 	tb_fini(&t);
 }
 
+/* A frame mapped for another domain's device is foreign: refused. */
+static void foreign(void)
+{
+	struct tb t;
+	struct duet_vtd_dom *d1, *d2;
+	uint64_t mine, theirs, iova_mine, iova_theirs;
+	uint8_t b[8];
+
+	tb_init(&t, 48, 4, 4, 1);
+	d1 = tb_dom(&t, 1, 2, DUET_VTD_STRICT, 0x0018);
+	d2 = tb_dom(&t, 2, 2, DUET_VTD_STRICT, 0x0020);
+	mine = tb_page(&t, 0x01);
+	theirs = tb_page(&t, 0x02);
+	duet_vtd_dom_map(d1, mine, 4096, DUET_IOMMU_READ | DUET_IOMMU_WRITE,
+			 &iova_mine);
+	duet_vtd_dom_map(d2, theirs, 4096, DUET_IOMMU_READ | DUET_IOMMU_WRITE,
+			 &iova_theirs);
+	duet_vtd_dom_map_at(d2, 0x7000000, theirs, 4096, DUET_IOMMU_READ);
+	ok(!duet_iommu_dma(t.unit, 0x0020, 0x7000000, b, 8, DUET_IOMMU_READ,
+			   NULL) && b[0] == 0x02,
+	   "domain 2's device reads its frame at 0x7000000");
+	is_int(dma_reason(&t, 0x0018, 0x7000000, DUET_IOMMU_READ),
+	       VTD_FR_READ, "domain 1's device, same IOVA: not in its "
+	       "tables, reason 6");
+	memset(b, 0xff, sizeof(b));
+	is_int(dma_reason(&t, 0x0018, 0x7000000, DUET_IOMMU_WRITE),
+	       VTD_FR_WRITE, "and a write: reason 5");
+	ok(((uint8_t *)duet_iommu_arena_ptr(&t.arena, theirs))[0] == 0x02,
+	   "the foreign frame is untouched");
+	is_int(dma_reason(&t, 0x0018, theirs, DUET_IOMMU_READ), VTD_FR_READ,
+	       "its physical address is no IOVA of domain 1 either");
+	duet_vtd_dom_destroy(d1);
+	duet_vtd_dom_destroy(d2);
+	tb_fini(&t);
+}
+
 /* Overflow: one record, a second requester's fault sets PFO. */
 static void overflow(void)
 {
@@ -204,6 +240,7 @@ int main(void)
 {
 	reasons();
 	bad_context();
+	foreign();
 	overflow();
 	return done_testing();
 }
