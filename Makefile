@@ -7,6 +7,7 @@
 #   make fuzz       run each libFuzzer target for FUZZ_SECONDS
 #   make demo       the main job on the simulator
 #   make bench      benchmarks (printed, never asserted)
+#   make iommu-check  duet's VT-d model against QEMU's intel-iommu
 #   make install    PREFIX=/usr/local DESTDIR=
 #
 # Sources are picked up by directory, so a new component only adds files:
@@ -220,6 +221,19 @@ install: all
 
 clean:
 	rm -rf $(B)
+
+# make iommu-check: duet's VT-d model against QEMU's intel-iommu, in a
+# small Linux guest (tests/iommu/qemu-check.sh; TCG, about a minute).
+VTD_QEMU_SRCS := tests/iommu/vtd-qemu.c iommu-glue/iommu-hw.c \
+		 iommu-glue/iova.c iommu-glue/vtd.c iommu-glue/vtd-drv.c
+$(B)/iommu/vtd-qemu: $(VTD_QEMU_SRCS) $(wildcard iommu-glue/*.h) tests/tap.h
+	@mkdir -p $(dir $@)
+	$(CC) -static -std=gnu11 $(WARN) $(CFLAGS) -D_GNU_SOURCE -Iinclude -I. \
+		-Itests -o $@ $(VTD_QEMU_SRCS) -lpthread
+
+.PHONY: iommu-check
+iommu-check: $(B)/iommu/vtd-qemu
+	@sh tests/iommu/qemu-check.sh $(abspath $(B))/iommu/vtd-qemu
 
 # The Xen lab (tests/xen/): xen-image, xen-check, xen-bench.
 -include tests/xen/lab.mk

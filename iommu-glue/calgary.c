@@ -1,0 +1,428 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * calgary.c - IBM Calgary PHBs with TCE tables, their TCE cache and
+ * quiesce, error latching; and Linux's driver: a bitmap plus hint per
+ * table, a cache blast (bridge quiesce) only when the allocator wraps,
+ * no flush on unmap, a watchdog that disables a slot after an error.
+ * Encodings in calgary.h.
+ */
+#include <endian.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "iommu-glue/calgary.h"
+
+#define EMERGENCY_PAGES	32
+
+struct tce_ent {
+	uint64_t idx, tce;
+	uint8_t valid;
+};
+
+struct phb {
+	uint64_t tar;
+	uint32_t aer, csr, config;
+	uint64_t quiesced_at;		/* ns when arbitration went off */
+	struct tce_ent *cache;
+	unsigned int rr;
+};
+
+struct duet_calgary {
+	struct duet_iommu_unit unit;
+	struct phb phb[DUET_CAL_MAX_PHB];
+	unsigned int nphb, ncache;
+};
+
+static int cal_fault(struct duet_iommu_unit *u, struct phb *p, uint32_t csr,
+		     uint16_t sid, uint64_t addr, int access, uint8_t reason,
+		     struct duet_iommu_fault *f)
+{
+	f->iova = addr;
+	f->source_id = sid;
+	f->access = (uint8_t)access;
+	f->reason = reason;
+	f->recorded = p && csr;
+	if (p)
+		p->csr |= csr;
+	u->stats.faults++;
+	return -EFAULT;
+}
+
+static int cal_translate(struct duet_iommu_unit *u, uint16_t sid,
+			 uint64_t addr, size_t len, int access, uint64_t *pa,
+			 struct duet_iommu_fault *f)
+{
+	struct duet_calgary *c = (struct duet_calgary *)u;
+	unsigned int bus = sid >> 8, i;
+	uint64_t idx, tce = 0, left;
+	struct phb *p;
+	void *e;
+	int rc;
+
+	pthread_mutex_lock(&u->lock);
+	u->stats.translations++;
+	if (bus >= c->nphb) {
+		rc = cal_fault(u, NULL, 0, sid, addr, access,
+			       DUET_CAL_FR_NOPHB, f);
+		goto out;
+	}
+	p = &c->phb[bus];
+	if ((p->config & CAL_CFG_SLOT_DISABLE) == CAL_CFG_SLOT_DISABLE) {
+		rc = cal_fault(u, NULL, 0, sid, addr, access,
+			       DUET_CAL_FR_DISABLED, f);
+		goto out;
+	}
+	if (!p->aer) {
+		rc = -EBUSY;	/* quiesced: the request waits */
+		goto out;
+	}
+	if (!(p->config & CAL_CFG_TCE_ENABLE)) {
+		*pa = addr;
+		rc = (int)(len > 1u << 30 ? 1u << 30 : len);
+		goto out;
+	}
+	idx = addr >> 12;
+	if (idx >= CAL_TCE_ENTRIES(p->tar & 7)) {
+		rc = cal_fault(u, p, CAL_CSR_RANGE, sid, addr, access,
+			       DUET_CAL_FR_RANGE, f);
+		goto out;
+	}
+	for (i = 0; i < c->ncache; i++)
+		if (p->cache[i].valid && p->cache[i].idx == idx)
+			break;
+	if (i < c->ncache) {
+		u->stats.tlb_hits++;
+		tce = p->cache[i].tce;
+	} else {
+		u->stats.walks++;
+		if (duet_iommu_mem_ptr(&u->mem,
+				       (p->tar & ~0xfffull) + idx * 8, 8, &e)) {
+			rc = cal_fault(u, p, CAL_CSR_BAD_TCE, sid, addr,
+				       access, DUET_CAL_FR_INVALID, f);
+			goto out;
+		}
+		tce = be64toh(__atomic_load_n((uint64_t *)e,
+					      __ATOMIC_RELAXED));
+		/* Only valid TCEs are cached. */
+		if (tce & (CAL_TCE_READ | CAL_TCE_WRITE)) {
+			i = p->rr++ % c->ncache;
+			p->cache[i] = (struct tce_ent){ idx, tce, 1 };
+		}
+	}
+	if (!(tce & (CAL_TCE_READ | CAL_TCE_WRITE))) {
+		rc = cal_fault(u, p, CAL_CSR_BAD_TCE, sid, addr, access,
+			       DUET_CAL_FR_INVALID, f);
+		goto out;
+	}
+	if (!(tce & (access == DUET_IOMMU_WRITE ? CAL_TCE_WRITE :
+						    CAL_TCE_READ))) {
+		rc = cal_fault(u, p, CAL_CSR_PERM, sid, addr, access,
+			       DUET_CAL_FR_PERM, f);
+		goto out;
+	}
+	*pa = (tce & CAL_TCE_RPN_MASK) | (addr & 0xfff);
+	left = 4096 - (addr & 0xfff);
+	rc = (int)(len < left ? len : left);
+out:
+	pthread_mutex_unlock(&u->lock);
+	return rc;
+}
+
+static const struct duet_iommu_unit_ops cal_ops = {
+	.name = "calgary",
+	.translate = cal_translate,
+};
+
+int duet_calgary_create(const struct duet_iommu_mem *mem, unsigned int nphb,
+			unsigned int cache_entries, struct duet_calgary **out)
+{
+	struct duet_calgary *c;
+	unsigned int i;
+
+	*out = NULL;
+	if (!nphb || nphb > DUET_CAL_MAX_PHB)
+		return -EINVAL;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	c->nphb = nphb;
+	c->ncache = cache_entries ? cache_entries : 64;
+	for (i = 0; i < nphb; i++) {
+		c->phb[i].aer = 1;
+		c->phb[i].cache = calloc(c->ncache, sizeof(struct tce_ent));
+		if (!c->phb[i].cache) {
+			while (i--)
+				free(c->phb[i].cache);
+			free(c);
+			return -ENOMEM;
+		}
+	}
+	duet_iommu_unit_init(&c->unit, &cal_ops, mem);
+	*out = c;
+	return 0;
+}
+
+void duet_calgary_destroy(struct duet_calgary *c)
+{
+	unsigned int i;
+
+	if (!c)
+		return;
+	for (i = 0; i < c->nphb; i++)
+		free(c->phb[i].cache);
+	duet_iommu_unit_fini(&c->unit);
+	free(c);
+}
+
+struct duet_iommu_unit *duet_calgary_unit(struct duet_calgary *c)
+{
+	return &c->unit;
+}
+
+uint64_t duet_calgary_read(struct duet_calgary *c, unsigned int phb,
+			   unsigned int reg)
+{
+	uint64_t v = 0;
+	struct phb *p;
+
+	if (phb >= c->nphb)
+		return ~0ull;
+	p = &c->phb[phb];
+	pthread_mutex_lock(&c->unit.lock);
+	switch (reg) {
+	case CAL_TAR:
+		v = p->tar;
+		break;
+	case CAL_AER:
+		v = p->aer;
+		break;
+	case CAL_PLSSR:
+		/* Translations finish under the lock: nothing in flight. */
+		v = 0xff;
+		break;
+	case CAL_CSR:
+		v = p->csr;
+		break;
+	case CAL_CONFIG:
+		v = p->config;
+		break;
+	}
+	pthread_mutex_unlock(&c->unit.lock);
+	return v;
+}
+
+void duet_calgary_write(struct duet_calgary *c, unsigned int phb,
+			unsigned int reg, uint64_t v)
+{
+	struct phb *p;
+
+	if (phb >= c->nphb)
+		return;
+	p = &c->phb[phb];
+	pthread_mutex_lock(&c->unit.lock);
+	switch (reg) {
+	case CAL_TAR:
+		p->tar = v & ~0xff8ull;
+		memset(p->cache, 0, c->ncache * sizeof(*p->cache));
+		c->unit.stats.invalidations++;
+		break;
+	case CAL_AER:
+		if (p->aer && !v) {
+			p->quiesced_at = duet_iommu_now_ns();
+		} else if (!p->aer && v) {
+			c->unit.stats.stalls++;
+			c->unit.stats.stall_ns +=
+				duet_iommu_now_ns() - p->quiesced_at;
+		}
+		p->aer = (uint32_t)v;
+		break;
+	case CAL_CSR:
+		p->csr = (uint32_t)v;	/* software writes 0 to clear */
+		break;
+	case CAL_CONFIG:
+		p->config = (uint32_t)v;
+		break;
+	}
+	pthread_mutex_unlock(&c->unit.lock);
+}
+
+int duet_calgary_watchdog(struct duet_calgary *c)
+{
+	unsigned int i;
+	int n = 0;
+
+	for (i = 0; i < c->nphb; i++) {
+		uint64_t csr = duet_calgary_read(c, i, CAL_CSR);
+
+		if (!(csr & CAL_CSR_AGENT_MASK))
+			continue;
+		/* Clear the error and cut the slot off, as Linux does. */
+		duet_calgary_write(c, i, CAL_CSR, 0);
+		duet_calgary_write(c, i, CAL_CONFIG,
+				   duet_calgary_read(c, i, CAL_CONFIG) |
+					   CAL_CFG_SLOT_DISABLE);
+		n++;
+	}
+	return n;
+}
+
+/* ---- the driver ---- */
+
+struct duet_calgary_drv {
+	struct duet_calgary *c;
+	struct duet_calgary_drv_config cfg;
+	pthread_mutex_t lock;		/* bitmap, hint */
+	uint64_t *table;		/* TCEs, big-endian */
+	uint8_t *map;
+	uint64_t n, hint;
+	struct duet_calgary_drv_stats st;
+};
+
+int duet_calgary_drv_open(struct duet_calgary *c,
+			  const struct duet_calgary_drv_config *cfg,
+			  struct duet_calgary_drv **out)
+{
+	uint64_t n = CAL_TCE_ENTRIES(cfg->size_code), i;
+	struct duet_calgary_drv *d;
+	void *t;
+
+	*out = NULL;
+	if (cfg->phb >= c->nphb || cfg->size_code > 7 ||
+	    cfg->table_pa & (n * 8 - 1))
+		return -EINVAL;
+	if (duet_iommu_mem_ptr(&c->unit.mem, cfg->table_pa, n * 8, &t))
+		return -EFAULT;
+	d = calloc(1, sizeof(*d));
+	if (!d)
+		return -ENOMEM;
+	d->map = calloc(n, 1);
+	if (!d->map) {
+		free(d);
+		return -ENOMEM;
+	}
+	d->c = c;
+	d->cfg = *cfg;
+	if (!d->cfg.quiesce_ns)
+		d->cfg.quiesce_ns = 50 * 1000;
+	d->table = t;
+	d->n = n;
+	pthread_mutex_init(&d->lock, NULL);
+	memset(t, 0, n * 8);
+	memset(d->map, 1, EMERGENCY_PAGES);
+	/* 640 KiB .. 1 MiB: BIOS and VGA, never translated. */
+	for (i = 0xa0; i < 0x100; i++)
+		d->map[i] = 1;
+	duet_calgary_write(c, cfg->phb, CAL_TAR,
+			   cfg->table_pa | cfg->size_code);
+	duet_calgary_write(c, cfg->phb, CAL_CONFIG, CAL_CFG_TCE_ENABLE);
+	*out = d;
+	return 0;
+}
+
+void duet_calgary_drv_close(struct duet_calgary_drv *d)
+{
+	if (!d)
+		return;
+	duet_calgary_write(d->c, d->cfg.phb, CAL_CONFIG, 0);
+	pthread_mutex_destroy(&d->lock);
+	free(d->map);
+	free(d);
+}
+
+/*
+ * Flush the PHB's TCE cache as Linux's calgary_tce_cache_blast: turn
+ * arbitration off (DMA behind the bridge stalls), wait for the split
+ * queue to drain, rewrite TAR, hold for the quiesce time, turn it on.
+ */
+static void blast_locked(struct duet_calgary_drv *d)
+{
+	struct duet_calgary *c = d->c;
+	unsigned int phb = d->cfg.phb;
+	struct timespec ts = { 0, (long)d->cfg.quiesce_ns };
+	int i;
+
+	duet_calgary_write(c, phb, CAL_AER, 0);
+	for (i = 0; i < 100; i++)
+		if ((duet_calgary_read(c, phb, CAL_PLSSR) & 0xff) == 0xff)
+			break;
+	duet_calgary_write(c, phb, CAL_TAR,
+			   duet_calgary_read(c, phb, CAL_TAR));
+	nanosleep(&ts, NULL);
+	duet_calgary_write(c, phb, CAL_AER, 1);
+	d->st.blasts++;
+}
+
+static int64_t find_locked(struct duet_calgary_drv *d, uint64_t start,
+			   uint64_t npages)
+{
+	uint64_t at, k;
+
+	for (at = start; at + npages <= d->n; at++) {
+		for (k = 0; k < npages && !d->map[at + k]; k++)
+			;
+		if (k == npages)
+			return (int64_t)at;
+		at += k;
+	}
+	return -ENOSPC;
+}
+
+int duet_calgary_map(struct duet_calgary_drv *d, uint64_t pa, uint64_t size,
+		     int prot, uint64_t *dma)
+{
+	uint64_t off = pa & 0xfff, np = (off + size + 0xfff) >> 12, i, tce;
+	int64_t at;
+
+	if (!size || pa + size > (1ull << 48))
+		return -EINVAL;
+	pthread_mutex_lock(&d->lock);
+	at = find_locked(d, d->hint, np);
+	if (at < 0) {
+		/* Wrapping: stale TCEs below the hint must leave the cache. */
+		blast_locked(d);
+		at = find_locked(d, 0, np);
+	}
+	if (at < 0) {
+		d->st.overflows++;
+		pthread_mutex_unlock(&d->lock);
+		return -ENOSPC;
+	}
+	memset(d->map + at, 1, np);
+	d->hint = (uint64_t)at + np;
+	for (i = 0; i < np; i++) {
+		tce = ((pa - off + (i << 12)) & CAL_TCE_RPN_MASK) |
+		      CAL_TCE_READ |
+		      ((prot & DUET_IOMMU_WRITE) ? CAL_TCE_WRITE : 0);
+		/* The TCE is in memory before the address is handed out. */
+		__atomic_store_n(&d->table[at + i], htobe64(tce),
+				 __ATOMIC_RELEASE);
+	}
+	d->st.maps++;
+	pthread_mutex_unlock(&d->lock);
+	*dma = ((uint64_t)at << 12) | off;
+	return 0;
+}
+
+void duet_calgary_unmap(struct duet_calgary_drv *d, uint64_t dma,
+			uint64_t size)
+{
+	uint64_t at = dma >> 12, np = ((dma & 0xfff) + size + 0xfff) >> 12, i;
+
+	pthread_mutex_lock(&d->lock);
+	for (i = 0; i < np && at + i < d->n; i++) {
+		__atomic_store_n(&d->table[at + i], 0, __ATOMIC_RELEASE);
+		d->map[at + i] = 0;
+	}
+	d->st.unmaps++;
+	pthread_mutex_unlock(&d->lock);
+}
+
+void duet_calgary_drv_stats(struct duet_calgary_drv *d,
+			    struct duet_calgary_drv_stats *st)
+{
+	pthread_mutex_lock(&d->lock);
+	*st = d->st;
+	pthread_mutex_unlock(&d->lock);
+}

@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * calgary.h - IBM Calgary PCI host bridges (PHBs) with TCE translation
+ * (calgary.c, the unit) and Linux's pci-calgary driver for them (same
+ * file).
+ *
+ * Each PHB translates the DMA of every device behind it through its own
+ * TCE table, so isolation is per bridge, not per device.  The PHB caches
+ * TCEs; the cache is invalidated only by rewriting the table address
+ * register (TAR), which Linux does only when its allocator wraps, inside
+ * a bridge-wide quiesce (arbitration off, split queue drained): all DMA
+ * behind the bridge stalls meanwhile, in the model for real.  A bad DMA
+ * is latched in the PHB's CSR; a watchdog turns a latched error into a
+ * disabled slot.  Internal to libduet.
+ */
+#ifndef DUET_IOMMU_GLUE_CALGARY_H
+#define DUET_IOMMU_GLUE_CALGARY_H
+
+#include <stdint.h>
+
+#include "iommu-glue/iommu-hw.h"
+
+#pragma GCC visibility push(hidden)
+
+/*
+ * TCE (8 bytes, stored big-endian, one per 4 KiB of IO space): bit 0
+ * read allowed, bit 1 write allowed, bits 2-7 hub id (unused), 8-11
+ * reserved, 12-47 real page number (physical address 47:12), 48-63
+ * unused.  An entry with neither R nor W is invalid.
+ */
+#define CAL_TCE_READ		1ull
+#define CAL_TCE_WRITE		2ull
+#define CAL_TCE_RPN_MASK	0x0000fffffffff000ull
+
+/*
+ * Table size code (TAR bits 2:0): 0..7 -> (1 << code) * 8192 entries,
+ * 64 KiB .. 8 MiB of table, 32 MiB .. 4 GiB of IO space.
+ */
+#define CAL_TCE_ENTRIES(code)	((1ull << (code)) << 13)
+
+/*
+ * Per-PHB registers of the model (32-bit unless noted; offsets the
+ * model's own, names and bits Linux's):
+ * CAL_TAR    64  table physical address | size code 2:0; any write
+ *                invalidates the PHB's TCE cache.
+ * CAL_AER        arbitration enable: 0 = arbitration off, DMA behind the
+ *                bridge stalls (quiesce).
+ * CAL_PLSSR      split queue status: low byte 0xff when no DMA in flight.
+ * CAL_CSR        error status, latched: CAL_CSR_* bits; write 0 to clear.
+ * CAL_CONFIG     PHB control: CAL_CFG_TCE_ENABLE, CAL_CFG_SLOT_DISABLE.
+ */
+enum {
+	CAL_TAR,
+	CAL_AER,
+	CAL_PLSSR,
+	CAL_CSR,
+	CAL_CONFIG,
+};
+
+#define CAL_CFG_TCE_ENABLE	0x20000000u
+#define CAL_CFG_SLOT_DISABLE	0x1c000000u
+#define CAL_CSR_AGENT_MASK	0xffe0ffffu
+#define CAL_CSR_BAD_TCE		0x00000001u	/* no TCE for the address */
+#define CAL_CSR_PERM		0x00000002u	/* TCE lacks R or W */
+#define CAL_CSR_RANGE		0x00000004u	/* beyond the table */
+
+/* Model fault codes (struct duet_iommu_fault.reason). */
+#define DUET_CAL_FR_NOPHB	1	/* bus behind no PHB */
+#define DUET_CAL_FR_DISABLED	2	/* slot disabled by the watchdog */
+#define DUET_CAL_FR_RANGE	3	/* IO address beyond the table */
+#define DUET_CAL_FR_INVALID	4	/* TCE not valid */
+#define DUET_CAL_FR_PERM	5	/* TCE lacks the permission */
+
+#define DUET_CAL_MAX_PHB	4
+
+struct duet_calgary;
+
+/*
+ * A Calgary chip with nphb PHBs, PHB i serving bus i, each with a TCE
+ * cache of cache_entries (0: 64).  Translation off until CONFIG enables.
+ */
+int duet_calgary_create(const struct duet_iommu_mem *mem, unsigned int nphb,
+			unsigned int cache_entries, struct duet_calgary **out);
+void duet_calgary_destroy(struct duet_calgary *c);
+struct duet_iommu_unit *duet_calgary_unit(struct duet_calgary *c);
+uint64_t duet_calgary_read(struct duet_calgary *c, unsigned int phb,
+			   unsigned int reg);
+void duet_calgary_write(struct duet_calgary *c, unsigned int phb,
+			unsigned int reg, uint64_t v);
+
+/* ---- Linux's driver, one per PHB ---- */
+
+struct duet_calgary_drv_config {
+	unsigned int phb;
+	uint64_t table_pa;	/* naturally aligned to the table size */
+	unsigned int size_code;	/* 0..7 */
+	uint64_t quiesce_ns;	/* how long a quiesce holds DMA (50 us) */
+};
+
+struct duet_calgary_drv;
+
+/* Zeroes the table, reserves the emergency pages and 640 KiB-1 MiB,
+ * writes TAR, enables translation. */
+int duet_calgary_drv_open(struct duet_calgary *c,
+			  const struct duet_calgary_drv_config *cfg,
+			  struct duet_calgary_drv **out);
+void duet_calgary_drv_close(struct duet_calgary_drv *d);
+
+/*
+ * Map [pa, pa + size); prot DUET_IOMMU_WRITE allows device writes, read
+ * is always allowed (as Linux).  Allocates from the hint; when nothing
+ * fits, quiesces the bridge to flush the TCE cache and retries from 0.
+ * 0 with *dma, -ENOSPC, -EINVAL.  unmap clears the TCEs, no flush.
+ */
+int duet_calgary_map(struct duet_calgary_drv *d, uint64_t pa, uint64_t size,
+		     int prot, uint64_t *dma);
+void duet_calgary_unmap(struct duet_calgary_drv *d, uint64_t dma,
+			uint64_t size);
+
+/*
+ * Linux's 2-second watchdog, called by the embedder: for each PHB with a
+ * latched error in CSR, clear it and disable the slot.  Returns the
+ * number of PHBs disabled now.
+ */
+int duet_calgary_watchdog(struct duet_calgary *c);
+
+struct duet_calgary_drv_stats {
+	uint64_t maps, unmaps, blasts, overflows;
+};
+void duet_calgary_drv_stats(struct duet_calgary_drv *d,
+			    struct duet_calgary_drv_stats *st);
+
+#pragma GCC visibility pop
+
+#endif /* DUET_IOMMU_GLUE_CALGARY_H */
