@@ -34,6 +34,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "duet/parse.h"
 #include "duet/platform.h"
 #include "sim/cli-sim.h"
 #include "toolstack/cli/cli.h"
@@ -63,14 +64,9 @@ static int open_platform(const char *tool, struct duet_platform **p)
 
 static int parse_u32(const char *s, unsigned long max, unsigned *out)
 {
-	unsigned long v;
-	char *end;
+	uint64_t v;
 
-	if (!s || !*s || *s == '-')
-		return -1;
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || *end || v > max)
+	if (duet_parse_uint(s, max, &v))
 		return -1;
 	*out = (unsigned)v;
 	return 0;

@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "duet/parse.h"
 #include "sim/cli-sim.h"
 #include "sim/simctl.h"
 #include "sim/simd.h"
@@ -119,16 +120,9 @@ static void default_dir(char *out, size_t size)
  */
 int cli_sim_parse_domid(const char *s)
 {
-	unsigned long v;
-	char *end;
+	uint64_t v;
 
-	if (!s || !*s || *s == '-' || *s == '+')
-		return -1;
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || *end || v >= 0x7ff0)
-		return -1;
-	return (int)v;
+	return duet_parse_uint(s, 0x7fef, &v) ? -1 : (int)v;
 }
 
 static int parse_args(int argc, char **argv, struct sim_args *a)
@@ -156,13 +150,11 @@ static int parse_args(int argc, char **argv, struct sim_args *a)
 		} else if (!strcmp(s, "--ro")) {
 			a->ro = 1;
 		} else if (!strcmp(s, "--grant-frames")) {
-			char *end;
-			unsigned long v;
+			uint64_t v;
 
 			if (++i == argc)
 				return usage_err("%s needs a number", s);
-			v = strtoul(argv[i], &end, 10);
-			if (*end || !*argv[i] || !v || v > 1024)
+			if (duet_parse_uint(argv[i], 1024, &v) || !v)
 				return usage_err("bad --grant-frames '%s' "
 						 "(1..1024)", argv[i]);
 			a->frames = (unsigned)v;

@@ -72,6 +72,7 @@
 #include <unistd.h>
 
 #include "duet/backend.h"
+#include "duet/parse.h"
 #include "duet/platform.h"
 #include "duet/xlspec.h"
 #include "duet/xs.h"
@@ -185,20 +186,12 @@ static uint64_t now_ms(void)
 /* Names and values from xenstore (hostile input)                      */
 /* ------------------------------------------------------------------ */
 
-/* A plain decimal (no sign, no leading zero) <= @max; -1 if not. */
+/* A decimal <= @max (duet_parse_uint()); -1 if not. */
 static long parse_name(const char *s, unsigned long max)
 {
-	unsigned long v = 0;
-	const char *c;
+	uint64_t v;
 
-	if (!*s || (s[0] == '0' && s[1]) || strlen(s) > 10)
-		return -1;
-	for (c = s; *c; c++) {
-		if (*c < '0' || *c > '9')
-			return -1;
-		v = v * 10 + (unsigned long)(*c - '0');
-	}
-	return v <= max ? (long)v : -1;
+	return duet_parse_uint(s, max, &v) ? -1 : (long)v;
 }
 
 /* Report a malformed name or value once per @what. */

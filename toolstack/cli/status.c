@@ -50,6 +50,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "duet/parse.h"
 #include "duet/platform.h"
 #include "duet/xenbus.h"
 #include "duet/xlspec.h"
@@ -87,20 +88,12 @@ static void status_usage(FILE *f)
 		   "restarts and daemon come from a running 'duet backend'.\n");
 }
 
-/* A plain decimal (no sign, no leading zero) <= @max; -1 if not. */
+/* A decimal <= @max (duet_parse_uint()); -1 if not. */
 static long dec(const char *s, unsigned long max)
 {
-	unsigned long v = 0;
-	const char *c;
+	uint64_t v;
 
-	if (!s || !*s || (s[0] == '0' && s[1]) || strlen(s) > 10)
-		return -1;
-	for (c = s; *c; c++) {
-		if (*c < '0' || *c > '9')
-			return -1;
-		v = v * 10 + (unsigned long)(*c - '0');
-	}
-	return v <= max ? (long)v : -1;
+	return duet_parse_uint(s, max, &v) ? -1 : (long)v;
 }
 
 /* Printable as is: a short name of [A-Za-z0-9_.-]. */
