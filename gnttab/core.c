@@ -39,14 +39,21 @@ static int pick_ops(const char *spec, const struct duet_platform_ops **ops,
 		*arg = NULL;
 		return 0;
 	}
-	if (!strncmp(spec, "sim:", 4) && spec[4]) {
+	if (duet_platform_sim_dir(spec)) {
 		*ops = &duet_platform_sim;
-		*arg = spec + 4;
+		*arg = duet_platform_sim_dir(spec);
 		return 0;
 	}
 	duet_log(DUET_LOG_ERR,
 		 "bad platform '%s': expected 'xen' or 'sim:<dir>'", spec);
 	return -EINVAL;
+}
+
+const char *duet_platform_sim_dir(const char *spec)
+{
+	if (!spec || strncmp(spec, "sim:", 4) || !spec[4])
+		return NULL;
+	return spec + 4;
 }
 
 /* A share whose end waits for the peer to unmap it. */

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "duet/parse.h"
+#include "duet/platform.h"
 #include "sim/cli-sim.h"
 #include "sim/simctl.h"
 #include "sim/simd.h"
@@ -106,9 +107,9 @@ static void default_dir(char *out, size_t size)
 		snprintf(out, size, "%s", e);
 		return;
 	}
-	e = getenv("DUET_PLATFORM");
-	if (e && !strncmp(e, "sim:", 4) && e[4]) {
-		snprintf(out, size, "%s", e + 4);
+	e = duet_platform_sim_dir(getenv("DUET_PLATFORM"));
+	if (e) {
+		snprintf(out, size, "%s", e);
 		return;
 	}
 	snprintf(out, size, "%s", DEFAULT_DIR);

@@ -64,9 +64,9 @@ int cli_run_dir(char *buf, size_t len)
 	if (s && *s) {
 		n = snprintf(buf, len, "%s", s);
 	} else {
-		plat = getenv("DUET_PLATFORM");
-		if (plat && !strncmp(plat, "sim:", 4) && plat[4])
-			n = snprintf(buf, len, "%s", plat + 4);
+		plat = duet_platform_sim_dir(getenv("DUET_PLATFORM"));
+		if (plat)
+			n = snprintf(buf, len, "%s", plat);
 		else
 			n = snprintf(buf, len, "/run/duet");
 	}
