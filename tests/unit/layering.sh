@@ -41,5 +41,8 @@ check "nothing reads ../shared" "$hits"
 
 hits=$(grep -rEn '#include *"(frontends|backends|toolstack)/' ring gnttab 2>/dev/null || true)
 check "the library never includes driver or toolstack code" "$hits"
+
+hits=$(grep -rEn '#include *"toolstack/' sim 2>/dev/null || true)
+check "sim/ (the simulator) never includes toolstack/ (its CLI is toolstack/cli/cmd-sim*.c)" "$hits"
 echo "1..$n"
 exit $fail

@@ -56,7 +56,7 @@ int cli_parse_seconds(const char *arg, double max, double *out);
 int cli_run_dir(char *buf, size_t len);
 
 /** The backend daemon's status file inside cli_run_dir():
- *  "backend-<domid>.status" (format: toolstack/cli/backend.c). */
+ *  "backend-<domid>.status" (format: toolstack/cli/cmd-backend.c). */
 #define CLI_BACKEND_STATUS_FMT "%s/backend-%u.status"
 
 /** An instance's counters inside cli_run_dir() (duet_backend_stats_write()):

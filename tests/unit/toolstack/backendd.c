@@ -20,7 +20,7 @@
 #include "duet/xenbus.h"
 #include "duet/xlspec.h"
 #include "duet/xs.h"
-#include "toolstack/cli/backendd.h"
+#include "toolstack/cli/cmd-backend.h"
 #include "toolstack/cli/cli.h"
 
 #define BE "/local/domain/0/backend/vif/1/0"

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * backend-daemon.c - `duet backend`: serve every device whose backend is
+ * cmd-backend.c - `duet backend`: serve every device whose backend is
  * this domain, one process per device, like `xl devd` plus the kernel's
  * xenbus backend core (see duet/backend.h for the device-type contract).
  *
@@ -77,7 +77,7 @@
 #include "duet/xlspec.h"
 #include "duet/xs.h"
 #include "gnttab/log-internal.h"
-#include "toolstack/cli/backendd.h"
+#include "toolstack/cli/cmd-backend.h"
 #include "toolstack/cli/cli.h"
 
 #define BD_MAX_TYPES 16

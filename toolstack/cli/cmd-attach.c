@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * attach.c - "duet attach": parse an xl-syntax device and write libxl's
+ * cmd-attach.c - "duet attach": parse an xl-syntax device and write libxl's
  * xenstore layout for it, or with --check print what it means.
  *
  *   duet attach --check 'disk=SPEC' | 'vif=SPEC'

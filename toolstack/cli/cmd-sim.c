@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * cli-sim.c - "duet sim": start, stop and inspect the simulator, manage
+ * cmd-sim.c - "duet sim": start, stop and inspect the simulator, manage
  * its domains, and run processes inside them.
  *
  * The simulator directory holds the daemon's sockets and three files:
@@ -23,7 +23,7 @@
 
 #include "duet/parse.h"
 #include "duet/platform.h"
-#include "sim/cli-sim.h"
+#include "toolstack/cli/cmd-sim.h"
 #include "sim/simctl.h"
 #include "sim/simd.h"
 #include "sim/xsd.h"

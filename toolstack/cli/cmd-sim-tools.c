@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * cli-sim-tools.c - hidden "duet sim" subcommands that exercise the
+ * cmd-sim-tools.c - hidden "duet sim" subcommands that exercise the
  * platform interface from the shell, for "make demo" and tests/sim/.
  * Each runs in the domain its environment names (duet sim exec DOMID --).
  *
@@ -36,7 +36,7 @@
 
 #include "duet/parse.h"
 #include "duet/platform.h"
-#include "sim/cli-sim.h"
+#include "toolstack/cli/cmd-sim.h"
 #include "toolstack/cli/cli.h"
 
 #define WAIT_MS 10000

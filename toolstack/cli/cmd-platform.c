@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * platform.c - "duet platform": open the platform this process would use
+ * cmd-platform.c - "duet platform": open the platform this process would use
  * and say which one it is and which domain we are.
  */
 #include <stdio.h>

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * status.c - "duet status": the split devices of this domain (or of every
+ * cmd-status.c - "duet status": the split devices of this domain (or of every
  * domain with --all, which needs dom0's view of xenstore), from xenstore
  * and the backend daemons' status files.
  *

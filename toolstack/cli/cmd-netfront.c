@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * netfront.c - "duet netfront": run the userspace network frontend of one
+ * cmd-netfront.c - "duet netfront": run the userspace network frontend of one
  * vif of the current domain (duet/netfront.h) until SIGINT/SIGTERM.
  *
  *   duet netfront [--ifname NAME] [--queues N] [--no-sg] [--no-gso]

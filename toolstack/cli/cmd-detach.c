@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * detach.c - "duet detach": the XenBus close handshake, then removal of
+ * cmd-detach.c - "duet detach": the XenBus close handshake, then removal of
  * the device's nodes, as libxl's device remove does.
  *
  *   duet detach [--force] [--timeout S] DOMID DEVICE

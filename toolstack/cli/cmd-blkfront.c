@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * blkfront.c - "duet blkfront": read, write and verify a virtual disk
+ * cmd-blkfront.c - "duet blkfront": read, write and verify a virtual disk
  * through duet's block frontend, for scripts.
  *
  *   duet blkfront [options] DEV read OFFSET LEN   > data

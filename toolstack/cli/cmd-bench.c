@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * bench-net.c - "duet bench net": netback's receive strategies compared on
+ * cmd-bench.c - "duet bench net": netback's receive strategies compared on
  * the simulator (issue #7).
  *
  *   duet bench net [--modes copy,map,flip] [--sizes 64,256,...]
