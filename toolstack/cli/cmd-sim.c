@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <limits.h>
 #include <sched.h>
 #include <signal.h>
@@ -126,56 +127,78 @@ int cli_sim_parse_domid(const char *s)
 	return duet_parse_uint(s, 0x7fef, &v) ? -1 : (int)v;
 }
 
+static const struct option sim_opts[] = {
+	{ "dir", required_argument, NULL, 'd' },
+	{ "netns", no_argument, NULL, 'n' },
+	{ "foreground", no_argument, NULL, 'f' },
+	{ "ro", no_argument, NULL, 'r' },
+	{ "grant-frames", required_argument, NULL, 'g' },
+	{ "xenstored", required_argument, NULL, 'x' },
+	{ NULL, 0, NULL, 0 },
+};
+
 static int parse_args(int argc, char **argv, struct sim_args *a)
 {
-	int i;
+	uint64_t v;
+	int c;
 
 	memset(a, 0, sizeof(*a));
 	default_dir(a->dir, sizeof(a->dir));
-	for (i = 1; i < argc; i++) {
-		const char *s = argv[i];
-
-		if (!strcmp(s, "--")) {
-			a->cmd = &argv[i + 1];
+	cli_getopt_init();
+	/* "-": operands come back in order as 1; "--" ends the options. */
+	while ((c = getopt_long(argc, argv, "-:", sim_opts, NULL)) != -1) {
+		switch (c) {
+		case 1:
+			if (a->npos == (int)(sizeof(a->pos) / sizeof(a->pos[0])))
+				return usage_err("too many arguments ('%s')",
+						 optarg);
+			a->pos[a->npos++] = optarg;
 			break;
-		} else if (!strcmp(s, "--dir")) {
-			if (++i == argc || !*argv[i])
-				return usage_err("%s needs a directory", s);
-			snprintf(a->dir, sizeof(a->dir), "%s", argv[i]);
-		} else if (!strncmp(s, "--dir=", 6) && s[6]) {
-			snprintf(a->dir, sizeof(a->dir), "%s", s + 6);
-		} else if (!strcmp(s, "--netns")) {
+		case 'd':
+			if (!*optarg)
+				return usage_err("%s needs a directory",
+						 "--dir");
+			snprintf(a->dir, sizeof(a->dir), "%s", optarg);
+			break;
+		case 'n':
 			a->netns = 1;
-		} else if (!strcmp(s, "--foreground")) {
+			break;
+		case 'f':
 			a->fg = 1;
-		} else if (!strcmp(s, "--ro")) {
+			break;
+		case 'r':
 			a->ro = 1;
-		} else if (!strcmp(s, "--grant-frames")) {
-			uint64_t v;
-
-			if (++i == argc)
-				return usage_err("%s needs a number", s);
-			if (duet_parse_uint(argv[i], 1024, &v) || !v)
+			break;
+		case 'g':
+			if (duet_parse_uint(optarg, 1024, &v) || !v)
 				return usage_err("bad --grant-frames '%s' "
-						 "(1..1024)", argv[i]);
+						 "(1..1024)", optarg);
 			a->frames = (unsigned)v;
-		} else if (!strcmp(s, "--xenstored")) {
-			if (++i == argc)
-				return usage_err("%s needs a daemon name", s);
-			a->xenstored = simxsd_flavour_parse(argv[i]);
+			break;
+		case 'x':
+			a->xenstored = simxsd_flavour_parse(optarg);
 			if (a->xenstored < 0)
 				return usage_err("bad --xenstored '%s' "
 						 "(oxenstored or xenstored)",
-						 argv[i]);
-		} else if (s[0] == '-' && s[1]) {
-			return usage_err("unknown option '%s'", s);
-		} else {
-			if (a->npos == (int)(sizeof(a->pos) / sizeof(a->pos[0])))
-				return usage_err("too many arguments ('%s')",
-						 s);
-			a->pos[a->npos++] = argv[i];
+						 optarg);
+			break;
+		case ':':
+			if (optopt == 'd')
+				return usage_err("%s needs a directory",
+						 "--dir");
+			if (optopt == 'g')
+				return usage_err("%s needs a number",
+						 "--grant-frames");
+			if (optopt == 'x')
+				return usage_err("%s needs a daemon name",
+						 "--xenstored");
+			return cli_option_error("sim", c, argv);
+		default:
+			return cli_option_error("sim", c, argv);
 		}
 	}
+	if (optind > 1 && !strcmp(argv[optind - 1], "--"))
+		a->cmd = &argv[optind];
 	if (strlen(a->dir) > 80)
 		return usage_err("directory name too long for unix sockets: "
 				 "%s", a->dir);

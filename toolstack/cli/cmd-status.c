@@ -44,6 +44,7 @@
  * event-channel*,queue-N/...}; with --all, the list of /local/domain.
  */
 #include <errno.h>
+#include <getopt.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -462,6 +463,12 @@ static void put_instance(const struct sdev *d)
 	put_stats(d, found && strcmp(pid, "-"));
 }
 
+static const struct option status_opts[] = {
+	{ "help", no_argument, NULL, 'h' },
+	{ "all", no_argument, NULL, 'a' },
+	{ NULL, 0, NULL, 0 },
+};
+
 int cli_status(int argc, char **argv)
 {
 	struct duet_platform *p;
@@ -472,17 +479,22 @@ int cli_status(int argc, char **argv)
 	size_t k;
 	long dom;
 
-	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+	cli_getopt_init();
+	while ((i = getopt_long(argc, argv, "+:h", status_opts, NULL)) != -1) {
+		switch (i) {
+		case 'h':
 			status_usage(stdout);
 			return CLI_EXIT_OK;
-		} else if (!strcmp(argv[i], "--all")) {
+		case 'a':
 			all = 1;
-		} else {
-			return cli_usage_error(
-				"status", "unexpected argument '%s'", argv[i]);
+			break;
+		default:
+			return cli_option_error("status", i, argv);
 		}
 	}
+	if (optind < argc)
+		return cli_usage_error("status", "unexpected argument '%s'",
+				       argv[optind]);
 	rc = cli_open_xs("status", &p, &xs);
 	if (rc)
 		return rc;
