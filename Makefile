@@ -14,6 +14,7 @@
 #   duet CLI:  toolstack/cli/ and the simulator daemon sim/ (less main:
 #              libduet-cli.a, for tests)
 #   tests:     tests/unit/<component>/<name>.c -> one TAP program each
+#              tests/lib/*.c (test peers)       -> libduet-test.a
 #              tests/sim/*.sh, tests/unit/*.sh  -> TAP scripts
 #              tests/fuzz/<name>.c              -> libFuzzer target
 
@@ -64,6 +65,11 @@ ASAN_OBJS := $(LIB_SRCS:%.c=$(B)/asan/obj/%.o) \
 	     $(filter-out $(B)/asan/obj/toolstack/cli/main.o, \
 		$(CLI_SRCS:%.c=$(B)/asan/obj/%.o))
 ASAN_LIB  := $(B)/asan/lib/libduet-all.a
+# The test peers and harnesses (tests/lib/*.c), built once into an archive
+# per flavour and linked by unit tests, ASan tests, helpers and benches.
+TLIB_SRCS := $(sort $(wildcard tests/lib/*.c))
+TLIB      := $(B)/lib/libduet-test.a
+ASAN_TLIB := $(B)/asan/lib/libduet-test.a
 TEST_HELPERS := $(sort $(wildcard tests/helpers/*.c))
 HELPER_BINS  := $(TEST_HELPERS:tests/helpers/%.c=$(B)/tests/helpers/%)
 FUZZ_SRCS := $(sort $(wildcard tests/fuzz/*.c))
@@ -114,6 +120,24 @@ $(B)/asan/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) $(DEPFLAGS) -c -o $@ $<
 
+$(B)/obj/tests/lib/%.o: tests/lib/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -Itests -c -o $@ $<
+
+$(B)/asan/obj/tests/lib/%.o: tests/lib/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) $(DEPFLAGS) -Itests -c -o $@ $<
+
+$(TLIB): $(TLIB_SRCS:%.c=$(B)/obj/%.o)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	ar rcs $@ $^
+
+$(ASAN_TLIB): $(TLIB_SRCS:%.c=$(B)/asan/obj/%.o)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	ar rcs $@ $^
+
 $(LIBA): $(LIB_OBJS)
 	@mkdir -p $(dir $@)
 	rm -f $@
@@ -145,10 +169,10 @@ $(CLILIB): $(filter-out $(B)/obj/toolstack/cli/main.o,$(CLI_OBJS))
 	rm -f $@
 	ar rcs $@ $^
 
-$(B)/tests/unit/%: tests/unit/%.c $(LIBA) $(CLILIB) tests/tap.h
+$(B)/tests/unit/%: tests/unit/%.c $(TLIB) $(LIBA) $(CLILIB) tests/tap.h
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -Itests -o $@ $< $(CLILIB) $(LIBA) \
-		$(LDLIBS_ALL)
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -Itests -o $@ $< $(TLIB) $(CLILIB) \
+		$(LIBA) $(LDLIBS_ALL)
 
 # One archive of everything, so a test may include a source file to reach
 # its internals without clashing with the archived copy.
@@ -157,15 +181,15 @@ $(ASAN_LIB): $(ASAN_OBJS)
 	rm -f $@
 	ar rcs $@ $^
 
-$(B)/asan/tests/unit/%: tests/unit/%.c $(ASAN_LIB) tests/tap.h
+$(B)/asan/tests/unit/%: tests/unit/%.c $(ASAN_TLIB) $(ASAN_LIB) tests/tap.h
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) $(DEPFLAGS) -Itests -o $@ $< \
-		$(ASAN_LIB) $(LDLIBS_ALL)
+		$(ASAN_TLIB) $(ASAN_LIB) $(LDLIBS_ALL)
 
-$(B)/tests/helpers/%: tests/helpers/%.c $(LIBA) $(CLILIB)
+$(B)/tests/helpers/%: tests/helpers/%.c $(TLIB) $(LIBA) $(CLILIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -Itests -o $@ $< $(CLILIB) $(LIBA) \
-		$(LDLIBS_ALL)
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -Itests -o $@ $< $(TLIB) $(CLILIB) \
+		$(LIBA) $(LDLIBS_ALL)
 
 $(B)/fuzz-obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -182,10 +206,10 @@ $(B)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB)
 	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined \
 		-MMD -MP -MF $@.d -o $@ $< $(FUZZ_LIB) $(LDLIBS_ALL)
 
-$(B)/bench/%: tests/bench/%.c $(LIBA) $(CLILIB)
+$(B)/bench/%: tests/bench/%.c $(TLIB) $(LIBA) $(CLILIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -Itests -o $@ $< $(CLILIB) $(LIBA) \
-		$(LDLIBS_ALL) -lm
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -Itests -o $@ $< $(TLIB) $(CLILIB) \
+		$(LIBA) $(LDLIBS_ALL) -lm
 
 unit-build: all $(UNIT_BINS) $(ASAN_BINS) $(HELPER_BINS)
 fuzz-build: $(FUZZ_BINS)

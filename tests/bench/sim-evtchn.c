@@ -6,7 +6,7 @@
  */
 #include <time.h>
 
-#include "unit/sim/simtest.h"
+#include "lib/simtest.h"
 
 #define ROUNDS 5000
 

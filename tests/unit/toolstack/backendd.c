@@ -15,7 +15,7 @@
 #include <time.h>
 
 #include "tap.h"
-#include "unit/sim/simtest.h"
+#include "lib/simtest.h"
 #include "duet/backend.h"
 #include "duet/xenbus.h"
 #include "duet/xlspec.h"
