@@ -66,7 +66,8 @@ ASAN_OBJS := $(LIB_SRCS:%.c=$(B)/asan/obj/%.o) \
 		$(CLI_SRCS:%.c=$(B)/asan/obj/%.o))
 ASAN_LIB  := $(B)/asan/lib/libduet-all.a
 # The test peers and harnesses (tests/lib/*.c), built once into an archive
-# per flavour and linked by unit tests, ASan tests, helpers and benches.
+# per flavour and linked by unit tests, ASan tests, helpers, benches and
+# fuzz targets.
 TLIB_SRCS := $(sort $(wildcard tests/lib/*.c))
 TLIB      := $(B)/lib/libduet-test.a
 ASAN_TLIB := $(B)/asan/lib/libduet-test.a
@@ -80,6 +81,7 @@ FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(B)/fuzz/%)
 FUZZ_OBJS := $(filter-out $(B)/fuzz-obj/toolstack/cli/main.o, \
 		$(patsubst %.c,$(B)/fuzz-obj/%.o,$(LIB_SRCS) $(CLI_SRCS)))
 FUZZ_LIB  := $(B)/fuzz-obj/libduet-fuzz.a
+FUZZ_TLIB := $(B)/fuzz-obj/libduet-test.a
 FUZZ_CFLAGS := -std=gnu11 -g -O1 -D_GNU_SOURCE -Iinclude -I. -Itests \
 	       $(XEN_CFLAGS)
 BENCH_SRCS := $(sort $(wildcard tests/bench/*.c))
@@ -201,10 +203,16 @@ $(FUZZ_LIB): $(FUZZ_OBJS)
 	rm -f $@
 	ar rcs $@ $^
 
-$(B)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB)
+$(FUZZ_TLIB): $(TLIB_SRCS:%.c=$(B)/fuzz-obj/%.o)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	ar rcs $@ $^
+
+$(B)/fuzz/%: tests/fuzz/%.c $(FUZZ_TLIB) $(FUZZ_LIB)
 	@mkdir -p $(dir $@)
 	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined \
-		-MMD -MP -MF $@.d -o $@ $< $(FUZZ_LIB) $(LDLIBS_ALL)
+		-MMD -MP -MF $@.d -o $@ $< $(FUZZ_TLIB) $(FUZZ_LIB) \
+		$(LDLIBS_ALL)
 
 $(B)/bench/%: tests/bench/%.c $(TLIB) $(LIBA) $(CLILIB)
 	@mkdir -p $(dir $@)
