@@ -40,47 +40,41 @@ where() {
 
 n=0
 fail=0
-n=$((n + 1))
-extra=$(comm -23 "$tmp/exported" "$tmp/declared")
-if [ -z "$extra" ]; then
-	echo "ok $n - every symbol libduet.so exports is declared in include/duet/"
-else
-	echo "not ok $n - every symbol libduet.so exports is declared in include/duet/"
-	for s in $extra; do
-		echo "# $s is exported but no include/duet/*.h declares it:" \
-			"declare it in a public header, or remove \"$s;\"" \
-			"from libduet.map"
-	done
-	fail=1
-fi
-n=$((n + 1))
-missing=$(comm -13 "$tmp/exported" "$tmp/declared")
-if [ -z "$missing" ]; then
-	echo "ok $n - every function and object declared in include/duet/ is exported"
-else
-	echo "not ok $n - every function and object declared in include/duet/ is exported"
-	for s in $missing; do
-		if grep -qx "$s" "$tmp/mapped"; then
-			echo "# $s is declared in $(where "$s") and listed in" \
-				"libduet.map but the library does not define it"
-		else
-			echo "# $s is declared in $(where "$s") but not exported:" \
-				"add \"$s;\" to the global: list of libduet.map"
-		fi
-	done
-	fail=1
-fi
-n=$((n + 1))
-stale=$(comm -23 "$tmp/mapped" "$tmp/declared")
-if [ -z "$stale" ]; then
-	echo "ok $n - libduet.map lists only symbols of include/duet/"
-else
-	echo "not ok $n - libduet.map lists only symbols of include/duet/"
-	for s in $stale; do
-		echo "# libduet.map lists $s, which no include/duet/*.h" \
-			"declares: remove \"$s;\" or declare it"
-	done
-	fail=1
-fi
+# result NAME DIAGNOSTICS: one TAP line; DIAGNOSTICS (one a line) fail it.
+result() {
+	n=$((n + 1))
+	if [ -z "$2" ]; then
+		echo "ok $n - $1"
+	else
+		echo "not ok $n - $1"
+		printf '%s\n' "$2" | sed 's/^/# /'
+		fail=1
+	fi
+}
+
+msgs=$(for s in $(comm -23 "$tmp/exported" "$tmp/declared"); do
+	echo "$s is exported but no include/duet/*.h declares it:" \
+		"declare it in a public header, or remove \"$s;\"" \
+		"from libduet.map"
+done)
+result "every symbol libduet.so exports is declared in include/duet/" "$msgs"
+
+msgs=$(for s in $(comm -13 "$tmp/exported" "$tmp/declared"); do
+	if grep -qx "$s" "$tmp/mapped"; then
+		echo "$s is declared in $(where "$s") and listed in" \
+			"libduet.map but the library does not define it"
+	else
+		echo "$s is declared in $(where "$s") but not exported:" \
+			"add \"$s;\" to the global: list of libduet.map"
+	fi
+done)
+result "every function and object declared in include/duet/ is exported" \
+	"$msgs"
+
+msgs=$(for s in $(comm -23 "$tmp/mapped" "$tmp/declared"); do
+	echo "libduet.map lists $s, which no include/duet/*.h declares:" \
+		"remove \"$s;\" or declare it"
+done)
+result "libduet.map lists only symbols of include/duet/" "$msgs"
 echo "1..$n"
 exit $fail
