@@ -24,7 +24,7 @@ STEP="setup"
 cleanup() {
 	rc=$?
 	[ -n "$BG" ] && kill $BG 2>/dev/null || true
-	pkill -f "iperf3 -s -1 -D -B 10.99.0.1" 2>/dev/null || true
+	[ -s "$D/iperf3.pid" ] && kill "$(cat "$D/iperf3.pid")" 2>/dev/null || true
 	"$DUET" sim stop --dir "$D" >/dev/null 2>&1 || true
 	rm -rf "$D"
 	[ "$rc" -eq 0 ] ||
@@ -206,7 +206,8 @@ done
 in_gu ping -c 3 -i 0.2 -q 10.99.0.1 >"$D/ping.out" 2>&1 ||
 	fail "the guest cannot ping the driver domain: $(tail -1 "$D/ping.out")"
 say "ping guest -> driver domain: $(tail -1 "$D/ping.out")"
-in_dd iperf3 -s -1 -D -B 10.99.0.1 >/dev/null 2>&1
+in_dd iperf3 -s -1 -D -B 10.99.0.1 -I "$D/iperf3.pid" >/dev/null 2>&1 ||
+	fail "the iperf3 server did not start in the driver domain"
 sleep 0.3
 in_gu iperf3 -c 10.99.0.1 -t 3 -J > "$D/iperf.json" 2>/dev/null ||
 	fail "iperf3 failed: $(grep '"error"' "$D/iperf.json" || echo no result)"
