@@ -27,6 +27,8 @@ static const char no_platform_msg[] =
 static int pick_ops(const char *spec, const struct duet_platform_ops **ops,
 		    const char **arg)
 {
+	const char *dir;
+
 	if (!spec || !*spec) {
 		if (access(PRIVCMD_PATH, F_OK) != 0) {
 			duet_log(DUET_LOG_ERR, "%s", no_platform_msg);
@@ -39,9 +41,10 @@ static int pick_ops(const char *spec, const struct duet_platform_ops **ops,
 		*arg = NULL;
 		return 0;
 	}
-	if (duet_platform_sim_dir(spec)) {
+	dir = duet_platform_sim_dir(spec);
+	if (dir) {
 		*ops = &duet_platform_sim;
-		*arg = duet_platform_sim_dir(spec);
+		*arg = dir;
 		return 0;
 	}
 	duet_log(DUET_LOG_ERR,

@@ -118,7 +118,10 @@ int duet_xenbus_transition_ok(enum duet_xenbus_role role, int from, int to)
 
 int duet_xenbus_parse_uint(const char *s, uint64_t max, uint64_t *out)
 {
-	/* Leading zeros still accepted here (tests/unit/xenbus/parse.c). */
+	/*
+	 * Unlike duet_parse_uint(), a peer's leading zeros are skipped:
+	 * tests/unit/xenbus/parse.c asserts that "007" reads as 7.
+	 */
 	while (s && s[0] == '0' && s[1] >= '0' && s[1] <= '9')
 		s++;
 	return duet_parse_uint(s, max, out);
