@@ -43,6 +43,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "duet/parse.h"
 #include "duet/platform.h"
 #include "duet/xenbus.h"
 #include "duet/xlspec.h"
@@ -245,8 +246,7 @@ int cli_detach(int argc, char **argv)
 	const char *kind = NULL, *dev;
 	int force = 0, domid, devid = -1, rc, a, b, i, c;
 	double timeout = DETACH_TIMEOUT_DEFAULT;
-	unsigned long n;
-	char *end;
+	uint64_t n;
 
 	cli_getopt_init();
 	while ((c = getopt_long(argc, argv, "+:h", detach_opts, NULL)) != -1) {
@@ -282,10 +282,7 @@ int cli_detach(int argc, char **argv)
 		kind = !strncmp(dev, "vbd:", 4) ? "vbd" : "vif";
 		dev += 4;
 	}
-	errno = 0;
-	n = strtoul(dev, &end, 10);
-	if (dev[0] >= '0' && dev[0] <= '9' && !*end && !errno &&
-	    n <= 0x7fffffff) {
+	if (!duet_parse_uint(dev, 0x7fffffff, &n)) {
 		devid = (int)n;
 	} else if (!kind) {
 		devid = duet_xl_vdev_encode(dev, NULL, NULL);
