@@ -12,8 +12,10 @@
 #
 # Sources are picked up by directory, so a new component only adds files:
 #   libduet:   ring/ gnttab/ swiotlb/ iommu-glue/ toolstack/lib/ frontends/*/ backends/*/
-#   duet CLI:  toolstack/cli/ and the simulator daemon sim/
+#   duet CLI:  toolstack/cli/ and the simulator daemon sim/ (less main:
+#              libduet-cli.a, for tests)
 #   tests:     tests/unit/<component>/<name>.c -> one TAP program each
+#              tests/lib/*.c (test peers)       -> libduet-test.a
 #              tests/sim/*.sh, tests/unit/*.sh  -> TAP scripts
 #              tests/fuzz/<name>.c              -> libFuzzer target
 
@@ -56,11 +58,6 @@ CLI_SRCS  := $(sort $(wildcard toolstack/cli/*.c) $(wildcard sim/*.c))
 LIB_OBJS  := $(LIB_SRCS:%.c=$(B)/obj/%.o)
 CLI_OBJS  := $(CLI_SRCS:%.c=$(B)/obj/%.o)
 PUB_HDRS  := $(wildcard include/duet/*.h)
-# A fuzz target compiles every library source in one command, where a .d
-# file could name only one of them: it depends on every library header,
-# and on what its own source reads through a .d file of its own.
-SRC_HDRS  := $(PUB_HDRS) $(wildcard $(addsuffix /*.h,$(LIB_DIRS)) \
-		toolstack/cli/*.h sim/*.h)
 
 UNIT_SRCS := $(sort $(wildcard tests/unit/*/*.c))
 UNIT_BINS := $(UNIT_SRCS:tests/%.c=$(B)/tests/%)
@@ -69,10 +66,25 @@ ASAN_OBJS := $(LIB_SRCS:%.c=$(B)/asan/obj/%.o) \
 	     $(filter-out $(B)/asan/obj/toolstack/cli/main.o, \
 		$(CLI_SRCS:%.c=$(B)/asan/obj/%.o))
 ASAN_LIB  := $(B)/asan/lib/libduet-all.a
+# The test peers and harnesses (tests/lib/*.c), built once into an archive
+# per flavour and linked by unit tests, ASan tests, helpers, benches and
+# fuzz targets.
+TLIB_SRCS := $(sort $(wildcard tests/lib/*.c))
+TLIB      := $(B)/lib/libduet-test.a
+ASAN_TLIB := $(B)/asan/lib/libduet-test.a
 TEST_HELPERS := $(sort $(wildcard tests/helpers/*.c))
 HELPER_BINS  := $(TEST_HELPERS:tests/helpers/%.c=$(B)/tests/helpers/%)
 FUZZ_SRCS := $(sort $(wildcard tests/fuzz/*.c))
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(B)/fuzz/%)
+# libFuzzer targets link one instrumented archive of the library and the
+# CLI (less main), built once; like the ASan archive, it lets a target
+# include a source file to reach its internals.
+FUZZ_OBJS := $(filter-out $(B)/fuzz-obj/toolstack/cli/main.o, \
+		$(patsubst %.c,$(B)/fuzz-obj/%.o,$(LIB_SRCS) $(CLI_SRCS)))
+FUZZ_LIB  := $(B)/fuzz-obj/libduet-fuzz.a
+FUZZ_TLIB := $(B)/fuzz-obj/libduet-test.a
+FUZZ_CFLAGS := -std=gnu11 -g -O1 -D_GNU_SOURCE -Iinclude -I. -Itests \
+	       $(XEN_CFLAGS)
 BENCH_SRCS := $(sort $(wildcard tests/bench/*.c))
 BENCH_BINS := $(BENCH_SRCS:tests/bench/%.c=$(B)/bench/%)
 SCRIPT_TESTS := $(sort $(wildcard tests/unit/*.sh) $(wildcard tests/sim/*.sh) \
@@ -80,7 +92,7 @@ SCRIPT_TESTS := $(sort $(wildcard tests/unit/*.sh) $(wildcard tests/sim/*.sh) \
 
 LIBA  := $(B)/lib/libduet.a
 LIBSO := $(B)/lib/libduet.so.$(VERSION)
-SIMLIB := $(B)/lib/libduet-sim.a
+CLILIB := $(B)/lib/libduet-cli.a
 PCF   := $(B)/lib/pkgconfig/duet.pc
 DUET  := $(B)/bin/duet
 
@@ -111,6 +123,24 @@ $(B)/asan/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) $(DEPFLAGS) -c -o $@ $<
 
+$(B)/obj/tests/lib/%.o: tests/lib/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -Itests -c -o $@ $<
+
+$(B)/asan/obj/tests/lib/%.o: tests/lib/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) $(DEPFLAGS) -Itests -c -o $@ $<
+
+$(TLIB): $(TLIB_SRCS:%.c=$(B)/obj/%.o)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	ar rcs $@ $^
+
+$(ASAN_TLIB): $(TLIB_SRCS:%.c=$(B)/asan/obj/%.o)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	ar rcs $@ $^
+
 $(LIBA): $(LIB_OBJS)
 	@mkdir -p $(dir $@)
 	rm -f $@
@@ -133,19 +163,19 @@ $(DUET): $(CLI_OBJS) $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_OBJS) $(LIBA) $(LDLIBS_ALL)
 
-# Unit tests link the static library (and the sim daemon objects, so the
-# simulator's internals can be tested); the ASan build compiles everything
-# again with the sanitizers.
-# The CLI and simulator objects (less main) as an archive for tests.
-$(SIMLIB): $(filter-out $(B)/obj/toolstack/cli/main.o,$(CLI_OBJS))
+# Unit tests link the static library and libduet-cli.a: the duet command
+# less main (its subcommands and the simulator daemon they start), so that
+# the CLI's and the simulator's internals can be tested.  The ASan build
+# compiles everything again with the sanitizers.
+$(CLILIB): $(filter-out $(B)/obj/toolstack/cli/main.o,$(CLI_OBJS))
 	@mkdir -p $(dir $@)
 	rm -f $@
 	ar rcs $@ $^
 
-$(B)/tests/unit/%: tests/unit/%.c $(LIBA) $(SIMLIB) tests/tap.h
+$(B)/tests/unit/%: tests/unit/%.c $(TLIB) $(LIBA) $(CLILIB) tests/tap.h
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -Itests -o $@ $< $(SIMLIB) $(LIBA) \
-		$(LDLIBS_ALL)
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -Itests -o $@ $< $(TLIB) $(CLILIB) \
+		$(LIBA) $(LDLIBS_ALL)
 
 # One archive of everything, so a test may include a source file to reach
 # its internals without clashing with the archived copy.
@@ -154,29 +184,41 @@ $(ASAN_LIB): $(ASAN_OBJS)
 	rm -f $@
 	ar rcs $@ $^
 
-$(B)/asan/tests/unit/%: tests/unit/%.c $(ASAN_LIB) tests/tap.h
+$(B)/asan/tests/unit/%: tests/unit/%.c $(ASAN_TLIB) $(ASAN_LIB) tests/tap.h
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) $(DEPFLAGS) -Itests -o $@ $< \
-		$(ASAN_LIB) $(LDLIBS_ALL)
+		$(ASAN_TLIB) $(ASAN_LIB) $(LDLIBS_ALL)
 
-$(B)/tests/helpers/%: tests/helpers/%.c $(LIBA) $(SIMLIB)
+$(B)/tests/helpers/%: tests/helpers/%.c $(TLIB) $(LIBA) $(CLILIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -Itests -o $@ $< $(SIMLIB) $(LIBA) \
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -Itests -o $@ $< $(TLIB) $(CLILIB) \
+		$(LIBA) $(LDLIBS_ALL)
+
+$(B)/fuzz-obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined \
+		-MMD -MP -c -o $@ $<
+
+$(FUZZ_LIB): $(FUZZ_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	ar rcs $@ $^
+
+$(FUZZ_TLIB): $(TLIB_SRCS:%.c=$(B)/fuzz-obj/%.o)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	ar rcs $@ $^
+
+$(B)/fuzz/%: tests/fuzz/%.c $(FUZZ_TLIB) $(FUZZ_LIB)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined \
+		-MMD -MP -MF $@.d -o $@ $< $(FUZZ_TLIB) $(FUZZ_LIB) \
 		$(LDLIBS_ALL)
 
-$(B)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(CLI_SRCS) $(SRC_HDRS)
+$(B)/bench/%: tests/bench/%.c $(TLIB) $(LIBA) $(CLILIB)
 	@mkdir -p $(dir $@)
-	$(CLANG) -std=gnu11 -D_GNU_SOURCE -Iinclude -I. -Itests $(XEN_CFLAGS) \
-		-MM -MP -MT $@ -MF $@.d $<
-	$(CLANG) -std=gnu11 -g -O1 -D_GNU_SOURCE -Iinclude -I. -Itests \
-		$(XEN_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< \
-		$(filter-out toolstack/cli/main.c,$(LIB_SRCS) $(CLI_SRCS)) \
-		$(LDLIBS_ALL)
-
-$(B)/bench/%: tests/bench/%.c $(LIBA) $(SIMLIB)
-	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -Itests -o $@ $< $(SIMLIB) $(LIBA) \
-		$(LDLIBS_ALL) -lm
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -Itests -o $@ $< $(TLIB) $(CLILIB) \
+		$(LIBA) $(LDLIBS_ALL) -lm
 
 unit-build: all $(UNIT_BINS) $(ASAN_BINS) $(HELPER_BINS)
 fuzz-build: $(FUZZ_BINS)

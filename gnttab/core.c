@@ -28,6 +28,8 @@ static const char no_platform_msg[] =
 static int pick_ops(const char *spec, const struct duet_platform_ops **ops,
 		    const char **arg)
 {
+	const char *dir;
+
 	if (!spec || !*spec) {
 		if (access(PRIVCMD_PATH, F_OK) != 0) {
 			duet_log(DUET_LOG_ERR, "%s", no_platform_msg);
@@ -40,14 +42,22 @@ static int pick_ops(const char *spec, const struct duet_platform_ops **ops,
 		*arg = NULL;
 		return 0;
 	}
-	if (!strncmp(spec, "sim:", 4) && spec[4]) {
+	dir = duet_platform_sim_dir(spec);
+	if (dir) {
 		*ops = &duet_platform_sim;
-		*arg = spec + 4;
+		*arg = dir;
 		return 0;
 	}
 	duet_log(DUET_LOG_ERR,
 		 "bad platform '%s': expected 'xen' or 'sim:<dir>'", spec);
 	return -EINVAL;
+}
+
+const char *duet_platform_sim_dir(const char *spec)
+{
+	if (!spec || strncmp(spec, "sim:", 4) || !spec[4])
+		return NULL;
+	return spec + 4;
 }
 
 /* A share whose end waits for the peer to unmap it. */

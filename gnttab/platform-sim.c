@@ -45,6 +45,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "duet/parse.h"
 #include "gnttab/platform-sim-wire.h"
 #include "gnttab/private.h"
 
@@ -378,15 +379,12 @@ static struct sim_region *region_take(struct sim_region **list, void *addr,
 static int parse_domid(unsigned *out)
 {
 	const char *s = getenv("DUET_DOMID");
-	unsigned long v;
-	char *end;
+	uint64_t v;
 
 	*out = 0;
 	if (!s || !*s)
 		return 0;
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || *end || v >= 0x7ff0 || *s == '-') {
+	if (duet_parse_uint(s, 0x7fef, &v)) {
 		duet_log(DUET_LOG_ERR, "sim: bad DUET_DOMID '%s'", s);
 		return -EINVAL;
 	}

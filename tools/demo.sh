@@ -10,6 +10,9 @@
 # system image through its disk (duet's blkfront as an nbdkit export, fed
 # by nbdcopy), reads it back and verifies it, and runs iperf3 over its
 # vif (duet's netfront and netback).  Needs root for the network part.
+#
+# Every step is checked: a step that fails, or an iperf3 run that measures
+# 0 Mbit/s, ends the demo with "demo: FAILED in step ..." and exit status 1.
 set -eu
 
 B="${DUET_BUILD:-$(cd "$(dirname "$0")/.." && pwd)/build}"
@@ -17,17 +20,25 @@ DUET="$B/bin/duet"
 [ -x "$DUET" ] || { echo "demo: $DUET is not built (run make)" >&2; exit 1; }
 D=$(mktemp -d /tmp/duet-demo.XXXXXX)
 BG=""
+STEP="setup"
 cleanup() {
+	rc=$?
 	[ -n "$BG" ] && kill $BG 2>/dev/null || true
-	pkill -f "iperf3 -s -1 -D -B 10.99.0.1" 2>/dev/null || true
+	[ -s "$D/iperf3.pid" ] && kill "$(cat "$D/iperf3.pid")" 2>/dev/null || true
 	"$DUET" sim stop --dir "$D" >/dev/null 2>&1 || true
 	rm -rf "$D"
+	[ "$rc" -eq 0 ] ||
+		printf 'demo: FAILED in step "%s" (exit status %d)\n' \
+			"$STEP" "$rc" >&2
+	exit "$rc"
 }
 trap cleanup EXIT
 unset DUET_PLATFORM DUET_DOMID XENSTORED_PATH
 export DUET_SIM_DIR="$D"
 say() { printf '%s\n' "$*"; }
-step() { printf '\n== %s\n' "$*"; }
+step() { STEP="$*"; printf '\n== %s\n' "$*"; }
+# fail REASON: the current step did not do what it says.
+fail() { printf 'demo: %s\n' "$*" >&2; exit 1; }
 
 need() {
 	for t in "$@"; do
@@ -61,6 +72,7 @@ step "2. Share a page across processes"
 	"Hello backend, this page is yours." >"$D/share.out" &
 BG=$!
 wait_file "$D/share.out"
+[ -s "$D/share.out" ] || fail "share-page printed no grant reference"
 ref=$(head -1 "$D/share.out")
 say "A process in the frontend (domain $front) allocated a page, wrote a"
 say "greeting into it and granted it to the backend: grant reference $ref."
@@ -83,6 +95,7 @@ step "3. Event-channel ping-pong"
 "$DUET" sim exec "$front" -- "$DUET" sim evtchn-ping "$back" 1000 >"$D/ping" &
 BG=$!
 wait_file "$D/ping"
+[ -s "$D/ping" ] || fail "evtchn-ping printed no port"
 port=$(head -1 "$D/ping")
 say "The frontend allocated event-channel port $port for the backend."
 "$DUET" sim exec "$back" -- "$DUET" sim evtchn-pong "$front" "$port" 1000 >"$D/pong"
@@ -152,10 +165,14 @@ file=$(head -c $((48 << 20)) "$D/disk.img" | sha256sum | cut -c1-16)
 [ "$back" = "$sum" ] && [ "$file" = "$sum" ] ||
 	{ say "MISMATCH: image $sum, read back $back, backing file $file"; exit 1; }
 say "Read back: sha256 $back...; the driver domain's backing file: $file..."
+e2fsck -fn "$D/back.img" >"$D/fsck.log" 2>&1 ||
+	fail "e2fsck found errors: $(tail -1 "$D/fsck.log")"
 say "Bit-identical. The file system checks clean:"
-e2fsck -fn "$D/back.img" 2>&1 | tail -1 | sed 's/^/  /'
+tail -1 "$D/fsck.log" | sed 's/^/  /'
 say "What both ends negotiated (duet status --all):"
-"$DUET" status --all | grep '^vbd' | tr ' ' '\n' | grep -E \
+"$DUET" status --all >"$D/status" || fail "duet status --all failed"
+grep -q '^vbd' "$D/status" || fail "duet status --all shows no vbd"
+grep '^vbd' "$D/status" | tr ' ' '\n' | grep -E \
 	'^(be|fe|be-state|fe-state|be-features|fe-features|queues|ring-pages|instance)=' |
 	tr '\n' ' ' | fold -s -w 76 | sed 's/^/  /'
 echo
@@ -175,6 +192,8 @@ i=0
 until in_gu ip link show eth0 >/dev/null 2>&1 || [ $i -ge 100 ]; do
 	sleep 0.1; i=$((i + 1))
 done
+in_gu ip link show eth0 >/dev/null 2>&1 ||
+	fail "netfront made no eth0: $(tail -1 "$D/netfront.log")"
 in_gu ip link set lo up
 in_gu ip addr add 10.99.0.2/24 dev eth0
 in_gu ip link set eth0 up
@@ -184,12 +203,17 @@ i=0
 until in_gu ping -c 1 -W 1 10.99.0.1 >/dev/null 2>&1 || [ $i -ge 20 ]; do
 	i=$((i + 1))
 done
-say "ping guest -> driver domain: $(in_gu ping -c 3 -i 0.2 -q 10.99.0.1 | tail -1)"
-in_dd iperf3 -s -1 -D -B 10.99.0.1 >/dev/null 2>&1
+in_gu ping -c 3 -i 0.2 -q 10.99.0.1 >"$D/ping.out" 2>&1 ||
+	fail "the guest cannot ping the driver domain: $(tail -1 "$D/ping.out")"
+say "ping guest -> driver domain: $(tail -1 "$D/ping.out")"
+in_dd iperf3 -s -1 -D -B 10.99.0.1 -I "$D/iperf3.pid" >/dev/null 2>&1 ||
+	fail "the iperf3 server did not start in the driver domain"
 sleep 0.3
 in_gu iperf3 -c 10.99.0.1 -t 3 -J > "$D/iperf.json" 2>/dev/null ||
-	{ say "iperf3 failed"; exit 1; }
+	fail "iperf3 failed: $(grep '"error"' "$D/iperf.json" || echo no result)"
 bw=$(awk -F: '/"bits_per_second"/ { v = $2 } END { gsub(/[ ,]/, "", v); printf "%.0f", v / 1e6 }' "$D/iperf.json")
+[ -n "$bw" ] && [ "$bw" -gt 0 ] ||
+	fail "iperf3 TCP, guest -> driver domain: ${bw:-no} Mbit/s measured"
 say "iperf3 TCP, guest -> driver domain, 3 s: $bw Mbit/s through netfront and"
 say "netback (grant copy, checksum and segmentation offloads)."
 

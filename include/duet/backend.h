@@ -107,9 +107,9 @@ int duet_backend_stats_write(const struct duet_backend_ctx *ctx,
  * and copy then fail with -ENOTTY), so a type that maps or copies grants
  * must not set the flag there; only event channels keep working.
  *
- * The daemon itself (toolstack/cli/backend-daemon.c) is not part of
+ * The daemon itself (toolstack/cli/cmd-backend.c) is not part of
  * libduet: drivers only export their struct duet_backend_type, listed in
- * toolstack/cli/backend-types.c.
+ * toolstack/cli/cmd-backend-types.c.
  */
 
 /** A device type the daemon can serve. */

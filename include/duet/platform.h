@@ -56,6 +56,14 @@ struct duet_evtchn;
  */
 int duet_platform_open(const char *spec, struct duet_platform **out);
 
+/**
+ * duet_platform_sim_dir() - the simulator directory a platform spec names:
+ * <dir> for "sim:<dir>" (a pointer into @spec), NULL for anything else
+ * ("xen", "sim:", NULL).  The one reading of "sim:<dir>" in duet; pass
+ * getenv("DUET_PLATFORM") for the environment's choice.
+ */
+const char *duet_platform_sim_dir(const char *spec);
+
 /** duet_platform_close() - close a platform handle; NULL is ignored.
  *  Mappings and shares made through it are released. */
 void duet_platform_close(struct duet_platform *p);

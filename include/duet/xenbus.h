@@ -71,8 +71,9 @@ int duet_xenbus_transition_ok(enum duet_xenbus_role role, int from, int to);
 /* ------------------------------------------------------------------ */
 
 /**
- * duet_xenbus_parse_uint() - strict decimal: digits only, no sign, no
- * spaces, no trailing bytes, value <= @max.  Returns 0 or -EINVAL.
+ * duet_xenbus_parse_uint() - duet_parse_uint() (duet/parse.h) that also
+ * accepts leading zeros ("007" is 7): digits only, no sign, no spaces, no
+ * trailing bytes, value <= @max.  Returns 0 or -EINVAL.
  */
 int duet_xenbus_parse_uint(const char *s, uint64_t max, uint64_t *out);
 

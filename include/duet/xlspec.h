@@ -332,7 +332,7 @@ int duet_xl_vif_attach(struct duet_xs *xs, unsigned domid,
  * @force: 0: refuse with -EBUSY when either end's state is past
  *         Initialising and not Closed, i.e. a driver uses the device
  *         (`duet detach` runs the XenBus close handshake first: see
- *         toolstack/cli/detach.c); 1: remove whatever the states (dead
+ *         toolstack/cli/cmd-detach.c); 1: remove whatever the states (dead
  *         peers).
  * The backend path is taken from /libxl/<domid>/device/<kind>/<devid>/
  * backend, which only the toolstack can write, and must name

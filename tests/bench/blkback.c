@@ -24,7 +24,7 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 
-#include "unit/blkback/tbsetup.h"
+#include "lib/tbsetup.h"
 
 #define DISK (512ull << 20)
 

@@ -10,7 +10,7 @@
 #include <sys/eventfd.h>
 #include <time.h>
 
-#include "unit/sim/simtest.h"
+#include "lib/simtest.h"
 
 #define ROUNDS 5000
 

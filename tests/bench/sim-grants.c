@@ -7,7 +7,7 @@
  */
 #include <time.h>
 
-#include "unit/sim/simtest.h"
+#include "lib/simtest.h"
 
 #define PAGE DUET_PAGE_SIZE
 

@@ -7,7 +7,7 @@
  */
 #include <time.h>
 
-#include "unit/sim/xsd-harness.h"
+#include "lib/xsd-harness.h"
 
 static double now(void)
 {

@@ -3,7 +3,7 @@
  * libFuzzer target: arbitrary rx and tx response rings fed to netfront.
  *
  * A hostile backend (trusted=0: netfront believes nothing it says) gets
- * the backend ends of one queue's rings (tests/unit/netfront/nftest.h:
+ * the backend ends of one queue's rings (tests/lib/nftest.h:
  * a stub platform, local pages, a socket pair for the TAP device) with
  * 64 tx ids in flight and every rx request posted.  The input is a
  * stream of steps:
@@ -16,7 +16,7 @@
  * touch memory out of bounds, free a tx id twice or lose one, or go on
  * after it declared the connection broken.
  */
-#include "unit/netfront/nftest.h"
+#include "lib/nftest.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -41,7 +41,7 @@
 #include "duet/platform.h"
 #include "duet/xenbus.h"
 #include "duet/xs.h"
-#include "toolstack/cli/backendd.h"
+#include "toolstack/cli/cmd-backend.h"
 
 #define MAX_TEST_TYPES 8
 

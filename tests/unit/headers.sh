@@ -28,6 +28,21 @@ for h in "$top"/include/duet/*.h; do
 		echo "ok $n - $name includes no Xen library or sim header"
 	fi
 done
+missing=""
+for h in "$top"/include/duet/*.h; do
+	name=${h#"$top"/include/}
+	[ "$name" = duet/duet.h ] && continue
+	grep -q "^#include \"$name\"" "$top/include/duet/duet.h" ||
+		missing="$missing $name"
+done
+n=$((n + 1))
+if [ -z "$missing" ]; then
+	echo "ok $n - duet/duet.h includes every public header"
+else
+	echo "not ok $n - duet/duet.h includes every public header"
+	echo "# add to include/duet/duet.h:$missing"
+	fail=1
+fi
 if command -v g++ > /dev/null; then
 	printf '#include "duet/duet.h"\nint main() { return 0; }\n' > "$tmp/t.cc"
 	n=$((n + 1))

@@ -59,5 +59,8 @@ check "ring/ includes no other folder's private.h" "$hits"
 hits=$(grep -rEn '#include *"(frontends|backends|toolstack|sim)/' netdev \
 	2>/dev/null || true)
 check "netdev/ (shared by the network drivers) includes no driver" "$hits"
+
+hits=$(grep -rEn '#include *"toolstack/' sim 2>/dev/null || true)
+check "sim/ (the simulator) never includes toolstack/ (its CLI is toolstack/cli/cmd-sim*.c)" "$hits"
 echo "1..$n"
 exit $fail

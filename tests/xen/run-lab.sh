@@ -114,8 +114,8 @@ declare -A limit=([lab]=120 [a]=420 [b]=420 [c]=600 [d]=600 [e]=600 [f]=600
 declare -A needs=(
 	[c]="backends/blkback/xenbus.c"
 	[d]="backends/netback/xenbus.c"
-	[e]="frontends/blkfront/xenbus.c toolstack/cli/blkfront.c"
-	[f]="frontends/netfront/xenbus.c toolstack/cli/netfront.c"
+	[e]="frontends/blkfront/xenbus.c toolstack/cli/cmd-blkfront.c"
+	[f]="frontends/netfront/xenbus.c toolstack/cli/cmd-netfront.c"
 	[g]="backends/blkback/xenbus.c backends/netback/xenbus.c"
 	[bench]="backends/blkback/xenbus.c backends/netback/xenbus.c"
 )

@@ -56,7 +56,7 @@ int cli_parse_seconds(const char *arg, double max, double *out);
 int cli_run_dir(char *buf, size_t len);
 
 /** The backend daemon's status file inside cli_run_dir():
- *  "backend-<domid>.status" (format: toolstack/cli/backend.c). */
+ *  "backend-<domid>.status" (format: toolstack/cli/cmd-backend.c). */
 #define CLI_BACKEND_STATUS_FMT "%s/backend-%u.status"
 
 /** An instance's counters inside cli_run_dir() (duet_backend_stats_write()):
@@ -76,5 +76,26 @@ int cli_stats_path(char *buf, size_t len, unsigned self, const char *type,
  */
 int cli_usage_error(const char *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+
+/*
+ * Every subcommand reads its options with getopt_long(), options before
+ * operands (short options start with "+:"), as in:
+ *
+ *	cli_getopt_init();
+ *	while ((c = getopt_long(argc, argv, "+:h", longopts, NULL)) != -1)
+ *		switch (c) {
+ *		...
+ *		default:
+ *			return cli_option_error("x", c, argv);
+ *		}
+ *
+ * cli_getopt_init() restarts getopt (a subcommand may run more than once
+ * in a test process) and silences its own messages.
+ * cli_option_error() reports the option getopt_long() refused, @c being
+ * what it returned (':' for a missing value, '?' for an unknown option),
+ * through cli_usage_error(), and returns CLI_EXIT_USAGE.
+ */
+void cli_getopt_init(void);
+int cli_option_error(const char *cmd, int c, char **argv);
 
 #endif /* DUET_TOOLSTACK_CLI_H */

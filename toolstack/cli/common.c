@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "duet/parse.h"
 #include "duet/platform.h"
 #include "duet/xlspec.h"
 #include "duet/xs.h"
@@ -15,17 +16,9 @@
 
 int cli_parse_domid(const char *arg)
 {
-	unsigned long v = 0;
-	const char *c;
+	uint64_t v;
 
-	if (!*arg || (arg[0] == '0' && arg[1]) || strlen(arg) > 5)
-		return -1;
-	for (c = arg; *c; c++) {
-		if (*c < '0' || *c > '9')
-			return -1;
-		v = v * 10 + (unsigned long)(*c - '0');
-	}
-	return v < DUET_XL_DOMID_MAX ? (int)v : -1;
+	return duet_parse_uint(arg, DUET_XL_DOMID_MAX - 1, &v) ? -1 : (int)v;
 }
 
 int cli_open_xs(const char *cmd, struct duet_platform **p, struct duet_xs **xs)
@@ -71,9 +64,9 @@ int cli_run_dir(char *buf, size_t len)
 	if (s && *s) {
 		n = snprintf(buf, len, "%s", s);
 	} else {
-		plat = getenv("DUET_PLATFORM");
-		if (plat && !strncmp(plat, "sim:", 4) && plat[4])
-			n = snprintf(buf, len, "%s", plat + 4);
+		plat = duet_platform_sim_dir(getenv("DUET_PLATFORM"));
+		if (plat)
+			n = snprintf(buf, len, "%s", plat);
 		else
 			n = snprintf(buf, len, "/run/duet");
 	}

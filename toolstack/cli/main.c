@@ -11,27 +11,21 @@ struct subcommand {
 	const char *name;
 	int (*fn)(int argc, char **argv);
 	const char *summary;
-	const char *issue; /* non-NULL: not available yet, arrives with it */
 };
 
 static const struct subcommand subcommands[] = {
 	{ "sim", cli_sim,
-	  "the simulator: start|stop|status|env|exec|domain create|destroy",
-	  NULL },
+	  "the simulator: start|stop|status|env|exec|domain create|destroy" },
 	{ "platform", cli_platform,
-	  "show which platform (xen | sim) this process would use", NULL },
-	{ "attach", cli_attach, "attach an xl-syntax disk= or vif= device",
-	  NULL },
-	{ "detach", cli_detach, "detach a device", NULL },
-	{ "backend", cli_backend, "the backend daemon (like xl devd)",
-	  NULL },
-	{ "blkfront", cli_blkfront, "userspace block frontend", NULL },
-	{ "netfront", cli_netfront, "userspace network frontend", NULL },
-	{ "status", cli_status, "devices, states, features, rings",
-	  NULL },
+	  "show which platform (xen | sim) this process would use" },
+	{ "attach", cli_attach, "attach an xl-syntax disk= or vif= device" },
+	{ "detach", cli_detach, "detach a device" },
+	{ "backend", cli_backend, "the backend daemon (like xl devd)" },
+	{ "blkfront", cli_blkfront, "userspace block frontend" },
+	{ "netfront", cli_netfront, "userspace network frontend" },
+	{ "status", cli_status, "devices, states, features, rings" },
 	{ "bench", cli_bench,
-	  "benchmarks: net (netback's receive strategies on the simulator)",
-	  NULL },
+	  "benchmarks: net (netback's receive strategies on the simulator)" },
 };
 
 #define N_SUBCOMMANDS (sizeof(subcommands) / sizeof(subcommands[0]))
@@ -43,11 +37,8 @@ static void usage(FILE *f)
 	fprintf(f, "usage: duet <command> [args...]\n"
 		   "       duet <command> --help\n\ncommands:\n");
 	for (i = 0; i < N_SUBCOMMANDS; i++)
-		fprintf(f, "  %-10s %s%s%s%s\n", subcommands[i].name,
-			subcommands[i].summary,
-			subcommands[i].issue ? " (arrives with issue " : "",
-			subcommands[i].issue ? subcommands[i].issue : "",
-			subcommands[i].issue ? ")" : "");
+		fprintf(f, "  %-10s %s\n", subcommands[i].name,
+			subcommands[i].summary);
 	fprintf(f, "\nenvironment: DUET_PLATFORM=xen | sim:<dir>, "
 		   "DUET_DOMID=<domid> (sim), DUET_LOG_LEVEL=0..3\n");
 }
@@ -72,16 +63,8 @@ int main(int argc, char **argv)
 	for (i = 0; i < N_SUBCOMMANDS; i++) {
 		const struct subcommand *s = &subcommands[i];
 
-		if (strcmp(argv[1], s->name))
-			continue;
-		if (!s->fn) {
-			fprintf(stderr,
-				"duet %s: not available yet (arrives with "
-				"issue %s)\n",
-				s->name, s->issue);
-			return CLI_EXIT_FAIL;
-		}
-		return s->fn(argc - 1, argv + 1);
+		if (!strcmp(argv[1], s->name))
+			return s->fn(argc - 1, argv + 1);
 	}
 	fprintf(stderr, "duet: unknown command '%s' (see 'duet --help')\n",
 		argv[1]);

@@ -572,7 +572,7 @@ struct detach_arg {
 static int read_state(struct duet_xs *xs, duet_xs_tx_t tx, const char *dir)
 {
 	char *path, *val;
-	unsigned long st;
+	uint64_t st;
 	int rc;
 
 	if (asprintf(&path, "%s/state", dir) < 0)
@@ -581,7 +581,7 @@ static int read_state(struct duet_xs *xs, duet_xs_tx_t tx, const char *dir)
 	free(path);
 	if (rc < 0)
 		return rc == -ENOENT ? 0 : rc;
-	rc = duet_xlspec_parse_uint(val, 8, &st) ? 0 : (int)st;
+	rc = duet_parse_uint(val, 8, &st) ? 0 : (int)st;
 	free(val);
 	return rc;
 }

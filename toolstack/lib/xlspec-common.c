@@ -47,23 +47,6 @@ int duet_xlspec_err(char *err, size_t errlen, const char *fmt, ...)
 	return -EINVAL;
 }
 
-int duet_xlspec_parse_uint(const char *s, unsigned long max, unsigned long *v)
-{
-	unsigned long n = 0;
-
-	if (!*s || (s[0] == '0' && s[1]))
-		return -1;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9')
-			return -1;
-		if (n > (max - (unsigned long)(*s - '0')) / 10)
-			return -1;
-		n = n * 10 + (unsigned long)(*s - '0');
-	}
-	*v = n;
-	return 0;
-}
-
 int duet_xlspec_has_ctl(const char *p, size_t n)
 {
 	size_t i;
@@ -78,14 +61,14 @@ int duet_xlspec_parse_backend(const char *val, int *domid, char *err,
 			      size_t errlen)
 {
 	struct xl_quoted q;
-	unsigned long id;
+	uint64_t id;
 	size_t n = strlen(val);
 
 	if (!n)
 		return duet_xlspec_err(err, errlen,
 				       "backend: empty domain name or id");
 	if (val[0] >= '0' && val[0] <= '9') {
-		if (duet_xlspec_parse_uint(val, DUET_XL_DOMID_MAX - 1, &id))
+		if (duet_parse_uint(val, DUET_XL_DOMID_MAX - 1, &id))
 			return duet_xlspec_err(
 				err, errlen,
 				"backend=%s: not a domain id (0..%u)",

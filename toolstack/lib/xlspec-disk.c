@@ -47,7 +47,7 @@ static int vdev_match(const char *v, const char *prefix, int max_disk,
 	size_t pl = strlen(prefix);
 	const char *p;
 	long d = -1;
-	unsigned long n;
+	uint64_t n;
 
 	if (strncmp(v, prefix, pl))
 		return -1;
@@ -63,7 +63,7 @@ static int vdev_match(const char *v, const char *prefix, int max_disk,
 		*part = 0;
 		return 0;
 	}
-	if (duet_xlspec_parse_uint(p, (unsigned long)max_part, &n) || n == 0)
+	if (duet_parse_uint(p, (uint64_t)max_part, &n) || n == 0)
 		return -1;
 	*disk = (int)d;
 	*part = (int)n;
@@ -73,7 +73,7 @@ static int vdev_match(const char *v, const char *prefix, int max_disk,
 /* "d<disk>p<partition>", decimal, as libxl's "d%ip%i". */
 static int vdev_match_dp(const char *v, int *disk, int *part)
 {
-	unsigned long d, p;
+	uint64_t d, p;
 	const char *sep;
 	char num[16];
 	size_t n;
@@ -88,8 +88,8 @@ static int vdev_match_dp(const char *v, int *disk, int *part)
 		return -1;
 	memcpy(num, v + 1, n);
 	num[n] = '\0';
-	if (duet_xlspec_parse_uint(num, (1ul << 20) - 1, &d) ||
-	    duet_xlspec_parse_uint(sep + 1, 255, &p))
+	if (duet_parse_uint(num, (1ul << 20) - 1, &d) ||
+	    duet_parse_uint(sep + 1, 255, &p))
 		return -1;
 	*disk = (int)d;
 	*part = (int)p;

@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 
+#include "duet/parse.h"
 #include "duet/xs.h"
 
 #define DUET_XLSPEC_INTERNAL __attribute__((visibility("hidden")))
@@ -39,15 +40,6 @@ duet_xlspec_quote_str(struct xl_quoted *q, const char *s);
 DUET_XLSPEC_INTERNAL int duet_xlspec_err(char *err, size_t errlen,
 					 const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-
-/*
- * duet_xlspec_parse_uint() - a decimal number without sign, spaces or
- * leading zeros (except "0" itself), at most @max.  Returns 0 and *@v,
- * or -1.
- */
-DUET_XLSPEC_INTERNAL int duet_xlspec_parse_uint(const char *s,
-						unsigned long max,
-						unsigned long *v);
 
 /*
  * duet_xlspec_parse_backend() - check a backend= value: a domid

@@ -91,7 +91,7 @@ static int check_ip(const char *s, char *err, size_t errlen)
 	unsigned char buf[16];
 	char word[64];
 	const char *p = s, *e, *slash;
-	unsigned long plen;
+	uint64_t plen;
 	size_t n;
 	int any = 0, v6;
 
@@ -114,7 +114,7 @@ static int check_ip(const char *s, char *err, size_t errlen)
 		v6 = !!strchr(word, ':');
 		if (inet_pton(v6 ? AF_INET6 : AF_INET, word, buf) != 1 ||
 		    (slash &&
-		     duet_xlspec_parse_uint(slash + 1, v6 ? 128 : 32, &plen)))
+		     duet_parse_uint(slash + 1, v6 ? 128 : 32, &plen)))
 			return duet_xlspec_err(
 				err, errlen,
 				"ip=: %s is not an IPv4 or IPv6 address",
@@ -281,7 +281,7 @@ static int pair(struct duet_xl_vif *v, unsigned *seen, char *key, char *val,
 		char *err, size_t errlen)
 {
 	struct xl_quoted q;
-	unsigned long n;
+	uint64_t n;
 	unsigned i;
 	int k = -1;
 
@@ -345,7 +345,7 @@ static int pair(struct duet_xl_vif *v, unsigned *seen, char *key, char *val,
 		v->mac_set = 1;
 		return parse_mac(val, v->mac, err, errlen);
 	case K_MTU:
-		if (duet_xlspec_parse_uint(val, DUET_XL_VIF_MTU_MAX, &n) ||
+		if (duet_parse_uint(val, DUET_XL_VIF_MTU_MAX, &n) ||
 		    n < DUET_XL_VIF_MTU_MIN)
 			return duet_xlspec_err(
 				err, errlen, "mtu=%s: out of range (%u..%u)",
@@ -358,7 +358,7 @@ static int pair(struct duet_xl_vif *v, unsigned *seen, char *key, char *val,
 					      &v->rate_interval_usecs, err,
 					      errlen);
 	case K_DEVID:
-		if (duet_xlspec_parse_uint(val, 0x7fffffff, &n))
+		if (duet_parse_uint(val, 0x7fffffff, &n))
 			return duet_xlspec_err(
 				err, errlen,
 				"devid=%s: not a device id (0..%d)",

@@ -10,7 +10,7 @@
  * the same for a frontend speaking the 32-bit x86 ABI.
  */
 #include "backends/blkback/common.h"
-#include "unit/blkback/tbsetup.h"
+#include "lib/tbsetup.h"
 
 #define DISK (8u << 20)
 

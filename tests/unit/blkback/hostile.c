@@ -9,7 +9,7 @@
  * in "protocol" close that device.  After each case a second disk still reads and
  * writes correctly and the process is still here.
  */
-#include "unit/blkback/tbsetup.h"
+#include "lib/tbsetup.h"
 
 #define DISK (4u << 20)
 

@@ -14,7 +14,7 @@
 #define _FILE_OFFSET_BITS 64
 #include <sys/mount.h>
 
-#include "unit/blkback/tbsetup.h"
+#include "lib/tbsetup.h"
 
 #define DISK (4u << 20)
 

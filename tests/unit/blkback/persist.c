@@ -6,7 +6,7 @@
  * ones while requests are in flight; every 1 MiB write still lands in
  * the file and reads back bit-identical.
  */
-#include "unit/blkback/tbsetup.h"
+#include "lib/tbsetup.h"
 
 #define DISK (16u << 20)
 #define MB (1u << 20)

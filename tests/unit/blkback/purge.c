@@ -7,7 +7,7 @@
  * (ending its share is refused, -EBUSY); a disk left at the default (60
  * s) keeps its idle page mapped over the same time.
  */
-#include "unit/blkback/tbsetup.h"
+#include "lib/tbsetup.h"
 
 #define DISK (1u << 20)
 

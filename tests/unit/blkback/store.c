@@ -17,7 +17,7 @@
 #include <sys/statfs.h>
 
 #include "backends/blkback/common.h"
-#include "unit/blkback/tbsetup.h"
+#include "lib/tbsetup.h"
 
 #define DISK (4u << 20)
 

@@ -6,7 +6,7 @@
  * I/O in flight with -EPROTO, closes the device, and crashes nothing.
  */
 #include "tap.h"
-#include "unit/blkfront/sback.h"
+#include "lib/sback.h"
 
 #define DISK (1u << 20)
 

@@ -7,7 +7,7 @@
  * flush, discard, alignment and range errors.
  */
 #include "tap.h"
-#include "unit/blkfront/sback.h"
+#include "lib/sback.h"
 
 #define DISK (8u << 20)
 

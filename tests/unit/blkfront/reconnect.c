@@ -7,7 +7,7 @@
  * acknowledged reads back.
  */
 #include "tap.h"
-#include "unit/blkfront/sback.h"
+#include "lib/sback.h"
 
 #define DISK (8u << 20)
 #define IO (1u << 20)

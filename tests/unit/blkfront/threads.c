@@ -5,7 +5,7 @@
  * (the poller's turn passes between waiting threads).
  */
 #include "tap.h"
-#include "unit/blkfront/sback.h"
+#include "lib/sback.h"
 
 #define THREADS 12
 #define ROUNDS 40

@@ -9,7 +9,7 @@
  * extra; neither does algorithm NONE.
  */
 #include "duet/toeplitz.h"
-#include "nbctrl.h"
+#include "lib/nbctrl.h"
 
 static const uint8_t ms_key[DUET_TOEPLITZ_KEY_SIZE] = DUET_TOEPLITZ_RSS_KEY;
 

@@ -8,7 +8,7 @@
  * queue number >= multi-queue-num-queues, unknown request types; the
  * vif stays Connected and keeps moving packets throughout.
  */
-#include "nbctrl.h"
+#include "lib/nbctrl.h"
 
 #define INVAL XEN_NETIF_CTRL_STATUS_INVALID_PARAMETER
 #define NOSUP XEN_NETIF_CTRL_STATUS_NOT_SUPPORTED

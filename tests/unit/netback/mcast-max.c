@@ -5,7 +5,7 @@
  * the 65th ERROR; adding an address already there is OKAY; after an
  * MCAST_DEL there is room for one more.  The vif stays Connected.
  */
-#include "nbtest.h"
+#include "lib/nbtest.h"
 
 /* MCAST_ADD/DEL of 01:00:5e:00:00:<n> on a dummy request: its status
  * (the extra slot must be answered NULL), or -100 without responses. */

@@ -6,7 +6,7 @@
  * dummy tx request (answered OKAY and NULL, nothing transmitted) lets
  * that group through; MCAST_DEL stops it again.
  */
-#include "nbtest.h"
+#include "lib/nbtest.h"
 
 static const uint8_t group[6] = {0x01, 0x00, 0x5e, 0x01, 0x02, 0x03};
 

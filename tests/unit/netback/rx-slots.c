@@ -11,7 +11,7 @@
  */
 #include <net/ethernet.h>
 
-#include "nbtest.h"
+#include "lib/nbtest.h"
 
 #define FRAME 9000u
 

@@ -5,7 +5,7 @@
  * XEN_NETIF_RSP_ERROR, as Linux's netback does when a grant copy fails;
  * the vif stays Connected, and a good packet in the same batch passes.
  */
-#include "nbtest.h"
+#include "lib/nbtest.h"
 
 int main(void)
 {

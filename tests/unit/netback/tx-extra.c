@@ -7,7 +7,7 @@
  * survive and another vif passes packets.  A valid GSO extra is answered
  * with XEN_NETIF_RSP_NULL in its slot.
  */
-#include "nbtest.h"
+#include "lib/nbtest.h"
 
 static void gso_packet(struct nbt_vif *v, uint8_t type, uint8_t gtype,
 		       uint16_t gsize)

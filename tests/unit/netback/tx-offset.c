@@ -5,7 +5,7 @@
  * the first slot and for a later one: that vif moves to Closing, its
  * instance process survives, and another vif keeps passing packets.
  */
-#include "nbtest.h"
+#include "lib/nbtest.h"
 
 int main(void)
 {

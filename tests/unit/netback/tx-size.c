@@ -7,7 +7,7 @@
  * XEN_NETIF_RSP_ERROR on every slot; the vif stays Connected and passes
  * the next good packet.
  */
-#include "nbtest.h"
+#include "lib/nbtest.h"
 
 int main(void)
 {

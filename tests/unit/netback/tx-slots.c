@@ -6,7 +6,7 @@
  * fatal_skb_slots, 20) disables the vif, which moves to Closing, while the
  * instance process survives and another vif keeps working.
  */
-#include "nbtest.h"
+#include "lib/nbtest.h"
 
 static void put_chain(struct nbt_vif *v, unsigned n, uint16_t id0)
 {

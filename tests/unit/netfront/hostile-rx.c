@@ -10,7 +10,7 @@
  * ASan and UBSan).
  */
 #include "tap.h"
-#include "unit/netfront/nftest.h"
+#include "lib/nftest.h"
 
 /* Run the responses queued so far, then one good packet: 1 when the bad
  * one was dropped (counted, not delivered) and the good one delivered. */

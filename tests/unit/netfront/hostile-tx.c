@@ -8,7 +8,7 @@
  * -- the free id stack never takes an id twice.  Nothing crashes.
  */
 #include "tap.h"
-#include "unit/netfront/nftest.h"
+#include "lib/nftest.h"
 
 static int fresh(struct nft *t)
 {

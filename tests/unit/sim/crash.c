@@ -10,7 +10,7 @@
 #include <xenstore.h>
 
 #include "tap.h"
-#include "simtest.h"
+#include "lib/simtest.h"
 
 struct victim_info {
 	duet_grant_ref_t ref;

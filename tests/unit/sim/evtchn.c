@@ -8,7 +8,7 @@
  * cross-process ping-pong.
  */
 #include "tap.h"
-#include "simtest.h"
+#include "lib/simtest.h"
 
 #define ROUNDS 500
 

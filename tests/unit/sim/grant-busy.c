@@ -4,7 +4,7 @@
  * answers -EBUSY (and the pages stay valid) until the grantee unmaps.
  */
 #include "tap.h"
-#include "simtest.h"
+#include "lib/simtest.h"
 
 int main(void)
 {

@@ -7,7 +7,7 @@
  * left untouched, and batches larger than one daemon message.
  */
 #include "tap.h"
-#include "simtest.h"
+#include "lib/simtest.h"
 
 #define NBIG 300
 

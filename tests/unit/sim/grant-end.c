@@ -7,7 +7,7 @@
  * that nothing leaks).
  */
 #include "tap.h"
-#include "simtest.h"
+#include "lib/simtest.h"
 
 int main(void)
 {

@@ -5,7 +5,7 @@
  * corrupts nothing that was already granted.
  */
 #include "tap.h"
-#include "simtest.h"
+#include "lib/simtest.h"
 
 #define USABLE (512 - 8)
 

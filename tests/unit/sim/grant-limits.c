@@ -9,7 +9,7 @@
  * (gntdev's default limit).
  */
 #include "tap.h"
-#include "simtest.h"
+#include "lib/simtest.h"
 
 #define NMAP 300 /* three MAP requests: 128 + 128 + 44 */
 

@@ -6,7 +6,7 @@
  * for any grant the hypervisor refuses.
  */
 #include "tap.h"
-#include "simtest.h"
+#include "lib/simtest.h"
 
 int main(void)
 {

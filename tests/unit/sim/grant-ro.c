@@ -6,7 +6,7 @@
 #include <sys/mman.h>
 
 #include "tap.h"
-#include "simtest.h"
+#include "lib/simtest.h"
 
 int main(void)
 {

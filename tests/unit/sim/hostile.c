@@ -10,7 +10,7 @@
 #include <sys/un.h>
 
 #include "tap.h"
-#include "simtest.h"
+#include "lib/simtest.h"
 
 static int raw_connect(unsigned domid)
 {

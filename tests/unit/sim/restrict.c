@@ -8,7 +8,7 @@
  * unrestricted handle of the same domain is not affected.
  */
 #include "tap.h"
-#include "simtest.h"
+#include "lib/simtest.h"
 
 int main(void)
 {

@@ -8,7 +8,7 @@
 #include <sys/mman.h>
 
 #include "tap.h"
-#include "simtest.h"
+#include "lib/simtest.h"
 
 /* Inode of the file mapped at @addr (from /proc/self/maps), or 0. */
 static unsigned long mapped_inode(const void *addr)

@@ -4,7 +4,7 @@
  * (with the request's req_id) or a closed connection, and the server keeps
  * serving everybody else.
  */
-#include "xsd-harness.h"
+#include "lib/xsd-harness.h"
 
 static char buf[XENSTORE_PAYLOAD_MAX + 1];
 

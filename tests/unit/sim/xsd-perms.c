@@ -11,7 +11,7 @@
  * ENOENT, others kept but granting nothing; [ox] accepted); and a domU's
  * UNWATCH of a watch it never set (OK: Linux's xenbus device answers it).
  */
-#include "xsd-harness.h"
+#include "lib/xsd-harness.h"
 
 
 static void owner_and_default(void)

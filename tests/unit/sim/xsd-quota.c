@@ -6,7 +6,7 @@
  * (libxenstore: EINVAL), a node counts against its owner, which is the
  * parent's, and the value size binds dom0 too, answering E2BIG.
  */
-#include "xsd-harness.h"
+#include "lib/xsd-harness.h"
 
 /* libxenstore's errno for a quota: [ox] "EQUOTA" is not in its table */
 #define QUOTA_ERR(c_err) (OX ? EINVAL : (c_err))

@@ -7,7 +7,7 @@
  * entries stay (shown) but grant nothing when the domid comes back.  Both
  * drop its entries from @releaseDomain's permissions.
  */
-#include "xsd-harness.h"
+#include "lib/xsd-harness.h"
 
 
 /* The permissions of @path as "n0 r3", or the errno's name. */

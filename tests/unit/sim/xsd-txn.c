@@ -5,7 +5,7 @@
  * nothing changed commits; an aborted one leaves the store alone; reads
  * inside see the transaction's own writes and others do not.
  */
-#include "xsd-harness.h"
+#include "lib/xsd-harness.h"
 
 static void conflicting_write_gives_eagain(void)
 {

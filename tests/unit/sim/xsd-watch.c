@@ -6,7 +6,7 @@
  * from a transaction only at commit, no events for nodes the watcher cannot
  * read, unwatch, and @introduceDomain / @releaseDomain.
  */
-#include "xsd-harness.h"
+#include "lib/xsd-harness.h"
 
 /* Expect the next event to be @path with @token. */
 static void expect(struct xs_handle *xs, const char *path, const char *token,

@@ -15,12 +15,12 @@
 #include <time.h>
 
 #include "tap.h"
-#include "unit/sim/simtest.h"
+#include "lib/simtest.h"
 #include "duet/backend.h"
 #include "duet/xenbus.h"
 #include "duet/xlspec.h"
 #include "duet/xs.h"
-#include "toolstack/cli/backendd.h"
+#include "toolstack/cli/cmd-backend.h"
 #include "toolstack/cli/cli.h"
 
 #define BE "/local/domain/0/backend/vif/1/0"

@@ -19,7 +19,7 @@
 
 #include "duet/xlspec.h"
 #include "duet/xs.h"
-#include "xs-harness.h"
+#include "lib/xs-harness.h"
 
 /* ------------------------------------------------------------------ */
 /* store dumps                                                         */

@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "duet/xenbus.h"
-#include "xs-harness.h"
+#include "lib/xs-harness.h"
 
 static int log_count;
 

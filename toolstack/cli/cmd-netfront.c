@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * netfront.c - "duet netfront": run the userspace network frontend of one
+ * cmd-netfront.c - "duet netfront": run the userspace network frontend of one
  * vif of the current domain (duet/netfront.h) until SIGINT/SIGTERM.
  *
  *   duet netfront [--ifname NAME] [--queues N] [--no-sg] [--no-gso]
@@ -11,6 +11,7 @@
  * `duet sim exec DOMID -- duet netfront 0` to put it in the domain's).
  */
 #include <errno.h>
+#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,7 @@
 #include <unistd.h>
 
 #include "duet/netfront.h"
+#include "duet/parse.h"
 #include "duet/platform.h"
 #include "duet/xenbus.h"
 #include "duet/xs.h"
@@ -65,83 +67,113 @@ static void on_connected(void *opaque)
 	fflush(stdout);
 }
 
+static const struct option nf_opts[] = {
+	{ "help", no_argument, NULL, 'h' },
+	{ "ifname", required_argument, NULL, 'i' },
+	{ "queues", required_argument, NULL, 'q' },
+	{ "no-sg", no_argument, NULL, 'S' },
+	{ "no-gso", no_argument, NULL, 'G' },
+	{ "no-csum", no_argument, NULL, 'C' },
+	{ "no-split", no_argument, NULL, 'P' },
+	{ "rx-flip", no_argument, NULL, 'f' },
+	{ "ctrl-ring", no_argument, NULL, 'c' },
+	{ "hash-mapping", required_argument, NULL, 'm' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* "Q,Q,...": up to 128 queue numbers 0..3 into @map; turns the control
+ * ring on.  Returns 0 or -1. */
+static int parse_hash_mapping(const char *arg, uint32_t *map,
+			      struct duet_netfront_opts *o)
+{
+	const char *s = arg;
+	unsigned long v;
+	char *end;
+
+	o->ctrl_ring = 1;
+	o->hash_mapping = map;
+	o->hash_mapping_size = 0;
+	do {
+		errno = 0;
+		v = strtoul(s, &end, 10);
+		if (errno || end == s || v > 3 || (*end && *end != ',') ||
+		    o->hash_mapping_size == 128)
+			return -1;
+		map[o->hash_mapping_size++] = (uint32_t)v;
+		s = end + 1;
+	} while (*end);
+	return 0;
+}
+
 int cli_netfront(int argc, char **argv)
 {
 	static uint32_t map[128];
 	struct duet_netfront_opts o;
 	struct duet_platform *p;
 	struct duet_xs *xs;
-	unsigned long v;
+	uint64_t v;
 	sigset_t set;
-	char *end;
-	int i, rc, sfd, have_devid = 0;
+	int c, rc, sfd;
 
 	memset(&o, 0, sizeof(o));
-	for (i = 1; i < argc; i++) {
-		const char *a = argv[i];
-
-		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+	cli_getopt_init();
+	/* Options and DEVID in any order (getopt_long() permutes). */
+	while ((c = getopt_long(argc, argv, ":h", nf_opts, NULL)) != -1) {
+		switch (c) {
+		case 'h':
 			netfront_usage(stdout);
 			return CLI_EXIT_OK;
-		} else if (!strcmp(a, "--ifname") && i + 1 < argc) {
-			o.ifname = argv[++i];
+		case 'i':
+			o.ifname = optarg;
 			if (!o.ifname[0] || strlen(o.ifname) >= 16)
 				return cli_usage_error("netfront",
 						       "bad --ifname '%s'",
 						       o.ifname);
-		} else if (!strcmp(a, "--queues") && i + 1 < argc) {
-			errno = 0;
-			v = strtoul(argv[++i], &end, 10);
-			if (errno || *end || v < 1 || v > 4)
+			break;
+		case 'q':
+			if (duet_parse_uint(optarg, 4, &v) || v < 1)
 				return cli_usage_error("netfront",
 						       "bad --queues '%s'",
-						       argv[i]);
+						       optarg);
 			o.queues = (unsigned)v;
-		} else if (!strcmp(a, "--no-sg")) {
+			break;
+		case 'S':
 			o.no_sg = 1;
-		} else if (!strcmp(a, "--no-gso")) {
+			break;
+		case 'G':
 			o.no_gso = 1;
-		} else if (!strcmp(a, "--no-csum")) {
+			break;
+		case 'C':
 			o.no_csum = 1;
-		} else if (!strcmp(a, "--no-split")) {
+			break;
+		case 'P':
 			o.no_split = 1;
-		} else if (!strcmp(a, "--rx-flip")) {
+			break;
+		case 'f':
 			o.rx_flip = 1;
-		} else if (!strcmp(a, "--ctrl-ring")) {
+			break;
+		case 'c':
 			o.ctrl_ring = 1;
-		} else if (!strcmp(a, "--hash-mapping") && i + 1 < argc) {
-			const char *s = argv[++i];
-
-			o.ctrl_ring = 1;
-			o.hash_mapping = map;
-			o.hash_mapping_size = 0;
-			do {
-				errno = 0;
-				v = strtoul(s, &end, 10);
-				if (errno || end == s || v > 3 ||
-				    (*end && *end != ',') ||
-				    o.hash_mapping_size == 128)
-					return cli_usage_error(
-						"netfront", "bad --hash-mapping "
-						"'%s'", argv[i]);
-				map[o.hash_mapping_size++] = (uint32_t)v;
-				s = end + 1;
-			} while (*end);
-		} else if (a[0] != '-' && !have_devid) {
-			errno = 0;
-			v = strtoul(a, &end, 10);
-			if (errno || *end || !a[0] || v > 0xffff)
-				return cli_usage_error("netfront",
-						       "bad DEVID '%s'", a);
-			o.devid = (unsigned)v;
-			have_devid = 1;
-		} else {
-			return cli_usage_error("netfront",
-					       "unexpected argument '%s'", a);
+			break;
+		case 'm':
+			if (parse_hash_mapping(optarg, map, &o) < 0)
+				return cli_usage_error(
+					"netfront", "bad --hash-mapping '%s'",
+					optarg);
+			break;
+		default:
+			return cli_option_error("netfront", c, argv);
 		}
 	}
-	if (!have_devid)
+	if (optind == argc)
 		return cli_usage_error("netfront", "needs %s", "DEVID");
+	if (duet_parse_uint(argv[optind], 0xffff, &v))
+		return cli_usage_error("netfront", "bad DEVID '%s'",
+				       argv[optind]);
+	o.devid = (unsigned)v;
+	if (optind + 1 < argc)
+		return cli_usage_error("netfront", "unexpected argument '%s'",
+				       argv[optind + 1]);
 
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);

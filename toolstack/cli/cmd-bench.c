@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * bench-net.c - "duet bench net": netback's receive strategies compared on
+ * cmd-bench.c - "duet bench net": netback's receive strategies compared on
  * the simulator (issue #7).
  *
  *   duet bench net [--modes copy,map,flip] [--sizes 64,256,...]
@@ -48,6 +48,7 @@
 #include <errno.h>
 #include <dirent.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <arpa/inet.h>
 #include <linux/if_packet.h>
 #include <net/ethernet.h>
@@ -1061,6 +1062,19 @@ static int parse_sizes(struct bn *b, const char *arg)
 	return b->nsizes ? 0 : -1;
 }
 
+static const struct option bench_opts[] = {
+	{ "help", no_argument, NULL, 'h' },
+	{ "modes", required_argument, NULL, 'm' },
+	{ "sizes", required_argument, NULL, 's' },
+	{ "duration", required_argument, NULL, 'd' },
+	{ "iperf-duration", required_argument, NULL, 'D' },
+	{ "keep", no_argument, NULL, 'k' },
+	{ "no-iperf", no_argument, NULL, 'n' },
+	{ "csv", required_argument, NULL, 'c' },
+	{ "png", required_argument, NULL, 'p' },
+	{ NULL, 0, NULL, 0 },
+};
+
 static int bench_net(int argc, char **argv)
 {
 	static struct bn bn;
@@ -1075,47 +1089,56 @@ static int bench_net(int argc, char **argv)
 	b->iperf = 1;
 	b->csv = "bench-net.csv";
 	b->png = "bench-net.png";
-	for (i = 1; i < argc; i++) {
-		const char *a = argv[i];
-
-		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+	cli_getopt_init();
+	while ((i = getopt_long(argc, argv, "+:h", bench_opts, NULL)) != -1) {
+		switch (i) {
+		case 'h':
 			bench_usage(stdout);
 			return CLI_EXIT_OK;
-		} else if (!strcmp(a, "--modes") && i + 1 < argc) {
-			if (parse_modes(b, argv[++i]))
+		case 'm':
+			if (parse_modes(b, optarg))
 				return cli_usage_error("bench net",
 						       "bad --modes '%s'",
-						       argv[i]);
-		} else if (!strcmp(a, "--sizes") && i + 1 < argc) {
-			if (parse_sizes(b, argv[++i]))
+						       optarg);
+			break;
+		case 's':
+			if (parse_sizes(b, optarg))
 				return cli_usage_error("bench net",
 						       "bad --sizes '%s'",
-						       argv[i]);
-		} else if (!strcmp(a, "--duration") && i + 1 < argc) {
-			if (cli_parse_seconds(argv[++i], 600, &b->secs))
+						       optarg);
+			break;
+		case 'd':
+			if (cli_parse_seconds(optarg, 600, &b->secs))
 				return cli_usage_error("bench net",
 						       "bad --duration '%s'",
-						       argv[i]);
-		} else if (!strcmp(a, "--iperf-duration") && i + 1 < argc) {
-			if (cli_parse_seconds(argv[++i], 600,
-					      &b->iperf_secs) ||
+						       optarg);
+			break;
+		case 'D':
+			if (cli_parse_seconds(optarg, 600, &b->iperf_secs) ||
 			    b->iperf_secs < 1)
 				return cli_usage_error(
 					"bench net",
-					"bad --iperf-duration '%s'", argv[i]);
-		} else if (!strcmp(a, "--keep")) {
+					"bad --iperf-duration '%s'", optarg);
+			break;
+		case 'k':
 			b->keep = 1;
-		} else if (!strcmp(a, "--no-iperf")) {
+			break;
+		case 'n':
 			b->iperf = 0;
-		} else if (!strcmp(a, "--csv") && i + 1 < argc) {
-			b->csv = argv[++i];
-		} else if (!strcmp(a, "--png") && i + 1 < argc) {
-			b->png = argv[++i];
-		} else {
-			return cli_usage_error("bench net",
-					       "unexpected argument '%s'", a);
+			break;
+		case 'c':
+			b->csv = optarg;
+			break;
+		case 'p':
+			b->png = optarg;
+			break;
+		default:
+			return cli_option_error("bench net", i, argv);
 		}
 	}
+	if (optind < argc)
+		return cli_usage_error("bench net", "unexpected argument '%s'",
+				       argv[optind]);
 	if (geteuid() != 0) {
 		printf("duet bench net: skipped: needs root (TAP devices, "
 		       "network namespaces)\n");

@@ -1,33 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * simtest.h - run a private simulator daemon for a test program.
- *
- * simtest_start() forks a child that runs the real daemon (sim/simd.c) in
- * a fresh temporary directory; the daemon is stopped and the directory
- * removed at exit.  simtest_open() opens the platform as any domain of it
- * (DUET_DOMID is read at open time, so one process can hold handles of
- * several domains).
+ * simtest.c - the test code declared in simtest.h, built once into
+ * libduet-test.a.
  */
-#ifndef DUET_TESTS_SIMTEST_H
-#define DUET_TESTS_SIMTEST_H
+#include "lib/simtest.h"
 
-#include <errno.h>
-#include <poll.h>
-#include <signal.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
-#include <unistd.h>
+char simtest_dir[64];
 
-#include "duet/log.h"
-#include "duet/platform.h"
-#include "sim/simctl.h"
-#include "sim/simd.h"
-
-static char simtest_dir[64];
-static pid_t simtest_pid;
+pid_t simtest_pid;
 
 static void simtest_stop(void)
 {
@@ -46,8 +26,7 @@ static void simtest_stop(void)
 	}
 }
 
-/* Start a daemon with @frames grant frames per domain (0: default). */
-static inline const char *simtest_start(unsigned frames)
+const char *simtest_start(unsigned frames)
 {
 	struct simd_opts o = { .grant_frames = frames };
 	int pfd[2], rc = -1;
@@ -85,12 +64,7 @@ static inline const char *simtest_start(unsigned frames)
 	return simtest_dir;
 }
 
-/*
- * Restore the default SIGSEGV action with the raw system call, so that a
- * sanitizer's interceptor cannot keep its own handler: a fault then kills
- * the process with SIGSEGV, which is what a test wants to see.
- */
-static inline void simtest_default_segv(void)
+void simtest_default_segv(void)
 {
 	struct {
 		void *handler;
@@ -102,8 +76,7 @@ static inline void simtest_default_segv(void)
 	syscall(SYS_rt_sigaction, SIGSEGV, &ksa, NULL, sizeof(ksa.mask));
 }
 
-/* Open the platform as domain @domid; bails out on failure. */
-static inline struct duet_platform *simtest_open(unsigned domid)
+struct duet_platform *simtest_open(unsigned domid)
 {
 	struct duet_platform *p;
 	char spec[96], id[16];
@@ -121,8 +94,7 @@ static inline struct duet_platform *simtest_open(unsigned domid)
 	return p;
 }
 
-/* Create a domain; returns its domid, bails out on failure. */
-static inline unsigned simtest_domain(const char *name)
+unsigned simtest_domain(const char *name)
 {
 	int rc = simctl_domain_create(simtest_dir, name, 0);
 
@@ -134,14 +106,9 @@ static inline unsigned simtest_domain(const char *name)
 	return (unsigned)rc;
 }
 
-/*
- * simtest_pair() - start a simulator with @frames grant frames per domain
- * (0: the default) holding a domain "granter" (*@d1, opened as *@p1) and
- * a domain "grantee" (*@d2, opened as *@p2); bails out on failure.
- */
-static inline void simtest_pair(unsigned frames, unsigned *d1,
-				struct duet_platform **p1, unsigned *d2,
-				struct duet_platform **p2)
+void simtest_pair(unsigned frames, unsigned *d1,
+		  struct duet_platform **p1, unsigned *d2,
+		  struct duet_platform **p2)
 {
 	simtest_start(frames);
 	*d1 = simtest_domain("granter");
@@ -150,8 +117,7 @@ static inline void simtest_pair(unsigned frames, unsigned *d1,
 	*p2 = simtest_open(*d2);
 }
 
-/* Wait up to @ms for an event on @e; the port or -errno (-ETIMEDOUT). */
-static inline int simtest_wait_event(struct duet_evtchn *e, int ms)
+int simtest_wait_event(struct duet_evtchn *e, int ms)
 {
 	struct pollfd pfd = { .fd = duet_evtchn_fd(e), .events = POLLIN };
 	int rc = duet_evtchn_pending(e);
@@ -163,5 +129,3 @@ static inline int simtest_wait_event(struct duet_evtchn *e, int ms)
 		return rc ? -errno : -ETIMEDOUT;
 	return duet_evtchn_pending(e);
 }
-
-#endif /* DUET_TESTS_SIMTEST_H */

@@ -1,24 +1,21 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * nbctrl.h - the frontend half of netif.h's control ring for the netback
- * tests: nbc_hook() (set as nbt_fe_hook) shares a one-page ctrl ring,
- * allocates its event channel on the vif's event channel handle and
- * writes ctrl-ring-ref / event-channel-ctrl; nbc_call() sends one request
- * and waits for its response; nbc_page() is a page granted to the
- * backend for keys and mapping tables.
+ * nbctrl.c - the test code declared in nbctrl.h, built once into
+ * libduet-test.a.
  */
-#ifndef DUET_TESTS_NBCTRL_H
-#define DUET_TESTS_NBCTRL_H
+#include "lib/nbctrl.h"
 
-#include "nbtest.h"
+struct duet_ring *nbc_ring;
 
-static struct duet_ring *nbc_ring;
-static int nbc_port = -1;
-static duet_grant_ref_t nbc_page_ref;
-static uint8_t *nbc_page;
-static uint16_t nbc_next_id = 100;
+int nbc_port = -1;
 
-static inline void nbc_hook(struct nbt_vif *v)
+duet_grant_ref_t nbc_page_ref;
+
+uint8_t *nbc_page;
+
+uint16_t nbc_next_id = 100;
+
+void nbc_hook(struct nbt_vif *v)
 {
 	duet_grant_ref_t ref;
 	void *sring;
@@ -44,13 +41,8 @@ static inline void nbc_hook(struct nbt_vif *v)
 	}
 }
 
-/*
- * Send request @type with @d0..@d2; the response's status (its data in
- * *@data when @data), or -1 when no response with our id and type came
- * within two seconds.
- */
-static inline long nbc_call(struct nbt_vif *v, uint16_t type, uint32_t d0,
-			    uint32_t d1, uint32_t d2, uint32_t *data)
+long nbc_call(struct nbt_vif *v, uint16_t type, uint32_t d0,
+	      uint32_t d1, uint32_t d2, uint32_t *data)
 {
 	struct xen_netif_ctrl_request req;
 	struct xen_netif_ctrl_response rsp;
@@ -79,5 +71,3 @@ static inline long nbc_call(struct nbt_vif *v, uint16_t type, uint32_t d0,
 	}
 	return -1;
 }
-
-#endif /* DUET_TESTS_NBCTRL_H */

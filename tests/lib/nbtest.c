@@ -1,76 +1,23 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * nbtest.h - a test frontend for netback, built from the ring API, shared
- * by the tests in tests/unit/netback/.
- *
- * nbt_start() starts a private simulator with a frontend domain and a
- * backend domain.  nbt_vif() attaches a vif (libxl's layout, TAP name
- * "nbt<pid>.<devid>" in this network namespace), forks a process that
- * runs duet_netback_serve() for it as the backend domain, and connects to
- * it as the frontend: tx and rx rings, one event channel, 32 data pages
- * granted read-only.  The tests then put raw tx requests on the ring --
- * well-formed or not -- and look at the responses, the backend's XenBus
- * state, the TAP's counters, and whether the backend process lives.
- * Needs root (TAP devices); skips otherwise.
+ * nbtest.c - the test code declared in nbtest.h, built once into
+ * libduet-test.a.
  */
-#ifndef DUET_TESTS_NBTEST_H
-#define DUET_TESTS_NBTEST_H
+#include "lib/nbtest.h"
 
-#include <errno.h>
-#include <linux/if_packet.h>
-#include <net/if.h>
-#include <poll.h>
-#include <stdint.h>
-#include <signal.h>
-#include <stdio.h>
-#include <string.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
+unsigned nbt_fe_dom, nbt_be_dom;
 
-#include <xen/io/netif.h>
+const char *nbt_fe_flags[4];
 
-#include "duet/netback.h"
-#include "duet/ring.h"
-#include "duet/xenbus.h"
-#include "duet/xlspec.h"
-#include "duet/xs.h"
-#include "unit/sim/simtest.h"
-#include "tap.h"
+void (*nbt_fe_hook)(struct nbt_vif *v);
 
-#define NBT_PAGES 32u
+const char *nbt_be_nodes[4];
 
-struct nbt_vif {
-	unsigned devid;
-	char ifname[IFNAMSIZ];
-	char fe[96], be[96];
-	pid_t pid;                 /* the netback instance */
-	struct duet_evtchn *evt;
-	int port;
-	void *tx_sring, *rx_sring;
-	struct duet_ring *tx, *rx;
-	duet_grant_ref_t refs[NBT_PAGES];
-	uint8_t *pages;
-	duet_grant_ref_t rx_refs[NBT_PAGES]; /* granted read-write */
-	uint8_t *rx_pages;
-};
+struct duet_platform *nbt_p0, *nbt_pfe;
 
-static unsigned nbt_fe_dom, nbt_be_dom;
-/* Extra frontend flags ("request-multicast-control") nbt_vif() writes as
- * "1" before connecting; NULL-terminated. */
-static const char *nbt_fe_flags[4];
-/* Called (if set) after the rings and features are written and before
- * the frontend goes Initialised: a test adds nodes (the control ring). */
-static void (*nbt_fe_hook)(struct nbt_vif *v);
+struct duet_xs *nbt_xs0, *nbt_xsfe;
 
-/* Extra backend nodes ("duet-rx-mode=map") nbt_vif() writes before it
- * starts netback; NULL-terminated. */
-static const char *nbt_be_nodes[4];
-static struct duet_platform *nbt_p0, *nbt_pfe;
-static struct duet_xs *nbt_xs0, *nbt_xsfe;
-
-static inline void nbt_start(void)
+void nbt_start(void)
 {
 	if (geteuid() != 0)
 		skip_all("needs root (TAP devices)");
@@ -88,8 +35,7 @@ static inline void nbt_start(void)
 	}
 }
 
-/* The value of @path, or "" (static buffer). */
-static inline const char *nbt_read(const char *path)
+const char *nbt_read(const char *path)
 {
 	static char buf[128];
 	char *v = NULL;
@@ -101,9 +47,8 @@ static inline const char *nbt_read(const char *path)
 	return buf;
 }
 
-/* Wait up to @ms for <dir>/<node> to read @want. */
-static inline int nbt_wait(const char *dir, const char *node,
-			   const char *want, int ms)
+int nbt_wait(const char *dir, const char *node,
+	     const char *want, int ms)
 {
 	char path[160];
 
@@ -115,8 +60,8 @@ static inline int nbt_wait(const char *dir, const char *node,
 	return !strcmp(nbt_read(path), want);
 }
 
-static inline int nbt_fe_write(struct nbt_vif *v, const char *node,
-			       unsigned val)
+int nbt_fe_write(struct nbt_vif *v, const char *node,
+		 unsigned val)
 {
 	char path[160];
 
@@ -125,7 +70,7 @@ static inline int nbt_fe_write(struct nbt_vif *v, const char *node,
 }
 
 /* The netback instance: the backend domain's own handles, then serve(). */
-static inline void nbt_backend_child(struct nbt_vif *v)
+static void nbt_backend_child(struct nbt_vif *v)
 {
 	struct duet_backend_ctx ctx;
 	struct duet_platform *p = simtest_open(nbt_be_dom);
@@ -146,10 +91,8 @@ static inline void nbt_backend_child(struct nbt_vif *v)
 	_exit(duet_netback_serve(&ctx) < 0 ? 1 : 0);
 }
 
-/* Attach vif @devid (extra xl vif keys in @spec_extra, may be ""), start
- * its netback, connect as the frontend. */
-static inline void nbt_vif_spec(struct nbt_vif *v, unsigned devid,
-				const char *spec_extra)
+void nbt_vif_spec(struct nbt_vif *v, unsigned devid,
+		  const char *spec_extra)
 {
 	struct duet_xl_vif xv;
 	char spec[256], err[128];
@@ -228,14 +171,12 @@ static inline void nbt_vif_spec(struct nbt_vif *v, unsigned devid,
 	}
 }
 
-static inline void nbt_vif(struct nbt_vif *v, unsigned devid)
+void nbt_vif(struct nbt_vif *v, unsigned devid)
 {
 	nbt_vif_spec(v, devid, "");
 }
 
-/* Stop the backend instance (SIGKILL: a daemon's last word) and drop the
- * frontend's ring objects and event channel. */
-static inline void nbt_stop(struct nbt_vif *v)
+void nbt_stop(struct nbt_vif *v)
 {
 	if (v->pid > 0) {
 		kill(v->pid, SIGKILL);
@@ -249,15 +190,13 @@ static inline void nbt_stop(struct nbt_vif *v)
 	v->evt = NULL;
 }
 
-/* Is the netback instance still running? */
-static inline int nbt_alive(struct nbt_vif *v)
+int nbt_alive(struct nbt_vif *v)
 {
 	return v->pid > 0 && waitpid(v->pid, NULL, WNOHANG) == 0;
 }
 
-/* Put a raw request (a tx request or an extra-info slot). */
-static inline void nbt_put(struct nbt_vif *v, uint16_t id, unsigned page,
-			   uint16_t offset, uint16_t size, uint16_t flags)
+void nbt_put(struct nbt_vif *v, uint16_t id, unsigned page,
+	     uint16_t offset, uint16_t size, uint16_t flags)
 {
 	struct netif_tx_request r;
 
@@ -270,8 +209,8 @@ static inline void nbt_put(struct nbt_vif *v, uint16_t id, unsigned page,
 	duet_ring_front_put_req(v->tx, &r);
 }
 
-static inline void nbt_put_extra(struct nbt_vif *v,
-				 const struct netif_extra_info *ex)
+void nbt_put_extra(struct nbt_vif *v,
+		   const struct netif_extra_info *ex)
 {
 	struct netif_tx_request r;
 
@@ -280,15 +219,13 @@ static inline void nbt_put_extra(struct nbt_vif *v,
 	duet_ring_front_put_req(v->tx, &r);
 }
 
-/* Publish and kick. */
-static inline void nbt_push(struct nbt_vif *v)
+void nbt_push(struct nbt_vif *v)
 {
 	duet_ring_front_push(v->tx);
 	duet_evtchn_notify(v->evt, (duet_evtchn_port_t)v->port);
 }
 
-/* Wait up to 50 ms for an event on @v and unmask the port it came on. */
-static inline void nbt_wait_event(struct nbt_vif *v)
+void nbt_wait_event(struct nbt_vif *v)
 {
 	int port = simtest_wait_event(v->evt, 50);
 
@@ -296,12 +233,8 @@ static inline void nbt_wait_event(struct nbt_vif *v)
 		duet_evtchn_unmask(v->evt, (duet_evtchn_port_t)port);
 }
 
-/*
- * Collect up to @max responses of @size bytes each from ring @r into @rsp,
- * waiting up to @ms for them; returns how many arrived.
- */
-static inline int nbt_collect(struct nbt_vif *v, struct duet_ring *r,
-			      void *rsp, size_t size, int max, int ms)
+int nbt_collect(struct nbt_vif *v, struct duet_ring *r,
+		void *rsp, size_t size, int max, int ms)
 {
 	uint8_t *out = rsp;
 	int n = 0;
@@ -318,16 +251,14 @@ static inline int nbt_collect(struct nbt_vif *v, struct duet_ring *r,
 	return n;
 }
 
-/* Up to @max tx responses, waiting up to @ms (nbt_collect()). */
-static inline int nbt_responses(struct nbt_vif *v,
-				struct netif_tx_response *rsp, int max, int ms)
+int nbt_responses(struct nbt_vif *v,
+		  struct netif_tx_response *rsp, int max, int ms)
 {
 	return nbt_collect(v, v->tx, rsp, sizeof(*rsp), max, ms);
 }
 
-/* A 60-byte Ethernet broadcast frame (an ARP-sized filler) in @page. */
-static inline void nbt_frame(struct nbt_vif *v, unsigned page, unsigned off,
-			     unsigned len)
+void nbt_frame(struct nbt_vif *v, unsigned page, unsigned off,
+	       unsigned len)
 {
 	uint8_t *f = v->pages + (size_t)page * DUET_PAGE_SIZE + off;
 
@@ -338,9 +269,7 @@ static inline void nbt_frame(struct nbt_vif *v, unsigned page, unsigned off,
 	memset(f + 14, 0x5a, len - 14);
 }
 
-/* Send @len bytes of @f out of the TAP, i.e. into netback (AF_PACKET).
- * 0 or -errno. */
-static inline int nbt_send_raw(struct nbt_vif *v, const void *f, size_t len)
+int nbt_send_raw(struct nbt_vif *v, const void *f, size_t len)
 {
 	struct sockaddr_ll sll;
 	int s = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
@@ -357,9 +286,7 @@ static inline int nbt_send_raw(struct nbt_vif *v, const void *f, size_t len)
 	return n == (ssize_t)len ? 0 : -EIO;
 }
 
-/* Post up to @n rx requests (as many as are free), each with id = its
- * ring slot and page slot % NBT_PAGES, then publish and kick. */
-static inline void nbt_post_rx(struct nbt_vif *v, unsigned n)
+void nbt_post_rx(struct nbt_vif *v, unsigned n)
 {
 	struct netif_rx_request r;
 
@@ -375,9 +302,7 @@ static inline void nbt_post_rx(struct nbt_vif *v, unsigned n)
 		duet_evtchn_notify(v->evt, (duet_evtchn_port_t)v->port);
 }
 
-/* No IPv6 autoconfiguration chatter on the TAP (only the frames a test
- * sends reach netback). */
-static inline void nbt_no_ipv6(struct nbt_vif *v)
+void nbt_no_ipv6(struct nbt_vif *v)
 {
 	char path[128];
 	FILE *f;
@@ -391,8 +316,7 @@ static inline void nbt_no_ipv6(struct nbt_vif *v)
 	}
 }
 
-/* The TAP's rx_packets: frames netback wrote into it. */
-static inline long nbt_tap_frames(struct nbt_vif *v)
+long nbt_tap_frames(struct nbt_vif *v)
 {
 	char path[128];
 	long n = -1;
@@ -409,11 +333,7 @@ static inline long nbt_tap_frames(struct nbt_vif *v)
 	return n;
 }
 
-/*
- * One good packet on @v: answered OKAY and written to the TAP.
- * Returns 1 when both happened.
- */
-static inline int nbt_good_packet(struct nbt_vif *v, uint16_t id)
+int nbt_good_packet(struct nbt_vif *v, uint16_t id)
 {
 	struct netif_tx_response rsp;
 	long before = nbt_tap_frames(v);
@@ -429,5 +349,3 @@ static inline int nbt_good_packet(struct nbt_vif *v, uint16_t id)
 		usleep(10000);
 	return nbt_tap_frames(v) == before + 1;
 }
-
-#endif /* DUET_TESTS_NBTEST_H */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * attach.c - "duet attach": parse an xl-syntax device and write libxl's
+ * cmd-attach.c - "duet attach": parse an xl-syntax device and write libxl's
  * xenstore layout for it, or with --check print what it means.
  *
  *   duet attach --check 'disk=SPEC' | 'vif=SPEC'
@@ -11,6 +11,7 @@
  * one line naming the bad part, with exit status 2.
  */
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -176,22 +177,38 @@ static int do_attach(int domid, struct spec *s)
 	return CLI_EXIT_FAIL;
 }
 
+static const struct option attach_opts[] = {
+	{ "help", no_argument, NULL, 'h' },
+	{ "check", no_argument, NULL, 'c' },
+	{ NULL, 0, NULL, 0 },
+};
+
 int cli_attach(int argc, char **argv)
 {
 	struct spec s;
-	int rc, domid;
+	int rc, domid, c, check = 0;
 
-	if (argc > 1 &&
-	    (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-		attach_usage(stdout);
-		return CLI_EXIT_OK;
+	cli_getopt_init();
+	while ((c = getopt_long(argc, argv, "+:h", attach_opts, NULL)) != -1) {
+		switch (c) {
+		case 'h':
+			attach_usage(stdout);
+			return CLI_EXIT_OK;
+		case 'c':
+			check = 1;
+			break;
+		default:
+			return cli_option_error("attach", c, argv);
+		}
 	}
-	if (argc > 1 && !strcmp(argv[1], "--check")) {
-		if (argc != 3)
+	argc -= optind - 1;
+	argv += optind - 1;
+	if (check) {
+		if (argc != 2)
 			return cli_usage_error("attach",
 					       "--check takes one 'disk=SPEC' "
 					       "or 'vif=SPEC'");
-		rc = parse_spec(argv[2], &s);
+		rc = parse_spec(argv[1], &s);
 		if (rc)
 			return rc;
 		if (s.is_disk)

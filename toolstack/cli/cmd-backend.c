@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * backend-daemon.c - `duet backend`: serve every device whose backend is
+ * cmd-backend.c - `duet backend`: serve every device whose backend is
  * this domain, one process per device, like `xl devd` plus the kernel's
  * xenbus backend core (see duet/backend.h for the device-type contract).
  *
@@ -58,6 +58,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
@@ -72,11 +73,12 @@
 #include <unistd.h>
 
 #include "duet/backend.h"
+#include "duet/parse.h"
 #include "duet/platform.h"
 #include "duet/xlspec.h"
 #include "duet/xs.h"
 #include "gnttab/log-internal.h"
-#include "toolstack/cli/backendd.h"
+#include "toolstack/cli/cmd-backend.h"
 #include "toolstack/cli/cli.h"
 
 #define BD_MAX_TYPES 16
@@ -185,20 +187,12 @@ static uint64_t now_ms(void)
 /* Names and values from xenstore (hostile input)                      */
 /* ------------------------------------------------------------------ */
 
-/* A plain decimal (no sign, no leading zero) <= @max; -1 if not. */
+/* A decimal <= @max (duet_parse_uint()); -1 if not. */
 static long parse_name(const char *s, unsigned long max)
 {
-	unsigned long v = 0;
-	const char *c;
+	uint64_t v;
 
-	if (!*s || (s[0] == '0' && s[1]) || strlen(s) > 10)
-		return -1;
-	for (c = s; *c; c++) {
-		if (*c < '0' || *c > '9')
-			return -1;
-		v = v * 10 + (unsigned long)(*c - '0');
-	}
-	return v <= max ? (long)v : -1;
+	return duet_parse_uint(s, max, &v) ? -1 : (long)v;
 }
 
 /* Report a malformed name or value once per @what. */
@@ -871,6 +865,35 @@ static int add_type(struct bd *d, const struct duet_backend_type *t)
 	return 0;
 }
 
+static const struct option bd_opts[] = {
+	{ "help", no_argument, NULL, 'h' },
+	{ "domid", required_argument, NULL, 'd' },
+	{ "types", required_argument, NULL, 't' },
+	{ "hotplug", required_argument, NULL, 'H' },
+	{ "grace", required_argument, NULL, 'g' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* The one-line reason for a bad or missing value of option @opt. */
+static int bad_value(int opt)
+{
+	switch (opt) {
+	case 'd':
+		return cli_usage_error("backend",
+				       "--domid takes a domain id (0..%u)",
+				       DUET_XL_DOMID_MAX - 1);
+	case 't':
+		return cli_usage_error("backend",
+				       "--types takes a comma-separated list");
+	case 'H':
+		return cli_usage_error("backend",
+				       "--hotplug takes toolstack or self");
+	default:
+		return cli_usage_error("backend",
+				       "--grace takes seconds (0 < S <= 3600)");
+	}
+}
+
 static int parse_args(struct bd *d, int argc, char **argv,
 		      const struct duet_backend_type *const *extra, int *domid)
 {
@@ -878,52 +901,47 @@ static int parse_args(struct bd *d, int argc, char **argv,
 	const struct duet_backend_type *t;
 	const char *types = NULL, *c, *e;
 	double grace = BD_GRACE_DEFAULT_S;
-	int i;
+	int o;
 
 	*domid = -1;
 	d->hotplug = -1;
-	for (i = 1; i < argc; i++) {
-		const char *a = argv[i],
-			   *val = i + 1 < argc ? argv[i + 1] : NULL;
-
-		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+	cli_getopt_init();
+	while ((o = getopt_long(argc, argv, "+:h", bd_opts, NULL)) != -1) {
+		switch (o) {
+		case 'h':
 			usage(stdout, extra);
 			return -1;
-		} else if (!strcmp(a, "--domid")) {
-			if (!val || (*domid = cli_parse_domid(val)) < 0)
-				return cli_usage_error("backend",
-						       "--domid takes a domain "
-						       "id (0..%u)",
-						       DUET_XL_DOMID_MAX - 1);
-			i++;
-		} else if (!strcmp(a, "--types")) {
-			if (!val || !*val)
-				return cli_usage_error("backend",
-						       "--types takes a "
-						       "comma-separated list");
-			types = val;
-			i++;
-		} else if (!strcmp(a, "--hotplug")) {
-			if (val && !strcmp(val, "toolstack"))
+		case 'd':
+			*domid = cli_parse_domid(optarg);
+			if (*domid < 0)
+				return bad_value(o);
+			break;
+		case 't':
+			if (!*optarg)
+				return bad_value(o);
+			types = optarg;
+			break;
+		case 'H':
+			if (!strcmp(optarg, "toolstack"))
 				d->hotplug = 1;
-			else if (val && !strcmp(val, "self"))
+			else if (!strcmp(optarg, "self"))
 				d->hotplug = 0;
 			else
-				return cli_usage_error("backend",
-						       "--hotplug takes "
-						       "toolstack or self");
-			i++;
-		} else if (!strcmp(a, "--grace")) {
-			if (!val || cli_parse_seconds(val, 3600, &grace))
-				return cli_usage_error("backend",
-						       "--grace takes seconds "
-						       "(0 < S <= 3600)");
-			i++;
-		} else {
-			return cli_usage_error("backend",
-					       "unexpected argument '%s'", a);
+				return bad_value(o);
+			break;
+		case 'g':
+			if (cli_parse_seconds(optarg, 3600, &grace))
+				return bad_value(o);
+			break;
+		case ':':
+			return bad_value(optopt);
+		default:
+			return cli_option_error("backend", o, argv);
 		}
 	}
+	if (optind < argc)
+		return cli_usage_error("backend", "unexpected argument '%s'",
+				       argv[optind]);
 	d->grace_ms = (uint64_t)(grace * 1000);
 	if (!types) {
 		for (tt = extra; tt && *tt; tt++)

@@ -1,42 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * nftest.h - a hostile backend for netfront's ring code, shared by
- * tests/unit/netfront/ and tests/fuzz/netfront-rx.c.
- *
- * nft_init() builds one connected netfront queue without a simulator:
- * a stub platform (notifications go nowhere), the tx and rx rings on
- * local pages with the test holding their backend ends, the rx data
- * pages as local memory (slot s = page s), and a SOCK_SEQPACKET pair
- * instead of the TAP device so that the frames netfront delivers can be
- * counted.  nf_rx_fill() has posted every rx request.  The test then
- * writes whatever responses it likes and calls nf_rx_responses() or
- * nf_tx_responses() (trusted=0: a response is never believed).
+ * nftest.c - the test code declared in nftest.h, built once into
+ * libduet-test.a.
  */
-#ifndef DUET_TESTS_NFTEST_H
-#define DUET_TESTS_NFTEST_H
-
-#include <errno.h>
-#include <fcntl.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
-#include "frontends/netfront/common.h"
-#include "gnttab/private.h"
-
-struct nft {
-	struct duet_platform plat;
-	struct duet_evtchn evt;
-	struct nf_vif *vif;
-	struct nf_queue *q;
-	uint8_t *tx_sring, *rx_sring;
-	struct duet_ring *btx, *brx; /* the backend's ends */
-	int sp[2];                   /* netfront writes [0], we read [1] */
-	unsigned rx_next;            /* slot of the next rx response */
-};
+#include "lib/nftest.h"
 
 static int nft_notify(struct duet_evtchn *e, duet_evtchn_port_t port)
 {
@@ -51,13 +18,13 @@ static const struct duet_platform_ops nft_ops = {
 };
 
 /* Take every request the frontend published (backend side). */
-static inline void nft_drain(struct duet_ring *r, void *req)
+static void nft_drain(struct duet_ring *r, void *req)
 {
 	while (duet_ring_back_get_req(r, req) == 1)
 		;
 }
 
-static inline int nft_init(struct nft *t)
+int nft_init(struct nft *t)
 {
 	struct netif_rx_request rq;
 	struct nf_queue *q;
@@ -110,7 +77,7 @@ static inline int nft_init(struct nft *t)
 	return 0;
 }
 
-static inline void nft_fini(struct nft *t)
+void nft_fini(struct nft *t)
 {
 	duet_ring_detach(t->q->tx);
 	duet_ring_detach(t->q->rx);
@@ -125,8 +92,7 @@ static inline void nft_fini(struct nft *t)
 	close(t->sp[1]);
 }
 
-/* Frames netfront wrote to its "TAP" since the last call. */
-static inline int nft_delivered(struct nft *t)
+int nft_delivered(struct nft *t)
 {
 	uint8_t buf[NETDEV_MAX_FRAME + 64];
 	int n = 0;
@@ -136,8 +102,7 @@ static inline int nft_delivered(struct nft *t)
 	return n;
 }
 
-/* A 60-byte broadcast frame in the page of rx slot @slot. */
-static inline void nft_frame(struct nft *t, unsigned slot)
+void nft_frame(struct nft *t, unsigned slot)
 {
 	uint8_t *f = t->q->rx_pages + (size_t)(slot % NF_RING) *
 					      DUET_PAGE_SIZE;
@@ -149,9 +114,8 @@ static inline void nft_frame(struct nft *t, unsigned slot)
 	memset(f + 14, 0x5a, 46);
 }
 
-/* Queue one raw rx response in the next slot (not yet published). */
-static inline void nft_rx_put(struct nft *t, uint16_t id, uint16_t offset,
-			      uint16_t flags, int16_t status)
+void nft_rx_put(struct nft *t, uint16_t id, uint16_t offset,
+		uint16_t flags, int16_t status)
 {
 	struct netif_rx_response r;
 
@@ -164,8 +128,8 @@ static inline void nft_rx_put(struct nft *t, uint16_t id, uint16_t offset,
 	t->rx_next++;
 }
 
-static inline void nft_rx_put_extra(struct nft *t,
-				    const struct netif_extra_info *ex)
+void nft_rx_put_extra(struct nft *t,
+		      const struct netif_extra_info *ex)
 {
 	struct netif_rx_response r;
 
@@ -175,9 +139,7 @@ static inline void nft_rx_put_extra(struct nft *t,
 	t->rx_next++;
 }
 
-/* Publish the queued rx responses and let netfront take them; its return
- * value.  The requests it posts again are taken at once. */
-static inline int nft_rx_run(struct nft *t)
+int nft_rx_run(struct nft *t)
 {
 	struct netif_rx_request rq;
 	int rc;
@@ -188,8 +150,7 @@ static inline int nft_rx_run(struct nft *t)
 	return rc;
 }
 
-/* A good one-slot packet in the next slot. */
-static inline void nft_rx_good(struct nft *t)
+void nft_rx_good(struct nft *t)
 {
 	unsigned slot = t->rx_next % NF_RING;
 
@@ -197,9 +158,7 @@ static inline void nft_rx_good(struct nft *t)
 	nft_rx_put(t, (uint16_t)slot, 0, 0, 60);
 }
 
-/* The frontend sends a tx request with id @id (taken out of the free
- * stack as tx.c would); the backend end takes it. */
-static inline void nft_tx_send(struct nft *t, uint16_t id)
+void nft_tx_send(struct nft *t, uint16_t id)
 {
 	struct netif_tx_request r;
 	struct nf_queue *q = t->q;
@@ -219,7 +178,7 @@ static inline void nft_tx_send(struct nft *t, uint16_t id)
 	nft_drain(t->btx, &r);
 }
 
-static inline void nft_tx_put(struct nft *t, uint16_t id, int16_t status)
+void nft_tx_put(struct nft *t, uint16_t id, int16_t status)
 {
 	struct netif_tx_response r;
 
@@ -229,10 +188,8 @@ static inline void nft_tx_put(struct nft *t, uint16_t id, int16_t status)
 	duet_ring_back_put_rsp(t->btx, &r);
 }
 
-static inline int nft_tx_run(struct nft *t)
+int nft_tx_run(struct nft *t)
 {
 	duet_ring_back_push(t->btx);
 	return nf_tx_responses(t->q);
 }
-
-#endif /* DUET_TESTS_NFTEST_H */

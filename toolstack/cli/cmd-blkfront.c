@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * blkfront.c - "duet blkfront": read, write and verify a virtual disk
+ * cmd-blkfront.c - "duet blkfront": read, write and verify a virtual disk
  * through duet's block frontend, for scripts.
  *
  *   duet blkfront [options] DEV read OFFSET LEN   > data
@@ -258,9 +258,8 @@ int cli_blkfront(int argc, char **argv)
 	char dir[128];
 
 	duet_blkfront_opts_init(&o);
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+	cli_getopt_init();
+	while ((c = getopt_long(argc, argv, "+:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'h':
 			usage();
@@ -312,9 +311,7 @@ int cli_blkfront(int argc, char **argv)
 			o.timeout_ms = (int)v;
 			break;
 		default:
-			return cli_usage_error("blkfront",
-					       "unknown option '%s'",
-					       argv[optind - 1]);
+			return cli_option_error("blkfront", c, argv);
 		}
 	}
 	if (argc - optind < 2)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * status.c - "duet status": the split devices of this domain (or of every
+ * cmd-status.c - "duet status": the split devices of this domain (or of every
  * domain with --all, which needs dom0's view of xenstore), from xenstore
  * and the backend daemons' status files.
  *
@@ -44,12 +44,14 @@
  * event-channel*,queue-N/...}; with --all, the list of /local/domain.
  */
 #include <errno.h>
+#include <getopt.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "duet/parse.h"
 #include "duet/platform.h"
 #include "duet/xenbus.h"
 #include "duet/xlspec.h"
@@ -87,20 +89,12 @@ static void status_usage(FILE *f)
 		   "restarts and daemon come from a running 'duet backend'.\n");
 }
 
-/* A plain decimal (no sign, no leading zero) <= @max; -1 if not. */
+/* A decimal <= @max (duet_parse_uint()); -1 if not. */
 static long dec(const char *s, unsigned long max)
 {
-	unsigned long v = 0;
-	const char *c;
+	uint64_t v;
 
-	if (!s || !*s || (s[0] == '0' && s[1]) || strlen(s) > 10)
-		return -1;
-	for (c = s; *c; c++) {
-		if (*c < '0' || *c > '9')
-			return -1;
-		v = v * 10 + (unsigned long)(*c - '0');
-	}
-	return v <= max ? (long)v : -1;
+	return duet_parse_uint(s, max, &v) ? -1 : (long)v;
 }
 
 /* Printable as is: a short name of [A-Za-z0-9_.-]. */
@@ -469,6 +463,12 @@ static void put_instance(const struct sdev *d)
 	put_stats(d, found && strcmp(pid, "-"));
 }
 
+static const struct option status_opts[] = {
+	{ "help", no_argument, NULL, 'h' },
+	{ "all", no_argument, NULL, 'a' },
+	{ NULL, 0, NULL, 0 },
+};
+
 int cli_status(int argc, char **argv)
 {
 	struct duet_platform *p;
@@ -479,17 +479,22 @@ int cli_status(int argc, char **argv)
 	size_t k;
 	long dom;
 
-	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+	cli_getopt_init();
+	while ((i = getopt_long(argc, argv, "+:h", status_opts, NULL)) != -1) {
+		switch (i) {
+		case 'h':
 			status_usage(stdout);
 			return CLI_EXIT_OK;
-		} else if (!strcmp(argv[i], "--all")) {
+		case 'a':
 			all = 1;
-		} else {
-			return cli_usage_error(
-				"status", "unexpected argument '%s'", argv[i]);
+			break;
+		default:
+			return cli_option_error("status", i, argv);
 		}
 	}
+	if (optind < argc)
+		return cli_usage_error("status", "unexpected argument '%s'",
+				       argv[optind]);
 	rc = cli_open_xs("status", &p, &xs);
 	if (rc)
 		return rc;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * cli-sim-tools.c - hidden "duet sim" subcommands that exercise the
+ * cmd-sim-tools.c - hidden "duet sim" subcommands that exercise the
  * platform interface from the shell, for "make demo" and tests/sim/.
  * Each runs in the domain its environment names (duet sim exec DOMID --).
  *
@@ -34,8 +34,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "duet/parse.h"
 #include "duet/platform.h"
-#include "sim/cli-sim.h"
+#include "toolstack/cli/cmd-sim.h"
 #include "toolstack/cli/cli.h"
 
 #define WAIT_MS 10000
@@ -63,14 +64,9 @@ static int open_platform(const char *tool, struct duet_platform **p)
 
 static int parse_u32(const char *s, unsigned long max, unsigned *out)
 {
-	unsigned long v;
-	char *end;
+	uint64_t v;
 
-	if (!s || !*s || *s == '-')
-		return -1;
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || *end || v > max)
+	if (duet_parse_uint(s, max, &v))
 		return -1;
 	*out = (unsigned)v;
 	return 0;

@@ -1,19 +1,19 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * backendd.h - the backend daemon (`duet backend`), toolstack-internal.
+ * cmd-backend.h - the backend daemon (`duet backend`), toolstack-internal.
  *
- * The daemon itself is described in backend-daemon.c; device types are
+ * The daemon itself is described in cmd-backend.c; device types are
  * struct duet_backend_type (duet/backend.h).  The built-in types are the
- * NULL-terminated duet_backend_builtin_types[] of backend-types.c, where
+ * NULL-terminated duet_backend_builtin_types[] of cmd-backend-types.c, where
  * each driver adds its entry.  Test programs run the same daemon with
  * extra types of their own (tests/helpers/backend-testd.c).
  */
-#ifndef DUET_TOOLSTACK_BACKENDD_H
-#define DUET_TOOLSTACK_BACKENDD_H
+#ifndef DUET_TOOLSTACK_CLI_CMD_BACKEND_H
+#define DUET_TOOLSTACK_CLI_CMD_BACKEND_H
 
 #include "duet/backend.h"
 
-/** The built-in device types, NULL-terminated (backend-types.c). */
+/** The built-in device types, NULL-terminated (cmd-backend-types.c). */
 extern const struct duet_backend_type *const duet_backend_builtin_types[];
 
 /**
@@ -27,4 +27,4 @@ extern const struct duet_backend_type *const duet_backend_builtin_types[];
 int backendd_main(int argc, char **argv,
 		  const struct duet_backend_type *const *extra);
 
-#endif /* DUET_TOOLSTACK_BACKENDD_H */
+#endif /* DUET_TOOLSTACK_CLI_CMD_BACKEND_H */

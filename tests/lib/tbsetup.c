@@ -1,26 +1,19 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * tbsetup.h - the common setup of blkback's tests: a private simulator,
- * a guest domain, xenstore connections for the toolstack, the backend
- * and the guest, backing files, and one call that attaches a disk,
- * starts blkback on it and connects the test frontend.
+ * tbsetup.c - the test code declared in tbsetup.h, built once into
+ * libduet-test.a.
  */
-#ifndef DUET_TESTS_BLKBACK_TBSETUP_H
-#define DUET_TESTS_BLKBACK_TBSETUP_H
+#include "lib/tbsetup.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
+struct duet_platform *tb_p0, *tb_p1;
 
-#include "unit/sim/simtest.h"
-#include "tap.h"
-#include "unit/blkback/tfront.h"
+struct duet_xs *tb_xs0, *tb_xs1;
 
-static struct duet_platform *tb_p0, *tb_p1;
-static struct duet_xs *tb_xs0, *tb_xs1;
-static unsigned tb_guest;
-static char tb_tmp[64];
+unsigned tb_guest;
 
-static inline void tb_init(void)
+char tb_tmp[64];
+
+void tb_init(void)
 {
 	simtest_start(0);
 	if (!getenv("DUET_LOG_LEVEL"))
@@ -39,7 +32,7 @@ static inline void tb_init(void)
 	}
 }
 
-static inline void tb_cleanup(void)
+void tb_cleanup(void)
 {
 	char cmd[128];
 
@@ -48,8 +41,7 @@ static inline void tb_cleanup(void)
 		diag("could not remove %s", tb_tmp);
 }
 
-/* A backing file of @bytes filled with a pattern; returns its path. */
-static inline const char *tb_file(const char *name, uint64_t bytes)
+const char *tb_file(const char *name, uint64_t bytes)
 {
 	static char path[8][128];
 	static unsigned n;
@@ -73,26 +65,10 @@ static inline const char *tb_file(const char *name, uint64_t bytes)
 	return p;
 }
 
-/* One disk: attached, served by a blkback thread, frontend connected. */
-struct tb_disk {
-	int devid;
-	struct tback b;
-	struct duet_platform *bp; /* the instance's own, as in the daemon */
-	struct duet_xs *bxs;
-	struct tfront f;
-	int up;
-};
-
-/*
- * Attach @target as @vdev (extra xl spec parameters in @extra, e.g.
- * "access=ro"), write @val to the backend node @node when not NULL (a
- * backend option the toolstack would write), start blkback, connect with
- * @o.  Returns 0 when the frontend is Connected.
- */
-static inline int tb_disk_up_opt(struct tb_disk *d, const char *vdev,
-				 const char *target, const char *extra,
-				 const struct tf_opts *o, const char *node,
-				 const char *val)
+int tb_disk_up_opt(struct tb_disk *d, const char *vdev,
+		   const char *target, const char *extra,
+		   const struct tf_opts *o, const char *node,
+		   const char *val)
 {
 	char spec[512], path[256];
 	int rc;
@@ -129,14 +105,14 @@ static inline int tb_disk_up_opt(struct tb_disk *d, const char *vdev,
 	return rc;
 }
 
-static inline int tb_disk_up(struct tb_disk *d, const char *vdev,
-			     const char *target, const char *extra,
-			     const struct tf_opts *o)
+int tb_disk_up(struct tb_disk *d, const char *vdev,
+	       const char *target, const char *extra,
+	       const struct tf_opts *o)
 {
 	return tb_disk_up_opt(d, vdev, target, extra, o, NULL, NULL);
 }
 
-static inline void tb_disk_down(struct tb_disk *d)
+void tb_disk_down(struct tb_disk *d)
 {
 	tf_close(&d->f);
 	tback_stop(&d->b);
@@ -145,9 +121,8 @@ static inline void tb_disk_down(struct tb_disk *d)
 	duet_xl_detach(tb_xs0, tb_guest, "vbd", d->devid, 1);
 }
 
-/* Compare @len bytes at @off of @path with @buf. */
-static inline int tb_file_equals(const char *path, uint64_t off,
-				 const void *buf, size_t len)
+int tb_file_equals(const char *path, uint64_t off,
+		   const void *buf, size_t len)
 {
 	char *got = malloc(len);
 	int fd = open(path, O_RDONLY), same;
@@ -161,7 +136,7 @@ static inline int tb_file_equals(const char *path, uint64_t off,
 	return same;
 }
 
-static inline void tb_fill(void *buf, size_t len, unsigned seed)
+void tb_fill(void *buf, size_t len, unsigned seed)
 {
 	uint32_t x = seed * 2654435761u + 1;
 	size_t i;
@@ -173,5 +148,3 @@ static inline void tb_fill(void *buf, size_t len, unsigned seed)
 		memcpy((char *)buf + i, &x, 4);
 	}
 }
-
-#endif /* DUET_TESTS_BLKBACK_TBSETUP_H */

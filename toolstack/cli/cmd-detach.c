@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * detach.c - "duet detach": the XenBus close handshake, then removal of
+ * cmd-detach.c - "duet detach": the XenBus close handshake, then removal of
  * the device's nodes, as libxl's device remove does.
  *
  *   duet detach [--force] [--timeout S] DOMID DEVICE
@@ -36,12 +36,14 @@
  * 1-3: for dead peers.
  */
 #include <errno.h>
+#include <getopt.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "duet/parse.h"
 #include "duet/platform.h"
 #include "duet/xenbus.h"
 #include "duet/xlspec.h"
@@ -223,38 +225,52 @@ static const char *st_name(int st)
 	return st ? duet_xenbus_state_name(st) : "gone or Unknown";
 }
 
+static int bad_timeout(void)
+{
+	return cli_usage_error("detach", "--timeout takes seconds "
+				"(0 < S <= %.0f)", DETACH_TIMEOUT_MAX);
+}
+
+static const struct option detach_opts[] = {
+	{ "help", no_argument, NULL, 'h' },
+	{ "force", no_argument, NULL, 'f' },
+	{ "timeout", required_argument, NULL, 't' },
+	{ NULL, 0, NULL, 0 },
+};
+
 int cli_detach(int argc, char **argv)
 {
 	struct handshake h = {NULL, NULL, 0, 0};
 	struct duet_platform *p;
 	struct duet_xs *xs;
 	const char *kind = NULL, *dev;
-	int force = 0, domid, devid = -1, rc, a, b, i;
+	int force = 0, domid, devid = -1, rc, a, b, i, c;
 	double timeout = DETACH_TIMEOUT_DEFAULT;
-	unsigned long n;
-	char *end;
+	uint64_t n;
 
-	for (i = 1; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
-		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+	cli_getopt_init();
+	while ((c = getopt_long(argc, argv, "+:h", detach_opts, NULL)) != -1) {
+		switch (c) {
+		case 'h':
 			detach_usage(stdout);
 			return CLI_EXIT_OK;
-		} else if (!strcmp(argv[i], "--force")) {
+		case 'f':
 			force = 1;
-		} else if (!strcmp(argv[i], "--timeout")) {
-			if (i + 1 >= argc ||
-			    cli_parse_seconds(argv[i + 1], DETACH_TIMEOUT_MAX,
+			break;
+		case 't':
+			if (cli_parse_seconds(optarg, DETACH_TIMEOUT_MAX,
 					      &timeout))
-				return cli_usage_error(
-					"detach",
-					"--timeout takes seconds (0 < S <= "
-					"%.0f)",
-					DETACH_TIMEOUT_MAX);
-			i++;
-		} else {
-			return cli_usage_error("detach", "unknown option '%s'",
-					       argv[i]);
+				return bad_timeout();
+			break;
+		case ':':
+			if (optopt == 't')
+				return bad_timeout();
+			return cli_option_error("detach", c, argv);
+		default:
+			return cli_option_error("detach", c, argv);
 		}
 	}
+	i = optind;
 	if (argc - i != 2)
 		return cli_usage_error("detach", "expected DOMID and DEVICE");
 	domid = cli_parse_domid(argv[i]);
@@ -266,10 +282,7 @@ int cli_detach(int argc, char **argv)
 		kind = !strncmp(dev, "vbd:", 4) ? "vbd" : "vif";
 		dev += 4;
 	}
-	errno = 0;
-	n = strtoul(dev, &end, 10);
-	if (dev[0] >= '0' && dev[0] <= '9' && !*end && !errno &&
-	    n <= 0x7fffffff) {
+	if (!duet_parse_uint(dev, 0x7fffffff, &n)) {
 		devid = (int)n;
 	} else if (!kind) {
 		devid = duet_xl_vdev_encode(dev, NULL, NULL);

@@ -1,59 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * tfront.h - a test blkfront made from the ring API, and a backend
- * thread, for blkback's tests and benchmark.
- *
- * The frontend negotiates with blkback through xenstore the way Linux's
- * xen-blkfront does (talk_to_blkback()): protocol, feature-persistent,
- * multi-queue-num-queues, ring-page-order at the top and ring-ref* plus
- * event-channel per queue (at the top for one queue, else queue-N/).
- * Data pages come from one pool per queue, shared once (LIFO free list
- * like Linux's); whether blkback maps them persistently only depends on
- * the feature-persistent the frontend writes.
- *
- * The backend runs duet_blkback_serve() in a thread of the test process
- * (as domain 0), so ASan sees blkback's code too.
+ * tfront.c - the test code declared in tfront.h, built once into
+ * libduet-test.a.
  */
-#ifndef DUET_TESTS_BLKBACK_TFRONT_H
-#define DUET_TESTS_BLKBACK_TFRONT_H
-
-#include <errno.h>
-#include <poll.h>
-#include <pthread.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
-#include <unistd.h>
-
-#include <xen/io/blkif.h>
-
-#include "duet/blkback.h"
-#include "duet/platform.h"
-#include "duet/ring.h"
-#include "duet/xenbus.h"
-#include "duet/xlspec.h"
-#include "duet/xs.h"
-
-#define TF_MAX_QUEUES 16
-#define TF_POOL_CHUNK 1024u /* pages per share call (the sim's limit) */
-#define TF_POOL_PAGES 2048u /* data + indirect pages per queue */
-#define TF_MAX_SLOTS 512u
-
-/* ------------------------------------------------------------------ */
-/* The backend thread                                                  */
-/* ------------------------------------------------------------------ */
-
-struct tback {
-	struct duet_backend_ctx ctx;
-	char dir[160];
-	char type[16];
-	int stop[2];
-	pthread_t th;
-	int rc;
-	int running;
-};
+#include "lib/tfront.h"
 
 static void *tback_main(void *arg)
 {
@@ -63,14 +13,10 @@ static void *tback_main(void *arg)
 	return NULL;
 }
 
-/*
- * Start blkback on <be_domid>'s backend/<type>/<fe>/<devid>.  @xs must be
- * a connection of its own (blkback owns it while it runs).
- */
-static inline int tback_start(struct tback *b, struct duet_platform *p,
-			      struct duet_xs *xs, const char *type,
-			      unsigned be_domid, unsigned fe_domid,
-			      unsigned devid)
+int tback_start(struct tback *b, struct duet_platform *p,
+		struct duet_xs *xs, const char *type,
+		unsigned be_domid, unsigned fe_domid,
+		unsigned devid)
 {
 	memset(b, 0, sizeof(*b));
 	snprintf(b->type, sizeof(b->type), "%s", type);
@@ -93,8 +39,7 @@ static inline int tback_start(struct tback *b, struct duet_platform *p,
 	return 0;
 }
 
-/* Stop blkback (as the daemon does on SIGTERM); returns serve()'s rc. */
-static inline int tback_stop(struct tback *b)
+int tback_stop(struct tback *b)
 {
 	if (!b->running)
 		return b->rc;
@@ -107,9 +52,8 @@ static inline int tback_stop(struct tback *b)
 	return b->rc;
 }
 
-/* The toolstack's part: write the libxl layout of a disk. */
-static inline int tf_attach_disk(struct duet_xs *xs0, unsigned fe_domid,
-				 const char *spec, int *devid)
+int tf_attach_disk(struct duet_xs *xs0, unsigned fe_domid,
+		   const char *spec, int *devid)
 {
 	struct duet_xl_disk d;
 	char err[128];
@@ -125,57 +69,8 @@ static inline int tf_attach_disk(struct duet_xs *xs0, unsigned fe_domid,
 	return rc;
 }
 
-/* ------------------------------------------------------------------ */
-/* The frontend                                                        */
-/* ------------------------------------------------------------------ */
-
-struct tf_opts {
-	unsigned order;     /* ring-page-order */
-	unsigned nqueues;   /* multi-queue-num-queues */
-	int persistent;     /* feature-persistent */
-	int indirect;       /* use indirect requests when > 11 segments */
-	const char *protocol; /* NULL: x86_64-abi */
-};
-
-struct tf_queue {
-	void *sring;
-	duet_grant_ref_t refs[16];
-	struct duet_ring *ring;
-	struct duet_evtchn *ev;
-	int port;
-	unsigned size;
-	/* the data pool */
-	char *pool[TF_POOL_PAGES / TF_POOL_CHUNK];
-	duet_grant_ref_t pool_refs[TF_POOL_PAGES];
-	unsigned freep[TF_POOL_PAGES];
-	unsigned nfree;
-	/* ids: slot numbers; what each outstanding request holds */
-	uint8_t busy[TF_MAX_SLOTS];
-	unsigned npages[TF_MAX_SLOTS];
-	unsigned pages[TF_MAX_SLOTS][264];
-	unsigned outstanding;
-};
-
-struct tfront {
-	struct duet_platform *p;
-	struct duet_xs *xs;
-	struct duet_xenbus_dev *xb;
-	unsigned domid, be_domid;
-	char dir[160];
-	struct tf_opts o;
-	unsigned nq;
-	struct tf_queue *q[TF_MAX_QUEUES];
-	int connected;
-	/* what the backend published */
-	uint64_t sectors;
-	unsigned sector_size, phys_sector_size, info, max_indirect;
-	int be_persistent, flush, barrier, discard;
-	unsigned max_order, max_queues;
-	uint64_t discard_gran;
-};
-
-static inline uint64_t tf_be_uint(struct tfront *f, const char *node,
-				  uint64_t def)
+static uint64_t tf_be_uint(struct tfront *f, const char *node,
+			   uint64_t def)
 {
 	uint64_t v = def;
 
@@ -185,12 +80,12 @@ static inline uint64_t tf_be_uint(struct tfront *f, const char *node,
 }
 
 /* The frontend speaks the 32-bit x86 ABI (108-byte requests). */
-static inline int tf_x86_32(const struct tfront *f)
+static int tf_x86_32(const struct tfront *f)
 {
 	return f->o.protocol && !strcmp(f->o.protocol, "x86_32-abi");
 }
 
-static inline int tf_queue_setup(struct tfront *f, unsigned qi)
+static int tf_queue_setup(struct tfront *f, unsigned qi)
 {
 	struct tf_queue *q = calloc(1, sizeof(*q));
 	char qdir[256], path[320];
@@ -251,7 +146,7 @@ static inline int tf_queue_setup(struct tfront *f, unsigned qi)
 	return duet_xs_printf(f->xs, DUET_XS_NO_TX, path, "%d", q->port);
 }
 
-static inline void tf_queue_free(struct tfront *f, unsigned qi)
+static void tf_queue_free(struct tfront *f, unsigned qi)
 {
 	struct tf_queue *q = f->q[qi];
 	unsigned i;
@@ -270,7 +165,7 @@ static inline void tf_queue_free(struct tfront *f, unsigned qi)
 	f->q[qi] = NULL;
 }
 
-static inline int tf_connect(struct tfront *f)
+static int tf_connect(struct tfront *f)
 {
 	char path[256];
 	unsigned i;
@@ -308,7 +203,7 @@ static inline int tf_connect(struct tfront *f)
 	return duet_xenbus_switch(f->xb, DUET_XENBUS_INITIALISED);
 }
 
-static inline void tf_connected(struct tfront *f)
+static void tf_connected(struct tfront *f)
 {
 	f->sectors = tf_be_uint(f, "sectors", 0);
 	f->sector_size = (unsigned)tf_be_uint(f, "sector-size", 512);
@@ -325,7 +220,7 @@ static inline void tf_connected(struct tfront *f)
 }
 
 /* Wait for a xenstore event up to @ms; 1 when one came. */
-static inline int tf_xs_wait(struct duet_xs *xs, int ms)
+static int tf_xs_wait(struct duet_xs *xs, int ms)
 {
 	struct pollfd pfd = { .fd = duet_xs_fd(xs), .events = POLLIN };
 	char *path, *token;
@@ -340,12 +235,8 @@ static inline int tf_xs_wait(struct duet_xs *xs, int ms)
 	return got;
 }
 
-/*
- * Drive the frontend's handshake until @until (a predicate on f) holds or
- * @ms passed.  @want: 1 connect, 0 close.  Returns 1 when it holds.
- */
-static inline int tf_drive(struct tfront *f, int want, int ms,
-			   int (*until)(struct tfront *))
+int tf_drive(struct tfront *f, int want, int ms,
+	     int (*until)(struct tfront *))
 {
 	struct timespec t0, t;
 	int act;
@@ -387,14 +278,13 @@ static inline int tf_drive(struct tfront *f, int want, int ms,
 	}
 }
 
-static inline int tf_is_connected(struct tfront *f)
+static int tf_is_connected(struct tfront *f)
 {
 	return f->connected &&
 	       duet_xenbus_state(f->xb) == DUET_XENBUS_CONNECTED;
 }
 
-/* 1 when the backend is Closing or Closed (it dropped the device). */
-static inline int tf_backend_closed(struct tfront *f)
+int tf_backend_closed(struct tfront *f)
 {
 	char path[256];
 	uint64_t v = 0;
@@ -404,18 +294,14 @@ static inline int tf_backend_closed(struct tfront *f)
 	return v == DUET_XENBUS_CLOSING || v == DUET_XENBUS_CLOSED;
 }
 
-static inline int tf_connected_or_refused(struct tfront *f)
+static int tf_connected_or_refused(struct tfront *f)
 {
 	return tf_is_connected(f) || tf_backend_closed(f);
 }
 
-/*
- * Open the frontend at /local/domain/<domid>/device/vbd/<devid> and
- * connect.  Returns 0 when Connected.
- */
-static inline int tf_open(struct tfront *f, struct duet_platform *p,
-			  struct duet_xs *xs, unsigned domid, int devid,
-			  const struct tf_opts *o)
+int tf_open(struct tfront *f, struct duet_platform *p,
+	    struct duet_xs *xs, unsigned domid, int devid,
+	    const struct tf_opts *o)
 {
 	int rc;
 
@@ -436,7 +322,7 @@ static inline int tf_open(struct tfront *f, struct duet_platform *p,
 	return tf_is_connected(f) ? 0 : -ECONNREFUSED;
 }
 
-static inline int tf_is_done(struct tfront *f)
+static int tf_is_done(struct tfront *f)
 {
 	int st = duet_xenbus_state(f->xb);
 
@@ -444,8 +330,7 @@ static inline int tf_is_done(struct tfront *f)
 	       (st == DUET_XENBUS_CLOSED || st == DUET_XENBUS_UNKNOWN);
 }
 
-/* Close the device (frontend side) and free everything. */
-static inline void tf_close(struct tfront *f)
+void tf_close(struct tfront *f)
 {
 	unsigned i;
 
@@ -457,29 +342,24 @@ static inline void tf_close(struct tfront *f)
 	f->xb = NULL;
 }
 
-/* ------------------------------------------------------------------ */
-/* Requests                                                            */
-/* ------------------------------------------------------------------ */
-
-static inline int tf_page_get(struct tf_queue *q)
+int tf_page_get(struct tf_queue *q)
 {
 	return q->nfree ? (int)q->freep[--q->nfree] : -1;
 }
 
-static inline void tf_page_put(struct tf_queue *q, unsigned pg)
+void tf_page_put(struct tf_queue *q, unsigned pg)
 {
 	q->freep[q->nfree++] = pg;
 }
 
-static inline char *tf_page(struct tf_queue *q, unsigned pg)
+char *tf_page(struct tf_queue *q, unsigned pg)
 {
 	return q->pool[pg / TF_POOL_CHUNK] +
 	       (size_t)(pg % TF_POOL_CHUNK) * DUET_PAGE_SIZE;
 }
 
-/* Queue a raw request (any content) and push; notify when asked. */
-static inline int tf_put_raw(struct tfront *f, unsigned qi,
-			     const void *req)
+int tf_put_raw(struct tfront *f, unsigned qi,
+	       const void *req)
 {
 	struct tf_queue *q = f->q[qi];
 	const unsigned char *in = req;
@@ -505,8 +385,7 @@ static inline int tf_put_raw(struct tfront *f, unsigned qi,
 	return rc < 0 ? rc : 0;
 }
 
-/* Release what the request with id @id held. */
-static inline void tf_release(struct tf_queue *q, uint64_t id)
+void tf_release(struct tf_queue *q, uint64_t id)
 {
 	unsigned i;
 
@@ -518,12 +397,8 @@ static inline void tf_release(struct tf_queue *q, uint64_t id)
 	q->outstanding--;
 }
 
-/*
- * Take one response, waiting up to @ms.  Returns 1 with @rsp, 0 on
- * timeout, -errno.
- */
-static inline int tf_get_rsp(struct tfront *f, unsigned qi,
-			     struct blkif_response *rsp, int ms)
+int tf_get_rsp(struct tfront *f, unsigned qi,
+	       struct blkif_response *rsp, int ms)
 {
 	struct tf_queue *q = f->q[qi];
 	struct pollfd pfd = { .fd = duet_evtchn_fd(q->ev), .events = POLLIN };
@@ -545,7 +420,7 @@ static inline int tf_get_rsp(struct tfront *f, unsigned qi,
 	}
 }
 
-static inline int tf_free_slot(struct tf_queue *q)
+static int tf_free_slot(struct tf_queue *q)
 {
 	unsigned i;
 
@@ -555,16 +430,9 @@ static inline int tf_free_slot(struct tf_queue *q)
 	return -1;
 }
 
-/*
- * Start a read or write of @nsect 512-byte sectors at @sector on queue
- * @qi, data from/to the pool (write data is taken from @buf now).
- * Sectors are packed into whole pages.  Uses an indirect request when
- * more than 11 segments are needed and f->o.indirect allows it.
- * Returns the id (>= 0) or -errno (-EAGAIN: no room, reap first).
- */
-static inline int tf_start_rw(struct tfront *f, unsigned qi, int write,
-			      uint64_t sector, const void *buf,
-			      unsigned nsect)
+int tf_start_rw(struct tfront *f, unsigned qi, int write,
+		uint64_t sector, const void *buf,
+		unsigned nsect)
 {
 	struct tf_queue *q = f->q[qi];
 	unsigned nseg = (nsect + 7) / 8, i, nind = 0;
@@ -632,9 +500,8 @@ static inline int tf_start_rw(struct tfront *f, unsigned qi, int write,
 	return id;
 }
 
-/* Copy a finished read's data out of its pages into @buf. */
-static inline void tf_read_data(struct tfront *f, unsigned qi, int id,
-				void *buf, unsigned nsect)
+void tf_read_data(struct tfront *f, unsigned qi, int id,
+		  void *buf, unsigned nsect)
 {
 	struct tf_queue *q = f->q[qi];
 	unsigned nseg = (nsect + 7) / 8, skip = 0, i;
@@ -649,12 +516,8 @@ static inline void tf_read_data(struct tfront *f, unsigned qi, int id,
 	}
 }
 
-/*
- * Synchronous read/write of @nsect sectors; returns the response status
- * (BLKIF_RSP_*), or -1000 - errno on a local failure / timeout.
- */
-static inline int tf_rw(struct tfront *f, unsigned qi, int write,
-			uint64_t sector, void *buf, unsigned nsect)
+int tf_rw(struct tfront *f, unsigned qi, int write,
+	  uint64_t sector, void *buf, unsigned nsect)
 {
 	struct blkif_response rsp;
 	int id = tf_start_rw(f, qi, write, sector, buf, nsect), rc;
@@ -672,9 +535,8 @@ static inline int tf_rw(struct tfront *f, unsigned qi, int write,
 	return rsp.status;
 }
 
-/* A request without data: flush, barrier or discard. */
-static inline int tf_simple(struct tfront *f, unsigned qi, uint8_t op,
-			    uint64_t sector, uint64_t nr, uint8_t flag)
+int tf_simple(struct tfront *f, unsigned qi, uint8_t op,
+	      uint64_t sector, uint64_t nr, uint8_t flag)
 {
 	struct blkif_response rsp;
 	union {
@@ -701,5 +563,3 @@ static inline int tf_simple(struct tfront *f, unsigned qi, uint8_t op,
 		return -1000 - EPROTO;
 	return rsp.status;
 }
-
-#endif /* DUET_TESTS_BLKBACK_TFRONT_H */

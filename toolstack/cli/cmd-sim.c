@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * cli-sim.c - "duet sim": start, stop and inspect the simulator, manage
+ * cmd-sim.c - "duet sim": start, stop and inspect the simulator, manage
  * its domains, and run processes inside them.
  *
  * The simulator directory holds the daemon's sockets and three files:
@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <limits.h>
 #include <sched.h>
 #include <signal.h>
@@ -21,7 +22,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "sim/cli-sim.h"
+#include "duet/parse.h"
+#include "duet/platform.h"
+#include "toolstack/cli/cmd-sim.h"
 #include "sim/simctl.h"
 #include "sim/simd.h"
 #include "sim/xsd.h"
@@ -105,9 +108,9 @@ static void default_dir(char *out, size_t size)
 		snprintf(out, size, "%s", e);
 		return;
 	}
-	e = getenv("DUET_PLATFORM");
-	if (e && !strncmp(e, "sim:", 4) && e[4]) {
-		snprintf(out, size, "%s", e + 4);
+	e = duet_platform_sim_dir(getenv("DUET_PLATFORM"));
+	if (e) {
+		snprintf(out, size, "%s", e);
 		return;
 	}
 	snprintf(out, size, "%s", DEFAULT_DIR);
@@ -119,70 +122,83 @@ static void default_dir(char *out, size_t size)
  */
 int cli_sim_parse_domid(const char *s)
 {
-	unsigned long v;
-	char *end;
+	uint64_t v;
 
-	if (!s || !*s || *s == '-' || *s == '+')
-		return -1;
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || *end || v >= 0x7ff0)
-		return -1;
-	return (int)v;
+	return duet_parse_uint(s, 0x7fef, &v) ? -1 : (int)v;
 }
+
+static const struct option sim_opts[] = {
+	{ "dir", required_argument, NULL, 'd' },
+	{ "netns", no_argument, NULL, 'n' },
+	{ "foreground", no_argument, NULL, 'f' },
+	{ "ro", no_argument, NULL, 'r' },
+	{ "grant-frames", required_argument, NULL, 'g' },
+	{ "xenstored", required_argument, NULL, 'x' },
+	{ NULL, 0, NULL, 0 },
+};
 
 static int parse_args(int argc, char **argv, struct sim_args *a)
 {
-	int i;
+	uint64_t v;
+	int c;
 
 	memset(a, 0, sizeof(*a));
 	default_dir(a->dir, sizeof(a->dir));
-	for (i = 1; i < argc; i++) {
-		const char *s = argv[i];
-
-		if (!strcmp(s, "--")) {
-			a->cmd = &argv[i + 1];
+	cli_getopt_init();
+	/* "-": operands come back in order as 1; "--" ends the options. */
+	while ((c = getopt_long(argc, argv, "-:", sim_opts, NULL)) != -1) {
+		switch (c) {
+		case 1:
+			if (a->npos == (int)(sizeof(a->pos) / sizeof(a->pos[0])))
+				return usage_err("too many arguments ('%s')",
+						 optarg);
+			a->pos[a->npos++] = optarg;
 			break;
-		} else if (!strcmp(s, "--dir")) {
-			if (++i == argc || !*argv[i])
-				return usage_err("%s needs a directory", s);
-			snprintf(a->dir, sizeof(a->dir), "%s", argv[i]);
-		} else if (!strncmp(s, "--dir=", 6) && s[6]) {
-			snprintf(a->dir, sizeof(a->dir), "%s", s + 6);
-		} else if (!strcmp(s, "--netns")) {
+		case 'd':
+			if (!*optarg)
+				return usage_err("%s needs a directory",
+						 "--dir");
+			snprintf(a->dir, sizeof(a->dir), "%s", optarg);
+			break;
+		case 'n':
 			a->netns = 1;
-		} else if (!strcmp(s, "--foreground")) {
+			break;
+		case 'f':
 			a->fg = 1;
-		} else if (!strcmp(s, "--ro")) {
+			break;
+		case 'r':
 			a->ro = 1;
-		} else if (!strcmp(s, "--grant-frames")) {
-			char *end;
-			unsigned long v;
-
-			if (++i == argc)
-				return usage_err("%s needs a number", s);
-			v = strtoul(argv[i], &end, 10);
-			if (*end || !*argv[i] || !v || v > 1024)
+			break;
+		case 'g':
+			if (duet_parse_uint(optarg, 1024, &v) || !v)
 				return usage_err("bad --grant-frames '%s' "
-						 "(1..1024)", argv[i]);
+						 "(1..1024)", optarg);
 			a->frames = (unsigned)v;
-		} else if (!strcmp(s, "--xenstored")) {
-			if (++i == argc)
-				return usage_err("%s needs a daemon name", s);
-			a->xenstored = simxsd_flavour_parse(argv[i]);
+			break;
+		case 'x':
+			a->xenstored = simxsd_flavour_parse(optarg);
 			if (a->xenstored < 0)
 				return usage_err("bad --xenstored '%s' "
 						 "(oxenstored or xenstored)",
-						 argv[i]);
-		} else if (s[0] == '-' && s[1]) {
-			return usage_err("unknown option '%s'", s);
-		} else {
-			if (a->npos == (int)(sizeof(a->pos) / sizeof(a->pos[0])))
-				return usage_err("too many arguments ('%s')",
-						 s);
-			a->pos[a->npos++] = argv[i];
+						 optarg);
+			break;
+		case ':':
+			if (optopt == 'd')
+				return usage_err("%s needs a directory",
+						 "--dir");
+			if (optopt == 'g')
+				return usage_err("%s needs a number",
+						 "--grant-frames");
+			if (optopt == 'x')
+				return usage_err("%s needs a daemon name",
+						 "--xenstored");
+			return cli_option_error("sim", c, argv);
+		default:
+			return cli_option_error("sim", c, argv);
 		}
 	}
+	if (optind > 1 && !strcmp(argv[optind - 1], "--"))
+		a->cmd = &argv[optind];
 	if (strlen(a->dir) > 80)
 		return usage_err("directory name too long for unix sockets: "
 				 "%s", a->dir);

@@ -1,39 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * xs-harness.h - the simulator's xs_wire server in a thread of a test, and
- * duet_xs handles connected to it through a stand-in platform that only
- * knows its xenstore socket.
- *
- *   xsh_create("name")   temp dir, server, domains 0 and 1 with sockets
- *   xsh_create_as("name", lim, flavour)  the same with quotas (NULL: the
- *                        defaults) and a flavour (sim/xsd.h)
- *   ... seed the store with simxsd_* calls (not thread-safe: before serve)
- *   xsh_serve()          start serving in a thread
- *   xsh_lock()/xsh_unlock()  while serving, around direct simxsd_* calls
- *   xsh_xs(xsh_sock0)    a duet_xs acting as domain 0 (xsh_sock1: domain 1)
- *   xsh_destroy()        stop the thread, free the server, remove the dir;
- *                        another xsh_create*() may follow
- *
- * Sockets are <xsh_dir>/xs-<domid>.sock.
+ * xs-harness.c - the test code declared in xs-harness.h, built once into
+ * libduet-test.a.
  */
-#ifndef DUET_TESTS_XS_HARNESS_H
-#define DUET_TESTS_XS_HARNESS_H
+#include "lib/xs-harness.h"
 
-#include <poll.h>
-#include <pthread.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <unistd.h>
+char xsh_dir[256], xsh_sock0[300], xsh_sock1[300];
 
-#include "duet/xs.h"
-#include "gnttab/private.h"
-#include "sim/xsd.h"
-#include "tap.h"
-
-static char xsh_dir[256], xsh_sock0[300], xsh_sock1[300];
 static volatile int xsh_stop;
-static struct simxsd *xsd;
+
+struct simxsd *xsd;
+
 static pthread_t xsh_thread;
+
 static pthread_mutex_t xsh_mutex = PTHREAD_MUTEX_INITIALIZER;
 
 static void *xsh_loop(void *arg)
@@ -50,19 +29,19 @@ static void *xsh_loop(void *arg)
 	return NULL;
 }
 
-static inline void xsh_lock(void)
+void xsh_lock(void)
 {
 	pthread_mutex_lock(&xsh_mutex);
 }
 
-static inline void xsh_unlock(void)
+void xsh_unlock(void)
 {
 	pthread_mutex_unlock(&xsh_mutex);
 }
 
-static inline void xsh_create_as(const char *name,
-				 const struct simxsd_limits *lim,
-				 enum simxsd_flavour flavour)
+void xsh_create_as(const char *name,
+		   const struct simxsd_limits *lim,
+		   enum simxsd_flavour flavour)
 {
 	xsh_stop = 0;
 	snprintf(xsh_dir, sizeof(xsh_dir), "/tmp/duet-%s-XXXXXX", name);
@@ -78,12 +57,12 @@ static inline void xsh_create_as(const char *name,
 	}
 }
 
-static inline void xsh_create(const char *name)
+void xsh_create(const char *name)
 {
 	xsh_create_as(name, NULL, SIMXSD_OXENSTORED);
 }
 
-static inline void xsh_serve(void)
+void xsh_serve(void)
 {
 	pthread_create(&xsh_thread, NULL, xsh_loop, NULL);
 }
@@ -98,7 +77,7 @@ static const struct duet_platform_ops xsh_ops = {
 	.xs_socket = xsh_sock_of,
 };
 
-static inline struct duet_xs *xsh_xs(const char *sock)
+struct duet_xs *xsh_xs(const char *sock)
 {
 	static struct duet_platform plat[4];
 	static int n;
@@ -114,7 +93,7 @@ static inline struct duet_xs *xsh_xs(const char *sock)
 	return xs;
 }
 
-static inline void xsh_destroy(void)
+void xsh_destroy(void)
 {
 	xsh_stop = 1;
 	pthread_join(xsh_thread, NULL);
@@ -122,5 +101,3 @@ static inline void xsh_destroy(void)
 	xsd = NULL;
 	rmdir(xsh_dir);
 }
-
-#endif /* DUET_TESTS_XS_HARNESS_H */

@@ -1,81 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * sback.h - a scripted block backend for blkfront's unit tests.
- *
- * Runs in a thread of the test as domain 0 of a private simulator
- * (simtest.h), built only from the public ring, grant, event-channel and
- * xenstore API: it publishes the features it is told to, maps the rings
- * the frontend shares, serves a RAM disk, and on request misbehaves for
- * the next request (a hostile backend) or "restarts" (drops its rings
- * without answering and goes through Closing -> Closed -> InitWait with
- * new limits, as a new backend instance does).
+ * sback.c - the test code declared in sback.h, built once into
+ * libduet-test.a.
  */
-#ifndef DUET_TESTS_BLKFRONT_SBACK_H
-#define DUET_TESTS_BLKFRONT_SBACK_H
+#include "lib/sback.h"
 
-#include <errno.h>
-#include <poll.h>
-#include <pthread.h>
-#include <stdatomic.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
-
-#include <xen/io/blkif.h>
-
-#include "duet/blkfront.h"
-#include "duet/platform.h"
-#include "duet/ring.h"
-#include "duet/xenbus.h"
-#include "duet/xs.h"
-#include "unit/sim/simtest.h"
-
-/* What the backend does to the next request (sb.hostile). */
-enum sb_hostile {
-	SB_FAIR = 0,
-	SB_BAD_STATUS,	/* BLKIF_RSP_ERROR */
-	SB_ODD_STATUS,	/* status 77, not a BLKIF_RSP_* */
-	SB_UNKNOWN_ID,	/* an id never sent */
-	SB_STALE_ID,	/* the id of the previous, answered request */
-	SB_WRONG_OP,	/* operation of another request type */
-	SB_BEYOND,	/* rsp_prod moved past the requests */
-	SB_RESTART,	/* no answer; restart with sb.next_* limits */
-	SB_EOPNOTSUPP,	/* BLKIF_RSP_EOPNOTSUPP */
-};
-
-struct sback {
-	struct duet_platform *p;
-	struct duet_xs *xs;
-	struct duet_evtchn *ev;
-	unsigned fe_domid;
-	char fe[128], be[128];
-	/* limits published at the next connect */
-	unsigned max_order, max_queues, max_indirect;
-	int persistent;
-	unsigned next_order, next_queues, next_indirect;
-	/* RAM disk */
-	uint8_t *disk;
-	uint64_t size;
-	/* control */
-	atomic_int hostile;
-	atomic_int stop;
-	atomic_int connects;
-	atomic_int requests;
-	pthread_t th;
-	/* connection */
-	unsigned nq, order;
-	void *sring[16];
-	struct duet_ring *ring[16];
-	int port[16];
-	uint64_t last_id;
-	int frozen;
-	/* what the frontend published */
-	int fe_persistent;
-	int ops_seen[8];
-};
-
-static int sb_fe_state(struct sback *sb)
+int sb_fe_state(struct sback *sb)
 {
 	uint64_t v;
 
@@ -374,15 +304,10 @@ static void *sb_main(void *arg)
 	return NULL;
 }
 
-static unsigned sb_next_devid = 51712;
+unsigned sb_next_devid = 51712;
 
-/*
- * sb_start() - lay out a fresh vbd (as the toolstack does) between domain
- * 0 (@p0, used only by the backend thread from now on) and domain
- * @fe_domid, and start the backend thread.
- */
-static void sb_start(struct sback *sb, struct duet_platform *p0,
-		     unsigned fe_domid, uint64_t size)
+void sb_start(struct sback *sb, struct duet_platform *p0,
+	      unsigned fe_domid, uint64_t size)
 {
 	struct duet_xs_perm fe_perms[] = { { fe_domid, DUET_XS_PERM_NONE },
 					   { 0, DUET_XS_PERM_READ } };
@@ -424,7 +349,7 @@ static void sb_start(struct sback *sb, struct duet_platform *p0,
 	}
 }
 
-static void sb_stop(struct sback *sb)
+void sb_stop(struct sback *sb)
 {
 	atomic_store(&sb->stop, 1);
 	pthread_join(sb->th, NULL);
@@ -433,8 +358,7 @@ static void sb_stop(struct sback *sb)
 	free(sb->disk);
 }
 
-/* Defaults: order 4, 4 queues, 256 indirect segments, persistent. */
-static void sb_defaults(struct sback *sb)
+void sb_defaults(struct sback *sb)
 {
 	memset(sb, 0, sizeof(*sb));
 	sb->max_order = 4;
@@ -442,5 +366,3 @@ static void sb_defaults(struct sback *sb)
 	sb->max_indirect = 256;
 	sb->persistent = 1;
 }
-
-#endif /* DUET_TESTS_BLKFRONT_SBACK_H */

@@ -1,29 +1,39 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * platform.c - "duet platform": open the platform this process would use
+ * cmd-platform.c - "duet platform": open the platform this process would use
  * and say which one it is and which domain we are.
  */
+#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "duet/platform.h"
 #include "toolstack/cli/cli.h"
 
+static const struct option platform_opts[] = {
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
 int cli_platform(int argc, char **argv)
 {
 	struct duet_platform *p;
-	int rc, domid;
+	int rc, domid, c;
 
-	if (argc > 1 && !strcmp(argv[1], "--help")) {
+	cli_getopt_init();
+	while ((c = getopt_long(argc, argv, "+:h", platform_opts,
+				NULL)) != -1) {
+		if (c != 'h')
+			return cli_option_error("platform", c, argv);
 		printf("usage: duet platform\n"
 		       "Opens the platform selected by DUET_PLATFORM "
 		       "(xen | sim:<dir>) and prints its name and our "
 		       "domid.\n");
 		return CLI_EXIT_OK;
 	}
-	if (argc > 1)
+	if (optind < argc)
 		return cli_usage_error("platform", "unexpected argument '%s'",
-				       argv[1]);
+				       argv[optind]);
 	rc = duet_platform_open(NULL, &p);
 	if (rc < 0) {
 		fprintf(stderr, "duet platform: cannot open: %s\n",

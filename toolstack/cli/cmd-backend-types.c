@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * backend-types.c - the device types `duet backend` serves by default.
+ * cmd-backend-types.c - the device types `duet backend` serves by default.
  *
  * One line per type, NULL last.  A driver adds its struct
  * duet_backend_type here (and includes its public header above):
@@ -11,7 +11,7 @@
 
 #include "duet/blkback.h"
 #include "duet/netback.h"
-#include "toolstack/cli/backendd.h"
+#include "toolstack/cli/cmd-backend.h"
 
 const struct duet_backend_type *const duet_backend_builtin_types[] = {
 	&duet_blkback_type_vbd,

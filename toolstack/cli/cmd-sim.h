@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * sim/cli-sim.h - pieces of "duet sim" shared between its files.
+ * toolstack/cli/cmd-sim.h - pieces of "duet sim" shared between its files.
  */
-#ifndef DUET_SIM_CLI_SIM_H
-#define DUET_SIM_CLI_SIM_H
+#ifndef DUET_TOOLSTACK_CLI_CMD_SIM_H
+#define DUET_TOOLSTACK_CLI_CMD_SIM_H
 
 /*
  * cli_sim_parse_domid() - a DOMID argument: decimal, below 0x7ff0.
@@ -21,4 +21,4 @@ int cli_sim_parse_domid(const char *s);
  */
 int cli_sim_tool(const char *name, int npos, char **pos, int ro);
 
-#endif /* DUET_SIM_CLI_SIM_H */
+#endif /* DUET_TOOLSTACK_CLI_CMD_SIM_H */
