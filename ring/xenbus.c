@@ -116,17 +116,6 @@ int duet_xenbus_transition_ok(enum duet_xenbus_role role, int from, int to)
 /* Typed node values                                                   */
 /* ------------------------------------------------------------------ */
 
-int duet_xenbus_parse_uint(const char *s, uint64_t max, uint64_t *out)
-{
-	/*
-	 * Unlike duet_parse_uint(), a peer's leading zeros are skipped:
-	 * tests/unit/xenbus/parse.c asserts that "007" reads as 7.
-	 */
-	while (s && s[0] == '0' && s[1] >= '0' && s[1] <= '9')
-		s++;
-	return duet_parse_uint(s, max, out);
-}
-
 static int node_path(char *buf, size_t len, const char *dir,
 		     const char *node)
 {
@@ -179,7 +168,7 @@ int duet_xenbus_read_uint(struct duet_xs *xs, const char *dir,
 		return -EINVAL;
 	if (rc < 0)
 		return rc;
-	rc = duet_xenbus_parse_uint(buf, max, &v);
+	rc = duet_parse_uint(buf, max, &v);
 	if (rc < 0)
 		return rc;
 	*out = v;

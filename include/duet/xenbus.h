@@ -71,14 +71,8 @@ int duet_xenbus_transition_ok(enum duet_xenbus_role role, int from, int to);
 /* ------------------------------------------------------------------ */
 
 /**
- * duet_xenbus_parse_uint() - duet_parse_uint() (duet/parse.h) that also
- * accepts leading zeros ("007" is 7): digits only, no sign, no spaces, no
- * trailing bytes, value <= @max.  Returns 0 or -EINVAL.
- */
-int duet_xenbus_parse_uint(const char *s, uint64_t max, uint64_t *out);
-
-/**
- * duet_xenbus_read_uint() - read <@dir>/<@node> as a strict decimal.
+ * duet_xenbus_read_uint() - read <@dir>/<@node> as a decimal
+ * (duet_parse_uint(), duet/parse.h).
  * Returns 1 when the node exists and is valid (*out = value), 0 when it
  * does not exist (*out = @def), -EINVAL when malformed or above @max
  * (*out untouched), another -errno on xenstore failure.

@@ -31,7 +31,7 @@ int cli_bench(int argc, char **argv);
 struct duet_platform;
 struct duet_xs;
 
-/** cli_parse_domid() - a domid argument (no sign, no leading zero, below
+/** cli_parse_domid() - a domid argument (duet_parse_uint(), below
  *  DUET_XL_DOMID_MAX); -1 if malformed. */
 int cli_parse_domid(const char *arg);
 

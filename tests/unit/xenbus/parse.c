@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 
+#include "duet/parse.h"
 #include "duet/xenbus.h"
 #include "tap.h"
 
@@ -19,7 +20,7 @@ static void bad(const char *s, uint64_t max)
 	for (i = 0; s[i] && i < sizeof(name) - 1; i++)
 		name[i] = (s[i] < ' ') ? '?' : s[i];
 	name[i] = '\0';
-	is_int(duet_xenbus_parse_uint(s, max, &v), -EINVAL, "'%s' rejected",
+	is_int(duet_parse_uint(s, max, &v), -EINVAL, "'%s' rejected",
 	       name);
 	is_int(v, 77, "'%s' leaves the output untouched", name);
 }
@@ -28,7 +29,7 @@ static void good(const char *s, uint64_t max, uint64_t want)
 {
 	uint64_t v = 0;
 
-	is_int(duet_xenbus_parse_uint(s, max, &v), 0, "'%s' accepted", s);
+	is_int(duet_parse_uint(s, max, &v), 0, "'%s' accepted", s);
 	ok(v == want, "'%s' = %llu", s, (unsigned long long)want);
 }
 
@@ -57,7 +58,7 @@ int main(void)
 	bad("4294967296", UINT32_MAX);
 	bad("5", 4);
 	bad("2", 1);
-	is_int(duet_xenbus_parse_uint(NULL, 1, NULL), -EINVAL, "NULL refused");
+	is_int(duet_parse_uint(NULL, 1, NULL), -EINVAL, "NULL refused");
 
 	is_int(duet_xenbus_queue_dir(buf, sizeof(buf), "/a/b", 1, 0), 4,
 	       "one queue: the device directory itself");
