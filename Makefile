@@ -7,6 +7,9 @@
 #   make fuzz       run each libFuzzer target for FUZZ_SECONDS
 #   make demo       the main job on the simulator
 #   make bench      benchmarks (printed, never asserted)
+#   make soak       minutes of guests' traffic through one backend daemon
+#                   whose instances are killed -9 in turn; leak checks
+#                   (root; SOAK_MINUTES, SOAK_GUESTS, ... in tests/soak/)
 #   make install    PREFIX=/usr/local DESTDIR=
 #
 # Sources are picked up by directory, so a new component only adds files:
@@ -83,7 +86,7 @@ SIMLIB := $(B)/lib/libduet-sim.a
 PCF   := $(B)/lib/pkgconfig/duet.pc
 DUET  := $(B)/bin/duet
 
-.PHONY: all deps check unit-build fuzz fuzz-build demo bench install clean \
+.PHONY: all deps check unit-build fuzz fuzz-build demo bench soak install clean \
 	xen-image xen-check xen-bench
 all: $(LIBA) $(LIBSO) $(PCF) $(DUET)
 
@@ -204,6 +207,11 @@ bench: all $(BENCH_BINS)
 	@echo "== $(DUET) bench net =="; mkdir -p $(B)/bench; rc=0; \
 		$(DUET) bench net $(BENCH_NET_ARGS) --csv $(B)/bench/net.csv \
 		--png $(B)/bench/net.png || rc=$$?; [ $$rc -eq 0 -o $$rc -eq 77 ]
+
+# The soak of issue 16 (tests/soak/soak.sh; SOAK_* variables there):
+# not part of make check; needs root, nbdkit, fio and iperf3.
+soak: all
+	@DUET_BUILD=$(abspath $(B)) sh tests/soak/soak.sh
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig \
