@@ -28,7 +28,8 @@
 #
 # Pass criteria (tests/soak/judge.awk has the rule and the bounds):
 #   1. every figure is flat after warm-up: with S the samples taken after
-#      SOAK_WARMUP_SECONDS, last(S) <= max(first third of S) + slack,
+#      SOAK_WARMUP_SECONDS (default 60, at most a third of the run),
+#      last(S) <= max(first third of S) + slack,
 #      slack = RSS: max(SOAK_RSS_SLACK_KB, SOAK_RSS_SLACK_PCT % of that
 #      max); fds: max(SOAK_FD_SLACK, SOAK_FD_SLACK_PCT %); grants:
 #      max(SOAK_GRANT_SLACK, SOAK_GRANT_SLACK_PCT %); ports, bound,
@@ -48,9 +49,11 @@
 #      ends) at the end, and no duet process died but the killed ones;
 #   5. every vif carried iperf3 traffic (failed runs are counted, and
 #      shown, not failures: a run that spans its vif's reset may end).
-# Output: TAP on stdout, the samples in $SOAK_OUT/samples.csv
+# Output: TAP on stdout, the samples in $SOAK_OUT (build/soak)/samples.csv
 # (t_s,series,pid,metric,value), the kills in kills.csv, a plot in
-# soak.png (gnuplot), per-metric tables *.dat; exit 0 pass, 1 fail,
+# soak.png (gnuplot), per-metric tables *.dat, the output of every fio or
+# iperf3 run that failed (fio<g>.run<n>.log, iperf<g>.run<n>.log), and the
+# backend daemon's log (backend.log); exit 0 pass, 1 fail,
 # 77 cannot run here (reason printed).
 : "${DUET_BUILD:=$(cd "$(dirname "$0")/../.." && pwd)/build}"
 DUET="$DUET_BUILD/bin/duet"
@@ -76,7 +79,12 @@ RSS_SLACK_PCT=${SOAK_RSS_SLACK_PCT:-10}
 FD_SLACK=${SOAK_FD_SLACK:-2}
 FD_SLACK_PCT=${SOAK_FD_SLACK_PCT:-10}
 GRANT_SLACK=${SOAK_GRANT_SLACK:-64}
-GRANT_SLACK_PCT=${SOAK_GRANT_SLACK_PCT:-10}
+# 25 %: most of a guest's grants are blkfront's persistent pool, a cache
+# that grows by 32-page chunks to its workload's high-water mark (random
+# 4-64 KiB requests, 4 queues) and is given back only on reconnect; in
+# 10 minutes it crept up to +12 % after warm-up (a guest from 1090 to
+# 1218), and the simulator's fds (one memfd per chunk) and RSS with it.
+GRANT_SLACK_PCT=${SOAK_GRANT_SLACK_PCT:-25}
 
 skip() { echo "1..0 # SKIP $*"; exit 77; }
 [ "$(id -u)" -eq 0 ] || skip "needs root (TAP devices, network namespaces)"
@@ -146,7 +154,8 @@ now() { echo $(($(date +%s) - T0)); }
 bail() { echo "Bail out! $*"; exit 1; }
 
 mkdir -p "$OUT" "$IMGD" || bail "cannot make $OUT or $IMGD"
-rm -f "$OUT"/samples.csv "$OUT"/kills.csv "$OUT"/*.dat "$OUT"/soak.png
+rm -f "$OUT"/samples.csv "$OUT"/kills.csv "$OUT"/*.dat "$OUT"/soak.png \
+	"$OUT"/*.run*.log
 note "soak: $GUESTS guests, ${MINUTES} min, a kill every ${KILL_S} s," \
 	"a sample every ${SAMPLE_S} s, warm-up ${WARMUP_S} s; output in $OUT"
 
@@ -273,6 +282,7 @@ fio_loop() {
 		wait $!
 		rc=$?
 		echo "$n $rc $(($(date +%s) - s))" >> "$D/fio$g.runs"
+		[ $rc -eq 0 ] || cp "$D/fio$g.$n.log" "$OUT/fio$g.run$n.log"
 	done
 	rm -f "$D/fio$g.cur"
 }
@@ -293,7 +303,8 @@ iperf_loop() {
 			if ($(i + 1) == "Mbits/sec") v = $i } END { print v + 0 }' \
 			"$D/iperf$g.out")
 		echo "$n $rc $bw" >> "$D/iperf$g.runs"
-		[ $rc -eq 0 ] || sleep 1
+		[ $rc -eq 0 ] ||
+			{ cp "$D/iperf$g.out" "$OUT/iperf$g.run$n.log"; sleep 1; }
 	done
 	rm -f "$D/iperf$g.cur"
 }
@@ -361,6 +372,15 @@ sample() {
 			END { for (i = 1; i <= n; i++) { split(o[i], a, SUBSEP)
 				print t "," a[1] "," a[2] ",fds," m[o[i]] } }' \
 			"$D/fds"
+		# For the record (not judged): blkback's persistent grants
+		# per disk, from its counters for `duet status`: blkfront's
+		# pool, a cache that grows in chunks of 32 pages up to its
+		# workload's high-water mark, is most of a guest's grants.
+		for g in $(seq 1 "$GUESTS"); do
+			awk -v t="$t" -v s="vbd-$g" '$1 == "persistent-grants" {
+				print t "," s ",,pgrants," $2 }' \
+				"$D/backend-$DD-vbd-$(dom $g)-51712.stats" 2>/dev/null
+		done
 		# domid name netns clients used/max ports bound
 		"$DUET" sim status | awk -v t="$t" -v dd="$DD" 'NR > 2 {
 			split($5, gr, "/")
@@ -573,7 +593,7 @@ ok $([ "$iguests" -eq "$GUESTS" ] && echo 0 || echo 1) \
 	"every vif carried iperf3 traffic ($iok good runs, $ibad ended early, $iguests of $GUESTS guests)"
 
 # Tables for gnuplot: one per metric, a column per series.
-for m in rss_kb fds grants bound; do
+for m in rss_kb fds grants bound pgrants; do
 	awk -F, -v m="$m" 'NR > 1 && $4 == m {
 		if (!($2 in seen)) { seen[$2] = 1; names[++ns] = $2 }
 		if (!($1 in st)) { st[$1] = 1; ts[++nt] = $1 }
@@ -603,8 +623,9 @@ set title "RSS per process (MiB)"
 plot for [i=2:*] "$OUT/rss_kb.dat" using 1:i with linespoints pt 7 ps 0.4 title columnhead(i)
 set title "open fds per process"
 plot for [i=2:*] "$OUT/fds.dat" using 1:i with linespoints pt 7 ps 0.4 title columnhead(i)
-set title "grants in use per domain"
-plot for [i=2:*] "$OUT/grants.dat" using 1:i with linespoints pt 7 ps 0.4 title columnhead(i)
+set title "grants in use per domain (dashed: blkback's persistent grants per disk)"
+plot for [i=2:*] "$OUT/grants.dat" using 1:i with linespoints pt 7 ps 0.4 title columnhead(i), \
+     for [i=2:*] "$OUT/pgrants.dat" using 1:i with lines dt 2 title columnhead(i)
 set title "event channels bound per domain"
 plot for [i=2:*] "$OUT/bound.dat" using 1:i with linespoints pt 7 ps 0.4 title columnhead(i)
 unset multiplot
@@ -614,6 +635,7 @@ EOF
 else
 	note "no gnuplot: no plot (make deps installs gnuplot-nox)"
 fi
+cp "$D/backend.log" "$OUT/backend.log" 2>/dev/null
 note "soak: ${SOAK_END} s of samples and kills, $(($(date +%s) - START)) s in all"
 echo "1..$T"
 [ "$FAILED" -eq 0 ]
