@@ -277,7 +277,8 @@ fio_loop() {
 			--rw=randwrite --bsrange=4k-64k --iodepth="$FIO_QD" \
 			--rate="$FIO_RATE" --randrepeat=0 \
 			--verify=crc32c --verify_backlog=64 --verify_fatal=1 \
-			--verify_dump=0 >"$D/fio$g.$n.log" 2>&1 &
+			--verify_dump=0 --verify_state_save=0 \
+			>"$D/fio$g.$n.log" 2>&1 &
 		echo $! > "$D/fio$g.cur"
 		wait $!
 		rc=$?
