@@ -8,6 +8,9 @@
 #   make demo       the main job on the simulator
 #   make bench      benchmarks (printed, never asserted)
 #   make iommu-check  duet's VT-d model against QEMU's intel-iommu
+#   make soak       minutes of guests' traffic through one backend daemon
+#                   whose instances are killed -9 in turn; leak checks
+#                   (root; SOAK_MINUTES, SOAK_GUESTS, ... in tests/soak/)
 #   make install    PREFIX=/usr/local DESTDIR=
 #
 # Sources are picked up by directory, so a new component only adds files:
@@ -96,7 +99,7 @@ CLILIB := $(B)/lib/libduet-cli.a
 PCF   := $(B)/lib/pkgconfig/duet.pc
 DUET  := $(B)/bin/duet
 
-.PHONY: all deps check unit-build fuzz fuzz-build demo bench install clean \
+.PHONY: all deps check unit-build fuzz fuzz-build demo bench soak install clean \
 	xen-image xen-check xen-bench
 all: $(LIBA) $(LIBSO) $(PCF) $(DUET)
 
@@ -247,6 +250,11 @@ bench: all $(BENCH_BINS)
 	@echo "== $(DUET) bench net =="; mkdir -p $(B)/bench; rc=0; \
 		$(DUET) bench net $(BENCH_NET_ARGS) --csv $(B)/bench/net.csv \
 		--png $(B)/bench/net.png || rc=$$?; [ $$rc -eq 0 -o $$rc -eq 77 ]
+
+# The soak of issue 16 (tests/soak/soak.sh; SOAK_* variables there):
+# not part of make check; needs root, nbdkit, fio and iperf3.
+soak: all
+	@DUET_BUILD=$(abspath $(B)) sh tests/soak/soak.sh
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig \

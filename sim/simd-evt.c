@@ -103,6 +103,21 @@ unsigned simd_evt_in_use(const struct simd_dom *dom)
 	return n;
 }
 
+/*
+ * simd_evt_bound() - ports of @dom currently bound to a peer
+ * (interdomain), the event channels a connected device holds; an
+ * allocated port that waits for its peer (again, after the peer closed)
+ * counts in simd_evt_in_use() only.
+ */
+unsigned simd_evt_bound(const struct simd_dom *dom)
+{
+	unsigned i, n = 0;
+
+	for (i = 1; i < dom->nports; i++)
+		n += dom->ports[i].state == SIMD_PORT_INTERDOMAIN;
+	return n;
+}
+
 /* Ring @port's doorbell (its owner masks and counts, not we). */
 static void deliver(struct simd_dom *dom, uint32_t port)
 {

@@ -299,5 +299,6 @@ void simd_evt_bind(struct simd_conn *c, struct simd_msg *m);
 void simd_evt_notify(struct simd_conn *c, struct simd_msg *m);
 void simd_evt_unbind(struct simd_conn *c, struct simd_msg *m);
 unsigned simd_evt_in_use(const struct simd_dom *dom);
+unsigned simd_evt_bound(const struct simd_dom *dom);
 
 #endif /* DUET_SIM_SIMD_INT_H */

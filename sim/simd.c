@@ -382,11 +382,11 @@ static void admin_status(struct simd *d, struct simd_msg *m)
 		for (c = dom->conns; c; c = c->next)
 			nc++;
 		n = snprintf((char *)m->out + off, m->out_max - off,
-			     "%-5u %-16s %-20s %7u %7u/%-7u %5u\n", i,
+			     "%-5u %-16s %-20s %7u %7u/%-7u %5u %5u\n", i,
 			     dom->name, dom->netns[0] ? dom->netns : "-", nc,
 			     simd_gnt_in_use(dom),
 			     dom->ngnt - SIMD_GNT_RESERVED,
-			     simd_evt_in_use(dom));
+			     simd_evt_in_use(dom), simd_evt_bound(dom));
 		if (n < 0 || (size_t)n >= m->out_max - off)
 			break;
 		off += (size_t)n;

@@ -2,7 +2,8 @@
 # sim-processes.sh - real processes in simulated domains: a page shared by
 # one process is mapped by another (read-only enforced), an event-channel
 # ping-pong across processes, kill -9 of a granting process (its grant is
-# revoked, its ping-pong peer times out instead of hanging), and the stock
+# revoked, its ping-pong peer times out instead of hanging; `duet sim
+# status` counts the ports bound and unbound), and the stock
 # xenstore tools through "duet sim env" with @releaseDomain on destroy.
 . "$(dirname "$0")/lib/sim-lib.sh"
 
@@ -71,8 +72,16 @@ port=$(head -1 "$D/ping2")
 "$DUET" sim exec "$back" -- "$DUET" sim evtchn-pong "$front" "$port" >"$D/pong2" &
 pong=$!
 BG_PIDS="$ping $pong"
+# `duet sim status`: column 6 = ports allocated, 7 = ports bound to a peer.
+evt() { "$DUET" sim status | awk -v id="$1" -v f="$2" '$1 == id { print $f }'; }
+bound_is() { [ "$(evt "$1" 7)" = "$2" ]; }
+until_ok 10 bound_is "$back" 1
+is "$(evt "$front" 6) $(evt "$front" 7) $(evt "$back" 7)" "1 1 1" \
+	"status: front's port allocated and bound, back's bound"
 sleep 0.3
 kill -9 "$pong"
+until_ok 10 bound_is "$back" 0
+ok $? "status: back's port is no longer bound after its kill -9"
 wait "$ping"; rc=$?
 BG_PIDS=""
 is "$rc" 1 "pinger fails when its peer is killed with -9 (no hang)"

@@ -44,7 +44,9 @@ static const char usage_text[] =
 	"  stop                    stop it (its domains and their network "
 	"namespaces go too)\n"
 	"  status                  is it running; its domains, clients, "
-	"grants and ports\n"
+	"grants in use,\n"
+	"                          event-channel ports allocated and "
+	"bound to a peer\n"
 	"  domain create NAME [--netns]\n"
 	"                          add a domain, print its domid; --netns "
 	"gives it its own\n"
@@ -443,8 +445,8 @@ static int cmd_status(struct sim_args *a)
 		return fail("status", rc);
 	text[len] = '\0';
 	printf("simulator running in %s (pid %d)\n", a->dir, pid);
-	printf("%-5s %-16s %-20s %7s %15s %5s\n", "domid", "name", "netns",
-	       "clients", "grants used/max", "ports");
+	printf("%-5s %-16s %-20s %7s %15s %5s %5s\n", "domid", "name",
+	       "netns", "clients", "grants used/max", "ports", "bound");
 	fputs(text, stdout);
 	return CLI_EXIT_OK;
 }
