@@ -8,7 +8,7 @@
  * new doorbell.  Events sent while a port is masked coalesce into one.
  */
 #include "tap.h"
-#include "simtest.h"
+#include "lib/simtest.h"
 
 int main(void)
 {
