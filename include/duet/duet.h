@@ -12,6 +12,7 @@
 
 #include "duet/backend.h"
 #include "duet/blkif.h"
+#include "duet/dma.h"
 #include "duet/log.h"
 #include "duet/platform.h"
 #include "duet/ring.h"
