@@ -535,7 +535,7 @@ int dma_swiotlb_map(struct duet_swiotlb *t, const struct duet_dma_dev_cfg *c,
 		rq.align = FRAME_SIZE - 1;
 	rq.align |= SLOT_SIZE - 1;
 	rq.match = c->min_align_mask & ~rq.align;
-	rq.boundary = c->seg_boundary;
+	rq.boundary = c->seg_boundary ? c->seg_boundary : ~0ull;
 	if (rq.nslots > SEGSIZE)
 		return -E2BIG;
 
@@ -563,6 +563,7 @@ int dma_swiotlb_map(struct duet_swiotlb *t, const struct duet_dma_dev_cfg *c,
 		uint64_t used = 0, total = 0;
 		struct duet_dma_stats st;
 
+		memset(&st, 0, sizeof(st));
 		dma_swiotlb_stats(t, &st);
 		used = st.bounce_used;
 		total = st.bounce_total;
