@@ -810,6 +810,56 @@ static int stlb_map(void *priv, void *cpu, size_t size, enum duet_dma_dir dir,
 	return 0;
 }
 
+/* Coherent memory is never bounced (Linux's swiotlb leaves it to
+ * dma-direct): machine-contiguous pages below the coherent mask, mapped
+ * as they are. */
+static int stlb_alloc_coherent(void *priv, size_t size, void **cpu,
+			       duet_dma_addr_t *addr)
+{
+	struct stlb *s = priv;
+	const struct duet_dma_dev_cfg *c = duet_dma_dev_cfg_get(s->dev);
+	struct duet_dma_domain *d = duet_dma_dev_domain(s->dev);
+	unsigned npages = (unsigned)((size + FRAME_SIZE - 1) / FRAME_SIZE);
+	unsigned bits = 0;
+	uint64_t mask, m;
+	void *p;
+	int rc;
+
+	for (mask = c->coherent_mask; mask & 1; mask >>= 1)
+		bits++;
+	rc = duet_dma_domain_alloc_contig(d, npages, bits, &p);
+	if (rc < 0)
+		return rc;
+	rc = duet_dma_virt_to_maddr(duet_dma_dev_mem(s->dev), p, &m, NULL,
+				    NULL);
+	if (rc == 0)
+		rc = dma_maplist_add(&s->direct, m, size,
+				     DUET_DMA_BIDIRECTIONAL);
+	if (rc < 0) {
+		duet_dma_domain_free(d, p, npages);
+		return rc;
+	}
+	dma_reach_update(&s->reach, m, size, DUET_DMA_BIDIRECTIONAL, 1);
+	*cpu = p;
+	*addr = m;
+	return 0;
+}
+
+static int stlb_free_coherent(void *priv, size_t size, void *cpu,
+			      duet_dma_addr_t addr)
+{
+	struct stlb *s = priv;
+	int rc = dma_maplist_del(&s->direct, addr, size,
+				 DUET_DMA_BIDIRECTIONAL);
+
+	if (rc < 0)
+		return rc;
+	dma_reach_update(&s->reach, addr, size, DUET_DMA_BIDIRECTIONAL, 0);
+	return duet_dma_domain_free(duet_dma_dev_domain(s->dev), cpu,
+				    (unsigned)((size + FRAME_SIZE - 1) /
+					       FRAME_SIZE));
+}
+
 static int stlb_unmap(void *priv, duet_dma_addr_t addr, size_t size,
 		      enum duet_dma_dir dir, unsigned attrs)
 {
@@ -879,6 +929,8 @@ DUET_INTERNAL const struct duet_dma_ops duet_dma_swiotlb_ops = {
 	.unmap = stlb_unmap,
 	.sync_for_cpu = stlb_sync_cpu,
 	.sync_for_device = stlb_sync_dev,
+	.alloc_coherent = stlb_alloc_coherent,
+	.free_coherent = stlb_free_coherent,
 	.translate = stlb_translate,
 	.max_mapping = stlb_max_mapping,
 	.stats = stlb_stats,

@@ -13,6 +13,7 @@
 #include "duet/backend.h"
 #include "duet/blkif.h"
 #include "duet/dma.h"
+#include "duet/dma-dev.h"
 #include "duet/log.h"
 #include "duet/platform.h"
 #include "duet/ring.h"
