@@ -152,6 +152,11 @@ const struct duet_dma_dev_cfg *duet_dma_dev_cfg_get(struct duet_dma_dev *dev)
 	return &dev->cfg;
 }
 
+const struct duet_dma_ops *duet_dma_dev_ops(struct duet_dma_dev *dev)
+{
+	return dev->ops;
+}
+
 struct duet_dma_mem *duet_dma_dev_mem(struct duet_dma_dev *dev)
 {
 	return dev->mem;
@@ -392,6 +397,13 @@ static int dev_access(struct duet_dma_dev *dev, duet_dma_addr_t addr,
 						 &maddr[n]);
 			if (rc == 0 && !dma_mem_host(dev->mem, maddr[n]))
 				rc = -EFAULT;
+			/* Whatever a backend says, a page this process has
+			 * only a read-only grant mapping of is not written
+			 * (it would fault the process). */
+			if (rc == 0 && write &&
+			    dev->mem->frames[maddr[n] >>
+					     DUET_DMA_FRAME_SHIFT].ro)
+				rc = -EACCES;
 			if (rc < 0) {
 				record_fault(dev, pa, write, rc);
 				return rc;

@@ -110,6 +110,10 @@ DUET_INTERNAL int dma_maplist_del(struct dma_maplist *l, uint64_t addr,
 DUET_INTERNAL int dma_direct_addr(struct duet_dma_dev *dev, void *cpu,
 				  size_t size, uint64_t *maddr);
 
+/* Point foreign frame @mfn at another mapping of the same page. */
+DUET_INTERNAL int dma_mem_update_foreign(struct duet_dma_mem *m, uint64_t mfn,
+					 void *host, int ro);
+
 /* swiotlb internals used by the swiotlb backend and the glue. */
 DUET_INTERNAL int dma_swiotlb_get(struct duet_dma_domain *d,
 				  struct duet_swiotlb **out);
@@ -126,6 +130,9 @@ DUET_INTERNAL int dma_swiotlb_unmap(struct duet_swiotlb *t,
 DUET_INTERNAL int dma_swiotlb_sync(struct duet_swiotlb *t,
 				   duet_dma_addr_t addr, size_t size,
 				   enum duet_dma_dir dir, int for_cpu);
+/* CPU address of bounce address @addr (in a live mapping) or NULL. */
+DUET_INTERNAL void *dma_swiotlb_bounce_cpu(struct duet_swiotlb *t,
+					   duet_dma_addr_t addr);
 DUET_INTERNAL int dma_swiotlb_owns(struct duet_swiotlb *t,
 				   duet_dma_addr_t addr);
 DUET_INTERNAL void dma_swiotlb_stats(struct duet_swiotlb *t,

@@ -378,3 +378,18 @@ int duet_dma_mem_del_foreign(struct duet_dma_mem *m, uint64_t mfn)
 	pthread_mutex_unlock(&m->lock);
 	return rc;
 }
+
+int dma_mem_update_foreign(struct duet_dma_mem *m, uint64_t mfn, void *host,
+			   int ro)
+{
+	int rc = -EINVAL;
+
+	pthread_mutex_lock(&m->lock);
+	if (mfn < m->nframes && m->frames[mfn].foreign) {
+		m->frames[mfn].host = host;
+		m->frames[mfn].ro = (uint8_t)!!ro;
+		rc = 0;
+	}
+	pthread_mutex_unlock(&m->lock);
+	return rc;
+}

@@ -484,6 +484,19 @@ static struct pool *find_pool(struct duet_swiotlb *t, duet_dma_addr_t addr)
 	return NULL;
 }
 
+void *dma_swiotlb_bounce_cpu(struct duet_swiotlb *t, duet_dma_addr_t addr)
+{
+	struct pool *p;
+	void *cpu = NULL;
+
+	pthread_rwlock_rdlock(&t->pools_lock);
+	p = find_pool(t, addr);
+	if (p)
+		cpu = p->cpu + (addr - p->start);
+	pthread_rwlock_unlock(&t->pools_lock);
+	return cpu;
+}
+
 int dma_swiotlb_owns(struct duet_swiotlb *t, duet_dma_addr_t addr)
 {
 	int r;

@@ -427,6 +427,8 @@ const struct duet_dma_ops *duet_dma_backend_find(const char *name);
 void *duet_dma_dev_priv(struct duet_dma_dev *dev);
 /** duet_dma_dev_cfg_get() - @dev's configuration (defaults filled in). */
 const struct duet_dma_dev_cfg *duet_dma_dev_cfg_get(struct duet_dma_dev *dev);
+/** duet_dma_dev_ops() - @dev's backend. */
+const struct duet_dma_ops *duet_dma_dev_ops(struct duet_dma_dev *dev);
 /** duet_dma_dev_mem() - the machine @dev is on. */
 struct duet_dma_mem *duet_dma_dev_mem(struct duet_dma_dev *dev);
 
@@ -484,7 +486,9 @@ struct duet_dma_glue;
 int duet_dma_glue_create(struct duet_platform *p, struct duet_dma_domain *d,
 			 struct duet_dma_glue **out);
 
-/** duet_dma_glue_destroy() - unmap everything left and free.  NULL ok. */
+/** duet_dma_glue_destroy() - unmap every handle still live (bounces are
+ *  copied back as by duet_dma_glue_unmap()) and free; the handles are
+ *  gone with it.  NULL is ignored. */
 void duet_dma_glue_destroy(struct duet_dma_glue *g);
 
 /** Handle of one grant mapped for a device. */
