@@ -30,7 +30,8 @@ static const struct subcommand subcommands[] = {
 	{ "status", cli_status, "devices, states, features, rings",
 	  NULL },
 	{ "bench", cli_bench,
-	  "benchmarks: net (netback's receive strategies on the simulator)",
+	  "benchmarks: net (netback's receive strategies on the simulator), "
+	  "dma (map+unmap cost per DMA backend)",
 	  NULL },
 };
 
