@@ -29,6 +29,21 @@
  * its backend lets through.  Anything else is a fault: counted, the last
  * one recorded, nothing read or written.
  *
+ * How a backend driver calls in (the entry point for blkback/netback, to
+ * be wired after their restructuring; TODO issue 13):
+ *   once:  duet_dma_mem_create(); duet_dma_domain_create() for the driver
+ *          domain's own domid; duet_dma_dev_create() with
+ *          duet_dma_backend_find(<the --dma name>); duet_dma_glue_create()
+ *          with the driver's platform handle; the device model
+ *          (duet_dma_blkctl_create() / duet_dma_nic_create(), dma-dev.h)
+ *          with its tables and rings in duet_dma_alloc_coherent() memory.
+ *   per request segment: duet_dma_glue_map_grant() instead of
+ *          duet_gnt_map() (the glue maps the grant and gives the device
+ *          exactly that frame, or a bounce buffer), put the returned bus
+ *          address in the device's descriptor, run the device, then
+ *          duet_dma_glue_unmap() (copies a bounce back).
+ *   local buffers: duet_dma_map()/duet_dma_unmap(), or map_sg.
+ *
  * Conventions: 0 or a count on success, -errno on failure; handles are
  * opaque.  Unless said otherwise functions do not block on I/O, take only
  * internal mutexes, and are safe to call from several threads on the same

@@ -14,7 +14,8 @@ int main(void)
 {
 	struct duet_dma_dev_cfg c = { .name = "nic0" };
 	struct duet_dma_dev_cfg lowc = { .name = "old", .dma_mask = 0xffffff };
-	struct duet_dma_dev *dev, *low;
+	struct duet_dma_dev_cfg bc = { .name = "bnd", .seg_boundary = 0xfff };
+	struct duet_dma_dev *dev, *low, *bnd;
 	struct duet_dma_fault f;
 	struct duet_dma_stats st;
 	struct duet_dma_sg sg[2];
@@ -27,6 +28,7 @@ int main(void)
 	dmat_open(&t, 512);
 	dev = dmat_dev(&t, "direct", NULL, &c);
 	low = dmat_dev(&t, "direct", NULL, &lowc);
+	bnd = dmat_dev(&t, "direct", NULL, &bc);
 	duet_dma_domain_alloc(t.drv, 2, (void **)&buf);
 	duet_dma_domain_alloc(t.guest, 1, (void **)&other);
 	dmat_fill(buf, 8192, 1);
@@ -94,6 +96,24 @@ int main(void)
 	       "RAM below it maps");
 	duet_dma_unmap(low, a2, 64, DUET_DMA_TO_DEVICE, 0);
 
+	/* A driver that forgets the p2m hands the device a pseudo-physical
+	 * address: pfn << 12 is no frame the device was given. */
+	is_int(duet_dma_map(dev, contig, 64, DUET_DMA_TO_DEVICE, 0, &a2), 0,
+	       "map a page");
+	is_int(duet_dma_dev_read(dev, (duet_dma_addr_t)
+				 ((contig - buf) / 4096) << 12, in, 64),
+	       -EFAULT, "its pseudo-physical address is no device address");
+	duet_dma_unmap(dev, a2, 64, DUET_DMA_TO_DEVICE, 0);
+
+	/* sg: an element whose mapping crosses the segment boundary. */
+	sg[0].cpu = contig;
+	sg[0].len = 8192;
+	is_int(duet_dma_map_sg(bnd, sg, 1, DUET_DMA_TO_DEVICE, 0), -EINVAL,
+	       "an sg element crossing a 4 KiB segment boundary: -EINVAL");
+	ok(sg[0].addr == DUET_DMA_MAPPING_ERROR &&
+	   duet_dma_dev_read(bnd, a2, in, 1) == -EFAULT,
+	   "and nothing stays mapped");
+
 	sg[0].cpu = buf;
 	sg[0].len = 512;
 	sg[1].cpu = buf + 4096;
@@ -129,6 +149,7 @@ int main(void)
 	   duet_dma_backend_register(duet_dma_backend_find("direct")) ==
 		   -EEXIST, "unknown names are NULL; a name registers once");
 
+	duet_dma_dev_destroy(bnd);
 	duet_dma_dev_destroy(low);
 	duet_dma_dev_destroy(dev);
 	dmat_close(&t);
