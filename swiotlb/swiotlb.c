@@ -81,10 +81,10 @@ struct duet_swiotlb {
 	struct pool *pools[MAX_POOLS];
 	unsigned npools;
 	struct pool *transients;
-	pthread_mutex_t grow_lock;   /* worker state, grown */
+	pthread_mutex_t grow_lock;   /* worker, worker_state, ntransient */
 	pthread_t worker;
 	int worker_state;            /* 0 idle, 1 running, 2 to join */
-	unsigned grown;
+	unsigned grown;              /* pools added; under pools_lock */
 	unsigned ntransient;
 	struct duet_ratelimit rl;
 };
@@ -285,14 +285,13 @@ static void *grow_worker(void *arg)
 		pthread_rwlock_wrlock(&t->pools_lock);
 		if (t->npools < t->cfg.max_pools) {
 			t->pools[t->npools++] = p;
+			t->grown++;
 			p = NULL;
 		}
 		pthread_rwlock_unlock(&t->pools_lock);
 		pool_free(t, p);
 	}
 	pthread_mutex_lock(&t->grow_lock);
-	if (!p)
-		t->grown++;
 	t->worker_state = 2;
 	pthread_mutex_unlock(&t->grow_lock);
 	return NULL;
@@ -731,10 +730,8 @@ void dma_swiotlb_stats(struct duet_swiotlb *t, struct duet_dma_stats *st)
 		st->bounce_used += p->areas[0].used;
 	}
 	st->pools = t->npools;
-	pthread_rwlock_unlock(&t->pools_lock);
-	pthread_mutex_lock(&t->grow_lock);
 	st->grown = t->grown;
-	pthread_mutex_unlock(&t->grow_lock);
+	pthread_rwlock_unlock(&t->pools_lock);
 }
 
 /* ------------------------------------------------------------------ */
