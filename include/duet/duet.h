@@ -17,6 +17,8 @@
 #include "duet/blkback.h"
 #include "duet/blkfront.h"
 #include "duet/blkif.h"
+#include "duet/dma.h"
+#include "duet/dma-dev.h"
 #include "duet/log.h"
 #include "duet/netback.h"
 #include "duet/netfront.h"

@@ -1,7 +1,7 @@
 #!/bin/sh
 # duet attach --check: parsed fields on stdout with exit 0, or one line
 # naming the bad part on stderr with exit 2; attach/detach, backend,
-# netfront and bench net argument errors (exit 2, no simulator needed).  $DUET_BUILD is the build dir.
+# netfront, bench net and bench dma argument errors (exit 2, no simulator needed).  $DUET_BUILD is the build dir.
 set -u
 build=${DUET_BUILD:-build}
 duet=$build/bin/duet
@@ -145,6 +145,10 @@ run "bench net, size 0" 2 bench net --sizes 0
 oneline "bad --sizes '0'"
 run "bench net, size not a number" 2 bench net --sizes 64,abc
 oneline "bad --sizes '64,abc'"
+run "bench dma, unknown backend" 2 bench dma --backends direct,nope
+oneline "unknown DMA backend 'nope'"
+run "bench dma, duration 0" 2 bench dma --duration 0
+oneline "--duration wants seconds in (0, 60]: '0'"
 
 echo "1..$n"
 exit $fail

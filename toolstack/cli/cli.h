@@ -27,6 +27,8 @@ int cli_status(int argc, char **argv);
 int cli_blkfront(int argc, char **argv);
 int cli_netfront(int argc, char **argv);
 int cli_bench(int argc, char **argv);
+/* duet bench dma (cmd-bench-dma.c), reached through cli_bench(). */
+int cli_bench_dma(int argc, char **argv);
 
 struct duet_platform;
 struct duet_xs;

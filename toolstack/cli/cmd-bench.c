@@ -1201,10 +1201,14 @@ int cli_bench(int argc, char **argv)
 {
 	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 		printf("usage: duet bench net [options]   (duet bench net "
+		       "--help)\n"
+		       "       duet bench dma [options]   (duet bench dma "
 		       "--help)\n");
 		return argc < 2 ? CLI_EXIT_USAGE : CLI_EXIT_OK;
 	}
 	if (!strcmp(argv[1], "net"))
 		return bench_net(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "dma"))
+		return cli_bench_dma(argc - 1, argv + 1);
 	return cli_usage_error("bench", "unknown benchmark '%s'", argv[1]);
 }

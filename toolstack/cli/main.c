@@ -25,7 +25,8 @@ static const struct subcommand subcommands[] = {
 	{ "netfront", cli_netfront, "userspace network frontend" },
 	{ "status", cli_status, "devices, states, features, rings" },
 	{ "bench", cli_bench,
-	  "benchmarks: net (netback's receive strategies on the simulator)" },
+	  "benchmarks: net (netback's receive strategies on the simulator), "
+	  "dma (map+unmap cost per DMA backend)" },
 };
 
 #define N_SUBCOMMANDS (sizeof(subcommands) / sizeof(subcommands[0]))

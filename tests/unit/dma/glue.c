@@ -1,0 +1,163 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * glue.c - grant-aware DMA on the simulator: a guest grants pages to the
+ * driver domain; through pv-identity the device gets exactly the granted
+ * frame, read-only for a read-only grant, counted per frame as Xen does
+ * (the last writer leaving readers downgrades to read-only; the last user
+ * removes it); through direct and swiotlb the device only ever sees a
+ * bounce buffer of the driver domain; an ungranted frame is -EACCES.
+ */
+#include "unit/sim/simtest.h"
+#include "tap.h"
+#include "duet/dma.h"
+
+static void fill(unsigned char *p, size_t n, unsigned seed)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		p[i] = (unsigned char)(seed + i * 13);
+}
+
+/* Without frame_set the device sees a bounce slot, never the frame. */
+static void bounce(struct duet_dma_glue *g, struct duet_dma_dev *dev,
+		   struct duet_dma_dev *iommu, const char *be, unsigned dg,
+		   duet_grant_ref_t ref, unsigned char *gp)
+{
+	struct duet_dma_glue_map *h, *hi;
+	unsigned char keep[4096], data[64], in[4096];
+	duet_dma_addr_t a, fa;
+
+	memcpy(keep, gp, 4096);
+	is_int(duet_dma_glue_map_grant(g, dev, dg, ref, 0,
+				       DUET_DMA_BIDIRECTIONAL, &h, &a, NULL),
+	       0, "%s: map the grant bidirectional", be);
+	is_int(duet_dma_glue_frame_prot(g, dg, ref), 0,
+	       "%s: the frame itself is given to no device", be);
+	is_int(duet_dma_glue_map_grant(g, iommu, dg, ref, 0,
+				       DUET_DMA_TO_DEVICE, &hi, &fa, NULL), 0,
+	       "%s: (the frame's own address, through pv-identity)", be);
+	ok((fa >> 12) != (a >> 12),
+	   "%s: the device address is not the granted frame", be);
+	is_int(duet_dma_dev_read(dev, fa, in, 16), -EFAULT,
+	       "%s: and the device cannot reach the granted frame", be);
+	duet_dma_glue_unmap(g, hi);
+	is_int(duet_dma_dev_read(dev, a, in, 4096), 0,
+	       "%s: the device reads the bounce", be);
+	ok(!memcmp(in, gp, 4096), "%s: it holds the granted bytes", be);
+	fill(data, 64, 77);
+	is_int(duet_dma_dev_write(dev, a + 8, data, 64), 0,
+	       "%s: the device writes", be);
+	ok(!memcmp(keep, gp, 4096), "%s: the frame is untouched until unmap",
+	   be);
+	is_int(duet_dma_glue_unmap(g, h), 0, "%s: unmap", be);
+	memcpy(keep + 8, data, 64);
+	ok(!memcmp(keep, gp, 4096), "%s: then the bytes are copied back", be);
+	is_int(duet_dma_dev_read(dev, a, in, 16), -EFAULT,
+	       "%s: the bounce is out of reach after unmap", be);
+}
+
+int main(void)
+{
+	struct duet_platform *pg, *pd;
+	struct duet_dma_mem *mem;
+	struct duet_dma_domain *drv;
+	struct duet_dma_dev *iommu, *direct, *stlb;
+	struct duet_dma_glue *g;
+	struct duet_dma_glue_map *w, *r, *r2, *h;
+	struct duet_dma_dev_cfg c = { .name = "dev" };
+	duet_grant_ref_t refs[2], other_ref;
+	duet_dma_addr_t aw, ar, a;
+	unsigned char *gp, *og, keep[4096], data[64], in[64];
+	unsigned dg, dd, d3;
+	void *cpu;
+
+	simtest_pair(0, &dg, &pg, &dd, &pd);
+	d3 = simtest_domain("third");
+	is_int(duet_gnt_share(pg, dd, 2, 0, refs, (void **)&gp), 0,
+	       "guest shares two pages with the driver domain (writable)");
+	is_int(duet_gnt_share(pg, d3, 1, 0, &other_ref, (void **)&og), 0,
+	       "and one page with a third domain");
+	fill(gp, 8192, 1);
+
+	duet_dma_mem_create(32, &mem);
+	duet_dma_domain_create(mem, dd, 1024, &drv);
+	duet_dma_dev_create(drv, &c, duet_dma_backend_find("pv-identity"),
+			    NULL, &iommu);
+	duet_dma_dev_create(drv, &c, duet_dma_backend_find("direct"), NULL,
+			    &direct);
+	duet_dma_dev_create(drv, &c, duet_dma_backend_find("swiotlb"),
+			    "force", &stlb);
+	is_int(duet_dma_glue_create(pd, drv, &g), 0, "glue context");
+
+	/* Refusals: the grant table decides. */
+	is_int(duet_dma_glue_map_grant(g, iommu, dg, 4000, 0,
+				       DUET_DMA_BIDIRECTIONAL, &h, &a, NULL),
+	       -EACCES, "an ungranted ref is -EACCES");
+	ok(a == DUET_DMA_MAPPING_ERROR, "and MAPPING_ERROR");
+	is_int(duet_dma_glue_map_grant(g, direct, dg, other_ref, 0,
+				       DUET_DMA_TO_DEVICE, &h, &a, NULL),
+	       -EACCES, "a frame granted to another domain is -EACCES");
+	is_int(duet_dma_glue_map_grant(g, iommu, dg, refs[0],
+				       DUET_GNT_READONLY,
+				       DUET_DMA_FROM_DEVICE, &h, &a, NULL),
+	       -EACCES, "a read-only mapping for a device write is -EACCES");
+
+	/* pv-identity: the frame itself, refcounted. */
+	is_int(duet_dma_glue_map_grant(g, iommu, dg, refs[0], 0,
+				       DUET_DMA_FROM_DEVICE, &w, &aw, &cpu),
+	       0, "map grant 0 writable for the IOMMU device");
+	is_int(duet_dma_glue_frame_prot(g, dg, refs[0]),
+	       DUET_DMA_PROT_READ | DUET_DMA_PROT_WRITE, "entry is RW");
+	fill(data, 64, 50);
+	is_int(duet_dma_dev_write(iommu, aw + 100, data, 64), 0,
+	       "the device writes the granted frame");
+	ok(!memcmp(gp + 100, data, 64), "the guest sees it at once");
+	is_int(duet_dma_dev_read(iommu, aw + 4096, in, 16), -EFAULT,
+	       "the next frame is out of reach");
+	is_int(duet_dma_glue_map_grant(g, iommu, dg, refs[0],
+				       DUET_GNT_READONLY, DUET_DMA_TO_DEVICE,
+				       &r, &ar, NULL), 0,
+	       "map it again read-only");
+	ok(ar == aw, "same frame, same device address");
+	is_int(duet_dma_glue_map_grant(g, iommu, dg, refs[0], 0,
+				       DUET_DMA_TO_DEVICE, &r2, &ar, NULL), 0,
+	       "and a second reader");
+	is_int(duet_dma_glue_unmap(g, w), 0, "the writer leaves");
+	is_int(duet_dma_glue_frame_prot(g, dg, refs[0]), DUET_DMA_PROT_READ,
+	       "readers remain: the entry is downgraded to read-only");
+	memcpy(keep, gp, 4096);
+	is_int(duet_dma_dev_write(iommu, aw, data, 64), -EACCES,
+	       "a device write is now -EACCES");
+	ok(!memcmp(keep, gp, 4096), "and the frame is untouched");
+	is_int(duet_dma_dev_read(iommu, aw + 100, in, 64), 0, "reads work");
+	ok(!memcmp(in, data, 64), "they see the frame");
+	is_int(duet_dma_glue_unmap(g, r), 0, "one reader leaves");
+	is_int(duet_dma_glue_frame_prot(g, dg, refs[0]), DUET_DMA_PROT_READ,
+	       "still read-only");
+	is_int(duet_dma_glue_unmap(g, r2), 0, "the last reader leaves");
+	is_int(duet_dma_glue_frame_prot(g, dg, refs[0]), 0, "entry gone");
+	is_int(duet_dma_dev_read(iommu, aw, in, 16), -EFAULT,
+	       "the device cannot reach the frame any more");
+
+	/* direct and swiotlb: only a bounce buffer of the driver domain. */
+	bounce(g, direct, iommu, "direct", dg, refs[1], gp + 4096);
+	bounce(g, stlb, iommu, "swiotlb force", dg, refs[1], gp + 4096);
+
+	is_int(duet_dma_glue_map_grant(g, direct, dg, refs[1], 0,
+				       DUET_DMA_TO_DEVICE, &h, &a, NULL), 0,
+	       "map once more");
+	is_int(duet_gnt_unshare(pg, gp, 2), -EBUSY,
+	       "the guest cannot end access while the glue maps it");
+	duet_dma_glue_destroy(g);
+	is_int(duet_gnt_unshare(pg, gp, 2), 0,
+	       "destroying the glue released every grant mapping");
+	duet_dma_dev_destroy(stlb);
+	duet_dma_dev_destroy(direct);
+	duet_dma_dev_destroy(iommu);
+	duet_dma_domain_destroy(drv);
+	duet_dma_mem_destroy(mem);
+	duet_platform_close(pd);
+	duet_platform_close(pg);
+	return done_testing();
+}
