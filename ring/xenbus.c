@@ -548,14 +548,23 @@ int duet_xenbus_peer_state(struct duet_xenbus_dev *dev)
 
 int duet_xenbus_broken(struct duet_xenbus_dev *dev, const char *fmt, ...)
 {
-	char msg[256];
 	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = duet_xenbus_vbroken(dev, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+int duet_xenbus_vbroken(struct duet_xenbus_dev *dev, const char *fmt,
+			va_list ap)
+{
+	char msg[256];
 
 	if (!dev)
 		return -EINVAL;
-	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
 	if (duet_ratelimit_ok(&dev->rl))
 		duet_log(DUET_LOG_WARN,
 			 "%s: peer domain %u violated the protocol: %s; "

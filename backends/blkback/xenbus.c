@@ -27,13 +27,11 @@ unsigned bb_map_threshold_override;
 
 void bb_broken(struct bb_dev *dev, const char *fmt, ...)
 {
-	char msg[200];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	duet_xenbus_vbroken(dev->xb, fmt, ap);
 	va_end(ap);
-	duet_xenbus_broken(dev->xb, "%s", msg);
 }
 
 /* ------------------------------------------------------------------ */

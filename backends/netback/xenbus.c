@@ -36,17 +36,15 @@ static void publish_stats(struct nb_vif *vif, int force);
 
 void nb_broken(struct nb_vif *vif, const char *fmt, ...)
 {
-	char msg[200];
 	va_list ap;
 
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
 	/* Linux's xenvif_fatal_tx_err(): stop serving this vif; the
 	 * frontend sees Closing and tears down. */
 	vif->disabled = 1;
 	vif->st.fatal++;
-	duet_xenbus_broken(vif->dev, "%s", msg);
+	va_start(ap, fmt);
+	duet_xenbus_vbroken(vif->dev, fmt, ap);
+	va_end(ap);
 	publish_stats(vif, 1);
 }
 

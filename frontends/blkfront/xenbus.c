@@ -131,13 +131,11 @@ void bf_disconnect(struct duet_blkfront *bf)
 
 void bf_broken(struct duet_blkfront *bf, const char *fmt, ...)
 {
-	char msg[200];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	duet_xenbus_vbroken(bf->dev, fmt, ap);
 	va_end(ap);
-	duet_xenbus_broken(bf->dev, "%s", msg);
 	bf->broken = 1;
 	bf->want = 0;
 	bf_fail_all(bf, -EPROTO);

@@ -55,13 +55,11 @@ static void disconnect(struct nf_vif *vif)
 
 void nf_broken(struct nf_vif *vif, const char *fmt, ...)
 {
-	char msg[200];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	duet_xenbus_vbroken(vif->dev, fmt, ap);
 	va_end(ap);
-	duet_xenbus_broken(vif->dev, "%s", msg);
 }
 
 static int be_flag(struct nf_vif *vif, const char *node, int def)

@@ -29,6 +29,7 @@
 #ifndef DUET_XENBUS_H
 #define DUET_XENBUS_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -215,6 +216,11 @@ int duet_xenbus_peer_state(struct duet_xenbus_dev *dev);
  */
 int duet_xenbus_broken(struct duet_xenbus_dev *dev, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+
+/** duet_xenbus_vbroken() - duet_xenbus_broken() with a va_list, for the
+ *  drivers' own <driver>_broken() wrappers. */
+int duet_xenbus_vbroken(struct duet_xenbus_dev *dev, const char *fmt,
+			va_list ap) __attribute__((format(printf, 2, 0)));
 
 /* ------------------------------------------------------------------ */
 /* The connection handshake                                            */

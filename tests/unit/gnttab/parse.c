@@ -43,6 +43,11 @@ int main(void)
 	good("00", UINT64_MAX, 0);
 	good("01", UINT64_MAX, 1);
 	good("010", UINT64_MAX, 10);
+	good("007", 10, 7);
+	good("4", 4, 4);
+	bad("abc", UINT64_MAX, "'abc' (no digits)");
+	bad("5", 4, "max + 1 (4)");
+	bad("2", 1, "max + 1 (1)");
 	bad("+1", UINT64_MAX, "'+1' (sign)");
 	bad("-1", UINT64_MAX, "'-1' (sign)");
 	bad("-0", UINT64_MAX, "'-0' (sign)");
