@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * blkback.c - blkback's throughput on the simulator, through the test
- * frontend (tests/unit/blkback/tfront.h), against a RAM-backed file
+ * frontend (tests/lib/tfront.c), against a RAM-backed file
  * (/dev/shm): 4 KiB random reads at queue depth 32 and 1 MiB sequential
  * reads and writes at queue depth 4 (both spread over the queues; 4 x 256
  * pages stay within the 1056 persistent grants of one queue), for

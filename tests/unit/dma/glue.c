@@ -7,7 +7,7 @@
  * removes it); through direct and swiotlb the device only ever sees a
  * bounce buffer of the driver domain; an ungranted frame is -EACCES.
  */
-#include "unit/sim/simtest.h"
+#include "lib/simtest.h"
 #include "tap.h"
 #include "duet/dma.h"
 

@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "duet/xenbus.h"
-#include "xs-harness.h"
+#include "lib/xs-harness.h"
 #include "xb-layout.h"
 
 #define FE "/local/domain/1/device/vbd/51712"
