@@ -12,7 +12,7 @@ int duet_parse_uint(const char *s, uint64_t max, uint64_t *out)
 	uint64_t v = 0;
 	const char *c;
 
-	if (!s || !*s || !out)
+	if (!s || !*s || !out || (s[0] == '0' && s[1]))
 		return -EINVAL;
 	for (c = s; *c; c++) {
 		unsigned d;

@@ -16,19 +16,16 @@ extern "C" {
 #endif
 
 /**
- * duet_parse_uint() - a decimal: one or more digits ("007" is 7), no
- * sign, no spaces, no trailing bytes, and a value <= @max (no overflow,
- * whatever the length).
+ * duet_parse_uint() - a canonical decimal: one or more digits, no sign,
+ * no spaces, no trailing bytes, no leading zero except "0" itself, and a
+ * value <= @max (no overflow, whatever the length).
  *
- * Leading zeros are accepted because that is how the peers duet must
- * agree with read a decimal node: Linux's xenbus (kstrtouint(), sscanf's
- * "%u") and libxl both read "007" as 7, so a value a Linux frontend or a
- * toolstack writes never means something else to duet.  Everything else
- * a lenient reader would take (a sign, spaces, "0x", a suffix) is refused,
- * never read as a partial number.  duet itself writes plain "%u".  (Where
- * xl reads a number with strtoul(.., 0), so that "010" is octal -- a
- * device name for xl block-detach -- duet detach does the same before it
- * gets here.)
+ * Leading zeros are refused so that a number has one spelling and no two
+ * readers can disagree: "010" is 10 to a strict parser but 8 to
+ * strtoul(.., 0), which xl-style tools use, and "vif/099" would name
+ * another xenstore directory than the "vif/99" it parses to.  Linux and
+ * libxl write canonical decimal, so no real peer is refused; a peer
+ * node of "007" is malformed like any other.
  *
  * Pure function, thread-safe.  Returns 0 with *@out set, or -EINVAL
  * (also for a NULL @s or @out) with *@out untouched.

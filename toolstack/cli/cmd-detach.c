@@ -282,10 +282,7 @@ int cli_detach(int argc, char **argv)
 		kind = !strncmp(dev, "vbd:", 4) ? "vbd" : "vif";
 		dev += 4;
 	}
-	/* xl reads a number with strtoul(.., 0): "010" is the octal device
-	 * name 8 to xl block-detach, so it goes to the vdev reader too. */
-	if ((dev[0] != '0' || !dev[1]) && !duet_parse_uint(dev, 0x7fffffff,
-							   &n)) {
+	if (!duet_parse_uint(dev, 0x7fffffff, &n)) {
 		devid = (int)n;
 	} else if (!kind) {
 		devid = duet_xl_vdev_encode(dev, NULL, NULL);
