@@ -24,13 +24,21 @@ cd "$ROOT"
 JOBS=${JOBS:-2}
 FRAG=$HERE/xen-kernel.config
 
+# The series as they are now, hashed and applied from this snapshot (the
+# files may change while a build runs).
+SNAP=$(mktemp -d)
+trap 'rm -rf "$SNAP"' EXIT
 series=$(kernel_series)
+for s in $series; do
+	mkdir -p "$SNAP/$s"
+	cp $(kernel_series_patches "$s") "$SNAP/$s/"
+done
 hash=$( {
 	echo "$LINUX_SOURCE_VERSION"
 	cat "$FRAG" "$HERE/xen-kernel.sh"
 	for s in $series; do
 		echo "series $s"
-		cat $(kernel_series_patches "$s")
+		cat "$SNAP/$s"/*.patch
 	done
 } | sha256sum | cut -c1-16)
 OUT=$KCACHE/xen-kernel/$hash
@@ -75,7 +83,7 @@ git -C "$SRC" checkout -q -f --detach base
 git -C "$SRC" clean -q -f -d
 for s in $series; do
 	echo "xen-kernel: applying $s"
-	git -C "$SRC" am -q $(kernel_series_patches "$ROOT/$s")
+	git -C "$SRC" am -q "$SNAP/$s"/*.patch
 done
 
 mkdir -p "$BUILD" "$OUT.tmp"
