@@ -92,7 +92,7 @@ for s in $series; do
 			continue
 		fi
 		res=$(cd "$tree" && scripts/checkpatch.pl --strict --show-types \
-			--terse "$ROOT/$p" 2>&1)
+			"$ROOT/$p" 2>&1)
 		total=$(printf '%s\n' "$res" | sed -n 's/^total: //p')
 		types=$(printf '%s\n' "$res" | sed -n 's/.*CHECK:\([A-Z_]*\):.*/\1/p' |
 			sort | uniq -c | awk '{printf " %s x%s", $2, $1}')
@@ -101,7 +101,8 @@ for s in $series; do
 			ok "$name/$pn: checkpatch --strict: $total${types:+ (}${types# }${types:+)}" ;;
 		*)
 			not_ok "$name/$pn: checkpatch --strict: ${total:-no result}"
-			printf '%s\n' "$res" | grep -v '^total' | head -20 | diag ;;
+			printf '%s\n' "$res" | grep -E '^(ERROR|WARNING|#|\+)' |
+				head -30 | diag ;;
 		esac
 
 		if out=$(git -C "$tree" am -q "$ROOT/$p" 2>&1); then
