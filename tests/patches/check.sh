@@ -19,7 +19,7 @@ set -uo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
-cd "$ROOT"
+cd "$ROOT" || exit 1
 . "$HERE/lib.sh"
 JOBS=${JOBS:-2}
 

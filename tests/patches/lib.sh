@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared by tests/patches/check.sh (make patches-check) and
 # tests/patches/xen-kernel.sh (make xen-kernel): the kernel tree the series
 # in patches/ are against, fetched and kept outside the repository.
@@ -13,8 +14,6 @@
 
 KCACHE=${DUET_KERNEL_CACHE:-$HOME/.cache/duet-kernel}
 LINUX_SOURCE_VERSION=${LINUX_SOURCE_VERSION:-6.1.192-3}
-KERNEL_BUILD_DEPS="flex bison libelf-dev libssl-dev dwarves bc cpio kmod \
-xz-utils build-essential"
 
 kmsg() { echo "# $*" >&2; }
 
@@ -95,5 +94,9 @@ kernel_series() {
 # kernel_series_patches DIR: the patches of one series, in order, without
 # the cover letter.
 kernel_series_patches() {
-	ls "$1"/[0-9][0-9][0-9][0-9]-*.patch | grep -v '/0000-cover-letter.patch$'
+	local p
+
+	for p in "$1"/[0-9][0-9][0-9][0-9]-*.patch; do
+		[ "${p##*/}" = 0000-cover-letter.patch ] || echo "$p"
+	done
 }

@@ -83,7 +83,7 @@ t_of() {
 # run_guest KIND KERNEL: one guest through a driver domain restart.
 run_guest() {
 	local kind=$1 kernel=$2 name=lab-k-$1 log d n0 n1 tl tf gap mnt werr
-	local ping_line verified=0 missing=0 fsck=? acked resumed=no wait rc
+	local ping_line verified=0 missing=0 fsck=unknown acked resumed=no wait rc
 	log=$(console_log "$name")
 	section "$kind kernel: $kernel"
 	dd if=/dev/zero of=$IMG bs=1M count=128 status=none
