@@ -24,7 +24,7 @@ set -eu
 DD=lab-kdd
 IMG=/tmp/lab-k-disk.img
 DDLOG=$(console_log $DD)
-TIMEOUT=20
+TIMEOUT=20	# the no-backend phase; 300 s while the driver domain reboots
 PATCHED=$LAB/xen-kernel/bzImage
 
 modprobe xen-blkback || true
@@ -60,8 +60,14 @@ dd_start() {
 }
 
 # reattach NAME: the toolstack's re-attach with the new driver domain.
+# libxl refuses to add a device whose frontend is still in xenstore ("device
+# already exists in xenstore", first lab run): detach first (the backend is
+# dead, so libxl times out and removes the nodes by force), then attach.
 reattach() {
 	local rc=0
+	step "detach $1's dead disk and vif"
+	xl block-detach "$1" xvda || echo "# xl block-detach: exit $?"
+	xl network-detach "$1" 0 || echo "# xl network-detach: exit $?"
 	step "re-attach $1's disk and vif"
 	xl block-attach "$1" "backend=$DD, format=raw, vdev=xvda, access=rw, target=/dev/xvdb" ||
 		rc=$?
@@ -88,8 +94,11 @@ run_guest() {
 	section "$kind kernel: $kernel"
 	dd if=/dev/zero of=$IMG bs=1M count=128 status=none
 	mkfs.ext4 -q -F $IMG
-	DOMU_RAMDISK=/tmp/domu-initrd.cpio domu_cfg "$name" \
-		"loglevel=6 lab=k xen_blkfront.backend_timeout=$TIMEOUT" 256 \
+	# Debian's kernel has ext4 as a module (first lab run: "mount: No such
+	# device"); the patched one has it built in.
+	DOMU_MODULES="crc32c_generic ext4" domu_initrd_with "/tmp/$name.cpio"
+	DOMU_RAMDISK=/tmp/$name.cpio domu_cfg "$name" \
+		"loglevel=6 lab=k xen_blkfront.backend_timeout=300" 256 \
 		"disk = [ 'backend=$DD, format=raw, vdev=xvda, access=rw, target=/dev/xvdb' ]" \
 		"vif = [ 'backend=$DD, bridge=xenbr0, mac=00:16:3e:00:00:2b' ]"
 	sed -i "s|^kernel = .*|kernel = \"$kernel\"|" "/tmp/$name.cfg"
@@ -132,6 +141,8 @@ run_guest() {
 		check "patched: the writer resumes after the driver domain restart" \
 			[ "$resumed" = yes ]
 		section "patched: driver domain destroyed for good (timeout path)"
+		xenstore-write "/local/domain/$d/data/timeout" $TIMEOUT || true
+		sleep 2
 		step "patched: destroying $DD for good"
 		xl destroy $DD
 		if wait_count "$name" '^DOMU-WERR ' 1 $((TIMEOUT + 90)); then
