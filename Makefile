@@ -12,6 +12,10 @@
 #                   whose instances are killed -9 in turn; leak checks
 #                   (root; SOAK_MINUTES, SOAK_GUESTS, ... in tests/soak/)
 #   make install    PREFIX=/usr/local DESTDIR=
+#   make patches-check   apply, checkpatch and build the kernel series in
+#                   patches/ one patch at a time (tests/patches/check.sh)
+#   make xen-kernel the Xen lab's kernel with the series (cached by hash)
+#   make kernel-deps     the Debian packages those two need
 #
 # Sources are picked up by directory, so a new component only adds files:
 #   libduet:   ring/ gnttab/ swiotlb/ iommu-glue/ toolstack/lib/ frontends/*/ backends/*/
@@ -287,6 +291,19 @@ $(B)/iommu/vtd-qemu: $(VTD_QEMU_SRCS) $(wildcard iommu-glue/*.h) tests/tap.h
 iommu-check: $(B)/iommu/vtd-qemu
 	@rc=0; sh tests/iommu/qemu-check.sh $(abspath $(B))/iommu/vtd-qemu \
 		|| rc=$$?; [ $$rc -eq 0 -o $$rc -eq 77 ]
+
+# Kernel patch series (patches/, tests/patches/).  patches-check exits 77
+# (skip, reason printed) only when the kernel source or a build tool is
+# missing; that is not a failure.
+.PHONY: kernel-deps patches-check xen-kernel
+kernel-deps:
+	@tests/patches/deps.sh
+
+patches-check:
+	@rc=0; tests/patches/check.sh || rc=$$?; [ $$rc -eq 0 -o $$rc -eq 77 ]
+
+xen-kernel:
+	@tests/patches/xen-kernel.sh
 
 # The Xen lab (tests/xen/): xen-image, xen-check, xen-bench.
 -include tests/xen/lab.mk
