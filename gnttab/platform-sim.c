@@ -96,8 +96,20 @@ struct sim_priv {
 	struct sim_region *shares;
 	struct sim_region *maps;
 	struct sim_region *pages;
+	struct sim_region *pool;
+	unsigned npool;
 	uint8_t *buf;
 };
+
+/*
+ * Pages freed with duet_gnt_transfer_page_free() stay mapped in a pool of
+ * at most SIM_PAGE_POOL and are handed out again, zeroed, by the next
+ * page_alloc: a flipping backend allocates a page per packet, and a new
+ * sealed memfd + mmap per page is a cost Xen does not have (its free
+ * frames come off a list).  The pool's pages are this process's own; a
+ * page given away by duet_gnt_transfer() never enters it.
+ */
+#define SIM_PAGE_POOL 256u
 
 /*
  * struct sim_port - what an event-channel handle knows of a port.
@@ -441,6 +453,7 @@ static void sim_close(struct duet_platform *p)
 	region_free_all(&s->maps);
 	region_free_all(&s->shares);
 	region_free_all(&s->pages);
+	region_free_all(&s->pool);
 	if (s->fd >= 0)
 		close(s->fd);
 	free(s->buf);
@@ -863,18 +876,35 @@ static int own_page(struct sim_priv *s, int fd, void **page)
 
 static int sim_page_alloc(struct duet_platform *p, void **page)
 {
-	int fd = new_memfd("duet-page", 1);
+	struct sim_priv *s = spriv(p);
+	struct sim_region *g = s->pool;
+	int fd;
 
-	return fd < 0 ? fd : own_page(spriv(p), fd, page);
+	if (g) {
+		s->pool = g->next;
+		s->npool--;
+		memset(g->addr, 0, PAGE);
+		region_put(&s->pages, g);
+		*page = g->addr;
+		return 0;
+	}
+	fd = new_memfd("duet-page", 1);
+	return fd < 0 ? fd : own_page(s, fd, page);
 }
 
 static int sim_page_free(struct duet_platform *p, void *page)
 {
-	struct sim_region *g = region_take(&spriv(p)->pages, page, 1);
+	struct sim_priv *s = spriv(p);
+	struct sim_region *g = region_take(&s->pages, page, 1);
 
 	if (!g)
 		return -EINVAL;
-	region_free(g);
+	if (s->npool < SIM_PAGE_POOL) {
+		region_put(&s->pool, g);
+		s->npool++;
+	} else {
+		region_free(g);
+	}
 	return 0;
 }
 
