@@ -72,8 +72,10 @@ reattach() {
 	xl block-attach "$1" "backend=$DD, format=raw, vdev=xvda, access=rw, target=/dev/xvdb" ||
 		rc=$?
 	echo "# xl block-attach: exit $rc"
-	xl network-attach "$1" "backend=$DD,bridge=xenbr0,mac=00:16:3e:00:00:2b,devid=0" ||
-		rc=$?
+	# xl network-attach takes one key=value per argument (a comma list is
+	# read as one backend name: exit 1 in the second lab run).
+	xl network-attach "$1" backend=$DD bridge=xenbr0 \
+		mac=00:16:3e:00:00:2b devid=0 || rc=$?
 	echo "# xl network-attach: exit $rc"
 	xenstore-ls -f "/local/domain/$(xl domid "$1")/device" 2>/dev/null |
 		grep -E '/(state|backend-id) ' || true
