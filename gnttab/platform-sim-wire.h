@@ -14,8 +14,15 @@
  * Who owns what:
  *  - a SHARE request carries a sealed memfd (F_SEAL_GROW|F_SEAL_SHRINK)
  *    made by the granter; the daemon keeps its own reference and maps it,
- *    so that grant copy happens in the daemon (the data travels in the
- *    messages and a copier never receives a descriptor);
+ *    so that grant copy happens in the daemon and a copier never receives
+ *    a descriptor of a granted page;
+ *  - a COPY_AREA request carries a sealed memfd of DUET_SIM_COPY_AREA
+ *    bytes, the client's copy area: the local side of every grant copy
+ *    (sources in the first half, destinations in the second, each in
+ *    segment order) travels through it instead of through the socket.
+ *    It is the client's own memory, shared with the daemon only, and
+ *    carries data only: the daemon reads segments and lengths from the
+ *    message, never from the area;
  *  - a MAP reply carries one descriptor per distinct share, read-only
  *    (reopened O_RDONLY) when the mapping is read-only, so that the kernel
  *    refuses writes;
@@ -38,7 +45,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#define DUET_SIM_WIRE_VERSION 2
+#define DUET_SIM_WIRE_VERSION 3
 
 /* Socket file names inside the simulator directory. */
 #define DUET_SIM_CTL_FMT "%s/ctl-%u.sock"
@@ -52,6 +59,7 @@
 					     * sends larger maps in
 					     * several MAP requests) */
 #define DUET_SIM_COPY_MAX 128u              /* segments per COPY */
+#define DUET_SIM_COPY_AREA (2u * DUET_SIM_COPY_MAX * 4096u) /* 1 MiB */
 #define DUET_SIM_NAME_MAX 64u               /* domain / netns names */
 
 /* Operations (duet_sim_req.op). */
@@ -69,10 +77,13 @@ enum duet_sim_op {
 	DUET_SIM_OP_MAP,
 	/* id = map id */
 	DUET_SIM_OP_UNMAP,
-	/* count; array = struct duet_sim_copy_seg[count], then the bytes of
-	 * every segment whose source is local, in order; rep array =
-	 * int32_t status[count], then len bytes for every segment whose
-	 * destination is local (undefined where its status is not 0) */
+	/* count; array = struct duet_sim_copy_seg[count] and nothing else;
+	 * needs the connection's copy area (COPY_AREA): the bytes of every
+	 * segment whose source is local are read from the area's first half,
+	 * packed in segment order, and those of every segment whose
+	 * destination is local written to its second half, likewise (left
+	 * as they were where the status is not 0); rep array =
+	 * int32_t status[count].  Without an area: -EINVAL. */
 	DUET_SIM_OP_COPY,
 	/* domid = sender, count; rep array = uint32_t refs[count] */
 	DUET_SIM_OP_XFER_OFFER,
@@ -116,6 +127,9 @@ enum duet_sim_op {
 	 * connection's own answer -EPERM, and the dom0 admin operations
 	 * too.  An older daemon answers -EOPNOTSUPP (unknown op). */
 	DUET_SIM_OP_RESTRICT,
+	/* fd = the connection's copy area, a sealed memfd of exactly
+	 * DUET_SIM_COPY_AREA bytes; once per connection (again: -EEXIST) */
+	DUET_SIM_OP_COPY_AREA,
 	DUET_SIM_OP_MAX
 };
 

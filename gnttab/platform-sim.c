@@ -16,7 +16,9 @@
  * Memory: shared pages are a memfd per share call, made and mapped here
  * and handed to the daemon; mapped pages arrive as descriptors (read-only
  * ones for read-only mappings) and are mapped here; grant copy is done by
- * the daemon with the bytes carried in the messages; a transferable page is
+ * the daemon, the local bytes passing through this handle's copy area (a
+ * memfd only it and the daemon map: one round trip and two memcpys per
+ * batch of up to 128 segments); a transferable page is
  * a one-page memfd that moves from sender to receiver, never copied.
  *
  * A platform handle owns one control connection; each event-channel handle
@@ -98,6 +100,7 @@ struct sim_priv {
 	struct sim_region *pages;
 	struct sim_region *pool;
 	unsigned npool;
+	uint8_t *area;
 	uint8_t *buf;
 };
 
@@ -454,6 +457,8 @@ static void sim_close(struct duet_platform *p)
 	region_free_all(&s->shares);
 	region_free_all(&s->pages);
 	region_free_all(&s->pool);
+	if (s->area)
+		munmap(s->area, DUET_SIM_COPY_AREA);
 	if (s->fd >= 0)
 		close(s->fd);
 	free(s->buf);
@@ -727,15 +732,48 @@ static int sim_unmap(struct duet_platform *p, void *addr, unsigned count)
 /* ------------------------------------------------------------------ */
 
 /*
- * Send segments @idx[0..n) of @segs as one COPY request and fill in their
- * statuses and local destinations.
+ * The copy area (DUET_SIM_OP_COPY_AREA): made and handed to the daemon on
+ * the first copy, kept mapped here and there until the handle closes.
+ */
+static int copy_area(struct sim_priv *s)
+{
+	void *a;
+	int fd, rc;
+
+	if (s->area)
+		return 0;
+	fd = new_memfd("duet-copy", DUET_SIM_COPY_AREA / PAGE);
+	if (fd < 0)
+		return fd;
+	a = mmap(NULL, DUET_SIM_COPY_AREA, PROT_READ | PROT_WRITE, MAP_SHARED,
+		 fd, 0);
+	if (a == MAP_FAILED) {
+		rc = -errno;
+		close(fd);
+		return rc;
+	}
+	rc = call_op(s->fd, DUET_SIM_OP_COPY_AREA, 0, 0, 0, fd);
+	close(fd);
+	if (rc < 0) {
+		munmap(a, DUET_SIM_COPY_AREA);
+		return rc;
+	}
+	s->area = a;
+	return 0;
+}
+
+/*
+ * Send segments @idx[0..n) of @segs as one COPY request: local sources
+ * packed into the copy area's first half before the request, local
+ * destinations taken from its second half after the reply (the socket
+ * orders both against the daemon's accesses).
  */
 static int copy_chunk(struct sim_priv *s, struct duet_gnt_copy_seg *segs,
 		      const unsigned *idx, unsigned n)
 {
 	struct duet_sim_copy_seg wire[DUET_SIM_COPY_MAX];
-	int32_t *status = (int32_t *)s->buf;
-	uint8_t *data = s->buf + n * sizeof(*status);
+	int32_t status[DUET_SIM_COPY_MAX];
+	uint8_t *src = s->area, *dst = s->area + DUET_SIM_COPY_AREA / 2;
 	struct rpc r;
 	unsigned i;
 	int rc;
@@ -756,10 +794,9 @@ static int copy_chunk(struct sim_priv *s, struct duet_gnt_copy_seg *segs,
 			w->src_ref = g->src.foreign.ref;
 			w->src_domid = g->src.foreign.domid;
 			w->src_off = g->src.foreign.offset;
-		} else if (g->len) {
-			r.iov[r.niov].iov_base = g->src.virt;
-			r.iov[r.niov].iov_len = g->len;
-			r.niov++;
+		} else {
+			memcpy(src, g->src.virt, g->len);
+			src += g->len;
 		}
 		if (g->flags & DUET_GNT_COPY_DST_GREF) {
 			w->dst_ref = g->dst.foreign.ref;
@@ -767,12 +804,12 @@ static int copy_chunk(struct sim_priv *s, struct duet_gnt_copy_seg *segs,
 			w->dst_off = g->dst.foreign.offset;
 		}
 	}
-	r.out = s->buf;
-	r.out_max = DUET_SIM_MSG_MAX;
+	r.out = status;
+	r.out_max = n * sizeof(status[0]);
 	rc = rpc_simple(s->fd, &r);
 	if (rc < 0)
 		return rc;
-	if (r.out_len < n * sizeof(*status))
+	if (r.out_len != n * sizeof(status[0]))
 		return -EPROTO;
 	for (i = 0; i < n; i++) {
 		struct duet_gnt_copy_seg *g = &segs[idx[i]];
@@ -780,11 +817,9 @@ static int copy_chunk(struct sim_priv *s, struct duet_gnt_copy_seg *segs,
 		g->status = (int16_t)status[i];
 		if (g->flags & DUET_GNT_COPY_DST_GREF)
 			continue;
-		if ((size_t)(data + g->len - s->buf) > r.out_len)
-			return -EPROTO;
 		if (!g->status)
-			memcpy(g->dst.virt, data, g->len);
-		data += g->len;
+			memcpy(g->dst.virt, dst, g->len);
+		dst += g->len;
 	}
 	return 0;
 }
@@ -794,13 +829,15 @@ static int sim_copy(struct duet_platform *p, struct duet_gnt_copy_seg *segs,
 {
 	struct sim_priv *s = spriv(p);
 	unsigned idx[DUET_SIM_COPY_MAX], n = 0, i;
-	size_t in = 0, out = 0;
 	int rc;
 
+	rc = copy_area(s);
+	if (rc < 0)
+		return rc;
+	/* At most DUET_SIM_COPY_MAX segments of at most a page each: both
+	 * halves of the area always hold a full chunk. */
 	for (i = 0; i < count; i++) {
 		struct duet_gnt_copy_seg *g = &segs[i];
-		size_t gin = (g->flags & DUET_GNT_COPY_SRC_GREF) ? 0 : g->len;
-		size_t gout = (g->flags & DUET_GNT_COPY_DST_GREF) ? 0 : g->len;
 
 		if (g->status)
 			continue; /* refused by core.c already */
@@ -808,18 +845,13 @@ static int sim_copy(struct duet_platform *p, struct duet_gnt_copy_seg *segs,
 			g->status = -EINVAL;
 			continue;
 		}
-		if (n == DUET_SIM_COPY_MAX || in + gin > DUET_SIM_DATA_MAX ||
-		    out + gout > DUET_SIM_DATA_MAX) {
+		if (n == DUET_SIM_COPY_MAX) {
 			rc = copy_chunk(s, segs, idx, n);
 			if (rc < 0)
 				return rc;
 			n = 0;
-			in = 0;
-			out = 0;
 		}
 		idx[n++] = i;
-		in += gin;
-		out += gout;
 	}
 	return n ? copy_chunk(s, segs, idx, n) : 0;
 }
