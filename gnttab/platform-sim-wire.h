@@ -95,16 +95,17 @@ enum duet_sim_op {
 	 * handle; rep.count = the domain's ports, fd = their binding
 	 * generations (uint32_t each, read-only; see sim/simd-evt.c) */
 	DUET_SIM_OP_EVT_OPEN,
-	/* domid = remote; rep.rc = local port, fd = its doorbell (an
-	 * eventfd: readable when the port has events) */
+	/* domid = remote; rep.rc = local port, fds = its doorbell (an
+	 * eventfd: readable when the port has events) and its cell (a
+	 * memfd of DUET_SIM_EVT_CELL_SIZE bytes, struct duet_sim_evt_cell) */
 	DUET_SIM_OP_EVT_ALLOC,
 	/* domid = remote, port = remote port; rep.rc = local port, fds =
-	 * its doorbell, then the remote port's (write 1 to notify),
-	 * rep.id = the local port's generation */
+	 * its doorbell and cell, then the remote port's (set pending and
+	 * write 1 to notify), rep.id = the local port's generation */
 	DUET_SIM_OP_EVT_BIND,
 	/* port; delivers, and when the port is bound answers with the
-	 * remote port's doorbell (fd) and the local port's generation
-	 * (rep.id), for direct notifies while the generation holds */
+	 * remote port's doorbell and cell (fds) and the local port's
+	 * generation (rep.id), for direct notifies while it holds */
 	DUET_SIM_OP_EVT_NOTIFY,
 	/* port */
 	DUET_SIM_OP_EVT_UNBIND,
@@ -134,6 +135,28 @@ enum duet_sim_op {
 };
 
 #define DUET_SIM_DOM_NETNS 0x1u
+
+/*
+ * struct duet_sim_evt_cell - a port's cell, shared by its owner and its
+ * bound peer (both map it read-write; nobody else has it), the notify
+ * path without a system call of the optional spin-before-sleep
+ * (platform-sim.c, DUET_SIM_EVTCHN_SPIN_US).
+ * @pending: set to 1 by the notifier before it looks at @awake; taken
+ *           (exchanged to 0) by the owner.
+ * @awake:   1 while the owner is inside duet_evtchn_pending() and will
+ *           look at @pending before it sleeps: the notifier may then skip
+ *           the doorbell.  0 (the initial value, and always for an owner
+ *           that does not spin): the notifier must ring the doorbell.
+ * Both are accessed sequentially consistently (a Dekker pair: notifier
+ * stores pending then loads awake; owner stores awake = 0 then loads
+ * pending), so at least one side sees the other's store and no event is
+ * lost.
+ */
+struct duet_sim_evt_cell {
+	uint32_t pending;
+	uint32_t awake;
+};
+#define DUET_SIM_EVT_CELL_SIZE 4096u
 
 /*
  * struct duet_sim_req - head of every request.

@@ -114,6 +114,8 @@ enum simd_port_state {
  * @rport:   the remote port (INTERDOMAIN).
  * @efd:     the port's doorbell: an eventfd its owner reads (through its
  *           epoll set) and its peer writes to notify, -1 when free.
+ * @cell:    the port's cell (struct duet_sim_evt_cell in a memfd), handed
+ *           out with the doorbell to the same clients, -1 when free.
  * @owner:   the event-channel connection that owns the port.
  */
 struct simd_port {
@@ -121,6 +123,7 @@ struct simd_port {
 	uint16_t remote;
 	uint32_t rport;
 	int efd;
+	int cell;
 	struct simd_conn *owner;
 };
 
