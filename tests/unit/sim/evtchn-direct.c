@@ -6,6 +6,8 @@
  * closed port, and not a new port that reuses its number -- and a new
  * binding of the same port is reached only after the daemon hands out the
  * new doorbell.  Events sent while a port is masked coalesce into one.
+ * All of it twice: with plain handles, and with spinning ones
+ * (DUET_SIM_EVTCHN_SPIN_US), whose notifies go through the port's cell.
  */
 #include "tap.h"
 #include "lib/simtest.h"
