@@ -48,7 +48,9 @@
  * flush on every map); "window=N" (calgary, vtd: N pages of bus space for
  * the DMA API); "fq=N", "timeout_ms=N" (vtd-lazy flush queue size and
  * age; the tick thread flushes within timeout + timeout / 2);
- * "quiesce_us=N" (calgary).  Settings of shared hardware (a PHB, a VT-d
+ * "quiesce_us=N" (calgary); "inv_ns=N" (vtd: each invalidation request
+ * keeps the unit busy N ns; gart: each flush, as hardware takes time to
+ * do them; default 0, the models' own software cost only).  Settings of shared hardware (a PHB, a VT-d
  * domain, the GART) are taken from the device that creates it.
  */
 #include <errno.h>
@@ -136,7 +138,7 @@ struct iodev {
 
 struct opts {
 	int force, fullflush;
-	uint64_t window, fq, timeout_ms, quiesce_us;
+	uint64_t window, fq, timeout_ms, quiesce_us, inv_ns;
 };
 
 /* hw creation and teardown: one at a time per process. */
@@ -182,6 +184,8 @@ static int parse_opts(const char *s, struct opts *o)
 			o->timeout_ms = v;
 		else if (!strcmp(tok, "quiesce_us"))
 			o->quiesce_us = v;
+		else if (!strcmp(tok, "inv_ns"))
+			o->inv_ns = v;
 		else
 			return -EINVAL;
 	}
@@ -589,6 +593,10 @@ static int io_attach(struct duet_dma_dev *dev, const char *opts, void **priv,
 	if (rc < 0)
 		goto err_unlock;
 	io->hw->users++;
+	if (o.inv_ns && k == K_GART)
+		duet_gart_set_flush_cost(io->hw->gart, o.inv_ns);
+	else if (o.inv_ns && k != K_CALGARY)
+		duet_vtd_set_inv_cost(io->hw->vtd, o.inv_ns);
 	if (k != K_GART) {
 		rc = ctx_get(io->hw, duet_dma_dev_domain(dev), k, &o,
 			     &io->ctx);
