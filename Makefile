@@ -254,7 +254,9 @@ bench: all $(BENCH_BINS)
 	@echo "== $(DUET) bench net =="; mkdir -p $(B)/bench; rc=0; \
 		$(DUET) bench net $(BENCH_NET_ARGS) --csv $(B)/bench/net.csv \
 		--png $(B)/bench/net.png || rc=$$?; [ $$rc -eq 0 -o $$rc -eq 77 ]
-	@echo "== $(DUET) bench dma =="; $(DUET) bench dma
+	@echo "== $(DUET) bench dma =="; rc=0; $(DUET) bench dma \
+		--csv $(B)/bench/dma.csv --png $(B)/bench/dma.png || rc=$$?; \
+		[ $$rc -eq 0 -o $$rc -eq 77 ]
 
 # The soak of issue 16 (tests/soak/soak.sh; SOAK_* variables there):
 # not part of make check; needs root, nbdkit, fio and iperf3.
