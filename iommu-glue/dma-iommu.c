@@ -221,16 +221,18 @@ static void tpages_put(struct dma_iommu_hw *hw, struct tpages *t)
 	memset(t, 0, sizeof(*t));
 }
 
-/* The VT-d driver's table pages: one frame each. */
+/* The VT-d driver's table pages: one frame each, never frame 0 (the
+ * driver takes physical address 0 for "no table"). */
 static int vpage_alloc(void *opaque, uint64_t *pa)
 {
 	struct dma_iommu_hw *hw = opaque;
 	struct tpages t;
 	int rc;
 
-	rc = tpages_get(hw, 1, 1, hw->page_hint, hw->mem->nframes, &t);
+	rc = tpages_get(hw, 1, 1, hw->page_hint ? hw->page_hint : 1,
+			hw->mem->nframes, &t);
 	if (rc == -ENOSPC)
-		rc = tpages_get(hw, 1, 1, 0, hw->mem->nframes, &t);
+		rc = tpages_get(hw, 1, 1, 1, hw->mem->nframes, &t);
 	if (rc < 0)
 		return -ENOMEM;
 	hw->page_hint = t.first + 1;
