@@ -484,8 +484,10 @@ static int ctx_vtd(struct dma_iommu_hw *hw, struct ictx *c,
 	vc.iova_limit = c->win_hi << DUET_DMA_FRAME_SHIFT;
 	if (c->kind == K_VTD_LAZY) {
 		timeout = vc.fq_timeout_ns ? vc.fq_timeout_ns : 10000000;
+		pthread_mutex_lock(&hw->lock);
 		if (!hw->tick_ns || timeout / 2 < hw->tick_ns)
 			hw->tick_ns = timeout / 2;
+		pthread_mutex_unlock(&hw->lock);
 	}
 	return duet_vtd_dom_create(hw->vdrv, &vc, &c->vd);
 }
