@@ -315,14 +315,13 @@ static void print_literature(const struct bd *b)
 	else
 		print_cmp("copy (swiotlb) vs strict map+unmap, 4 KiB",
 			  "copy wins (Markuze 2016)", -1, "");
-	printf("# The shape needs a hardware invalidation latency: with "
-	       "--inv-ns 0 strict pays\n# only the model's software cost of "
-	       "queued invalidation and stays near lazy;\n# ~1500 ns (about "
-	       "4600 cycles of hardware interaction per strict unmap,\n# Amit "
-	       "2011) brings strict to the ATC range and lets the copy win at "
-	       "4 KiB.\n# Lazy stays below 91 %%: the model walks its tables "
-	       "and allocates IOVAs in\n# software on every map and device "
-	       "access, work the hardware does in parallel.\n");
+	printf("# Strict's shape needs a hardware invalidation latency "
+	       "(--inv-ns; ~1500 ns is\n# about the 4600 cycles of hardware "
+	       "interaction per strict unmap, Amit 2011):\n# with 0 it pays "
+	       "only the model's software cost of queued invalidation.\n# "
+	       "Every backend pays the model's software walk on each device "
+	       "access, which\n# the hardware does in parallel; short points "
+	       "are noisy (--duration 0.3).\n");
 }
 
 static int write_csv(const struct bd *b, const char *path)
