@@ -49,9 +49,10 @@
  * the DMA API); "fq=N", "timeout_ms=N" (vtd-lazy flush queue size and
  * age; the tick thread flushes within timeout + timeout / 2);
  * "quiesce_us=N" (calgary); "inv_ns=N" (vtd: each invalidation request
- * keeps the unit busy N ns; gart: each flush, as hardware takes time to
- * do them; default 0, the models' own software cost only).  Settings of shared hardware (a PHB, a VT-d
- * domain, the GART) are taken from the device that creates it.
+ * keeps the unit busy N ns; gart: each flush; as hardware takes time to
+ * do them; default 0, the models' own software cost only).  Settings of
+ * shared hardware (a PHB, a VT-d domain, the GART) are taken from the
+ * device that creates it.
  */
 #include <errno.h>
 #include <sched.h>

@@ -76,7 +76,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				duet_dma_backend_find(backends[b].name),
 				backends[b].opts, &dev) < 0)
 		abort();
-	if ((backends[b].contig ? duet_dma_domain_alloc_contig(d, PAGES, 28, (void **)&buf) :
+	if ((backends[b].contig ?
+		     duet_dma_domain_alloc_contig(d, PAGES, 28, (void **)&buf) :
 		     duet_dma_domain_alloc(d, PAGES, (void **)&buf)) < 0)
 		abort();
 	memset(l, 0, sizeof(l));

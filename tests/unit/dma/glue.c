@@ -95,7 +95,8 @@ static void identity(struct duet_dma_glue *g, struct duet_dma_dev *iommu,
 	is_int(duet_dma_dev_write(iommu, aw, data, 64), -EACCES,
 	       "%s: a device write is now -EACCES", be);
 	ok(!memcmp(keep, gp, 4096), "%s: and the frame is untouched", be);
-	is_int(duet_dma_dev_read(iommu, aw + 100, in, 64), 0, "%s: reads work", be);
+	is_int(duet_dma_dev_read(iommu, aw + 100, in, 64), 0,
+	       "%s: reads work", be);
 	ok(!memcmp(in, data, 64), "%s: they see the frame", be);
 	is_int(duet_dma_glue_unmap(g, r), 0, "%s: one reader leaves", be);
 	is_int(duet_dma_glue_frame_prot(g, dg, ref), DUET_DMA_PROT_READ,

@@ -2,10 +2,10 @@
 /*
  * random.c - random map / device access / sync / unmap sequences through
  * every registered backend (duet_dma_backend_at()), the IOMMU models with
- * contiguous and scattered buffers, checked byte for byte against a model of what
- * the DMA API promises: after map the device sees the buffer; what the
- * device writes reaches the CPU at sync_for_cpu or unmap (FROM_DEVICE,
- * BIDIRECTIONAL); what the CPU writes reaches the device at
+ * contiguous and scattered buffers, checked byte for byte against a model
+ * of what the DMA API promises: after map the device sees the buffer;
+ * what the device writes reaches the CPU at sync_for_cpu or unmap
+ * (FROM_DEVICE, BIDIRECTIONAL); what the CPU writes reaches the device at
  * sync_for_device (TO_DEVICE); a device write through TO_DEVICE, or to a
  * page nobody mapped, faults and changes nothing.
  */
