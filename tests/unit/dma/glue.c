@@ -106,6 +106,21 @@ static void identity(struct duet_dma_glue *g, struct duet_dma_dev *iommu,
 	is_int(duet_dma_dev_read(iommu, aw, in, 16), -EFAULT,
 	       "%s: the device cannot reach the frame any more", be);
 
+	/* A read-only grant alone: a read-only entry from the start. */
+	is_int(duet_dma_glue_map_grant(g, iommu, dg, ref, DUET_GNT_READONLY,
+				       DUET_DMA_TO_DEVICE, &r, &ar, NULL), 0,
+	       "%s: map a read-only grant", be);
+	is_int(duet_dma_glue_frame_prot(g, dg, ref), DUET_DMA_PROT_READ,
+	       "%s: its entry is read-only", be);
+	ok(duet_dma_dev_read(iommu, ar + 100, in, 64) == 0 &&
+	   !memcmp(in, gp + 100, 64), "%s: the device reads the frame", be);
+	memcpy(keep, gp, 4096);
+	is_int(duet_dma_dev_write(iommu, ar, data, 64), -EACCES,
+	       "%s: and cannot write it", be);
+	ok(!memcmp(keep, gp, 4096), "%s: the frame is untouched", be);
+	is_int(duet_dma_glue_unmap(g, r), 0, "%s: unmap it", be);
+	is_int(duet_dma_dev_read(iommu, ar, in, 16), -EFAULT,
+	       "%s: gone with the unmap", be);
 }
 
 int main(void)
