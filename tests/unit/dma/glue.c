@@ -67,6 +67,7 @@ static void identity(struct duet_dma_glue *g, struct duet_dma_dev *iommu,
 	struct duet_dma_glue_map *w, *r, *r2;
 	unsigned char keep[4096], data[64], in[64];
 	duet_dma_addr_t aw, ar;
+	uint64_t m;
 	void *cpu;
 
 	is_int(duet_dma_glue_map_grant(g, iommu, dg, ref, 0,
@@ -117,6 +118,9 @@ static void identity(struct duet_dma_glue *g, struct duet_dma_dev *iommu,
 	memcpy(keep, gp, 4096);
 	is_int(duet_dma_dev_write(iommu, ar, data, 64), -EACCES,
 	       "%s: and cannot write it", be);
+	is_int(duet_dma_dev_ops(iommu)->translate(duet_dma_dev_priv(iommu),
+						  ar, 1, &m), -EACCES,
+	       "%s: the device entry itself refuses the write", be);
 	ok(!memcmp(keep, gp, 4096), "%s: the frame is untouched", be);
 	is_int(duet_dma_glue_unmap(g, r), 0, "%s: unmap it", be);
 	is_int(duet_dma_dev_read(iommu, ar, in, 16), -EFAULT,
