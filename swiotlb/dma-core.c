@@ -35,12 +35,20 @@ struct duet_dma_dev {
 DUET_INTERNAL extern const struct duet_dma_ops duet_dma_direct_ops;
 DUET_INTERNAL extern const struct duet_dma_ops duet_dma_pv_identity_ops;
 DUET_INTERNAL extern const struct duet_dma_ops duet_dma_swiotlb_ops;
+DUET_INTERNAL extern const struct duet_dma_ops duet_dma_gart_ops;
+DUET_INTERNAL extern const struct duet_dma_ops duet_dma_calgary_ops;
+DUET_INTERNAL extern const struct duet_dma_ops duet_dma_vtd_strict_ops;
+DUET_INTERNAL extern const struct duet_dma_ops duet_dma_vtd_lazy_ops;
 
 static pthread_mutex_t backends_lock = PTHREAD_MUTEX_INITIALIZER;
 static const struct duet_dma_ops *backends[MAX_BACKENDS] = {
 	&duet_dma_direct_ops,
 	&duet_dma_swiotlb_ops,
 	&duet_dma_pv_identity_ops,
+	&duet_dma_gart_ops,
+	&duet_dma_calgary_ops,
+	&duet_dma_vtd_strict_ops,
+	&duet_dma_vtd_lazy_ops,
 };
 
 int duet_dma_backend_register(const struct duet_dma_ops *ops)
@@ -79,6 +87,29 @@ const struct duet_dma_ops *duet_dma_backend_find(const char *name)
 			o = backends[i];
 			break;
 		}
+	pthread_mutex_unlock(&backends_lock);
+	return o;
+}
+
+unsigned duet_dma_backend_count(void)
+{
+	unsigned n = 0;
+
+	pthread_mutex_lock(&backends_lock);
+	while (n < MAX_BACKENDS && backends[n])
+		n++;
+	pthread_mutex_unlock(&backends_lock);
+	return n;
+}
+
+const struct duet_dma_ops *duet_dma_backend_at(unsigned i)
+{
+	const struct duet_dma_ops *o;
+
+	if (i >= MAX_BACKENDS)
+		return NULL;
+	pthread_mutex_lock(&backends_lock);
+	o = backends[i];
 	pthread_mutex_unlock(&backends_lock);
 	return o;
 }
