@@ -83,6 +83,17 @@ const struct duet_dma_ops *duet_dma_backend_find(const char *name)
 	return o;
 }
 
+const char *duet_dma_backend_name(unsigned i)
+{
+	const char *n = NULL;
+
+	pthread_mutex_lock(&backends_lock);
+	if (i < MAX_BACKENDS && backends[i])
+		n = backends[i]->name;
+	pthread_mutex_unlock(&backends_lock);
+	return n;
+}
+
 /* ------------------------------------------------------------------ */
 /* Devices                                                             */
 /* ------------------------------------------------------------------ */

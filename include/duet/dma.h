@@ -435,6 +435,14 @@ int duet_dma_backend_register(const struct duet_dma_ops *ops);
  */
 const struct duet_dma_ops *duet_dma_backend_find(const char *name);
 
+/**
+ * duet_dma_backend_name() - the name of the @i-th registered backend
+ * (0, 1, ... in registration order, built-in ones first), or NULL past
+ * the last: the registry's list, for a CLI's choices and error messages.
+ * Entries are never removed, so a name stays valid for the process.
+ */
+const char *duet_dma_backend_name(unsigned i);
+
 /* Helpers for backends (the identity reach table the built-in backends
  * use; an IOMMU model keeps its own tables instead). */
 
