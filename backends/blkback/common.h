@@ -533,10 +533,11 @@ void bb_dma_close(struct bb_dev *dev);
  * status; sets r->len and marks its segments BB_SEG_DMA.
  */
 int bb_dma_run(struct bb_queue *q, struct bb_req *r);
-/* bb_dma_stats() - append the dma-* counters to @st at *@n (6 at most). */
+/* bb_dma_stats() - append the dma-* counters to @st at *@n (at most
+ * BB_DMA_NSTATS). */
 void bb_dma_stats(struct bb_dev *dev, struct duet_backend_stat *st,
 		  unsigned *n);
-#define BB_DMA_NSTATS 6u
+#define BB_DMA_NSTATS 7u
 
 /* Monotonic clock in ns. */
 uint64_t bb_now(void);

@@ -73,8 +73,9 @@
  * @table:     its scatter-gather table (coherent), at bus @table_bus.
  * @h:         the glue handles of the run being executed.
  * @name:      the DMA backend's name.
- * @refused:   grant maps the grant table refused (relaxed atomic: a
- *             counter only, read by the main thread).
+ * @grants:    grants mapped for the device; @refused: grant maps the
+ *             grant table refused (relaxed atomics: counters only, read
+ *             by the main thread).
  * @log_start, @log_used, @log_dropped: the fault log's rate limit.
  */
 struct bb_dma {
@@ -88,7 +89,7 @@ struct bb_dma {
 	duet_dma_addr_t table_bus;
 	struct duet_dma_glue_map *h[DUET_DMA_BLK_MAX_SEG];
 	char name[32];
-	atomic_ullong refused;
+	atomic_ullong grants, refused;
 	uint64_t log_start;
 	unsigned log_used, log_dropped;
 };
@@ -268,6 +269,8 @@ static int run_segs(struct bb_queue *q, struct bb_req *r, unsigned first,
 			break;
 		}
 		mapped++;
+		atomic_fetch_add_explicit(&d->grants, 1,
+					  memory_order_relaxed);
 		d->table[i].addr = bus + (uint64_t)s->first_sect * 512;
 		d->table[i].len = (uint32_t)(s->last_sect - s->first_sect + 1) *
 				  512;
@@ -343,6 +346,10 @@ void bb_dma_stats(struct bb_dev *dev, struct duet_backend_stat *st,
 	st[(*n)++] = (struct duet_backend_stat){ "dma-live", s.live };
 	st[(*n)++] = (struct duet_backend_stat){ "dma-maps", s.maps };
 	st[(*n)++] = (struct duet_backend_stat){ "dma-faults", s.faults };
+	st[(*n)++] = (struct duet_backend_stat){
+		"dma-grants",
+		atomic_load_explicit(&d->grants, memory_order_relaxed)
+	};
 	st[(*n)++] = (struct duet_backend_stat){
 		"dma-refused",
 		atomic_load_explicit(&d->refused, memory_order_relaxed)

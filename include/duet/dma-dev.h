@@ -131,8 +131,8 @@ int duet_dma_blkctl_reap(struct duet_dma_blkctl *c,
 /** Descriptors one frame may take. */
 #define DUET_DMA_NIC_MAX_CHAIN 32u
 
-/** Largest frame. */
-#define DUET_DMA_NIC_MTU 9216u
+/** Largest frame: 64 KiB, a TSO super-frame (the wire side segments). */
+#define DUET_DMA_NIC_MTU 65536u
 
 /**
  * struct duet_dma_nic_desc - a tx or rx ring entry (16 bytes).
