@@ -130,7 +130,8 @@ static void run(unsigned idx, const char *be, int persistent)
 					break;
 			if (i == 16 ||
 			    !tb_file_equals(path,
-					    (12000 + (q * 16 + i) * 16) * 512ull,
+					    (12000 + (q * 16 + i) * 16) *
+						    512ull,
 					    rbuf, 16 * 512))
 				bad++;
 			tf_release(d.f.q[q], (int)rsp.id);
