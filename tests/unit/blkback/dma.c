@@ -9,11 +9,16 @@
  * work; discard is not offered; a read into a read-only grant and a
  * write from an unused ref fail with BLKIF_RSP_ERROR and leave the page
  * and the file untouched while the disk goes on working; an unknown
- * backend name leaves the device unserved.
+ * backend name leaves the device unserved.  Last, a backend registered
+ * by the test (duet_dma_backend_register(), as an IOMMU model would be)
+ * that refuses every device write: blkback serves over it unchanged,
+ * writes work, every read is a device fault answered BLKIF_RSP_ERROR
+ * and logged at most 5 times in 5 s, and the disk goes on working.
  */
 #include "lib/tbsetup.h"
 
 #include "duet/dma.h"
+#include "duet/log.h"
 
 #define DISK (8u << 20)
 
@@ -147,6 +152,66 @@ static void run(unsigned idx, const char *be, int persistent)
 	tb_disk_down(&d);
 }
 
+/* "test-no-write": pv-identity whose device may never write memory. */
+static const struct duet_dma_ops *pvid;
+static struct duet_dma_ops no_write;
+
+static int no_write_translate(void *priv, duet_dma_addr_t addr, int write,
+			      uint64_t *maddr)
+{
+	return write ? -EACCES : pvid->translate(priv, addr, write, maddr);
+}
+
+static unsigned fault_lines;
+
+static void count_faults(void *opaque, int level, const char *msg)
+{
+	if (strstr(msg, "device write fault"))
+		fault_lines++;
+}
+
+static void faulty(unsigned idx)
+{
+	struct tf_opts o = { .order = 1, .nqueues = 2, .indirect = 1 };
+	struct tb_disk d;
+	const char *path;
+	unsigned i, bad = 0, windows;
+	struct timespec t0, t1;
+
+	pvid = duet_dma_backend_find("pv-identity");
+	no_write = *pvid;
+	no_write.name = "test-no-write";
+	no_write.translate = no_write_translate;
+	is_int(duet_dma_backend_register(&no_write), 0,
+	       "a backend registered by the test");
+	path = tb_file("faulty", DISK);
+	if (!ok(!tb_disk_up_opt(&d, "xvdy", path, NULL, &o, "dma",
+				"test-no-write"),
+		"test-no-write: connected, no change to blkback"))
+		return;
+	tb_fill(wbuf, 65536, idx);
+	is_int(tf_rw(&d.f, 0, 1, 8, wbuf, 128), BLKIF_RSP_OKAY,
+	       "test-no-write: a 64 KiB write (the device reads): OKAY");
+	ok(tb_file_equals(path, 8 * 512, wbuf, 65536), "  in the file");
+	duet_log_set_handler(count_faults, NULL);
+	duet_log_set_level(DUET_LOG_WARN);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (i = 0; i < 20; i++)
+		if (tf_rw(&d.f, i % 2, 0, 8, rbuf, 128) != BLKIF_RSP_ERROR)
+			bad++;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	duet_log_set_level(DUET_LOG_ERR);
+	duet_log_set_handler(NULL, NULL);
+	ok(!bad, "test-no-write: 20 reads, each a device fault: ERROR");
+	/* At most 5 lines per 5-second window the reads spanned. */
+	windows = 1 + (unsigned)(t1.tv_sec - t0.tv_sec) / 5 + 1;
+	ok(fault_lines >= 1 && fault_lines <= 5 * windows,
+	   "  logged, rate-limited: %u lines for 20 faults", fault_lines);
+	is_int(tf_rw(&d.f, 1, 1, 256, wbuf, 8), BLKIF_RSP_OKAY,
+	       "test-no-write: the disk still takes writes");
+	tb_disk_down(&d);
+}
+
 int main(void)
 {
 	struct tf_opts o = { .nqueues = 1 };
@@ -159,6 +224,7 @@ int main(void)
 		run(idx++, be, 1);
 		run(idx++, be, 0);
 	}
+	faulty(idx++);
 	ok(tb_disk_up_opt(&d, "xvdz", tb_file("bad", DISK), NULL, &o, "dma",
 			  "no-such-backend") != 0,
 	   "an unknown DMA backend: the disk is not served");

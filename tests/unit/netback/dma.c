@@ -7,7 +7,10 @@
  * XEN_NETIF_RSP_ERROR; a 9000-byte frame sent into the TAP comes back in
  * three rx responses (4096, 4096, 808) whose pages hold its bytes; an rx
  * request with a bad grant ref gets XEN_NETIF_RSP_ERROR in its slot and
- * the next frame is delivered; the vif stays Connected throughout.
+ * the next frame is delivered; the vif stays Connected throughout.  Last,
+ * over a backend the test registers (duet_dma_backend_register()) that
+ * refuses every device write: tx works, a received frame is a device
+ * fault answered XEN_NETIF_RSP_ERROR, and the vif stays Connected.
  */
 #include "lib/nbtest.h"
 
@@ -124,6 +127,44 @@ static void rx(struct nbt_vif *v, const char *be)
 	   "%s:   the next frame lands in the next slot", be);
 }
 
+/* "test-no-write": pv-identity whose device may never write memory. */
+static const struct duet_dma_ops *pvid;
+static struct duet_dma_ops no_write;
+
+static int no_write_translate(void *priv, duet_dma_addr_t addr, int write,
+			      uint64_t *maddr)
+{
+	return write ? -EACCES : pvid->translate(priv, addr, write, maddr);
+}
+
+static void faulty(struct nbt_vif *v, unsigned devid)
+{
+	struct netif_rx_response rsp[1];
+	int n;
+
+	pvid = duet_dma_backend_find("pv-identity");
+	no_write = *pvid;
+	no_write.name = "test-no-write";
+	no_write.translate = no_write_translate;
+	is_int(duet_dma_backend_register(&no_write), 0,
+	       "a backend registered by the test");
+	nbt_be_nodes[0] = "dma=test-no-write";
+	nbt_vif_spec(v, devid, "mtu=9000");
+	nbt_no_ipv6(v);
+	ok(nbt_good_packet(v, 9), "test-no-write: tx works (the device "
+				  "reads)");
+	drain(v);
+	post_rx(v, 1, -1);
+	nbt_send_raw(v, frame, 60);
+	n = get_rx(v, rsp, 1, 3000);
+	ok(n == 1 && rsp[0].status == NETIF_RSP_ERROR,
+	   "test-no-write: a received frame is a device fault: "
+	   "XEN_NETIF_RSP_ERROR");
+	ok(nbt_wait(v->be, "state", "4", 100),
+	   "test-no-write: the vif stays Connected");
+	nbt_stop(v);
+}
+
 int main(void)
 {
 	static char node[MAX_VIFS][48];
@@ -149,5 +190,7 @@ int main(void)
 		   "%s: the vif stays Connected", be);
 		nbt_stop(&v[i]);
 	}
+	if (i < MAX_VIFS)
+		faulty(&v[i], i);
 	return done_testing();
 }
