@@ -76,7 +76,8 @@
  * @grants:    grants mapped for the device; @refused: grant maps the
  *             grant table refused (relaxed atomics: counters only, read
  *             by the main thread).
- * @log_start, @log_used, @log_dropped: the fault log's rate limit.
+ * @log_start, @log_used, @log_dropped: the fault log's rate limit
+ *             (under @lock).
  */
 struct bb_dma {
 	pthread_mutex_t lock;
