@@ -14,8 +14,15 @@
  * Who owns what:
  *  - a SHARE request carries a sealed memfd (F_SEAL_GROW|F_SEAL_SHRINK)
  *    made by the granter; the daemon keeps its own reference and maps it,
- *    so that grant copy happens in the daemon (the data travels in the
- *    messages and a copier never receives a descriptor);
+ *    so that grant copy happens in the daemon and a copier never receives
+ *    a descriptor of a granted page;
+ *  - a COPY_AREA request carries a sealed memfd of DUET_SIM_COPY_AREA
+ *    bytes, the client's copy area: the local side of every grant copy
+ *    (sources in the first half, destinations in the second, each in
+ *    segment order) travels through it instead of through the socket.
+ *    It is the client's own memory, shared with the daemon only, and
+ *    carries data only: the daemon reads segments and lengths from the
+ *    message, never from the area;
  *  - a MAP reply carries one descriptor per distinct share, read-only
  *    (reopened O_RDONLY) when the mapping is read-only, so that the kernel
  *    refuses writes;
@@ -38,7 +45,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#define DUET_SIM_WIRE_VERSION 2
+#define DUET_SIM_WIRE_VERSION 3
 
 /* Socket file names inside the simulator directory. */
 #define DUET_SIM_CTL_FMT "%s/ctl-%u.sock"
@@ -52,6 +59,7 @@
 					     * sends larger maps in
 					     * several MAP requests) */
 #define DUET_SIM_COPY_MAX 128u              /* segments per COPY */
+#define DUET_SIM_COPY_AREA (2u * DUET_SIM_COPY_MAX * 4096u) /* 1 MiB */
 #define DUET_SIM_NAME_MAX 64u               /* domain / netns names */
 
 /* Operations (duet_sim_req.op). */
@@ -69,10 +77,13 @@ enum duet_sim_op {
 	DUET_SIM_OP_MAP,
 	/* id = map id */
 	DUET_SIM_OP_UNMAP,
-	/* count; array = struct duet_sim_copy_seg[count], then the bytes of
-	 * every segment whose source is local, in order; rep array =
-	 * int32_t status[count], then len bytes for every segment whose
-	 * destination is local (undefined where its status is not 0) */
+	/* count; array = struct duet_sim_copy_seg[count] and nothing else;
+	 * needs the connection's copy area (COPY_AREA): the bytes of every
+	 * segment whose source is local are read from the area's first half,
+	 * packed in segment order, and those of every segment whose
+	 * destination is local written to its second half, likewise (left
+	 * as they were where the status is not 0); rep array =
+	 * int32_t status[count].  Without an area: -EINVAL. */
 	DUET_SIM_OP_COPY,
 	/* domid = sender, count; rep array = uint32_t refs[count] */
 	DUET_SIM_OP_XFER_OFFER,
@@ -84,16 +95,17 @@ enum duet_sim_op {
 	 * handle; rep.count = the domain's ports, fd = their binding
 	 * generations (uint32_t each, read-only; see sim/simd-evt.c) */
 	DUET_SIM_OP_EVT_OPEN,
-	/* domid = remote; rep.rc = local port, fd = its doorbell (an
-	 * eventfd: readable when the port has events) */
+	/* domid = remote; rep.rc = local port, fds = its doorbell (an
+	 * eventfd: readable when the port has events) and its cell (a
+	 * memfd of DUET_SIM_EVT_CELL_SIZE bytes, struct duet_sim_evt_cell) */
 	DUET_SIM_OP_EVT_ALLOC,
 	/* domid = remote, port = remote port; rep.rc = local port, fds =
-	 * its doorbell, then the remote port's (write 1 to notify),
-	 * rep.id = the local port's generation */
+	 * its doorbell and cell, then the remote port's (set pending and
+	 * write 1 to notify), rep.id = the local port's generation */
 	DUET_SIM_OP_EVT_BIND,
 	/* port; delivers, and when the port is bound answers with the
-	 * remote port's doorbell (fd) and the local port's generation
-	 * (rep.id), for direct notifies while the generation holds */
+	 * remote port's doorbell and cell (fds) and the local port's
+	 * generation (rep.id), for direct notifies while it holds */
 	DUET_SIM_OP_EVT_NOTIFY,
 	/* port */
 	DUET_SIM_OP_EVT_UNBIND,
@@ -116,10 +128,35 @@ enum duet_sim_op {
 	 * connection's own answer -EPERM, and the dom0 admin operations
 	 * too.  An older daemon answers -EOPNOTSUPP (unknown op). */
 	DUET_SIM_OP_RESTRICT,
+	/* fd = the connection's copy area, a sealed memfd of exactly
+	 * DUET_SIM_COPY_AREA bytes; once per connection (again: -EEXIST) */
+	DUET_SIM_OP_COPY_AREA,
 	DUET_SIM_OP_MAX
 };
 
 #define DUET_SIM_DOM_NETNS 0x1u
+
+/*
+ * struct duet_sim_evt_cell - a port's cell, shared by its owner and its
+ * bound peer (both map it read-write; nobody else has it), the notify
+ * path without a system call of the optional spin-before-sleep
+ * (platform-sim.c, DUET_SIM_EVTCHN_SPIN_US).
+ * @pending: set to 1 by the notifier before it looks at @awake; taken
+ *           (exchanged to 0) by the owner.
+ * @awake:   1 while the owner is inside duet_evtchn_pending() and will
+ *           look at @pending before it sleeps: the notifier may then skip
+ *           the doorbell.  0 (the initial value, and always for an owner
+ *           that does not spin): the notifier must ring the doorbell.
+ * Both are accessed sequentially consistently (a Dekker pair: notifier
+ * stores pending then loads awake; owner stores awake = 0 then loads
+ * pending), so at least one side sees the other's store and no event is
+ * lost.
+ */
+struct duet_sim_evt_cell {
+	uint32_t pending;
+	uint32_t awake;
+};
+#define DUET_SIM_EVT_CELL_SIZE 4096u
 
 /*
  * struct duet_sim_req - head of every request.

@@ -16,7 +16,9 @@
  * Memory: shared pages are a memfd per share call, made and mapped here
  * and handed to the daemon; mapped pages arrive as descriptors (read-only
  * ones for read-only mappings) and are mapped here; grant copy is done by
- * the daemon with the bytes carried in the messages; a transferable page is
+ * the daemon, the local bytes passing through this handle's copy area (a
+ * memfd only it and the daemon map: one round trip and two memcpys per
+ * batch of up to 128 segments); a transferable page is
  * a one-page memfd that moves from sender to receiver, never copied.
  *
  * A platform handle owns one control connection; each event-channel handle
@@ -31,6 +33,7 @@
  * is no sandbox.
  */
 #include <errno.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -43,6 +46,7 @@
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "duet/parse.h"
@@ -96,21 +100,40 @@ struct sim_priv {
 	struct sim_region *shares;
 	struct sim_region *maps;
 	struct sim_region *pages;
+	struct sim_region *pool;
+	unsigned npool;
+	uint8_t *area;
 	uint8_t *buf;
 };
+
+/*
+ * Pages freed with duet_gnt_transfer_page_free() stay mapped in a pool of
+ * at most SIM_PAGE_POOL and are handed out again, zeroed, by the next
+ * page_alloc: a flipping backend allocates a page per packet, and a new
+ * sealed memfd + mmap per page is a cost Xen does not have (its free
+ * frames come off a list).  The pool's pages are this process's own; a
+ * page given away by duet_gnt_transfer() never enters it.
+ */
+#define SIM_PAGE_POOL 256u
 
 /*
  * struct sim_port - what an event-channel handle knows of a port.
  * @efd:      the port's doorbell, in the handle's epoll set, or -1 when
  *            the handle does not own the port.
+ * @cell:     the port's cell (mapped), NULL when not owned.
  * @peer_efd: the bound peer port's doorbell (write 1 to notify), or -1
  *            until the daemon handed it out.
+ * @peer_cell: the peer port's cell, handed out with @peer_efd.
  * @peer_gen: the port's binding generation when it was handed out.
+ * @masked:   (spinning handles) delivered and not yet unmasked.
  */
 struct sim_port {
 	int efd;
+	struct duet_sim_evt_cell *cell;
 	int peer_efd;
+	struct duet_sim_evt_cell *peer_cell;
 	uint32_t peer_gen;
+	uint8_t masked;
 };
 
 /*
@@ -121,6 +144,9 @@ struct sim_port {
  *          reported port is masked until unmasked (duet_evtchn_fd()).
  * @gen:    the domain's port binding generations (read-only mapping).
  * @port:   by port number, @nports of them.
+ * @spin_ns: spin-before-sleep budget (DUET_SIM_EVTCHN_SPIN_US), 0: none.
+ * @awake:  the owned ports' cells say awake (only inside a spin).
+ * @owned:  the ports this handle owns, @nowned of them.
  * @next:   the platform's list of event-channel handles.
  */
 struct sim_evt {
@@ -129,6 +155,10 @@ struct sim_evt {
 	const _Atomic uint32_t *gen;
 	struct sim_port *port;
 	unsigned nports;
+	unsigned spin_ns;
+	int awake;
+	uint32_t *owned;
+	unsigned nowned;
 	struct sim_evt *next;
 };
 
@@ -441,6 +471,9 @@ static void sim_close(struct duet_platform *p)
 	region_free_all(&s->maps);
 	region_free_all(&s->shares);
 	region_free_all(&s->pages);
+	region_free_all(&s->pool);
+	if (s->area)
+		munmap(s->area, DUET_SIM_COPY_AREA);
 	if (s->fd >= 0)
 		close(s->fd);
 	free(s->buf);
@@ -714,15 +747,48 @@ static int sim_unmap(struct duet_platform *p, void *addr, unsigned count)
 /* ------------------------------------------------------------------ */
 
 /*
- * Send segments @idx[0..n) of @segs as one COPY request and fill in their
- * statuses and local destinations.
+ * The copy area (DUET_SIM_OP_COPY_AREA): made and handed to the daemon on
+ * the first copy, kept mapped here and there until the handle closes.
+ */
+static int copy_area(struct sim_priv *s)
+{
+	void *a;
+	int fd, rc;
+
+	if (s->area)
+		return 0;
+	fd = new_memfd("duet-copy", DUET_SIM_COPY_AREA / PAGE);
+	if (fd < 0)
+		return fd;
+	a = mmap(NULL, DUET_SIM_COPY_AREA, PROT_READ | PROT_WRITE, MAP_SHARED,
+		 fd, 0);
+	if (a == MAP_FAILED) {
+		rc = -errno;
+		close(fd);
+		return rc;
+	}
+	rc = call_op(s->fd, DUET_SIM_OP_COPY_AREA, 0, 0, 0, fd);
+	close(fd);
+	if (rc < 0) {
+		munmap(a, DUET_SIM_COPY_AREA);
+		return rc;
+	}
+	s->area = a;
+	return 0;
+}
+
+/*
+ * Send segments @idx[0..n) of @segs as one COPY request: local sources
+ * packed into the copy area's first half before the request, local
+ * destinations taken from its second half after the reply (the socket
+ * orders both against the daemon's accesses).
  */
 static int copy_chunk(struct sim_priv *s, struct duet_gnt_copy_seg *segs,
 		      const unsigned *idx, unsigned n)
 {
 	struct duet_sim_copy_seg wire[DUET_SIM_COPY_MAX];
-	int32_t *status = (int32_t *)s->buf;
-	uint8_t *data = s->buf + n * sizeof(*status);
+	int32_t status[DUET_SIM_COPY_MAX];
+	uint8_t *src = s->area, *dst = s->area + DUET_SIM_COPY_AREA / 2;
 	struct rpc r;
 	unsigned i;
 	int rc;
@@ -743,10 +809,9 @@ static int copy_chunk(struct sim_priv *s, struct duet_gnt_copy_seg *segs,
 			w->src_ref = g->src.foreign.ref;
 			w->src_domid = g->src.foreign.domid;
 			w->src_off = g->src.foreign.offset;
-		} else if (g->len) {
-			r.iov[r.niov].iov_base = g->src.virt;
-			r.iov[r.niov].iov_len = g->len;
-			r.niov++;
+		} else {
+			memcpy(src, g->src.virt, g->len);
+			src += g->len;
 		}
 		if (g->flags & DUET_GNT_COPY_DST_GREF) {
 			w->dst_ref = g->dst.foreign.ref;
@@ -754,12 +819,12 @@ static int copy_chunk(struct sim_priv *s, struct duet_gnt_copy_seg *segs,
 			w->dst_off = g->dst.foreign.offset;
 		}
 	}
-	r.out = s->buf;
-	r.out_max = DUET_SIM_MSG_MAX;
+	r.out = status;
+	r.out_max = n * sizeof(status[0]);
 	rc = rpc_simple(s->fd, &r);
 	if (rc < 0)
 		return rc;
-	if (r.out_len < n * sizeof(*status))
+	if (r.out_len != n * sizeof(status[0]))
 		return -EPROTO;
 	for (i = 0; i < n; i++) {
 		struct duet_gnt_copy_seg *g = &segs[idx[i]];
@@ -767,11 +832,9 @@ static int copy_chunk(struct sim_priv *s, struct duet_gnt_copy_seg *segs,
 		g->status = (int16_t)status[i];
 		if (g->flags & DUET_GNT_COPY_DST_GREF)
 			continue;
-		if ((size_t)(data + g->len - s->buf) > r.out_len)
-			return -EPROTO;
 		if (!g->status)
-			memcpy(g->dst.virt, data, g->len);
-		data += g->len;
+			memcpy(g->dst.virt, dst, g->len);
+		dst += g->len;
 	}
 	return 0;
 }
@@ -781,13 +844,15 @@ static int sim_copy(struct duet_platform *p, struct duet_gnt_copy_seg *segs,
 {
 	struct sim_priv *s = spriv(p);
 	unsigned idx[DUET_SIM_COPY_MAX], n = 0, i;
-	size_t in = 0, out = 0;
 	int rc;
 
+	rc = copy_area(s);
+	if (rc < 0)
+		return rc;
+	/* At most DUET_SIM_COPY_MAX segments of at most a page each: both
+	 * halves of the area always hold a full chunk. */
 	for (i = 0; i < count; i++) {
 		struct duet_gnt_copy_seg *g = &segs[i];
-		size_t gin = (g->flags & DUET_GNT_COPY_SRC_GREF) ? 0 : g->len;
-		size_t gout = (g->flags & DUET_GNT_COPY_DST_GREF) ? 0 : g->len;
 
 		if (g->status)
 			continue; /* refused by core.c already */
@@ -795,18 +860,13 @@ static int sim_copy(struct duet_platform *p, struct duet_gnt_copy_seg *segs,
 			g->status = -EINVAL;
 			continue;
 		}
-		if (n == DUET_SIM_COPY_MAX || in + gin > DUET_SIM_DATA_MAX ||
-		    out + gout > DUET_SIM_DATA_MAX) {
+		if (n == DUET_SIM_COPY_MAX) {
 			rc = copy_chunk(s, segs, idx, n);
 			if (rc < 0)
 				return rc;
 			n = 0;
-			in = 0;
-			out = 0;
 		}
 		idx[n++] = i;
-		in += gin;
-		out += gout;
 	}
 	return n ? copy_chunk(s, segs, idx, n) : 0;
 }
@@ -863,18 +923,35 @@ static int own_page(struct sim_priv *s, int fd, void **page)
 
 static int sim_page_alloc(struct duet_platform *p, void **page)
 {
-	int fd = new_memfd("duet-page", 1);
+	struct sim_priv *s = spriv(p);
+	struct sim_region *g = s->pool;
+	int fd;
 
-	return fd < 0 ? fd : own_page(spriv(p), fd, page);
+	if (g) {
+		s->pool = g->next;
+		s->npool--;
+		memset(g->addr, 0, PAGE);
+		region_put(&s->pages, g);
+		*page = g->addr;
+		return 0;
+	}
+	fd = new_memfd("duet-page", 1);
+	return fd < 0 ? fd : own_page(s, fd, page);
 }
 
 static int sim_page_free(struct duet_platform *p, void *page)
 {
-	struct sim_region *g = region_take(&spriv(p)->pages, page, 1);
+	struct sim_priv *s = spriv(p);
+	struct sim_region *g = region_take(&s->pages, page, 1);
 
 	if (!g)
 		return -EINVAL;
-	region_free(g);
+	if (s->npool < SIM_PAGE_POOL) {
+		region_put(&s->pool, g);
+		s->npool++;
+	} else {
+		region_free(g);
+	}
 	return 0;
 }
 
@@ -933,6 +1010,23 @@ static struct sim_evt *sevt(struct duet_evtchn *e)
 	return e->priv;
 }
 
+static void cell_unmap(struct duet_sim_evt_cell **c)
+{
+	if (*c)
+		munmap(*c, DUET_SIM_EVT_CELL_SIZE);
+	*c = NULL;
+}
+
+/* Map the cell memfd @fd (closed here); NULL on failure. */
+static struct duet_sim_evt_cell *cell_map(int fd)
+{
+	void *a = mmap(NULL, DUET_SIM_EVT_CELL_SIZE, PROT_READ | PROT_WRITE,
+		       MAP_SHARED, fd, 0);
+
+	close(fd);
+	return a == MAP_FAILED ? NULL : a;
+}
+
 static void evt_free(struct sim_evt *v)
 {
 	unsigned i;
@@ -942,8 +1036,11 @@ static void evt_free(struct sim_evt *v)
 			close(v->port[i].efd);
 		if (v->port[i].peer_efd >= 0)
 			close(v->port[i].peer_efd);
+		cell_unmap(&v->port[i].cell);
+		cell_unmap(&v->port[i].peer_cell);
 	}
 	free(v->port);
+	free(v->owned);
 	if (v->gen)
 		munmap((void *)v->gen, v->nports * sizeof(uint32_t));
 	if (v->epfd >= 0)
@@ -953,19 +1050,44 @@ static void evt_free(struct sim_evt *v)
 	free(v);
 }
 
+/*
+ * The spin-before-sleep knob: DUET_SIM_EVTCHN_SPIN_US, microseconds a
+ * handle's duet_evtchn_pending() keeps looking at its ports' cells before
+ * it answers -EAGAIN (0 or unset: never; at most 10000).  Returns the
+ * budget in ns, or -EINVAL for a value that is not a number in range.
+ */
+static long spin_knob(void)
+{
+	const char *e = getenv("DUET_SIM_EVTCHN_SPIN_US");
+	uint64_t us;
+
+	if (!e || !*e)
+		return 0;
+	if (duet_parse_uint(e, 10000, &us) < 0) {
+		duet_log(DUET_LOG_ERR, "sim: DUET_SIM_EVTCHN_SPIN_US='%s' is "
+			 "not a number of microseconds from 0 to 10000", e);
+		return -EINVAL;
+	}
+	return (long)us * 1000;
+}
+
 static int sim_evtchn_open(struct duet_evtchn *e)
 {
 	struct sim_priv *s = spriv(e->p);
 	struct sim_evt *v;
 	struct rpc r;
 	unsigned got, i;
+	long spin = spin_knob();
 	void *gen;
 	int rc;
 
+	if (spin < 0)
+		return (int)spin;
 	v = calloc(1, sizeof(*v));
 	if (!v)
 		return -ENOMEM;
 	v->epfd = -1;
+	v->spin_ns = (unsigned)spin;
 	rc = sim_connect(s->dir, s->domid, &got);
 	if (rc < 0) {
 		free(v);
@@ -990,9 +1112,10 @@ static int sim_evtchn_open(struct duet_evtchn *e)
 	}
 	v->gen = gen;
 	v->port = calloc(v->nports, sizeof(*v->port));
+	v->owned = calloc(v->nports, sizeof(*v->owned));
 	v->epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (!v->port || v->epfd < 0) {
-		rc = v->port ? -errno : -ENOMEM;
+	if (!v->port || !v->owned || v->epfd < 0) {
+		rc = v->epfd < 0 ? -errno : -ENOMEM;
 		goto err;
 	}
 	for (i = 0; i < v->nports; i++)
@@ -1031,22 +1154,40 @@ static int sim_evtchn_fd(struct duet_evtchn *e)
 	return sevt(e)->epfd;
 }
 
-/* Take the doorbell of our new port @port into the epoll set, unmasked. */
-static int port_add(struct sim_evt *v, int port, int efd)
+/*
+ * Take our new port @port, its doorbell @efd into the epoll set (unmasked)
+ * and its cell @cfd.  Both descriptors are consumed.
+ */
+static int port_add(struct sim_evt *v, int port, int efd, int cfd)
 {
 	struct epoll_event ev = { .events = EPOLLIN | EPOLLONESHOT };
+	struct sim_port *sp;
 
+	if (v->spin_ns)
+		ev.events = EPOLLIN; /* masking is ours: spin_drain() */
 	if (port <= 0 || (unsigned)port >= v->nports ||
 	    v->port[port].efd >= 0) {
 		close(efd);
+		close(cfd);
 		return -EPROTO;
+	}
+	sp = &v->port[port];
+	sp->cell = cell_map(cfd);
+	if (!sp->cell) {
+		close(efd);
+		return -ENOMEM;
 	}
 	ev.data.u32 = (uint32_t)port;
 	if (epoll_ctl(v->epfd, EPOLL_CTL_ADD, efd, &ev) < 0) {
+		int rc = -errno;
+
 		close(efd);
-		return -errno;
+		cell_unmap(&sp->cell);
+		return rc;
 	}
-	v->port[port].efd = efd;
+	sp->efd = efd;
+	sp->masked = 0;
+	v->owned[v->nowned++] = (uint32_t)port;
 	return port;
 }
 
@@ -1055,6 +1196,20 @@ static void peer_forget(struct sim_port *sp)
 	if (sp->peer_efd >= 0)
 		close(sp->peer_efd);
 	sp->peer_efd = -1;
+	cell_unmap(&sp->peer_cell);
+}
+
+/* Keep the peer's doorbell @efd and cell @cfd (consumed) for @sp. */
+static void peer_take(struct sim_port *sp, int efd, int cfd, uint32_t gen)
+{
+	peer_forget(sp);
+	sp->peer_cell = cell_map(cfd);
+	if (!sp->peer_cell) {
+		close(efd);
+		return;
+	}
+	sp->peer_efd = efd;
+	sp->peer_gen = gen;
 }
 
 static int sim_evtchn_alloc_unbound(struct duet_evtchn *e,
@@ -1067,8 +1222,8 @@ static int sim_evtchn_alloc_unbound(struct duet_evtchn *e,
 	rpc_init(&r, DUET_SIM_OP_EVT_ALLOC);
 	r.req.domid = remote;
 	rc = rpc_call(v->fd, &r);
-	if (rc > 0 && r.nfds == 1)
-		return port_add(v, rc, r.fds[0]);
+	if (rc > 0 && r.nfds == 2)
+		return port_add(v, rc, r.fds[0], r.fds[1]);
 	rpc_close_fds(&r);
 	return rc > 0 ? -EPROTO : rc;
 }
@@ -1084,26 +1239,27 @@ static int sim_evtchn_bind(struct duet_evtchn *e, duet_domid_t remote,
 	r.req.domid = remote;
 	r.req.port = remote_port;
 	rc = rpc_call(v->fd, &r);
-	if (rc <= 0 || r.nfds != 2) {
+	if (rc <= 0 || r.nfds != 4) {
 		rpc_close_fds(&r);
 		return rc > 0 ? -EPROTO : rc;
 	}
-	rc = port_add(v, rc, r.fds[0]);
+	rc = port_add(v, rc, r.fds[0], r.fds[1]);
 	if (rc < 0) {
-		close(r.fds[1]);
+		close(r.fds[2]);
+		close(r.fds[3]);
 		return rc;
 	}
-	v->port[rc].peer_efd = r.fds[1];
-	v->port[rc].peer_gen = (uint32_t)r.rep.id;
+	peer_take(&v->port[rc], r.fds[2], r.fds[3], (uint32_t)r.rep.id);
 	return rc;
 }
 
 /*
- * Notify: one eventfd write straight into the peer's doorbell while the
- * port's binding generation is the one the doorbell came with; else (not
- * known yet, or the binding changed) through the daemon, which validates
- * the binding as Xen's EVTCHNOP_send does and hands out the current
- * doorbell.
+ * Notify: set the peer port's pending word and ring its doorbell (one
+ * eventfd write, no daemon) unless its owner is awake in a spin and will
+ * see the word; all that while the port's binding generation is the one
+ * the doorbell and cell came with.  Else (not known yet, or the binding
+ * changed) through the daemon, which validates the binding as Xen's
+ * EVTCHNOP_send does and hands out the current doorbell and cell.
  */
 static int sim_evtchn_notify(struct duet_evtchn *e, duet_evtchn_port_t port)
 {
@@ -1124,6 +1280,12 @@ static int sim_evtchn_notify(struct duet_evtchn *e, duet_evtchn_port_t port)
 	if (sp->peer_efd >= 0 &&
 	    atomic_load_explicit(&v->gen[port], memory_order_acquire) ==
 		    sp->peer_gen) {
+		/* Seq-cst store then load: the Dekker pair with the owner's
+		 * store of awake = 0 and load of pending in
+		 * sim_evtchn_pending() (struct duet_sim_evt_cell). */
+		atomic_store((_Atomic uint32_t *)&sp->peer_cell->pending, 1);
+		if (atomic_load((_Atomic uint32_t *)&sp->peer_cell->awake))
+			return 0;
 		/* Fails only when the counter would overflow: the peer
 		 * has an event pending anyway. */
 		if (write(sp->peer_efd, &one, sizeof(one)) < 0 &&
@@ -1135,18 +1297,21 @@ static int sim_evtchn_notify(struct duet_evtchn *e, duet_evtchn_port_t port)
 	rpc_init(&r, DUET_SIM_OP_EVT_NOTIFY);
 	r.req.port = port;
 	rc = rpc_call(v->fd, &r);
-	if (rc == 0 && r.nfds == 1) {
-		sp->peer_efd = r.fds[0];
-		sp->peer_gen = (uint32_t)r.rep.id;
+	if (rc == 0 && r.nfds == 2) {
+		peer_take(sp, r.fds[0], r.fds[1], (uint32_t)r.rep.id);
 		return 0;
 	}
 	rpc_close_fds(&r);
 	return rc < 0 ? rc : 0;
 }
 
-static int sim_evtchn_pending(struct duet_evtchn *e)
+/*
+ * One doorbell epoll reported, or -EAGAIN / -errno.  The port is masked
+ * now (EPOLLONESHOT); its count is cleared so that only events after this
+ * read bring it back on unmask.
+ */
+static int epoll_take(struct sim_evt *v)
 {
-	struct sim_evt *v = sevt(e);
 	struct epoll_event ev;
 	uint64_t cnt;
 	uint32_t port;
@@ -1162,11 +1327,148 @@ static int sim_evtchn_pending(struct duet_evtchn *e)
 	port = ev.data.u32;
 	if (port >= v->nports || v->port[port].efd < 0)
 		return -EIO;
-	/* The port is masked now (EPOLLONESHOT); clear its count so that
-	 * only events after this read bring it back on unmask. */
 	if (read(v->port[port].efd, &cnt, sizeof(cnt)) < 0 &&
 	    errno != EAGAIN)
 		return -errno;
+	return (int)port;
+}
+
+/* Spinning handles: an unmasked owned port whose pending word was set
+ * (taken: exchanged to 0), or 0. */
+static uint32_t cells_take(struct sim_evt *v)
+{
+	unsigned i;
+
+	for (i = 0; i < v->nowned; i++) {
+		struct sim_port *sp = &v->port[v->owned[i]];
+
+		if (!sp->masked &&
+		    atomic_load_explicit((_Atomic uint32_t *)&sp->cell->pending,
+					 memory_order_relaxed) &&
+		    atomic_exchange((_Atomic uint32_t *)&sp->cell->pending,
+				    0)) {
+			sp->masked = 1;
+			return v->owned[i];
+		}
+	}
+	return 0;
+}
+
+static void cells_awake(struct sim_evt *v, uint32_t awake)
+{
+	unsigned i;
+
+	for (i = 0; i < v->nowned; i++)
+		atomic_store((_Atomic uint32_t *)
+			     &v->port[v->owned[i]].cell->awake, awake);
+	v->awake = (int)awake;
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * Spinning handles: a doorbell only wakes; the event is the port's pending
+ * word (set by every notifier, and by the daemon when it delivers).  Drain
+ * the counts of the doorbells epoll reports (their entries are level
+ * triggered, not one-shot: masking is ours, sp->masked).
+ */
+static int spin_drain(struct sim_evt *v)
+{
+	struct epoll_event ev[16];
+	uint64_t cnt;
+	int n, k;
+
+	do {
+		do
+			n = epoll_wait(v->epfd, ev, 16, 0);
+		while (n < 0 && errno == EINTR);
+		if (n < 0)
+			return -errno;
+		for (k = 0; k < n; k++) {
+			uint32_t port = ev[k].data.u32;
+
+			if (port >= v->nports || v->port[port].efd < 0)
+				return -EIO;
+			if (read(v->port[port].efd, &cnt, sizeof(cnt)) < 0 &&
+			    errno != EAGAIN)
+				return -errno;
+		}
+	} while (n == 16);
+	return 0;
+}
+
+/*
+ * Spinning handles: ring our own doorbell for every unmasked port whose
+ * pending word is set, so that epoll reports it to a caller about to
+ * sleep (a notifier that saw us awake set only the word).
+ */
+static void cells_ring(struct sim_evt *v)
+{
+	uint64_t one = 1;
+	unsigned i;
+
+	for (i = 0; i < v->nowned; i++) {
+		struct sim_port *sp = &v->port[v->owned[i]];
+
+		if (!sp->masked &&
+		    atomic_load((_Atomic uint32_t *)&sp->cell->pending) &&
+		    write(sp->efd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+			duet_log(DUET_LOG_WARN, "sim: doorbell of our port "
+				 "%u: %s", v->owned[i], strerror(errno));
+	}
+}
+
+/*
+ * duet_evtchn_pending().  A spinning handle says it is awake in its ports'
+ * cells only while it spins here (so a notifier skips the doorbell only
+ * while somebody is looking), and says it is not before it returns; then,
+ * the Dekker pair of struct duet_sim_evt_cell: a notifier that saw it
+ * awake set a pending word that is found now -- returned, or rung on our
+ * own doorbell when we return another port.
+ */
+static int sim_evtchn_pending(struct duet_evtchn *e)
+{
+	struct sim_evt *v = sevt(e);
+	unsigned spins = 0;
+	uint64_t until;
+	uint32_t port;
+	int rc;
+
+	if (!v->spin_ns)
+		return epoll_take(v);
+	rc = spin_drain(v);
+	if (rc < 0)
+		return rc;
+	port = cells_take(v);
+	if (port)
+		return (int)port;
+	cells_awake(v, 1);
+	until = mono_ns() + v->spin_ns;
+	/* A pause between looks, and now and then a yield: on a machine
+	 * with more runnable tasks than cores the notifier may be waiting
+	 * for this very CPU (measured under load: 7.7-12 us round trips
+	 * with the yield, 550 us without it at a 1 ms budget). */
+	do {
+		port = cells_take(v);
+		if (port)
+			break;
+		if (++spins % 32)
+			__builtin_ia32_pause();
+		else
+			sched_yield();
+	} while (mono_ns() < until);
+	cells_awake(v, 0);
+	if (!port)
+		port = cells_take(v);
+	if (!port)
+		return -EAGAIN;
+	cells_ring(v);
 	return (int)port;
 }
 
@@ -1174,13 +1476,26 @@ static int sim_evtchn_unmask(struct duet_evtchn *e, duet_evtchn_port_t port)
 {
 	struct epoll_event ev = { .events = EPOLLIN | EPOLLONESHOT };
 	struct sim_evt *v = sevt(e);
+	struct sim_port *sp;
+	uint64_t one = 1;
 
 	if (!port || port >= v->nports)
 		return -EINVAL;
-	if (v->port[port].efd < 0)
+	sp = &v->port[port];
+	if (sp->efd < 0)
 		return 0;
+	if (v->spin_ns) {
+		sp->masked = 0;
+		/* An event that came while masked left only the pending
+		 * word: ring our own doorbell so that a sleeper wakes for
+		 * it, as Xen re-raises a pending event on unmask. */
+		if (atomic_load((_Atomic uint32_t *)&sp->cell->pending) &&
+		    write(sp->efd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+			return -errno;
+		return 0;
+	}
 	ev.data.u32 = port;
-	if (epoll_ctl(v->epfd, EPOLL_CTL_MOD, v->port[port].efd, &ev) < 0)
+	if (epoll_ctl(v->epfd, EPOLL_CTL_MOD, sp->efd, &ev) < 0)
 		return -errno;
 	return 0;
 }
@@ -1189,6 +1504,7 @@ static int sim_evtchn_unbind(struct duet_evtchn *e, duet_evtchn_port_t port)
 {
 	struct sim_evt *v = sevt(e);
 	int rc = call_op(v->fd, DUET_SIM_OP_EVT_UNBIND, 0, 0, port, -1);
+	unsigned i;
 
 	if (rc < 0)
 		return rc;
@@ -1196,7 +1512,13 @@ static int sim_evtchn_unbind(struct duet_evtchn *e, duet_evtchn_port_t port)
 		epoll_ctl(v->epfd, EPOLL_CTL_DEL, v->port[port].efd, NULL);
 		close(v->port[port].efd);
 		v->port[port].efd = -1;
+		cell_unmap(&v->port[port].cell);
 		peer_forget(&v->port[port]);
+		for (i = 0; i < v->nowned; i++)
+			if (v->owned[i] == port) {
+				v->owned[i] = v->owned[--v->nowned];
+				break;
+			}
 	}
 	return 0;
 }

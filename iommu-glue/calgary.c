@@ -306,6 +306,14 @@ int duet_calgary_drv_open(struct duet_calgary *c,
 	d->cfg = *cfg;
 	if (!d->cfg.quiesce_ns)
 		d->cfg.quiesce_ns = 50 * 1000;
+	if (!d->cfg.win_hi || d->cfg.win_hi > n)
+		d->cfg.win_hi = n;
+	if (d->cfg.win_lo >= d->cfg.win_hi) {
+		free(d->map);
+		free(d);
+		return -EINVAL;
+	}
+	d->hint = d->cfg.win_lo;
 	d->table = t;
 	d->n = n;
 	pthread_mutex_init(&d->lock, NULL);
@@ -359,7 +367,9 @@ static int64_t find_locked(struct duet_calgary_drv *d, uint64_t start,
 {
 	uint64_t at, k;
 
-	for (at = start; at + npages <= d->n; at++) {
+	if (start < d->cfg.win_lo)
+		start = d->cfg.win_lo;
+	for (at = start; at + npages <= d->cfg.win_hi; at++) {
 		for (k = 0; k < npages && !d->map[at + k]; k++)
 			;
 		if (k == npages)
@@ -369,16 +379,12 @@ static int64_t find_locked(struct duet_calgary_drv *d, uint64_t start,
 	return -ENOSPC;
 }
 
-int duet_calgary_map(struct duet_calgary_drv *d, uint64_t pa, uint64_t size,
-		     int prot, uint64_t *dma)
+/* An IO range of np TCEs from the hint, wrapping once through a cache
+ * blast; d->lock held.  The index or -ENOSPC. */
+static int64_t alloc_locked(struct duet_calgary_drv *d, uint64_t np)
 {
-	uint64_t off = pa & 0xfff, np = (off + size + 0xfff) >> 12, i, tce;
-	int64_t at;
+	int64_t at = find_locked(d, d->hint, np);
 
-	if (!size || pa + size > (1ull << 48))
-		return -EINVAL;
-	pthread_mutex_lock(&d->lock);
-	at = find_locked(d, d->hint, np);
 	if (at < 0) {
 		/* Wrapping: stale TCEs below the hint must leave the cache. */
 		blast_locked(d);
@@ -386,22 +392,90 @@ int duet_calgary_map(struct duet_calgary_drv *d, uint64_t pa, uint64_t size,
 	}
 	if (at < 0) {
 		d->st.overflows++;
-		pthread_mutex_unlock(&d->lock);
 		return -ENOSPC;
 	}
 	memset(d->map + at, 1, np);
 	d->hint = (uint64_t)at + np;
-	for (i = 0; i < np; i++) {
-		tce = ((pa - off + (i << 12)) & CAL_TCE_RPN_MASK) |
-		      CAL_TCE_READ |
-		      ((prot & DUET_IOMMU_WRITE) ? CAL_TCE_WRITE : 0);
-		/* The TCE is in memory before the address is handed out. */
-		__atomic_store_n(&d->table[at + i], htobe64(tce),
-				 __ATOMIC_RELEASE);
+	return at;
+}
+
+static void put_tce(struct duet_calgary_drv *d, uint64_t idx, uint64_t page,
+		    int prot)
+{
+	uint64_t tce = (page & CAL_TCE_RPN_MASK) | CAL_TCE_READ |
+		       ((prot & DUET_IOMMU_WRITE) ? CAL_TCE_WRITE : 0);
+
+	/* The TCE is in memory before the IO address is handed out (the
+	 * unit's load in cal_translate() comes after a device got it). */
+	__atomic_store_n(&d->table[idx], htobe64(tce), __ATOMIC_RELEASE);
+}
+
+int duet_calgary_map(struct duet_calgary_drv *d, uint64_t pa, uint64_t size,
+		     int prot, uint64_t *dma)
+{
+	uint64_t off = pa & 0xfff, np = (off + size + 0xfff) >> 12, i;
+	int64_t at;
+
+	if (!size || pa + size > (1ull << 48))
+		return -EINVAL;
+	pthread_mutex_lock(&d->lock);
+	at = alloc_locked(d, np);
+	if (at < 0) {
+		pthread_mutex_unlock(&d->lock);
+		return -ENOSPC;
 	}
+	for (i = 0; i < np; i++)
+		put_tce(d, (uint64_t)at + i, pa - off + (i << 12), prot);
 	d->st.maps++;
 	pthread_mutex_unlock(&d->lock);
 	*dma = ((uint64_t)at << 12) | off;
+	return 0;
+}
+
+int duet_calgary_map_pages(struct duet_calgary_drv *d, const uint64_t *pas,
+			   unsigned int n, unsigned int offset, int prot,
+			   uint64_t *dma)
+{
+	unsigned int i;
+	int64_t at;
+
+	if (!n || offset > 0xfff)
+		return -EINVAL;
+	for (i = 0; i < n; i++)
+		if (pas[i] & 0xfff || pas[i] >= 1ull << 48)
+			return -EINVAL;
+	pthread_mutex_lock(&d->lock);
+	at = alloc_locked(d, n);
+	if (at < 0) {
+		pthread_mutex_unlock(&d->lock);
+		return -ENOSPC;
+	}
+	for (i = 0; i < n; i++)
+		put_tce(d, (uint64_t)at + i, pas[i], prot);
+	d->st.maps++;
+	pthread_mutex_unlock(&d->lock);
+	*dma = ((uint64_t)at << 12) | offset;
+	return 0;
+}
+
+int duet_calgary_set_frame(struct duet_calgary_drv *d, uint64_t pa, int prot)
+{
+	uint64_t idx = pa >> 12, old;
+
+	if (pa & 0xfff || idx >= d->n ||
+	    (idx >= d->cfg.win_lo && idx < d->cfg.win_hi))
+		return -ERANGE;
+	pthread_mutex_lock(&d->lock);
+	old = be64toh(d->table[idx]);
+	if (prot)
+		put_tce(d, idx, pa, prot);
+	else
+		__atomic_store_n(&d->table[idx], 0, __ATOMIC_RELEASE);
+	/* A right taken away may still sit in the TCE cache. */
+	if ((old & CAL_TCE_WRITE && !(prot & DUET_IOMMU_WRITE)) ||
+	    (old & CAL_TCE_READ && !prot))
+		blast_locked(d);
+	pthread_mutex_unlock(&d->lock);
 	return 0;
 }
 

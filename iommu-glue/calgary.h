@@ -95,6 +95,8 @@ struct duet_calgary_drv_config {
 	uint64_t table_pa;	/* naturally aligned to the table size */
 	unsigned int size_code;	/* 0..7 */
 	uint64_t quiesce_ns;	/* how long a quiesce holds DMA (50 us) */
+	uint64_t win_lo;	/* allocator window [win_lo, win_hi) in */
+	uint64_t win_hi;	/* TCEs (win_hi 0: the whole table) */
 };
 
 struct duet_calgary_drv;
@@ -116,6 +118,22 @@ int duet_calgary_map(struct duet_calgary_drv *d, uint64_t pa, uint64_t size,
 		     int prot, uint64_t *dma);
 void duet_calgary_unmap(struct duet_calgary_drv *d, uint64_t dma,
 			uint64_t size);
+/*
+ * The same for a buffer whose frames are not contiguous: pas[0..n) page
+ * addresses, offset into the first, one contiguous IO range.  Unmap with
+ * duet_calgary_unmap(dma, n * 4096 - offset).  0, -ENOSPC, -EINVAL.
+ */
+int duet_calgary_map_pages(struct duet_calgary_drv *d, const uint64_t *pas,
+			   unsigned int n, unsigned int offset, int prot,
+			   uint64_t *dma);
+/*
+ * Xen's IOMMU handling of a PV domain (dfn = mfn): the TCE at IO address
+ * pa (outside the allocator window) maps pa with prot (DUET_IOMMU_WRITE
+ * adds write; 0 removes it).  Taking a right away quiesces the bridge
+ * (the TCE cache has no other invalidation), so the device has lost it
+ * when this returns.  0, -ERANGE (pa in the window or beyond the table).
+ */
+int duet_calgary_set_frame(struct duet_calgary_drv *d, uint64_t pa, int prot);
 
 /*
  * Linux's 2-second watchdog, called by the embedder: for each PHB with a

@@ -15,6 +15,13 @@
  * events meanwhile stay counted in the eventfd), so there is no UNMASK
  * request any more.
  *
+ * Each port also has a cell (struct duet_sim_evt_cell, a one-page memfd
+ * made with the doorbell and handed out with it, to the same clients):
+ * a notifier sets its pending word and rings the doorbell only when the
+ * owner is not awake in a spin (platform-sim.c: the optional
+ * spin-before-sleep).  A cell reaches exactly the clients its doorbell
+ * reaches, so everything below holds for both.
+ *
  * Isolation: a client can write only the doorbells of the ports it is
  * bound to, and the daemon hands out a doorbell only for a port the
  * asker owns and has bound (NOTIFY checks it as Xen's EVTCHNOP_send
@@ -48,7 +55,9 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -75,7 +84,7 @@ int simd_evt_init(struct simd *d, struct simd_dom *dom)
 		return -ENOMEM;
 	dom->nports = d->nports;
 	for (i = 0; i < dom->nports; i++)
-		dom->ports[i].efd = -1;
+		dom->ports[i].efd = dom->ports[i].cell = -1;
 	fd = memfd_create("duet-sim-evtgen", MFD_CLOEXEC);
 	if (fd < 0 || ftruncate(fd, (off_t)len) < 0)
 		goto err;
@@ -118,11 +127,23 @@ unsigned simd_evt_bound(const struct simd_dom *dom)
 	return n;
 }
 
-/* Ring @port's doorbell (its owner masks and counts, not we). */
+/*
+ * Set @port's pending word and ring its doorbell (its owner masks and
+ * counts, not we).  The word goes through the cell's memfd (the page its
+ * owner maps) before the doorbell's write, which its owner reads before
+ * it looks at the word.
+ */
 static void deliver(struct simd_dom *dom, uint32_t port)
 {
+	static const uint32_t one32 = 1;
 	uint64_t one = 1;
 
+	if (dom->ports[port].cell >= 0 &&
+	    pwrite(dom->ports[port].cell, &one32, sizeof(one32),
+		   offsetof(struct duet_sim_evt_cell, pending)) < 0 &&
+	    dom->ports[port].owner)
+		simd_conn_warn(dom->ports[port].owner,
+			       "cell of port %u: %s", port, strerror(errno));
 	if (dom->ports[port].efd >= 0 &&
 	    write(dom->ports[port].efd, &one, sizeof(one)) != sizeof(one) &&
 	    dom->ports[port].owner)
@@ -164,7 +185,9 @@ static void port_close(struct simd_dom *dom, uint32_t port)
 		p->owner->nports--;
 	if (p->efd >= 0)
 		close(p->efd);
-	*p = (struct simd_port){ .efd = -1 };
+	if (p->cell >= 0)
+		close(p->cell);
+	*p = (struct simd_port){ .efd = -1, .cell = -1 };
 	gen_bump(dom, port);
 }
 
@@ -199,10 +222,23 @@ static int port_alloc(struct simd_conn *c)
 	for (i = 1; i < dom->nports; i++)
 		if (dom->ports[i].state == SIMD_PORT_FREE) {
 			int efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+			int cell = memfd_create("duet-evt-cell", MFD_CLOEXEC |
+						MFD_ALLOW_SEALING);
+			int rc;
 
-			if (efd < 0)
-				return -errno;
+			if (efd < 0 || cell < 0 ||
+			    ftruncate(cell, DUET_SIM_EVT_CELL_SIZE) < 0 ||
+			    fcntl(cell, F_ADD_SEALS, F_SEAL_GROW |
+				  F_SEAL_SHRINK | F_SEAL_SEAL) < 0) {
+				rc = -errno;
+				if (efd >= 0)
+					close(efd);
+				if (cell >= 0)
+					close(cell);
+				return rc;
+			}
 			dom->ports[i].efd = efd;
+			dom->ports[i].cell = cell;
 			dom->ports[i].owner = c;
 			c->nports++;
 			return (int)i;
@@ -241,8 +277,8 @@ void simd_evt_open(struct simd_conn *c, struct simd_msg *m)
 	m->rep.rc = 0;
 }
 
-/* EVT_ALLOC: domid = remote; rc = the new unbound port, fd = its
- * doorbell. */
+/* EVT_ALLOC: domid = remote; rc = the new unbound port, fds = its
+ * doorbell and cell. */
 void simd_evt_alloc(struct simd_conn *c, struct simd_msg *m)
 {
 	int port;
@@ -261,15 +297,16 @@ void simd_evt_alloc(struct simd_conn *c, struct simd_msg *m)
 		c->dom->ports[port].remote = (uint16_t)m->req.domid;
 		gen_bump(c->dom, (uint32_t)port);
 		m->fds[0] = c->dom->ports[port].efd;
-		m->nfds = 1;
+		m->fds[1] = c->dom->ports[port].cell;
+		m->nfds = 2;
 	}
 	m->rep.rc = port;
 }
 
 /*
  * EVT_BIND: domid = remote, port = its unbound port; rc = our port, fds =
- * our port's doorbell then the remote port's, rep.id = our port's
- * generation after the bind.
+ * our port's doorbell and cell, then the remote port's, rep.id = our
+ * port's generation after the bind.
  */
 void simd_evt_bind(struct simd_conn *c, struct simd_msg *m)
 {
@@ -309,8 +346,10 @@ void simd_evt_bind(struct simd_conn *c, struct simd_msg *m)
 	gen_bump(r, m->req.port);
 	gen_bump(c->dom, (uint32_t)port);
 	m->fds[0] = c->dom->ports[port].efd;
-	m->fds[1] = rp->efd;
-	m->nfds = 2;
+	m->fds[1] = c->dom->ports[port].cell;
+	m->fds[2] = rp->efd;
+	m->fds[3] = rp->cell;
+	m->nfds = 4;
 	m->rep.id = atomic_load_explicit(&c->dom->evt_gen[port],
 					 memory_order_relaxed);
 	m->rep.rc = port;
@@ -319,7 +358,8 @@ void simd_evt_bind(struct simd_conn *c, struct simd_msg *m)
 /*
  * EVT_NOTIFY: port.  -ENOTCONN for a port that is not ours; an event on
  * an unbound port (never bound, or its peer closed) is dropped: 0.  A
- * delivered event answers 0 with the peer port's doorbell (fd) and our
+ * delivered event answers 0 with the peer port's doorbell and cell (fds)
+ * and our
  * port's generation (rep.id), so that the client notifies directly from
  * then on, until the generation changes.
  */
@@ -339,7 +379,8 @@ void simd_evt_notify(struct simd_conn *c, struct simd_msg *m)
 	deliver(r, p->rport);
 	if (r->ports[p->rport].efd >= 0) {
 		m->fds[0] = r->ports[p->rport].efd;
-		m->nfds = 1;
+		m->fds[1] = r->ports[p->rport].cell;
+		m->nfds = 2;
 		m->rep.id = atomic_load_explicit(&c->dom->evt_gen[m->req.port],
 						 memory_order_relaxed);
 	}

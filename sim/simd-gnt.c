@@ -17,8 +17,8 @@
  * Where the OS can enforce the rules cheaply, it does: one memfd per share
  * call (a mapper can never reach pages granted to somebody else), read-only
  * descriptors for read-only mappings (a write faults), and grant copy done
- * here in the daemon with the bytes carried in the messages, so that a
- * copier never receives a descriptor at all.
+ * here in the daemon (the copier's own bytes pass through its copy area),
+ * so that a copier never receives a descriptor of a granted page.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -422,22 +422,59 @@ static uint8_t *copy_side(struct simd_conn *c, uint32_t domid, uint32_t ref,
 }
 
 /*
- * COPY: each segment is checked on its own.  Local sources come in the
- * request after the segments; local destinations go out in the reply
- * after the statuses.  Both cursors advance by every segment's length
- * whatever its status, so that the client can find its bytes.
+ * COPY_AREA: the client's copy area, mapped here for the connection's
+ * lifetime (simd_gnt_conn_gone() unmaps it).
+ */
+void simd_gnt_copy_area(struct simd_conn *c, struct simd_msg *m)
+{
+	void *a;
+	int rc;
+
+	if (m->len) {
+		m->rep.rc = -EINVAL;
+		return;
+	}
+	if (c->area) {
+		m->rep.rc = -EEXIST;
+		return;
+	}
+	rc = check_memfd(m->fd, DUET_SIM_COPY_AREA);
+	if (rc < 0) {
+		m->rep.rc = rc;
+		return;
+	}
+	a = mmap(NULL, DUET_SIM_COPY_AREA, PROT_READ | PROT_WRITE, MAP_SHARED,
+		 m->fd, 0);
+	if (a == MAP_FAILED) {
+		m->rep.rc = -errno;
+		return;
+	}
+	c->area = a;
+	m->rep.rc = 0;
+}
+
+/*
+ * COPY: each segment is checked on its own.  Local sources are read from
+ * the first half of the client's copy area, local destinations written to
+ * its second half, both packed in segment order; the cursors advance by
+ * every segment's length whatever its status, so that the client finds
+ * its bytes.  The client wrote its sources before sending the request and
+ * reads its destinations after our reply: the socket's send and receive
+ * order those accesses (no other synchronisation is needed).  A client
+ * that scribbles on its area meanwhile only garbles its own data.
  */
 void simd_gnt_copy(struct simd_conn *c, struct simd_msg *m)
 {
 	const struct duet_sim_copy_seg *seg =
 		(const struct duet_sim_copy_seg *)m->data;
 	unsigned count = m->req.count, i;
-	size_t in = 0, out = 0, hdr = count * sizeof(*seg);
-	const uint8_t *src_data;
-	uint8_t *dst_data;
+	size_t in = 0, out = 0, half = DUET_SIM_COPY_AREA / 2;
+	uint8_t *src_data, *dst_data;
 	int32_t *status = (int32_t *)m->out;
 
-	if (!count || count > DUET_SIM_COPY_MAX || m->len < hdr) {
+	if (!c->area || !count || count > DUET_SIM_COPY_MAX ||
+	    m->len != count * sizeof(*seg) ||
+	    count * sizeof(*status) > m->out_max) {
 		m->rep.rc = -EINVAL;
 		return;
 	}
@@ -449,12 +486,12 @@ void simd_gnt_copy(struct simd_conn *c, struct simd_msg *m)
 		if (!(f & DUET_GNT_COPY_DST_GREF))
 			out += seg[i].len;
 	}
-	if (m->len != hdr + in || count * sizeof(*status) + out > m->out_max) {
+	if (in > half || out > half) {
 		m->rep.rc = -EINVAL;
 		return;
 	}
-	src_data = m->data + hdr;
-	dst_data = m->out + count * sizeof(*status);
+	src_data = c->area;
+	dst_data = c->area + half;
 	for (i = 0; i < count; i++) {
 		const struct duet_sim_copy_seg *sg = &seg[i];
 		const uint8_t *from = src_data;
@@ -485,16 +522,7 @@ void simd_gnt_copy(struct simd_conn *c, struct simd_msg *m)
 		memmove(to, from, sg->len);
 		status[i] = 0;
 	}
-	/* Never let a failed segment carry stale bytes of an earlier reply. */
-	dst_data = m->out + count * sizeof(*status);
-	for (i = 0; i < count; i++) {
-		if (seg[i].flags & DUET_GNT_COPY_DST_GREF)
-			continue;
-		if (status[i])
-			memset(dst_data, 0, seg[i].len);
-		dst_data += seg[i].len;
-	}
-	m->out_len = count * sizeof(*status) + out;
+	m->out_len = count * sizeof(*status);
 	m->rep.count = count;
 	m->rep.rc = 0;
 }
@@ -622,6 +650,10 @@ void simd_gnt_conn_gone(struct simd_conn *c)
 
 		c->maps = map->next;
 		map_release(map);
+	}
+	if (c->area) {
+		munmap(c->area, DUET_SIM_COPY_AREA);
+		c->area = NULL;
 	}
 	for (s = dom->shares; s; s = next) {
 		next = s->next;

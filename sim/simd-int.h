@@ -114,6 +114,8 @@ enum simd_port_state {
  * @rport:   the remote port (INTERDOMAIN).
  * @efd:     the port's doorbell: an eventfd its owner reads (through its
  *           epoll set) and its peer writes to notify, -1 when free.
+ * @cell:    the port's cell (struct duet_sim_evt_cell in a memfd), handed
+ *           out with the doorbell to the same clients, -1 when free.
  * @owner:   the event-channel connection that owns the port.
  */
 struct simd_port {
@@ -121,6 +123,7 @@ struct simd_port {
 	uint16_t remote;
 	uint32_t rport;
 	int efd;
+	int cell;
 	struct simd_conn *owner;
 };
 
@@ -147,6 +150,7 @@ struct simd_map {
  * @evt:    1 when this connection is an event-channel handle (EVT_OPEN).
  * @nports: ports owned.
  * @maps:   mappings made through it.
+ * @area:   its copy area (COPY_AREA), mapped read-write, or NULL.
  * @rl:     rate limit for messages about this client's misbehaviour.
  * @restricted: set by RESTRICT: the connection may act only on its own
  *          domain and on @rdomid (simd_conn_may()).
@@ -163,6 +167,7 @@ struct simd_conn {
 	unsigned rdomid;
 	unsigned nports;
 	struct simd_map *maps;
+	uint8_t *area;
 	struct duet_ratelimit rl;
 	struct simd_conn *next;
 };
@@ -284,6 +289,7 @@ void simd_gnt_unshare(struct simd_conn *c, struct simd_msg *m);
 void simd_gnt_map(struct simd_conn *c, struct simd_msg *m);
 void simd_gnt_unmap(struct simd_conn *c, struct simd_msg *m);
 void simd_gnt_copy(struct simd_conn *c, struct simd_msg *m);
+void simd_gnt_copy_area(struct simd_conn *c, struct simd_msg *m);
 void simd_gnt_xfer_offer(struct simd_conn *c, struct simd_msg *m);
 void simd_gnt_xfer(struct simd_conn *c, struct simd_msg *m);
 void simd_gnt_xfer_accept(struct simd_conn *c, struct simd_msg *m);

@@ -474,6 +474,9 @@ static void dispatch(struct simd_conn *c, struct simd_msg *m)
 	case DUET_SIM_OP_COPY:
 		simd_gnt_copy(c, m);
 		break;
+	case DUET_SIM_OP_COPY_AREA:
+		simd_gnt_copy_area(c, m);
+		break;
 	case DUET_SIM_OP_XFER_OFFER:
 		simd_gnt_xfer_offer(c, m);
 		break;

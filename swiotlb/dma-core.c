@@ -35,12 +35,20 @@ struct duet_dma_dev {
 DUET_INTERNAL extern const struct duet_dma_ops duet_dma_direct_ops;
 DUET_INTERNAL extern const struct duet_dma_ops duet_dma_pv_identity_ops;
 DUET_INTERNAL extern const struct duet_dma_ops duet_dma_swiotlb_ops;
+DUET_INTERNAL extern const struct duet_dma_ops duet_dma_gart_ops;
+DUET_INTERNAL extern const struct duet_dma_ops duet_dma_calgary_ops;
+DUET_INTERNAL extern const struct duet_dma_ops duet_dma_vtd_strict_ops;
+DUET_INTERNAL extern const struct duet_dma_ops duet_dma_vtd_lazy_ops;
 
 static pthread_mutex_t backends_lock = PTHREAD_MUTEX_INITIALIZER;
 static const struct duet_dma_ops *backends[MAX_BACKENDS] = {
 	&duet_dma_direct_ops,
 	&duet_dma_swiotlb_ops,
 	&duet_dma_pv_identity_ops,
+	&duet_dma_gart_ops,
+	&duet_dma_calgary_ops,
+	&duet_dma_vtd_strict_ops,
+	&duet_dma_vtd_lazy_ops,
 };
 
 int duet_dma_backend_register(const struct duet_dma_ops *ops)
@@ -83,15 +91,27 @@ const struct duet_dma_ops *duet_dma_backend_find(const char *name)
 	return o;
 }
 
-const char *duet_dma_backend_name(unsigned i)
+unsigned duet_dma_backend_count(void)
 {
-	const char *n = NULL;
+	unsigned n = 0;
 
 	pthread_mutex_lock(&backends_lock);
-	if (i < MAX_BACKENDS && backends[i])
-		n = backends[i]->name;
+	while (n < MAX_BACKENDS && backends[n])
+		n++;
 	pthread_mutex_unlock(&backends_lock);
 	return n;
+}
+
+const struct duet_dma_ops *duet_dma_backend_at(unsigned i)
+{
+	const struct duet_dma_ops *o;
+
+	if (i >= MAX_BACKENDS)
+		return NULL;
+	pthread_mutex_lock(&backends_lock);
+	o = backends[i];
+	pthread_mutex_unlock(&backends_lock);
+	return o;
 }
 
 /* ------------------------------------------------------------------ */

@@ -14,6 +14,10 @@
 
 #define FRAME_SIZE (1u << DUET_DMA_FRAME_SHIFT)
 #define NO_OWNER (-1)
+/* Frames an IOMMU model holds (its tables): no guest domain's memory. */
+#define DMA_OWNER_IOMMU (-2)
+
+struct dma_iommu_hw;
 
 /*
  * One machine frame.  @host, @owner and @ro change only under the
@@ -35,6 +39,7 @@ struct duet_dma_mem {
 	struct dma_frame *frames;
 	struct duet_dma_domain *domains; /* list */
 	uint64_t top;               /* RAM/foreign frames are taken below */
+	struct dma_iommu_hw *iommu; /* the IOMMU models (iommu-glue/) */
 };
 
 struct duet_dma_domain {
@@ -109,6 +114,25 @@ DUET_INTERNAL int dma_maplist_del(struct dma_maplist *l, uint64_t addr,
  * (another domain's frame), -EIO (above the mask). */
 DUET_INTERNAL int dma_direct_addr(struct duet_dma_dev *dev, void *cpu,
 				  size_t size, uint64_t *maddr);
+
+/*
+ * Frames for an IOMMU's own tables: the first run of @n free frames
+ * aligned to @align inside frames [@lo, @hi) (frames beyond the machine
+ * count as free and are not entered), owned by DMA_OWNER_IOMMU and backed
+ * by @host (n pages, may be NULL: reserved, unbacked).  0 with *@first or
+ * -ENOSPC.  dma_mem_give_iommu() returns them.
+ */
+DUET_INTERNAL int dma_mem_take_iommu(struct duet_dma_mem *m, uint64_t n,
+				     uint64_t align, uint64_t lo, uint64_t hi,
+				     unsigned char *host, uint64_t *first);
+DUET_INTERNAL void dma_mem_give_iommu(struct duet_dma_mem *m, uint64_t first,
+				      uint64_t n);
+/* The struct duet_iommu_mem accessor over machine addresses: @opaque is
+ * the struct duet_dma_mem; a range must lie in host-contiguous frames. */
+DUET_INTERNAL int dma_mem_iommu_access(void *opaque, uint64_t pa, size_t len,
+				       void **ptr);
+/* Free the IOMMU models of @m (iommu-glue/dma-iommu.c). */
+DUET_INTERNAL void dma_iommu_hw_destroy(struct dma_iommu_hw *hw);
 
 /* Point foreign frame @mfn at another mapping of the same page. */
 DUET_INTERNAL int dma_mem_update_foreign(struct duet_dma_mem *m, uint64_t mfn,

@@ -42,6 +42,7 @@ void duet_dma_mem_destroy(struct duet_dma_mem *m)
 {
 	if (!m)
 		return;
+	dma_iommu_hw_destroy(m->iommu);
 	pthread_mutex_destroy(&m->lock);
 	free(m->frames);
 	free(m);
@@ -392,4 +393,64 @@ int dma_mem_update_foreign(struct duet_dma_mem *m, uint64_t mfn, void *host,
 	}
 	pthread_mutex_unlock(&m->lock);
 	return rc;
+}
+
+int dma_mem_take_iommu(struct duet_dma_mem *m, uint64_t n, uint64_t align,
+		       uint64_t lo, uint64_t hi, unsigned char *host,
+		       uint64_t *first)
+{
+	uint64_t at, i;
+	int rc = -ENOSPC;
+
+	if (!align)
+		align = 1;
+	pthread_mutex_lock(&m->lock);
+	for (at = (lo + align - 1) / align * align; at + n <= hi;
+	     at += align) {
+		for (i = 0; i < n && at + i < m->nframes; i++)
+			if (m->frames[at + i].owner != NO_OWNER)
+				break;
+		if (i < n && at + i < m->nframes)
+			continue;
+		for (i = 0; i < n && at + i < m->nframes; i++)
+			frame_set(m, at + i,
+				  host ? host + i * FRAME_SIZE : NULL,
+				  DMA_OWNER_IOMMU, 0, 0);
+		*first = at;
+		rc = 0;
+		break;
+	}
+	pthread_mutex_unlock(&m->lock);
+	return rc;
+}
+
+void dma_mem_give_iommu(struct duet_dma_mem *m, uint64_t first, uint64_t n)
+{
+	uint64_t i;
+
+	pthread_mutex_lock(&m->lock);
+	for (i = 0; i < n && first + i < m->nframes; i++)
+		if (m->frames[first + i].owner == DMA_OWNER_IOMMU)
+			frame_clear(m, first + i);
+	pthread_mutex_unlock(&m->lock);
+}
+
+int dma_mem_iommu_access(void *opaque, uint64_t pa, size_t len, void **ptr)
+{
+	struct duet_dma_mem *m = opaque;
+	uint64_t f = pa >> DUET_DMA_FRAME_SHIFT, last;
+	unsigned char *h;
+
+	if (!len || pa + len < pa)
+		return -EFAULT;
+	last = (pa + len - 1) >> DUET_DMA_FRAME_SHIFT;
+	if (last >= m->nframes || !m->frames[f].host)
+		return -EFAULT;
+	h = m->frames[f].host;
+	/* Several frames only when their pages follow each other here. */
+	for (; f < last; f++)
+		if (m->frames[f + 1].host != m->frames[f].host + FRAME_SIZE)
+			return -EFAULT;
+	*ptr = h + (pa & (FRAME_SIZE - 1));
+	return 0;
 }

@@ -429,19 +429,23 @@ int duet_dma_backend_register(const struct duet_dma_ops *ops);
  * IOMMU: bus = machine address; the device reaches what was mapped, and
  * only its own domain's frames), "swiotlb" (bounce through the domain's
  * pools; options "force" to bounce everything, otherwise buffers the
- * device can address directly are passed through), and "pv-identity"
+ * device can address directly are passed through), "pv-identity"
  * (Xen's PV IOMMU: dfn = mfn, the device reaches mapped own frames and
- * the grant frames the glue gives it).  Returns NULL when unknown.
+ * the grant frames the glue gives it), and the hardware IOMMU models
+ * (iommu-glue/dma-iommu.c, options there): "gart" (AMD GART aperture,
+ * translation without isolation: the glue bounces), "calgary" (IBM
+ * Calgary TCE table per domain), "vtd-strict" and "vtd-lazy" (Intel VT-d,
+ * one VT-d domain per DMA domain; lazy batches IOTLB invalidations, an
+ * unmapped address stays usable until the flush, within timeout_ms
+ * (10) + half of it).  Returns NULL when unknown.
  */
 const struct duet_dma_ops *duet_dma_backend_find(const char *name);
 
-/**
- * duet_dma_backend_name() - the name of the @i-th registered backend
- * (0, 1, ... in registration order, built-in ones first), or NULL past
- * the last: the registry's list, for a CLI's choices and error messages.
- * Entries are never removed, so a name stays valid for the process.
- */
-const char *duet_dma_backend_name(unsigned i);
+/** duet_dma_backend_count() - how many backends are registered;
+ *  duet_dma_backend_at() - the @i-th (0-based, built-ins first), NULL
+ *  past the end.  For tests and benches that try every backend. */
+unsigned duet_dma_backend_count(void);
+const struct duet_dma_ops *duet_dma_backend_at(unsigned i);
 
 /* Helpers for backends (the identity reach table the built-in backends
  * use; an IOMMU model keeps its own tables instead). */

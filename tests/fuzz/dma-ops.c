@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * libFuzzer target: random map / unmap / sync / device-access sequences
- * through each built-in DMA backend, with addresses and sizes taken from
+ * through each built-in DMA backend (the IOMMU models gart, calgary,
+ * vtd-strict and vtd-lazy included), with addresses and sizes taken from
  * the input (so many are wrong on purpose).  Whatever the sequence: no
  * crash, no leak; a refused device access changes no byte of the domain's
  * buffer; a bogus unmap or sync fails without effect; at the end every
@@ -20,8 +21,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define BUFSZ (PAGES * 4096)
 #define MAXMAP 8
 
-static const char *const backends[] = { "direct", "pv-identity", "swiotlb",
-					"swiotlb" };
+/* Backend, its options, and whether buffers must be machine-contiguous. */
+static const struct {
+	const char *name, *opts;
+	int contig;
+} backends[] = {
+	{ "direct", NULL, 1 },     { "pv-identity", NULL, 1 },
+	{ "swiotlb", NULL, 0 },    { "swiotlb", "force", 0 },
+	{ "gart", "force", 0 },    { "calgary", "window=512", 0 },
+	{ "vtd-strict", NULL, 0 }, { "vtd-lazy", "fq=8", 0 },
+};
 
 struct live {
 	duet_dma_addr_t addr;
@@ -53,7 +62,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 2)
 		return 0;
-	b = data[0] & 3;
+	b = data[0] & 7;
 	if (data[1] & 1)
 		dc.min_align_mask = 4095;
 	if (data[1] & 2)
@@ -63,10 +72,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (duet_dma_domain_create(mem, 1, 512, &d) < 0 ||
 	    duet_swiotlb_setup(d, &cfg) < 0)
 		abort();
-	if (duet_dma_dev_create(d, &dc, duet_dma_backend_find(backends[b]),
-				b == 3 ? "force" : NULL, &dev) < 0)
+	if (duet_dma_dev_create(d, &dc,
+				duet_dma_backend_find(backends[b].name),
+				backends[b].opts, &dev) < 0)
 		abort();
-	if ((b < 2 ? duet_dma_domain_alloc_contig(d, PAGES, 28, (void **)&buf) :
+	if ((backends[b].contig ?
+		     duet_dma_domain_alloc_contig(d, PAGES, 28, (void **)&buf) :
 		     duet_dma_domain_alloc(d, PAGES, (void **)&buf)) < 0)
 		abort();
 	memset(l, 0, sizeof(l));

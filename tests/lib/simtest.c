@@ -3,6 +3,8 @@
  * simtest.c - the test code declared in simtest.h, built once into
  * libduet-test.a.
  */
+#include <time.h>
+
 #include "lib/simtest.h"
 
 char simtest_dir[64];
@@ -121,11 +123,23 @@ int simtest_wait_event(struct duet_evtchn *e, int ms)
 {
 	struct pollfd pfd = { .fd = duet_evtchn_fd(e), .events = POLLIN };
 	int rc = duet_evtchn_pending(e);
+	struct timespec t0, t;
+	int left = ms;
 
-	if (rc != -EAGAIN)
-		return rc;
-	rc = poll(&pfd, 1, ms);
-	if (rc <= 0)
-		return rc ? -errno : -ETIMEDOUT;
-	return duet_evtchn_pending(e);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	/* A wake-up with nothing pending is allowed (a spinning handle took
+	 * the event from its cell before the doorbell's count was read):
+	 * wait again for what is left of @ms. */
+	while (rc == -EAGAIN) {
+		rc = poll(&pfd, 1, left);
+		if (rc <= 0)
+			return rc ? -errno : -ETIMEDOUT;
+		rc = duet_evtchn_pending(e);
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		left = ms - (int)((t.tv_sec - t0.tv_sec) * 1000 +
+				  (t.tv_nsec - t0.tv_nsec) / 1000000);
+		if (rc == -EAGAIN && left <= 0)
+			return -ETIMEDOUT;
+	}
+	return rc;
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * cli-dma.c - the DMA backend names the CLI offers: always the registry's
- * (duet_dma_backend_name()), so that a backend registered with
+ * (duet_dma_backend_at()), so that a backend registered with
  * duet_dma_backend_register() is a valid choice without a CLI change.
  */
 #include <stdio.h>
@@ -12,27 +12,26 @@
 
 void cli_dma_list(FILE *f, const char *sep)
 {
-	const char *n;
+	const struct duet_dma_ops *o;
 	unsigned i;
 
-	for (i = 0; (n = duet_dma_backend_name(i)); i++)
-		fprintf(f, "%s%s", i ? sep : "", n);
+	for (i = 0; (o = duet_dma_backend_at(i)); i++)
+		fprintf(f, "%s%s", i ? sep : "", o->name);
 }
 
 int cli_dma_check(const char *cmd, const char *name)
 {
+	const struct duet_dma_ops *o;
 	char known[512];
 	size_t used = 0;
-	const char *n;
 	unsigned i;
 
 	if (name && duet_dma_backend_find(name))
 		return 0;
 	known[0] = '\0';
-	for (i = 0; (n = duet_dma_backend_name(i)) && used < sizeof(known);
-	     i++)
+	for (i = 0; (o = duet_dma_backend_at(i)) && used < sizeof(known); i++)
 		used += (size_t)snprintf(known + used, sizeof(known) - used,
-					 "%s%s", i ? ", " : "", n);
+					 "%s%s", i ? ", " : "", o->name);
 	return cli_usage_error(cmd, "unknown DMA backend '%s' (known: %s)",
 			       name ? name : "", known);
 }

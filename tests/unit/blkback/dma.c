@@ -220,7 +220,8 @@ int main(void)
 	const char *be;
 
 	tb_init();
-	for (i = 0; (be = duet_dma_backend_name(i)); i++) {
+	for (i = 0; duet_dma_backend_at(i); i++) {
+		be = duet_dma_backend_at(i)->name;
 		run(idx++, be, 1);
 		run(idx++, be, 0);
 	}

@@ -86,9 +86,12 @@ static void run(struct dmat *t, const char *be, const char *opts, int fd,
 	for (i = 0; i < 2; i++)
 		duet_dma_unmap(dev, a[i], 4096, DUET_DMA_TO_DEVICE, 0);
 
-	/* A read into a page that is no longer mapped. */
-	is_int(run1(c, DUET_DMA_BLK_READ, 0, ta, 1), -EFAULT,
-	       "%s: read into an unmapped page: -EFAULT", be);
+	/* A read into a page that is no longer mapped.  Calgary does not
+	 * invalidate on unmap: its TCE cache still holds the read-only
+	 * entry, which refuses the write with the permission fault. */
+	is_int(run1(c, DUET_DMA_BLK_READ, 0, ta, 1),
+	       strcmp(be, "calgary") ? -EFAULT : -EACCES,
+	       "%s: read into an unmapped page: refused", be);
 	ok(!memcmp(keep, buf, 4096), "%s: untouched", be);
 
 	/* Reads and writes aimed at another domain's frame. */
@@ -125,6 +128,7 @@ int main(void)
 	char path[] = "/tmp/duet-blkctl.XXXXXX";
 	unsigned char *file = malloc(FILESZ);
 	struct dmat t;
+	unsigned i;
 	int fd = mkstemp(path);
 
 	if (fd < 0)
@@ -134,9 +138,12 @@ int main(void)
 	if (pwrite(fd, file, FILESZ, 0) != FILESZ)
 		skip_all("cannot write the temporary file");
 	dmat_open(&t, 1024);
-	run(&t, "direct", NULL, fd, file);
-	run(&t, "swiotlb", "force", fd, file);
-	run(&t, "pv-identity", NULL, fd, file);
+	/* Every registered backend (swiotlb bouncing everything). */
+	for (i = 0; i < duet_dma_backend_count(); i++) {
+		const char *be = duet_dma_backend_at(i)->name;
+
+		run(&t, be, strcmp(be, "swiotlb") ? NULL : "force", fd, file);
+	}
 	dmat_close(&t);
 	close(fd);
 	free(file);

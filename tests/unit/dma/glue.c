@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * glue.c - grant-aware DMA on the simulator: a guest grants pages to the
- * driver domain; through pv-identity the device gets exactly the granted
- * frame, read-only for a read-only grant, counted per frame as Xen does
- * (the last writer leaving readers downgrades to read-only; the last user
- * removes it); through direct and swiotlb the device only ever sees a
- * bounce buffer of the driver domain; an ungranted frame is -EACCES.
+ * glue.c - grant-aware DMA on the simulator, over every registered
+ * backend: a guest grants pages to the driver domain; through a backend
+ * with frame_set (pv-identity, calgary, vtd-*) the device gets exactly
+ * the granted frame, read-only for a read-only grant, counted per frame
+ * as Xen does (the last writer leaving readers downgrades to read-only;
+ * the last user removes it); through the others (direct, swiotlb, gart)
+ * the device only ever sees a bounce buffer of the driver domain; an
+ * ungranted frame is -EACCES.
  */
 #include "lib/simtest.h"
 #include "tap.h"
@@ -57,6 +59,74 @@ static void bounce(struct duet_dma_glue *g, struct duet_dma_dev *dev,
 	       "%s: the bounce is out of reach after unmap", be);
 }
 
+/* With frame_set: the frame itself at dfn = mfn, refcounted. */
+static void identity(struct duet_dma_glue *g, struct duet_dma_dev *iommu,
+		     const char *be, unsigned dg, duet_grant_ref_t ref,
+		     unsigned char *gp)
+{
+	struct duet_dma_glue_map *w, *r, *r2;
+	unsigned char keep[4096], data[64], in[64];
+	duet_dma_addr_t aw, ar;
+	uint64_t m;
+	void *cpu;
+
+	is_int(duet_dma_glue_map_grant(g, iommu, dg, ref, 0,
+				       DUET_DMA_FROM_DEVICE, &w, &aw, &cpu),
+	       0, "%s: map grant 0 writable for the IOMMU device", be);
+	is_int(duet_dma_glue_frame_prot(g, dg, ref),
+	       DUET_DMA_PROT_READ | DUET_DMA_PROT_WRITE, "%s: entry is RW", be);
+	fill(data, 64, 50);
+	is_int(duet_dma_dev_write(iommu, aw + 100, data, 64), 0,
+	       "%s: the device writes the granted frame", be);
+	ok(!memcmp(gp + 100, data, 64), "%s: the guest sees it at once", be);
+	is_int(duet_dma_dev_read(iommu, aw + 4096, in, 16), -EFAULT,
+	       "%s: the next frame is out of reach", be);
+	is_int(duet_dma_glue_map_grant(g, iommu, dg, ref,
+				       DUET_GNT_READONLY, DUET_DMA_TO_DEVICE,
+				       &r, &ar, NULL), 0,
+	       "%s: map it again read-only", be);
+	ok(ar == aw, "%s: same frame, same device address", be);
+	is_int(duet_dma_glue_map_grant(g, iommu, dg, ref, 0,
+				       DUET_DMA_TO_DEVICE, &r2, &ar, NULL), 0,
+	       "%s: and a second reader", be);
+	is_int(duet_dma_glue_unmap(g, w), 0, "%s: the writer leaves", be);
+	is_int(duet_dma_glue_frame_prot(g, dg, ref), DUET_DMA_PROT_READ,
+	       "%s: readers remain: the entry is downgraded to read-only", be);
+	memcpy(keep, gp, 4096);
+	is_int(duet_dma_dev_write(iommu, aw, data, 64), -EACCES,
+	       "%s: a device write is now -EACCES", be);
+	ok(!memcmp(keep, gp, 4096), "%s: and the frame is untouched", be);
+	is_int(duet_dma_dev_read(iommu, aw + 100, in, 64), 0,
+	       "%s: reads work", be);
+	ok(!memcmp(in, data, 64), "%s: they see the frame", be);
+	is_int(duet_dma_glue_unmap(g, r), 0, "%s: one reader leaves", be);
+	is_int(duet_dma_glue_frame_prot(g, dg, ref), DUET_DMA_PROT_READ,
+	       "%s: still read-only", be);
+	is_int(duet_dma_glue_unmap(g, r2), 0, "%s: the last reader leaves", be);
+	is_int(duet_dma_glue_frame_prot(g, dg, ref), 0, "%s: entry gone", be);
+	is_int(duet_dma_dev_read(iommu, aw, in, 16), -EFAULT,
+	       "%s: the device cannot reach the frame any more", be);
+
+	/* A read-only grant alone: a read-only entry from the start. */
+	is_int(duet_dma_glue_map_grant(g, iommu, dg, ref, DUET_GNT_READONLY,
+				       DUET_DMA_TO_DEVICE, &r, &ar, NULL), 0,
+	       "%s: map a read-only grant", be);
+	is_int(duet_dma_glue_frame_prot(g, dg, ref), DUET_DMA_PROT_READ,
+	       "%s: its entry is read-only", be);
+	ok(duet_dma_dev_read(iommu, ar + 100, in, 64) == 0 &&
+	   !memcmp(in, gp + 100, 64), "%s: the device reads the frame", be);
+	memcpy(keep, gp, 4096);
+	is_int(duet_dma_dev_write(iommu, ar, data, 64), -EACCES,
+	       "%s: and cannot write it", be);
+	is_int(duet_dma_dev_ops(iommu)->translate(duet_dma_dev_priv(iommu),
+						  ar, 1, &m), -EACCES,
+	       "%s: the device entry itself refuses the write", be);
+	ok(!memcmp(keep, gp, 4096), "%s: the frame is untouched", be);
+	is_int(duet_dma_glue_unmap(g, r), 0, "%s: unmap it", be);
+	is_int(duet_dma_dev_read(iommu, ar, in, 16), -EFAULT,
+	       "%s: gone with the unmap", be);
+}
+
 int main(void)
 {
 	struct duet_platform *pg, *pd;
@@ -64,13 +134,12 @@ int main(void)
 	struct duet_dma_domain *drv;
 	struct duet_dma_dev *iommu, *direct, *stlb;
 	struct duet_dma_glue *g;
-	struct duet_dma_glue_map *w, *r, *r2, *h;
+	struct duet_dma_glue_map *h;
 	struct duet_dma_dev_cfg c = { .name = "dev" };
 	duet_grant_ref_t refs[2], other_ref;
-	duet_dma_addr_t aw, ar, a;
-	unsigned char *gp, *og, keep[4096], data[64], in[64];
-	unsigned dg, dd, d3;
-	void *cpu;
+	duet_dma_addr_t a;
+	unsigned char *gp, *og;
+	unsigned dg, dd, d3, i;
 
 	simtest_pair(0, &dg, &pg, &dd, &pd);
 	d3 = simtest_domain("third");
@@ -103,46 +172,28 @@ int main(void)
 				       DUET_DMA_FROM_DEVICE, &h, &a, NULL),
 	       -EACCES, "a read-only mapping for a device write is -EACCES");
 
-	/* pv-identity: the frame itself, refcounted. */
-	is_int(duet_dma_glue_map_grant(g, iommu, dg, refs[0], 0,
-				       DUET_DMA_FROM_DEVICE, &w, &aw, &cpu),
-	       0, "map grant 0 writable for the IOMMU device");
-	is_int(duet_dma_glue_frame_prot(g, dg, refs[0]),
-	       DUET_DMA_PROT_READ | DUET_DMA_PROT_WRITE, "entry is RW");
-	fill(data, 64, 50);
-	is_int(duet_dma_dev_write(iommu, aw + 100, data, 64), 0,
-	       "the device writes the granted frame");
-	ok(!memcmp(gp + 100, data, 64), "the guest sees it at once");
-	is_int(duet_dma_dev_read(iommu, aw + 4096, in, 16), -EFAULT,
-	       "the next frame is out of reach");
-	is_int(duet_dma_glue_map_grant(g, iommu, dg, refs[0],
-				       DUET_GNT_READONLY, DUET_DMA_TO_DEVICE,
-				       &r, &ar, NULL), 0,
-	       "map it again read-only");
-	ok(ar == aw, "same frame, same device address");
-	is_int(duet_dma_glue_map_grant(g, iommu, dg, refs[0], 0,
-				       DUET_DMA_TO_DEVICE, &r2, &ar, NULL), 0,
-	       "and a second reader");
-	is_int(duet_dma_glue_unmap(g, w), 0, "the writer leaves");
-	is_int(duet_dma_glue_frame_prot(g, dg, refs[0]), DUET_DMA_PROT_READ,
-	       "readers remain: the entry is downgraded to read-only");
-	memcpy(keep, gp, 4096);
-	is_int(duet_dma_dev_write(iommu, aw, data, 64), -EACCES,
-	       "a device write is now -EACCES");
-	ok(!memcmp(keep, gp, 4096), "and the frame is untouched");
-	is_int(duet_dma_dev_read(iommu, aw + 100, in, 64), 0, "reads work");
-	ok(!memcmp(in, data, 64), "they see the frame");
-	is_int(duet_dma_glue_unmap(g, r), 0, "one reader leaves");
-	is_int(duet_dma_glue_frame_prot(g, dg, refs[0]), DUET_DMA_PROT_READ,
-	       "still read-only");
-	is_int(duet_dma_glue_unmap(g, r2), 0, "the last reader leaves");
-	is_int(duet_dma_glue_frame_prot(g, dg, refs[0]), 0, "entry gone");
-	is_int(duet_dma_dev_read(iommu, aw, in, 16), -EFAULT,
-	       "the device cannot reach the frame any more");
+	/* Every backend: the frame itself, or only a bounce buffer. */
+	for (i = 0; i < duet_dma_backend_count(); i++) {
+		const struct duet_dma_ops *o = duet_dma_backend_at(i);
+		struct duet_dma_dev *dev;
 
-	/* direct and swiotlb: only a bounce buffer of the driver domain. */
-	bounce(g, direct, iommu, "direct", dg, refs[1], gp + 4096);
-	bounce(g, stlb, iommu, "swiotlb force", dg, refs[1], gp + 4096);
+		if (duet_dma_dev_create(drv, &c, o,
+					strcmp(o->name, "swiotlb") ? NULL :
+					"force", &dev) < 0) {
+			ok(0, "%s: device", o->name);
+			continue;
+		}
+		is_int(duet_dma_glue_map_grant(g, dev, dg, 4000, 0,
+					       DUET_DMA_TO_DEVICE, &h, &a,
+					       NULL),
+		       -EACCES, "%s: an ungranted ref is -EACCES", o->name);
+		if (o->frame_set)
+			identity(g, dev, o->name, dg, refs[0], gp);
+		else
+			bounce(g, dev, iommu, o->name, dg, refs[1],
+			       gp + 4096);
+		duet_dma_dev_destroy(dev);
+	}
 
 	is_int(duet_dma_glue_map_grant(g, direct, dg, refs[1], 0,
 				       DUET_DMA_TO_DEVICE, &h, &a, NULL), 0,

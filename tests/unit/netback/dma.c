@@ -179,7 +179,8 @@ int main(void)
 	frame[13] = 0xb5;
 	for (i = 14; i < FRAME; i++)
 		frame[i] = (uint8_t)(i * 7);
-	for (i = 0; i < MAX_VIFS && (be = duet_dma_backend_name(i)); i++) {
+	for (i = 0; i < MAX_VIFS && duet_dma_backend_at(i); i++) {
+		be = duet_dma_backend_at(i)->name;
 		snprintf(node[i], sizeof(node[i]), "dma=%s", be);
 		nbt_be_nodes[0] = node[i];
 		nbt_vif_spec(&v[i], i, "mtu=9000");

@@ -88,7 +88,7 @@ int main(void)
 	struct duet_sim_copy_seg seg;
 	uint32_t refs[4] = { 8, 9, 10, 11 };
 	unsigned d1, d2, i;
-	int fd, mfd, pfd[2], fds[3], rc, weird = 0;
+	int fd, mfd, afd, pfd[2], fds[3], rc, weird = 0;
 	uint8_t junk[512];
 
 	simtest_start(0);
@@ -143,9 +143,47 @@ int main(void)
 	seg.len = 100;
 	seg.flags = DUET_GNT_COPY_DST_GREF;
 	is_int(req_call(fd, DUET_SIM_OP_COPY, 1, 0, &seg, sizeof(seg), -1),
-	       -EINVAL, "copy: payload shorter than the segment says");
+	       -EINVAL, "copy before the connection has a copy area");
+	is_int(req_call(fd, DUET_SIM_OP_COPY_AREA, 0, 0, NULL, 0, -1), -EBADF,
+	       "copy area without a memfd");
+	is_int(req_call(fd, DUET_SIM_OP_COPY_AREA, 0, 0, NULL, 0, pfd[0]),
+	       -EBADF, "copy area: a pipe");
+	afd = memfd_create("area", MFD_ALLOW_SEALING);
+	if (afd < 0 || ftruncate(afd, DUET_SIM_COPY_AREA) < 0)
+		return 1;
+	is_int(req_call(fd, DUET_SIM_OP_COPY_AREA, 0, 0, NULL, 0, afd),
+	       -EINVAL, "copy area: unsealed (could shrink under the daemon)");
+	is_int(req_call(fd, DUET_SIM_OP_COPY_AREA, 0, 0, NULL, 0, mfd),
+	       -EINVAL, "copy area: sealed but one page");
+	fcntl(afd, F_ADD_SEALS, F_SEAL_GROW | F_SEAL_SHRINK);
+	is_int(req_call(fd, DUET_SIM_OP_COPY_AREA, 0, 0, "x", 1, afd),
+	       -EINVAL, "copy area with a payload");
+	is_int(req_call(fd, DUET_SIM_OP_COPY_AREA, 0, 0, NULL, 0, afd), 0,
+	       "copy area: sealed, the right size");
+	is_int(req_call(fd, DUET_SIM_OP_COPY_AREA, 0, 0, NULL, 0, afd),
+	       -EEXIST, "a second copy area: -EEXIST");
+	{
+		struct duet_sim_copy_seg two[2];
+
+		memset(two, 0, sizeof(two));
+		two[0] = seg;
+		is_int(req_call(fd, DUET_SIM_OP_COPY, 1, 0, two, sizeof(two),
+				-1), -EINVAL,
+		       "copy: more bytes than the segments the count says");
+	}
 	is_int(req_call(fd, DUET_SIM_OP_COPY, 2, 0, &seg, sizeof(seg), -1),
 	       -EINVAL, "copy: fewer segments than the count");
+	{
+		static struct duet_sim_copy_seg many[DUET_SIM_COPY_MAX];
+
+		for (i = 0; i < DUET_SIM_COPY_MAX; i++) {
+			many[i].len = 60000;
+			many[i].flags = DUET_GNT_COPY_SRC_GREF;
+		}
+		is_int(req_call(fd, DUET_SIM_OP_COPY, DUET_SIM_COPY_MAX, 0,
+				many, sizeof(many), -1), -EINVAL,
+		       "copy: local bytes beyond half the copy area");
+	}
 	seg.len = 60000;
 	seg.flags = DUET_GNT_COPY_SRC_GREF;
 	is_int(req_call(fd, DUET_SIM_OP_COPY, 1, 0, &seg, sizeof(seg), -1), 0,

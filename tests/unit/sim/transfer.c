@@ -33,7 +33,7 @@ static unsigned long mapped_inode(const void *addr)
 int main(void)
 {
 	struct duet_platform *p1, *p2, *p3;
-	duet_grant_ref_t refs[3], shref;
+	duet_grant_ref_t refs[4], shref;
 	unsigned d1, d2, d3;
 	unsigned long ino;
 	char *pg, *got, *pg3, *sh, *other;
@@ -114,6 +114,34 @@ int main(void)
 	is_int(duet_gnt_transfer_page_free(p2, got), 0,
 	       "and the first one");
 	is_int(duet_gnt_transfer_page_free(p3, pg3), 0, "intruder frees");
+
+	/* A freed page is pooled: it comes back zeroed, can be given away
+	 * and is then gone from the pool (and from this process). */
+	is_int(duet_gnt_transfer_page_alloc(p1, (void **)&pg), 0,
+	       "pool: allocate");
+	strcpy(pg, "old contents");
+	is_int(duet_gnt_transfer_page_free(p1, pg), 0, "pool: free");
+	other = NULL;
+	is_int(duet_gnt_transfer_page_alloc(p1, (void **)&other), 0,
+	       "pool: allocate again");
+	ok(other && other[0] == 0 && other[4095] == 0,
+	   "pool: a reused page is zeroed");
+	is_int(duet_gnt_transfer_page_free(p1, other), 0,
+	       "pool: free again");
+	is_int(duet_gnt_transfer_page_free(p1, other), -EINVAL,
+	       "pool: a pooled page is not owned twice (double free: -EINVAL)");
+	is_int(duet_gnt_transfer_offer(p2, d1, 1, &refs[3]), 0,
+	       "pool: another accept-transfer grant");
+	is_int(duet_gnt_transfer_page_alloc(p1, (void **)&pg), 0,
+	       "pool: allocate for a transfer");
+	strcpy(pg, "pooled flip");
+	is_int(duet_gnt_transfer(p1, pg, d2, refs[3]), 0,
+	       "pool: a pooled page can be given away");
+	is_int(duet_gnt_transfer_accept(p2, refs[3], &x), 0, "pool: accept");
+	is_str((char *)x, "pooled flip", "pool: the receiver sees its contents");
+	is_int(duet_gnt_transfer_page_free(p1, pg), -EINVAL,
+	       "pool: the sender no longer owns it");
+	is_int(duet_gnt_transfer_page_free(p2, x), 0, "pool: receiver frees");
 	is_int(duet_gnt_unshare(p2, sh, 1), 0, "unshare");
 	duet_platform_close(p3);
 	duet_platform_close(p2);
