@@ -57,8 +57,9 @@
  *               each connect; a bad value is logged and the default kept.
  * dma                                      (duet's own node; vbd and vif)
  *      Values:  the name of a registered DMA backend (duet/dma.h:
- *               "direct", "swiotlb", "pv-identity", and whatever else is
- *               registered; `duet backend --dma list` prints them), or ""
+ *               "direct", "swiotlb", "pv-identity", "gart", "calgary",
+ *               "vtd-strict", "vtd-lazy" and whatever else is registered;
+ *               `duet backend --dma list` prints them), or ""
  *      Default: absent: `duet backend --dma NAME` when the daemon was
  *               given one, else none
  *      Notes:   the device's I/O goes through an emulated DMA device
