@@ -73,62 +73,147 @@ static int complete(struct duet_dma_nic *nic, duet_dma_addr_t at,
 				  &d->flags, sizeof(d->flags));
 }
 
+/*
+ * Read the descriptors of the frame starting at ring entry @pos into @d:
+ * how many (through the first without MORE, at most MAX_CHAIN + 1 so
+ * that an overlong chain shows), 0 when one of them is not owned yet
+ * (@own_flag checked; the chain is left alone), or -errno from the read.
+ */
+static int read_chain(struct duet_dma_nic *nic, duet_dma_addr_t ring,
+		      unsigned pos, struct duet_dma_nic_desc *d,
+		      unsigned max)
+{
+	unsigned i;
+	int rc;
+
+	for (i = 0; i < max && i < nic->n; i++) {
+		rc = duet_dma_dev_read(nic->dev,
+				       slot(ring, (pos + i) % nic->n), &d[i],
+				       sizeof(d[i]));
+		if (rc < 0)
+			return rc;
+		if (!(d[i].flags & DUET_DMA_NIC_OWN))
+			return 0;
+		if (!(d[i].flags & DUET_DMA_NIC_MORE))
+			return (int)i + 1;
+	}
+	return (int)i;
+}
+
 int duet_dma_nic_tx_poll(struct duet_dma_nic *nic)
 {
-	struct duet_dma_nic_desc d;
-	duet_dma_addr_t at;
-	int sent = 0, rc;
+	struct duet_dma_nic_desc d[DUET_DMA_NIC_MAX_CHAIN + 1];
+	unsigned i, k, flen;
+	int sent = 0, rc, n, bad;
 
 	for (;;) {
-		at = slot(nic->tx_ring, nic->tx_pos);
-		rc = duet_dma_dev_read(nic->dev, at, &d, sizeof(d));
-		if (rc < 0)
-			return rc;
-		if (!(d.flags & DUET_DMA_NIC_OWN))
-			return sent;
-		if (!d.len || d.len > DUET_DMA_NIC_MTU ||
-		    duet_dma_dev_read(nic->dev, d.addr, nic->frame,
-				      d.len) < 0) {
-			rc = complete(nic, at, &d,
-				      DUET_DMA_NIC_DONE | DUET_DMA_NIC_ERR);
-		} else {
-			if (nic->wire)
-				nic->wire(nic->opaque, nic->frame, d.len);
-			sent++;
-			rc = complete(nic, at, &d, DUET_DMA_NIC_DONE);
+		n = read_chain(nic, nic->tx_ring, nic->tx_pos, d,
+			       DUET_DMA_NIC_MAX_CHAIN + 1);
+		if (n <= 0)
+			return n < 0 ? n : sent;
+		/* An overlong chain, or one the ring cannot hold, is
+		 * completed with ERR as far as it was read. */
+		bad = (unsigned)n > DUET_DMA_NIC_MAX_CHAIN ||
+		      (d[n - 1].flags & DUET_DMA_NIC_MORE);
+		for (i = 0, flen = 0; !bad && i < (unsigned)n; i++) {
+			if (!d[i].len || d[i].len > DUET_DMA_NIC_MTU - flen ||
+			    duet_dma_dev_read(nic->dev, d[i].addr,
+					      nic->frame + flen,
+					      d[i].len) < 0)
+				bad = 1;
+			else
+				flen += d[i].len;
 		}
-		if (rc < 0)
-			return rc;
-		nic->tx_pos = (nic->tx_pos + 1) % nic->n;
+		if (!bad) {
+			if (nic->wire)
+				nic->wire(nic->opaque, nic->frame, flen);
+			sent++;
+		}
+		/* Written back in ring order, so the driver sees the last
+		 * descriptor of the frame DONE after the others. */
+		for (k = 0; k < (unsigned)n; k++) {
+			rc = complete(nic, slot(nic->tx_ring, nic->tx_pos),
+				      &d[k],
+				      DUET_DMA_NIC_DONE |
+					      (bad ? DUET_DMA_NIC_ERR : 0));
+			if (rc < 0)
+				return rc;
+			nic->tx_pos = (nic->tx_pos + 1) % nic->n;
+		}
 	}
+}
+
+/* Complete the @n descriptors of a dropped frame from the rx position. */
+static int rx_fail(struct duet_dma_nic *nic, struct duet_dma_nic_desc *d,
+		   unsigned n)
+{
+	unsigned k;
+	int rc = 0;
+
+	for (k = 0; k < n; k++) {
+		d[k].len = 0;
+		if (!rc)
+			rc = complete(nic, slot(nic->rx_ring, nic->rx_pos),
+				      &d[k],
+				      DUET_DMA_NIC_DONE | DUET_DMA_NIC_ERR);
+		nic->rx_pos = (nic->rx_pos + 1) % nic->n;
+	}
+	return rc;
 }
 
 int duet_dma_nic_receive(struct duet_dma_nic *nic, const void *frame,
 			 size_t len)
 {
-	struct duet_dma_nic_desc d;
-	duet_dma_addr_t at = slot(nic->rx_ring, nic->rx_pos);
+	struct duet_dma_nic_desc d[DUET_DMA_NIC_MAX_CHAIN];
+	const unsigned char *f = frame;
+	size_t cap = 0, pos = 0, piece;
+	unsigned n = 0, k;
 	int rc;
 
 	if (!frame || !len || len > DUET_DMA_NIC_MTU)
 		return -EINVAL;
-	rc = duet_dma_dev_read(nic->dev, at, &d, sizeof(d));
-	if (rc < 0)
-		return rc;
-	if (!(d.flags & DUET_DMA_NIC_OWN))
-		return -EAGAIN;
-	nic->rx_pos = (nic->rx_pos + 1) % nic->n;
-	if (len > d.len) {
-		d.len = 0;
-		rc = complete(nic, at, &d, DUET_DMA_NIC_DONE | DUET_DMA_NIC_ERR);
-		return rc < 0 ? rc : -EMSGSIZE;
+	/* The buffers the frame needs, all owned before any is used. */
+	for (;;) {
+		rc = duet_dma_dev_read(nic->dev,
+				       slot(nic->rx_ring,
+					    (nic->rx_pos + n) % nic->n),
+				       &d[n], sizeof(d[n]));
+		if (rc < 0) {
+			if (n)
+				rx_fail(nic, d, n);
+			return rc;
+		}
+		if (!(d[n].flags & DUET_DMA_NIC_OWN))
+			return -EAGAIN;
+		cap += d[n].len;
+		n++;
+		if (cap >= len)
+			break;
+		if (!(d[n - 1].flags & DUET_DMA_NIC_MORE) ||
+		    n == DUET_DMA_NIC_MAX_CHAIN || n == nic->n) {
+			rc = rx_fail(nic, d, n);
+			return rc < 0 ? rc : -EMSGSIZE;
+		}
 	}
-	rc = duet_dma_dev_write(nic->dev, d.addr, frame, len);
-	if (rc < 0) {
-		d.len = 0;
-		complete(nic, at, &d, DUET_DMA_NIC_DONE | DUET_DMA_NIC_ERR);
-		return rc;
+	for (k = 0; k < n; k++) {
+		piece = len - pos < d[k].len ? len - pos : d[k].len;
+		rc = duet_dma_dev_write(nic->dev, d[k].addr, f + pos, piece);
+		if (rc < 0) {
+			rx_fail(nic, d, n);
+			return rc;
+		}
+		d[k].len = (uint32_t)piece;
+		pos += piece;
 	}
-	d.len = (uint32_t)len;
-	return complete(nic, at, &d, DUET_DMA_NIC_DONE);
+	/* The data first, then each descriptor in ring order, the frame's
+	 * last one (no MORE) last. */
+	for (k = 0; k < n; k++) {
+		rc = complete(nic, slot(nic->rx_ring, nic->rx_pos), &d[k],
+			      DUET_DMA_NIC_DONE |
+				      (k + 1 < n ? DUET_DMA_NIC_MORE : 0));
+		if (rc < 0)
+			return rc;
+		nic->rx_pos = (nic->rx_pos + 1) % nic->n;
+	}
+	return 0;
 }

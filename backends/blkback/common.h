@@ -11,6 +11,8 @@
  *   io.c       the backing store (file or block device) and the io_uring
  *              engine
  *   persist.c  persistent grants: a per-queue bounded LRU of mappings
+ *   dma.c      the I/O through an emulated block controller behind a DMA
+ *              backend (backend node "dma" or `duet backend --dma`)
  *
  * Threads: the instance's main thread owns xenstore and the XenBus state;
  * each queue runs its own thread that owns its ring, its event channel
@@ -258,6 +260,7 @@ enum bb_segsrc {
 	BB_SEG_BOUNCE = 0, /* our bounce buffer; moved by grant copy */
 	BB_SEG_PGRANT = 1, /* a persistent mapping (cache entry) */
 	BB_SEG_MAPPED = 2, /* the request's temporary mapping */
+	BB_SEG_DMA = 3,    /* moved by the DMA device (dma.c) */
 };
 
 struct bb_pgrant;
@@ -463,6 +466,7 @@ struct bb_dev {
 	unsigned unmap_errors;
 	unsigned nr_queues_max;
 	uint64_t pgrant_idle_ns;
+	struct bb_dma *dma;	/* NULL: io.c's engine does the I/O */
 	int opened;	/* the storage is open */
 	int connected;	/* the queues' rings are mapped */
 };
@@ -506,6 +510,34 @@ int bb_io_prep(struct bb_queue *q, struct bb_req *r);
  */
 struct bb_req *bb_io_complete(struct bb_queue *q,
 					struct io_uring_cqe *cqe);
+
+/* dma.c */
+struct bb_dma;
+/*
+ * bb_dma_name() - the DMA backend the device should use: the backend
+ * node "dma", else ctx->dma (then written to the node).  Returns 1 with
+ * @name set, 0 for none, or -errno.  Main thread.
+ */
+int bb_dma_name(struct bb_dev *dev, char *name, size_t len);
+/*
+ * bb_dma_open() - set up dev->dma for DMA backend @name over the open
+ * store.  0 or -errno (-ENOENT: no such backend; logged).  Main thread,
+ * before any queue runs.
+ */
+int bb_dma_open(struct bb_dev *dev, const char *name);
+/* bb_dma_close() - undo it; no queue may be running.  NULL dma is fine. */
+void bb_dma_close(struct bb_dev *dev);
+/*
+ * bb_dma_run() - carry out validated request @r through the device,
+ * synchronously (queue thread).  Returns 0 or -errno, the request's
+ * status; sets r->len and marks its segments BB_SEG_DMA.
+ */
+int bb_dma_run(struct bb_queue *q, struct bb_req *r);
+/* bb_dma_stats() - append the dma-* counters to @st at *@n (at most
+ * BB_DMA_NSTATS). */
+void bb_dma_stats(struct bb_dev *dev, struct duet_backend_stat *st,
+		  unsigned *n);
+#define BB_DMA_NSTATS 7u
 
 /* Monotonic clock in ns. */
 uint64_t bb_now(void);

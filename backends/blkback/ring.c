@@ -15,6 +15,9 @@
  *   5. queue the storage I/O and submit it with one io_uring_enter()
  *      (a memory-backed store runs it at once instead, see io.c; reads
  *      are then copied out and answered in the same pass);
+ *      with a DMA backend (dma.c) steps 4 and 5 are bb_dma_run(): the
+ *      emulated controller moves the data, and the request is answered
+ *      in the same pass;
  *   6. push responses and notify the frontend when it asked.
  *
  * What a hostile frontend gets (Deliver 4 of issue #6):
@@ -709,6 +712,8 @@ static int consume(struct bb_queue *q)
 							&r->p);
 		if (r->err)
 			r->p.nseg = 0;
+		else if (dev->dma)
+			r->err = bb_dma_run(q, r);
 		else
 			req_place(q, r, now);
 	}
@@ -717,7 +722,7 @@ static int consume(struct bb_queue *q)
 	for (i = 0, ndone = 0; i < nstart; i++) {
 		struct bb_req *r = started[i];
 
-		if (!r->err)
+		if (!r->err && !dev->dma)
 			r->err = bb_io_prep(q, r);
 		if (r->err || !r->cqes)
 			started[ndone++] = r;

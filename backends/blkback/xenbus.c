@@ -164,7 +164,7 @@ static int store_path(struct bb_dev *dev, char *path, size_t len)
 static int store_open(struct bb_dev *dev, unsigned *info)
 {
 	const struct duet_backend_ctx *ctx = dev->ctx;
-	char path[4096], mode[16], dtype[16];
+	char path[4096], mode[16], dtype[16], dma[32];
 	int rc, ro = 0, discard_enable = 1;
 	uint64_t de;
 
@@ -191,6 +191,14 @@ static int store_open(struct bb_dev *dev, unsigned *info)
 		dev_error(dev, rc, "cannot open %s: %s", path, strerror(-rc));
 		return rc;
 	}
+	rc = bb_dma_name(dev, dma, sizeof(dma));
+	if (rc > 0)
+		rc = bb_dma_open(dev, dma);
+	if (rc < 0) {
+		dev_error(dev, rc, "DMA backend: %s", strerror(-rc));
+		bb_store_close(&dev->store);
+		return rc;
+	}
 	dev->lim.sectors = dev->store.size / 512;
 	dev->lim.sector_size = dev->store.sector_size;
 	dev->lim.sectors -= dev->lim.sectors % (dev->store.sector_size / 512);
@@ -198,7 +206,9 @@ static int store_open(struct bb_dev *dev, unsigned *info)
 	dev->lim.readonly = !!ro;
 	dev->lim.flush = 1;
 	dev->lim.barrier = 1;
-	dev->lim.discard = dev->store.discard && discard_enable && !ro;
+	/* The DMA controller has no discard command (dma.c). */
+	dev->lim.discard = dev->store.discard && discard_enable && !ro &&
+			   !dev->dma;
 	/* discard-secure: a block device that takes BLKSECDISCARD; a file
 	 * never (a punched hole leaves the old blocks to the file system). */
 	dev->lim.discard_secure = dev->lim.discard &&
@@ -540,7 +550,7 @@ static void publish_stats(struct bb_dev *dev, int connected)
 					   memory_order_relaxed);
 	}
 	{
-		const struct duet_backend_stat st[] = {
+		struct duet_backend_stat st[8 + BB_DMA_NSTATS] = {
 			{ "connected", (unsigned long long)connected },
 			{ "queues", connected ? dev->nqueues : 0 },
 			{ "persistent", connected ? (unsigned)dev->persistent
@@ -551,9 +561,10 @@ static void publish_stats(struct bb_dev *dev, int connected)
 			{ "bytes-written", wr },
 			{ "persistent-grants", pg },
 		};
+		unsigned n = 8;
 
-		duet_backend_stats_write(dev->ctx, st,
-					 sizeof(st) / sizeof(st[0]));
+		bb_dma_stats(dev, st, &n);
+		duet_backend_stats_write(dev->ctx, st, n);
 	}
 }
 
@@ -671,6 +682,7 @@ out_xb:
 out_fd:
 	close(dev->fail_fd);
 out_free:
+	bb_dma_close(dev);
 	bb_store_close(&dev->store);
 	pthread_mutex_destroy(&dev->plat_lock);
 	pthread_mutex_destroy(&dev->fail_lock);

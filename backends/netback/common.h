@@ -9,6 +9,8 @@
  *             of received frames onto queues
  *   mapcopy.c grant-copy segments carried out by grant map (tx and rx
  *             "map" modes)
+ *   dma.c     the batches through an emulated NIC behind a DMA backend
+ *             (backend node "dma" or `duet backend --dma`)
  *   netdev.c TAP devices, bridges, header parsing (shared with netfront)
  *
  * One instance process serves one vif: a single thread drives every queue
@@ -208,6 +210,7 @@ struct nb_vif {
 	int rx_flip;   /* 1: receive by page transfer (sim only) */
 	int tx_map;    /* 1: transmit by grant map instead of copy */
 	int rx_map;    /* 1: receive by grant map instead of copy */
+	struct nb_dma *dma; /* NULL: no DMA device (dma.c) */
 	struct nb_stats st;
 	/* request-multicast-control: rx multicast is filtered by mcast[]. */
 	int mcast_ctrl;
@@ -256,6 +259,23 @@ unsigned nb_hash_select(const struct nb_vif *vif, const uint8_t *f,
  */
 int nb_map_copy(struct nb_vif *vif, struct duet_gnt_copy_seg *seg,
 		unsigned count);
+
+/* dma.c */
+struct nb_dma;
+/* nb_dma_open() - at connect: set up vif->dma when the node "dma" or
+ * ctx->dma names a backend.  0 (also for none) or -errno (logged). */
+int nb_dma_open(struct nb_vif *vif);
+/* nb_dma_close() - undo it (NULL dma is fine). */
+void nb_dma_close(struct nb_vif *vif);
+/* nb_dma_tx() / nb_dma_rx() - carry out q's tx or rx batch segments
+ * through the NIC, setting each segment's status as a grant copy would.
+ * Return 0. */
+int nb_dma_tx(struct nb_queue *q);
+int nb_dma_rx(struct nb_queue *q);
+/* nb_dma_stats() - append the dma-* counters (NB_DMA_NSTATS at most). */
+void nb_dma_stats(struct nb_vif *vif, struct duet_backend_stat *st,
+		  unsigned *n);
+#define NB_DMA_NSTATS 7u
 
 /* rx.c */
 int nb_rx_init(struct nb_queue *q);

@@ -29,6 +29,9 @@
  * unmapped (nb_map_copy()) -- the shared-page receive path of the Xen I/O
  * papers, instead of the hypervisor's grant copy.
  *
+ * DMA (backend node "dma"): the emulated NIC writes each frame into the
+ * same pages through DMA instead (nb_dma_rx(), dma.c).
+ *
  * Page transfer (feature-rx-flip, offered only where the platform can
  * transfer pages: the simulator): when the frontend wrote
  * request-rx-copy=0, its rx requests carry accept-transfer grants; each
@@ -108,7 +111,8 @@ static int rx_flush(struct nb_queue *q)
 	if (!q->nrxp)
 		return 0;
 	if (q->nrxseg) {
-		rc = vif->rx_map ? nb_map_copy(vif, q->rxseg, q->nrxseg) :
+		rc = vif->dma    ? nb_dma_rx(q) :
+		     vif->rx_map ? nb_map_copy(vif, q->rxseg, q->nrxseg) :
 				   duet_gnt_copy(vif->p, q->rxseg, q->nrxseg);
 		if (rc < 0)
 			return rc;

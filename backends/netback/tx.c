@@ -139,7 +139,9 @@ static int tx_vnet_hdr(struct nb_vif *vif, struct nb_txpkt *pkt,
  * Transmit by grant map (backend node duet-tx-mode = "map"): the batch's
  * pages are mapped read-only, copied out and unmapped instead
  * (nb_map_copy()) -- the way Linux's netback takes tx data (it maps the
- * guest's pages), minus its zero-copy into the stack.
+ * guest's pages), minus its zero-copy into the stack.  With a DMA backend
+ * the emulated NIC gathers each packet from its granted pages instead
+ * (nb_dma_tx(), dma.c).
  */
 static int tx_flush(struct nb_queue *q)
 {
@@ -152,9 +154,9 @@ static int tx_flush(struct nb_queue *q)
 	if (!q->ntxp)
 		return 0;
 	if (q->ntxseg) {
-		rc = vif->tx_map ?
-			     nb_map_copy(vif, q->txseg, q->ntxseg) :
-			     duet_gnt_copy(vif->p, q->txseg, q->ntxseg);
+		rc = vif->dma    ? nb_dma_tx(q) :
+		     vif->tx_map ? nb_map_copy(vif, q->txseg, q->ntxseg) :
+				   duet_gnt_copy(vif->p, q->txseg, q->ntxseg);
 		if (rc < 0)
 			return rc;
 	}

@@ -163,6 +163,7 @@ static void disconnect(struct nb_vif *vif)
 		nb_rx_fini(q);
 	}
 	nb_ctrl_disconnect(vif);
+	nb_dma_close(vif);
 	for (i = 1; i < vif->ntapq; i++)
 		netdev_tap_queue(vif->tapfd[i], 0);
 	duet_evtchn_close(vif->evt);
@@ -293,6 +294,11 @@ static int connect_vif(struct nb_vif *vif)
 					   DUET_NETIF_NODE_RX_MODE, mode,
 					   sizeof(mode)) > 0 &&
 		      !strcmp(mode, "map");
+	rc = nb_dma_open(vif);
+	if (rc < 0) {
+		nb_broken(vif, "DMA backend: %s", strerror(-rc));
+		return rc;
+	}
 	/* GSO needs scatter-gather (a 64 KiB frame spans pages). */
 	vif->fe_gso4 = vif->fe_gso4 && vif->fe_sg && vif->fe_csum4;
 	vif->fe_gso6 = vif->fe_gso6 && vif->fe_sg && vif->fe_csum6;
@@ -387,7 +393,7 @@ static uint64_t now_ms(void)
  */
 static void publish_stats(struct nb_vif *vif, int force)
 {
-	struct duet_backend_stat s[13 + 2 * NB_MAX_QUEUES];
+	struct duet_backend_stat s[13 + 2 * NB_MAX_QUEUES + NB_DMA_NSTATS];
 	static char keys[2 * NB_MAX_QUEUES][16];
 	uint64_t now = now_ms();
 	unsigned n = 0, i;
@@ -415,6 +421,7 @@ static void publish_stats(struct nb_vif *vif, int force)
 		s[n++] = (struct duet_backend_stat){keys[2 * i + 1],
 						    vif->q[i].rx_frames};
 	}
+	nb_dma_stats(vif, s, &n);
 	duet_backend_stats_write(vif->ctx, s, n);
 }
 

@@ -73,6 +73,13 @@ struct duet_backend_ctx {
 	 * is 1 in domain 0, 0 elsewhere.
 	 */
 	int toolstack_hotplug;
+	/**
+	 * The DMA backend (duet/dma.h) the device's I/O goes through by
+	 * default: `duet backend --dma NAME`; NULL: none, the driver's own
+	 * I/O path.  A device's backend node "dma" (duet/blkif.h,
+	 * duet/netif.h) overrides it.  Drivers without DMA support ignore it.
+	 */
+	const char *dma;
 };
 
 /** One counter of an instance ("grants-mapped", 12). */

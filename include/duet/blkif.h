@@ -55,6 +55,27 @@
  *      Default: 60 (Linux's xen-blkback module parameter of that name)
  *      Notes:   persistent grants unused this long are unmapped; read at
  *               each connect; a bad value is logged and the default kept.
+ * dma                                      (duet's own node; vbd and vif)
+ *      Values:  the name of a registered DMA backend (duet/dma.h:
+ *               "direct", "swiotlb", "pv-identity", "gart", "calgary",
+ *               "vtd-strict", "vtd-lazy" and whatever else is registered;
+ *               `duet backend --dma list` prints them), or ""
+ *      Default: absent: `duet backend --dma NAME` when the daemon was
+ *               given one, else none
+ *      Notes:   the device's I/O goes through an emulated DMA device
+ *               behind that backend: blkback's through the block
+ *               controller (backends/blkback/dma.c), netback's through the
+ *               NIC (backends/netback/dma.c), each grant mapped for the
+ *               device by the grant-aware glue.  "" or absent with no
+ *               daemon default: no DMA layer, the drivers' own paths.
+ *               Read when the storage is opened (blkback) or at each
+ *               connect (netback).  When the toolstack did not write it
+ *               and the daemon has a default, the backend writes that
+ *               name here, so the node always names the backend in use
+ *               (duet status prints it as dma=).  An unknown name fails
+ *               the device (logged; blkback: Closing, netback: Closing).
+ *               Under DMA blkback does not offer feature-discard (the
+ *               controller has none).
  *
  * Backend directory, written by blkback
  * -------------------------------------

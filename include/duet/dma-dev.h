@@ -118,9 +118,21 @@ int duet_dma_blkctl_reap(struct duet_dma_blkctl *c,
 #define DUET_DMA_NIC_OWN  0x1u /* set by the driver: the device may use it */
 #define DUET_DMA_NIC_DONE 0x2u /* set by the device when finished */
 #define DUET_DMA_NIC_ERR  0x4u /* set with DONE when the buffer faulted */
+/*
+ * DUET_DMA_NIC_MORE - a frame in several buffers (the end-of-packet bit
+ * of real NICs, inverted).  tx: set by the driver on every descriptor of
+ * a frame but the last; the device sends the frame only once every one of
+ * them is owned, gathered in ring order (at most DUET_DMA_NIC_MAX_CHAIN).
+ * rx: set by the driver, it lets a frame longer than this buffer go on in
+ * the next descriptor; the device writes it back on every descriptor of a
+ * frame but the last (each @len then says the bytes in that buffer).
+ */
+#define DUET_DMA_NIC_MORE 0x8u
+/** Descriptors one frame may take. */
+#define DUET_DMA_NIC_MAX_CHAIN 32u
 
-/** Largest frame. */
-#define DUET_DMA_NIC_MTU 9216u
+/** Largest frame: 64 KiB, a TSO super-frame (the wire side segments). */
+#define DUET_DMA_NIC_MTU 65536u
 
 /**
  * struct duet_dma_nic_desc - a tx or rx ring entry (16 bytes).
@@ -156,19 +168,24 @@ int duet_dma_nic_create(struct duet_dma_dev *dev, duet_dma_addr_t tx_ring,
 /** duet_dma_nic_destroy() - free.  NULL is ignored. */
 void duet_dma_nic_destroy(struct duet_dma_nic *nic);
 /**
- * duet_dma_nic_tx_poll() - send every frame whose descriptor the driver
- * owns-for-device, in ring order, from the device's tx position.
- * Returns frames sent (faulted ones are completed with ERR and not
- * counted) or -EFAULT/-EACCES when a descriptor itself cannot be read or
- * written (the ring stops there).
+ * duet_dma_nic_tx_poll() - send every frame whose descriptors the driver
+ * owns-for-device, in ring order, from the device's tx position (a chain
+ * of MORE descriptors waits until its last one is owned too).
+ * Returns frames sent (faulted ones are completed with ERR on each of
+ * their descriptors and not counted; so is a frame longer than
+ * DUET_DMA_NIC_MTU or DUET_DMA_NIC_MAX_CHAIN descriptors) or
+ * -EFAULT/-EACCES when a descriptor itself cannot be read or written (the
+ * ring stops there).
  */
 int duet_dma_nic_tx_poll(struct duet_dma_nic *nic);
 /**
  * duet_dma_nic_receive() - a frame arrives from the wire: write it into
- * the next rx buffer the driver gave the device.  Returns 0, -EAGAIN
- * (no rx buffer: dropped), -EMSGSIZE (larger than the buffer: dropped,
- * descriptor completed with ERR), -EFAULT/-EACCES (fault; completed with
- * ERR when the descriptor is reachable).
+ * the next rx buffer the driver gave the device, and on into the
+ * following ones while the buffer has MORE.  Returns 0, -EAGAIN (not
+ * enough rx buffers owned: dropped, nothing consumed), -EMSGSIZE (larger
+ * than the buffers the chain allows: dropped, descriptors completed with
+ * ERR), -EFAULT/-EACCES (fault; every descriptor of the frame completed
+ * with ERR when it is reachable).
  */
 int duet_dma_nic_receive(struct duet_dma_nic *nic, const void *frame,
 			 size_t len);

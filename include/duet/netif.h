@@ -46,6 +46,11 @@
  *      Notes:   how received data enters the frontend's pages: grant copy,
  *               or map + memcpy + unmap.  Read at each connect; ignored
  *               when the frontend asked for page transfer.
+ * dma                                      (duet's own node)
+ *      Notes:   as duet/blkif.h's dma: the vif's frames go through the
+ *               emulated NIC behind that DMA backend; duet-tx-mode and
+ *               duet-rx-mode are then ignored (copy-mode frontends; a
+ *               page-transfer frontend keeps its own path).
  *
  * Backend directory, written by netback before InitWait
  * -----------------------------------------------------

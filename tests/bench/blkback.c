@@ -17,8 +17,10 @@
  *
  * BENCH_SECONDS (default 1.5) sets the time per measurement; BENCH_ONLY
  * (e.g. "persistent, 1 queue") runs only the configurations whose name
- * contains it (for profiling).  `blkback memcpy` prints the memcpy
- * bandwidth alone (MB/s), for tests/bench/blk-nbd.sh.
+ * contains it (for profiling); BENCH_DMA=<backend> runs the disks through
+ * that DMA backend (the backend node "dma", duet/blkif.h).
+ * `blkback memcpy` prints the memcpy bandwidth alone (MB/s), for
+ * tests/bench/blk-nbd.sh.
  */
 #include <math.h>
 #include <sys/mman.h>
@@ -176,6 +178,7 @@ int main(int argc, char **argv)
 {
 	const char *dur_env = getenv("BENCH_SECONDS");
 	const char *only = getenv("BENCH_ONLY");
+	const char *dma = getenv("BENCH_DMA");
 	double dur = dur_env ? atof(dur_env) : 1.5, mc;
 	char path[128];
 	int fd, persistent, devn = 0;
@@ -220,7 +223,8 @@ int main(int argc, char **argv)
 			if (only && !strstr(name, only))
 				continue;
 			snprintf(vdev, sizeof(vdev), "xvd%c", 'a' + devn++);
-			if (tb_disk_up(&d, vdev, path, NULL, &o)) {
+			if (tb_disk_up_opt(&d, vdev, path, NULL, &o,
+					   dma ? "dma" : NULL, dma)) {
 				printf("# could not connect\n");
 				continue;
 			}

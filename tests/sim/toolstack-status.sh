@@ -38,8 +38,8 @@ as 1 xenstore-write $V/multi-queue-num-queues 2 $V/ring-page-order 1 \
 "$DUET" status > "$D/s0"
 ok $? "dom0: exit 0"
 cat > "$D/want0" <<EOF
-vbd be=0 fe=1 devid=51712 be-state=Initialising fe-state=Initialising be-features=- fe-features=- queues=2 ring-pages=2 ring-refs=4 evtchns=5,6 instance=- restarts=- daemon=- stats=-
-vif be=0 fe=1 devid=0 be-state=Initialising fe-state=Initialising be-features=rx-copy,sg fe-features=rx-notify queues=1 ring-pages=1 ring-refs=2 evtchns=3 instance=- restarts=- daemon=- stats=-
+vbd be=0 fe=1 devid=51712 be-state=Initialising fe-state=Initialising be-features=- fe-features=- queues=2 ring-pages=2 ring-refs=4 evtchns=5,6 dma=- instance=- restarts=- daemon=- stats=-
+vif be=0 fe=1 devid=0 be-state=Initialising fe-state=Initialising be-features=rx-copy,sg fe-features=rx-notify queues=1 ring-pages=1 ring-refs=2 evtchns=3 dma=- instance=- restarts=- daemon=- stats=-
 EOF
 cmp -s "$D/want0" "$D/s0"; rc=$?
 ok $rc "  dom0 lists the devices it serves, one line each"
@@ -47,7 +47,7 @@ ok $rc "  dom0 lists the devices it serves, one line each"
 
 "$DUET" status --all > "$D/sall"
 cat "$D/want0" > "$D/wantall"
-echo "vif be=2 fe=1 devid=1 be-state=Initialising fe-state=Initialising be-features=- fe-features=- queues=1 ring-pages=- ring-refs=0 evtchns=- instance=- restarts=- daemon=- stats=-" >> "$D/wantall"
+echo "vif be=2 fe=1 devid=1 be-state=Initialising fe-state=Initialising be-features=- fe-features=- queues=1 ring-pages=- ring-refs=0 evtchns=- dma=- instance=- restarts=- daemon=- stats=-" >> "$D/wantall"
 cmp -s "$D/wantall" "$D/sall"; rc=$?
 ok $rc "--all adds domain 2's device"
 [ $rc -eq 0 ] || diff "$D/wantall" "$D/sall" | sed 's/^/# /'

@@ -11,6 +11,7 @@
 #define DUET_TOOLSTACK_CLI_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #define CLI_EXIT_OK 0
 #define CLI_EXIT_FAIL 1
@@ -78,6 +79,16 @@ int cli_stats_path(char *buf, size_t len, unsigned self, const char *type,
  */
 int cli_usage_error(const char *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+
+/**
+ * cli_dma_list() - print the DMA backends of the registry to @f,
+ * separated by @sep (cli-dma.c).
+ * cli_dma_check() - 0 when @name is a registered DMA backend, else
+ * "duet <cmd>: unknown DMA backend 'x' (known: a, b, ...)" through
+ * cli_usage_error() and CLI_EXIT_USAGE.
+ */
+void cli_dma_list(FILE *f, const char *sep);
+int cli_dma_check(const char *cmd, const char *name);
 
 /*
  * Every subcommand reads its options with getopt_long(), options before

@@ -167,6 +167,7 @@ struct bd {
 	sigset_t oldmask;
 	uint64_t grace_ms;
 	int hotplug; /* --hotplug: 1 toolstack, 0 self, -1 by domain */
+	const char *dma; /* --dma: the default DMA backend, or NULL */
 	int quitting;
 	char status_path[PATH_MAX];
 	int status_warned;
@@ -322,6 +323,7 @@ static void instance_main(struct bd *d, struct bd_dev *v, pid_t daemon)
 	ctx.restarts = v->restarts;
 	ctx.stop_fd = fd;
 	ctx.toolstack_hotplug = d->hotplug < 0 ? d->self == 0 : d->hotplug;
+	ctx.dma = d->dma;
 	if (!cli_stats_path(stats, sizeof(stats), d->self, v->type->name,
 			    v->fe, v->devid))
 		ctx.stats_path = stats;
@@ -801,7 +803,8 @@ static void usage(FILE *f, const struct duet_backend_type *const *extra)
 	fprintf(f,
 		"usage: duet backend [--domid N] [--types T1,T2,...] "
 		"[--grace S]\n"
-		"                    [--hotplug toolstack|self]\n"
+		"                    [--hotplug toolstack|self] "
+		"[--dma NAME|list]\n"
 		"Serves every device whose backend is this domain (like xl "
 		"devd):\n"
 		"watches /local/domain/<N>/backend/<type>/ and runs one "
@@ -824,7 +827,15 @@ static void usage(FILE *f, const struct duet_backend_type *const *extra)
 		"              self (the backend, as xl devd would); default: "
 		"toolstack\n"
 		"              in domain 0, self in a driver domain\n"
-		"The instances are listed by 'duet status'.\ntypes:");
+		"  --dma NAME  block and network I/O through an emulated "
+		"DMA device\n"
+		"              behind DMA backend NAME (a device's "
+		"backend node dma\n"
+		"              overrides it); 'list' prints the backends, "
+		"one a line\n"
+		"The instances are listed by 'duet status'.\ndma:");
+	cli_dma_list(f, " ");
+	fprintf(f, "\ntypes:");
 	for (t = extra; t && *t; t++, any = 1)
 		fprintf(f, " %s", (*t)->name);
 	for (t = duet_backend_builtin_types; *t; t++, any = 1)
@@ -871,6 +882,7 @@ static const struct option bd_opts[] = {
 	{ "types", required_argument, NULL, 't' },
 	{ "hotplug", required_argument, NULL, 'H' },
 	{ "grace", required_argument, NULL, 'g' },
+	{ "dma", required_argument, NULL, 'D' },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -888,6 +900,9 @@ static int bad_value(int opt)
 	case 'H':
 		return cli_usage_error("backend",
 				       "--hotplug takes toolstack or self");
+	case 'D':
+		return cli_usage_error("backend",
+				       "--dma takes a DMA backend or list");
 	default:
 		return cli_usage_error("backend",
 				       "--grace takes seconds (0 < S <= 3600)");
@@ -932,6 +947,16 @@ static int parse_args(struct bd *d, int argc, char **argv,
 		case 'g':
 			if (cli_parse_seconds(optarg, 3600, &grace))
 				return bad_value(o);
+			break;
+		case 'D':
+			if (!strcmp(optarg, "list")) {
+				cli_dma_list(stdout, "\n");
+				printf("\n");
+				return -1;
+			}
+			if (cli_dma_check("backend", optarg))
+				return CLI_EXIT_USAGE;
+			d->dma = optarg;
 			break;
 		case ':':
 			return bad_value(optopt);

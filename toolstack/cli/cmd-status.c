@@ -25,6 +25,19 @@
  *                                           (ring-ref*, tx-/rx-/ctrl-ring-ref,
  *                                           in every queue-N/)
  *     evtchns=<p,q,...>                     event-channel* of every queue
+ *     dma=<backend>                         the backend node "dma": the
+ *                                           DMA backend the device's I/O
+ *                                           goes through (duet/blkif.h);
+ *                                           "-" when none.  Its counters
+ *                                           are in stats: dma-live
+ *                                           (mappings live), dma-maps,
+ *                                           dma-faults (device faults),
+ *                                           dma-grants (grants mapped
+ *                                           for the device),
+ *                                           dma-refused (grants refused
+ *                                           for the device),
+ *                                           dma-bounce-used/-total
+ *                                           (swiotlb slots)
  *     instance=<pid> restarts=<n> daemon=<state>  from the backend
  *                                           daemon's status file when a
  *                                           live daemon serves the device
@@ -38,7 +51,7 @@
  * ([A-Za-z0-9_.-]); anything else prints as "?".
  *
  * Nodes read (none written): /local/domain/<d>/backend/<type>/<fe>/<devid>/
- * {frontend,state,feature-*}, /local/domain/<d>/device/<type>/<devid>/
+ * {frontend,state,feature-*,dma}, /local/domain/<d>/device/<type>/<devid>/
  * {backend,state,feature-*,multi-queue-num-queues,ring-page-order,
  * num-ring-pages,ring-ref*,tx-ring-ref,rx-ring-ref,ctrl-ring-ref,
  * event-channel*,queue-N/...}; with --all, the list of /local/domain.
@@ -82,11 +95,14 @@ static void status_usage(FILE *f)
 		   "fe-state=<name>\n"
 		   "  be-features=<a,b> fe-features=<a,b> queues=<n> "
 		   "ring-pages=<n>\n"
-		   "  ring-refs=<n> evtchns=<p,q> instance=<pid> restarts=<n> "
-		   "daemon=<state>\n"
+		   "  ring-refs=<n> evtchns=<p,q> dma=<backend> "
+		   "instance=<pid> restarts=<n>\n"
+		   "  daemon=<state> stats=<key>:<n>,...\n"
 		   "(all on one line; '-' where a value does not exist).  "
 		   "instance,\n"
-		   "restarts and daemon come from a running 'duet backend'.\n");
+		   "restarts and daemon come from a running 'duet backend'; "
+		   "with a DMA\nbackend, stats has dma-live, dma-faults, "
+		   "dma-bounce-used, ...\n");
 }
 
 /* A decimal <= @max (duet_parse_uint()); -1 if not. */
@@ -405,6 +421,15 @@ static void put_rings(struct duet_xs *xs, const char *fedir)
 	printf(" ring-refs=%u evtchns=%s", r.refs, r.evt_len ? r.evt : "-");
 }
 
+/* The DMA backend named by the backend node "dma". */
+static void put_dma(struct duet_xs *xs, const char *be)
+{
+	char *v = be ? rd(xs, be, "dma") : NULL;
+
+	printf(" dma=%s", !v || !*v ? "-" : plain(v) ? v : "?");
+	free(v);
+}
+
 /* The counters a running instance of @d published ("key value" lines). */
 static void put_stats(const struct sdev *d, int running)
 {
@@ -546,6 +571,7 @@ int cli_status(int argc, char **argv)
 		put_features(xs, "be-features", d->be);
 		put_features(xs, "fe-features", d->fedir);
 		put_rings(xs, d->fedir);
+		put_dma(xs, d->be);
 		put_instance(d);
 		printf("\n");
 	}

@@ -24,6 +24,68 @@ static void on_wire(void *opaque, const void *frame, size_t len)
 	nwire++;
 }
 
+/*
+ * Frames in several buffers (DUET_DMA_NIC_MORE): a tx chain of three
+ * waits for its last descriptor, then goes out as one frame; an rx frame
+ * of 3000 bytes spreads over two 2048-byte buffers.  Rings at entry 3.
+ */
+static void chain(struct dmat *t, struct duet_dma_dev *dev,
+		  struct duet_dma_nic *nic, struct duet_dma_nic_desc *tx,
+		  struct duet_dma_nic_desc *rx, unsigned char *buf,
+		  const char *be)
+{
+	static const unsigned len[3] = { 100, 1000, 400 };
+	duet_dma_addr_t a[3];
+	unsigned char frame[3000];
+	unsigned i, off = 0;
+
+	nwire = 0;
+	dmat_fill(buf, 3 * 4096, 21);
+	for (i = 0; i < 3; i++) {
+		duet_dma_map(dev, buf + i * 4096, len[i], DUET_DMA_TO_DEVICE,
+			     0, &a[i]);
+		tx[3 + i].addr = a[i];
+		tx[3 + i].len = len[i];
+		tx[3 + i].flags = i < 2 ? DUET_DMA_NIC_OWN | DUET_DMA_NIC_MORE
+					: 0;
+	}
+	is_int(duet_dma_nic_tx_poll(nic), 0,
+	       "%s: a chain whose last descriptor is not owned waits", be);
+	tx[5].flags = DUET_DMA_NIC_OWN;
+	is_int(duet_dma_nic_tx_poll(nic), 1, "%s: then goes as one frame",
+	       be);
+	ok(nwire == 1 && wire_len[0] == 1500 && !memcmp(wire[0], buf, 100) &&
+	   !memcmp(wire[0] + 100, buf + 4096, 1000) &&
+	   !memcmp(wire[0] + 1100, buf + 8192, 400),
+	   "%s: gathered in ring order, byte for byte", be);
+	ok(tx[3].flags == DUET_DMA_NIC_DONE && tx[5].flags == DUET_DMA_NIC_DONE,
+	   "%s: every descriptor of it DONE", be);
+	for (i = 0; i < 3; i++)
+		duet_dma_unmap(dev, a[i], len[i], DUET_DMA_TO_DEVICE, 0);
+
+	for (i = 0; i < 2; i++) {
+		duet_dma_map(dev, buf + i * 4096, 2048, DUET_DMA_FROM_DEVICE,
+			     0, &a[i]);
+		rx[3 + i].addr = a[i];
+		rx[3 + i].len = 2048;
+		rx[3 + i].flags = DUET_DMA_NIC_OWN | DUET_DMA_NIC_MORE;
+	}
+	dmat_fill(frame, sizeof(frame), 22);
+	is_int(duet_dma_nic_receive(nic, frame, sizeof(frame)), 0,
+	       "%s: rx 3000 bytes into two MORE buffers", be);
+	for (i = 0; i < 2; i++) {
+		duet_dma_unmap(dev, a[i], 2048, DUET_DMA_FROM_DEVICE, 0);
+		ok(!memcmp(buf + i * 4096, frame + off, rx[3 + i].len),
+		   "%s: buffer %u holds its part", be, i);
+		off += rx[3 + i].len;
+	}
+	ok(rx[3].len == 2048 &&
+	   rx[3].flags == (DUET_DMA_NIC_DONE | DUET_DMA_NIC_MORE) &&
+	   rx[4].len == 952 && rx[4].flags == DUET_DMA_NIC_DONE,
+	   "%s: MORE on the first, lengths 2048 + 952", be);
+	(void)t;
+}
+
 static void run(struct dmat *t, const char *be, const char *opts)
 {
 	struct duet_dma_dev_cfg cfg = { .name = "nic" };
@@ -100,6 +162,7 @@ static void run(struct dmat *t, const char *be, const char *opts)
 	ok(rx[1].len == 64 && !memcmp(buf + 4096, frame + 1, 64),
 	   "%s: frame 2 received", be);
 
+	chain(t, dev, nic, tx, rx, buf, be);
 	duet_dma_nic_destroy(nic);
 	duet_dma_free_coherent(dev, 4096, tx, ta);
 	duet_dma_free_coherent(dev, 4096, rx, ra);
