@@ -284,6 +284,10 @@ struct bb_pgrant;
  * @src:        enum bb_segsrc per segment.
  * @pg:         the cache entry per SEG_PGRANT segment.
  * @iov:        the I/O vector; @niov entries; @len bytes in total.
+ * @eng_next, @eng_t0, @eng_stage, @eng_flags, @eng_err, @eng_cmds: the
+ *              engine's (engine.h): a list link, when the request was
+ *              first submitted (ns), a step of a multi-step request,
+ *              flags, the error so far, commands in flight.
  * @retried:    already retried buffered after an O_DIRECT failure;
  *              @retry: a retry is due once every completion is in;
  *              @buffered: this submission went to the buffered fd.
@@ -309,6 +313,12 @@ struct bb_req {
 	struct iovec iov[BB_MAX_SEGS];
 	unsigned niov;
 	size_t len;
+	struct bb_req *eng_next;
+	uint64_t eng_t0;
+	uint8_t eng_stage;
+	uint8_t eng_flags;
+	uint16_t eng_cmds;
+	int eng_err;
 };
 
 /* ------------------------------------------------------------------ */

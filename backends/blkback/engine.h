@@ -43,7 +43,9 @@ struct bb_req;
  *               image): the disk is published read-only whatever mode
  *               says.
  * @flush:       a flush makes completed writes stable
- *               (feature-flush-cache, feature-barrier).
+ *               (feature-flush-cache).
+ * @barrier:     barriers are taken (feature-barrier): the engine
+ *               orders them against the queue's other requests.
  * @discard:     discards are taken (feature-discard).
  * @discard_secure: secure discards are taken (discard-secure).
  * @discard_granularity: bytes.
@@ -56,6 +58,7 @@ struct bb_engine_caps {
 	unsigned phys_sector_size;
 	unsigned readonly : 1;
 	unsigned flush : 1;
+	unsigned barrier : 1;
 	unsigned discard : 1;
 	unsigned discard_secure : 1;
 	unsigned discard_granularity;

@@ -185,6 +185,7 @@ static int file_open(struct bb_dev *dev, const char *params, int readonly,
 	caps->sector_size = st->sector_size;
 	caps->phys_sector_size = st->phys_sector_size;
 	caps->flush = 1;
+	caps->barrier = 1;
 	caps->discard = st->discard;
 	caps->discard_secure = st->discard_secure;
 	caps->discard_granularity = st->discard_granularity;

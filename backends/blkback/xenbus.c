@@ -208,7 +208,7 @@ static int store_open(struct bb_dev *dev, unsigned *info)
 	dev->lim.max_indirect = BB_MAX_INDIRECT_SEGS;
 	dev->lim.readonly = !!ro;
 	dev->lim.flush = caps->flush;
-	dev->lim.barrier = caps->flush;
+	dev->lim.barrier = caps->barrier;
 	dev->lim.discard = caps->discard && discard_enable && !ro;
 	/* discard-secure: a block device that takes BLKSECDISCARD; a file
 	 * never (a punched hole leaves the old blocks to the file system). */
