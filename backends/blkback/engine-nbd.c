@@ -9,7 +9,9 @@
  *   nbd+unix:///EXPORT?socket=PATH       a Unix socket (nbds+unix: TLS)
  *   nbd+vsock://CID[:PORT]/EXPORT        AF_VSOCK
  * TLS settings (tls-certificates=DIR, tls-psk-file=FILE, tls-verify-peer=)
- * are the URI's query parameters; libnbd reads them.
+ * are the URI's query parameters; libnbd reads them.  QEMU's older
+ * nbd:HOST:PORT[:exportname=NAME] and nbd:unix:PATH[:exportname=NAME]
+ * are taken too, made into the URI they mean.
  *
  * Connections.  open() connects once to learn the export's size and
  * flags, then closes.  Each queue has its own connection, made by
@@ -68,7 +70,7 @@ int bb_nbd_is_uri(const char *s)
 	for (i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++)
 		if (!strncmp(s, schemes[i], strlen(schemes[i])))
 			return 1;
-	return 0;
+	return !strncmp(s, "nbd:", 4);
 }
 
 #ifndef DUET_HAVE_LIBNBD
@@ -156,6 +158,76 @@ struct nbd_q {
 	uint64_t last_scan;
 	struct nbd_ctx *ctx;
 };
+
+/* Append @s to @out (@len bytes, at *@n) percent-encoded; -E2BIG. */
+static int uri_put(char *out, size_t len, size_t *n, const char *s,
+		   size_t slen, const char *keep)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t i;
+
+	for (i = 0; i < slen; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (*n + 4 > len)
+			return -E2BIG;
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || strchr("-._~", c) ||
+		    (c && strchr(keep, c))) {
+			out[(*n)++] = (char)c;
+		} else {
+			out[(*n)++] = '%';
+			out[(*n)++] = hex[c >> 4];
+			out[(*n)++] = hex[c & 15];
+		}
+	}
+	out[*n] = '\0';
+	return 0;
+}
+
+/*
+ * @params as an NBD URI in @out: itself, or the URI of QEMU's older
+ * nbd:HOST:PORT[:exportname=NAME] / nbd:unix:PATH[:exportname=NAME].
+ */
+static int to_uri(const char *params, char *out, size_t len)
+{
+	const char *p = params + 4, *exp, *port;
+	size_t n = 0;
+	int rc;
+
+	if (strncmp(params, "nbd:", 4)) {
+		if (strlen(params) >= len)
+			return -E2BIG;
+		strcpy(out, params);
+		return 0;
+	}
+	exp = strstr(p, ":exportname=");
+	if (!strncmp(p, "unix:", 5)) {
+		p += 5;
+		rc = uri_put(out, len, &n, "nbd+unix:///", 12, "");
+		if (!rc && exp)
+			rc = uri_put(out, len, &n, exp + 12,
+				     strlen(exp + 12), "");
+		if (!rc)
+			rc = uri_put(out, len, &n, "?socket=", 8, "?=");
+		if (!rc)
+			rc = uri_put(out, len, &n, p,
+				     exp ? (size_t)(exp - p) : strlen(p), "/");
+		return rc;
+	}
+	port = strchr(p, ':');
+	if (!port || port == p)
+		return -EINVAL;
+	rc = uri_put(out, len, &n, "nbd://", 6, "");
+	if (!rc)
+		rc = uri_put(out, len, &n, p,
+			     exp ? (size_t)(exp - p) : strlen(p), ":[]");
+	if (!rc)
+		rc = uri_put(out, len, &n, "/", 1, "/");
+	if (!rc && exp)
+		rc = uri_put(out, len, &n, exp + 12, strlen(exp + 12), "");
+	return rc;
+}
 
 /* libnbd's last error as one line. */
 static const char *nbd_errline(char *buf, size_t len)
@@ -272,11 +344,17 @@ static int nbd_open(struct bb_dev *dev, const char *params, int readonly,
 {
 	struct nbd_handle *h;
 	struct nbd_dev *nd;
-	char why[400];
+	char why[400], uri[4096];
 	int64_t pref;
 	int rc;
 
-	h = conn_start(params, why, sizeof(why));
+	if (to_uri(params, uri, sizeof(uri))) {
+		snprintf(err, errlen, "%s: not an NBD URI (nbd://HOST[:PORT]"
+			 "/EXPORT, nbd+unix:///EXPORT?socket=PATH) nor "
+			 "nbd:HOST:PORT", params);
+		return -EINVAL;
+	}
+	h = conn_start(uri, why, sizeof(why));
 	if (!h) {
 		snprintf(err, errlen, "%s: %s", params, why);
 		return -EINVAL;
@@ -288,7 +366,7 @@ static int nbd_open(struct bb_dev *dev, const char *params, int readonly,
 		return rc;
 	}
 	nd = calloc(1, sizeof(*nd));
-	if (!nd || !(nd->uri = strdup(params))) {
+	if (!nd || !(nd->uri = strdup(uri))) {
 		free(nd);
 		nbd_close(h);
 		return -ENOMEM;
