@@ -195,7 +195,7 @@ static int to_uri(const char *params, char *out, size_t len)
 	size_t n = 0;
 	int rc;
 
-	if (strncmp(params, "nbd:", 4)) {
+	if (strncmp(params, "nbd:", 4) || !strncmp(params, "nbd://", 6)) {
 		if (strlen(params) >= len)
 			return -E2BIG;
 		strcpy(out, params);
@@ -257,6 +257,9 @@ static struct nbd_handle *conn_start(const char *uri, char *err,
 	}
 	/* One line per failure in our log, not libnbd's own debug. */
 	nbd_set_debug(h, false);
+	/* params is the toolstack's (the frontend cannot write it): its
+	 * tls-certificates= / tls-psk-file= may name local files. */
+	nbd_set_uri_allow_local_file(h, true);
 	if (nbd_aio_connect_uri(h, uri) < 0) {
 		nbd_errline(err, errlen);
 		nbd_close(h);
@@ -356,8 +359,9 @@ static int nbd_open(struct bb_dev *dev, const char *params, int readonly,
 	}
 	h = conn_start(uri, why, sizeof(why));
 	if (!h) {
+		rc = nbd_get_errno();
 		snprintf(err, errlen, "%s: %s", params, why);
-		return -EINVAL;
+		return rc > 0 ? -rc : -EINVAL;
 	}
 	rc = conn_wait_ready(h, BB_NBD_OPEN_MS, why, sizeof(why));
 	if (rc) {
