@@ -113,9 +113,10 @@ nbd_stop mem
 truncate -s 32M "$D/disk.img"
 tcp_start file --filter=log file "$D/disk.img" logfile="$D/file.cmds"
 ok $? "nbdkit (file plugin) on 127.0.0.1:$PORT"
-"$DUET" attach "$g" "disk=vdev=xvdc, backendtype=qdisk, \
-target=nbd://127.0.0.1:$PORT/" >/dev/null
-ok $? "attach target=nbd://127.0.0.1:$PORT/"
+"$DUET" attach "$g" "disk=vdev=xvdc, target=nbd://127.0.0.1:$PORT/" >/dev/null
+ok $? "attach target=nbd://127.0.0.1:$PORT/ (backendtype not given)"
+is "$(xenstore-read "$(be_dir 51744)/params" 2>/dev/null)" \
+	"aio:nbd://127.0.0.1:$PORT/" "  served by qdisk, params aio:<target>"
 dd if="$D/data" of="$D/in" bs=1M count=4 2>/dev/null
 fe xvdc write 2M < "$D/in" 2>/dev/null
 ok $? "write 4 MiB"
