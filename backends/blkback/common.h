@@ -12,6 +12,7 @@
  *   io.c       the backing store (file or block device): the io_uring
  *              and inline engines
  *   engine-nbd.c  the NBD engine (libnbd)
+ *   engine-rbd.c  the RBD engine (librbd)
  *   persist.c  persistent grants: a per-queue bounded LRU of mappings
  *
  * Threads: the instance's main thread owns xenstore and the XenBus state;

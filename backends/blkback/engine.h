@@ -6,7 +6,9 @@
  *   engine   params (after qdisk's "<format>:")     file
  *   uring    a file or block device                 io.c
  *   inline   a file on tmpfs/ramfs (chosen by uring) io.c
- *   nbd      nbd[s][+unix|+vsock]://...  (NBD URI)  engine-nbd.c
+ *   nbd      nbd[s][+unix|+vsock]://... (NBD URI),  engine-nbd.c
+ *            nbd:HOST:PORT, nbd:unix:PATH
+ *   rbd      rbd:[POOL/]IMAGE[@SNAP][:KEY=VALUE]    engine-rbd.c
  *
  * Lifetime and threads.  open() and close() run on the instance's main
  * thread, once per storage open (dev->eng_priv is theirs).  The queue
@@ -116,14 +118,18 @@ struct bb_engine_ops {
 extern const struct bb_engine_ops bb_engine_uring;
 extern const struct bb_engine_ops bb_engine_inline;
 extern const struct bb_engine_ops bb_engine_nbd;
+extern const struct bb_engine_ops bb_engine_rbd;
 
 /*
- * bb_engine_for() - the engine that serves @params: nbd for an NBD URI,
- * else uring (which hands a memory-backed file to inline at open).
+ * bb_engine_for() - the engine that serves @params: nbd for an NBD
+ * target, rbd for an RBD target, else uring (which hands a memory-backed
+ * file to inline at open).
  */
 const struct bb_engine_ops *bb_engine_for(const char *params);
 
-/* bb_nbd_is_uri() - @s starts with an NBD URI scheme (engine-nbd.c). */
+/* bb_nbd_is_uri() - @s is an NBD target (engine-nbd.c). */
 int bb_nbd_is_uri(const char *s);
+/* bb_rbd_is_target() - @s is an RBD target (engine-rbd.c). */
+int bb_rbd_is_target(const char *s);
 
 #endif /* DUET_BLKBACK_ENGINE_H */

@@ -531,5 +531,7 @@ const struct bb_engine_ops *bb_engine_for(const char *params)
 {
 	if (bb_nbd_is_uri(params))
 		return &bb_engine_nbd;
+	if (bb_rbd_is_target(params))
+		return &bb_engine_rbd;
 	return &bb_engine_uring;
 }

@@ -147,7 +147,8 @@ static int store_path(struct bb_dev *dev, char *path, size_t len)
 	if (!rc)
 		return -EAGAIN; /* an empty cdrom drive: wait for media */
 	if (!strcmp(ctx->type, "qdisk") && buf[0] != '/' &&
-	    !bb_nbd_is_uri(buf) && (colon = strchr(buf, ':'))) {
+	    !bb_nbd_is_uri(buf) && !bb_rbd_is_target(buf) &&
+	    (colon = strchr(buf, ':'))) {
 		*colon = '\0';
 		if (strcmp(buf, "aio") && strcmp(buf, "raw")) {
 			dev_error(dev, -EOPNOTSUPP, "format %s is not "
