@@ -1,10 +1,12 @@
 # ceph-lib.sh - a single-node Ceph cluster on loopback for tests:
-# ceph-mon + ceph-mgr + one ceph-osd (memstore: in memory, CEPH_MEM_MB),
+# ceph-mon + ceph-mgr + one ceph-osd (bluestore on a sparse CEPH_MEM_MB
+# file, small caches; it keeps its objects across an OSD restart, which
+# memstore does not),
 # cephx on, pool size 1, everything under $1 (its ceph.conf, keyring,
 # data, logs, sockets).  ceph_start DIR: 0 when `ceph -s` answers and an
 # OSD is up, else 1 with the reason in $CEPH_WHY; ceph_stop DIR.
 # The daemons' pids are in DIR/*.pid.
-: "${CEPH_MEM_MB:=512}"
+: "${CEPH_MEM_MB:=1024}"
 
 ceph_why() { CEPH_WHY=$1; return 1; }
 
@@ -40,8 +42,13 @@ mon allow pool size one = true
 mon allow pool delete = true
 mon warn on pool no redundancy = false
 osd crush chooseleaf type = 0
-osd objectstore = memstore
-memstore device bytes = $((CEPH_MEM_MB << 20))
+osd objectstore = bluestore
+bluestore block create = true
+bluestore block size = $((CEPH_MEM_MB << 20))
+bluestore fsck on mount = false
+bluestore cache autotune = false
+bluestore cache size = 67108864
+osd memory target = 536870912
 osd max object name len = 256
 osd max object namespace len = 64
 mon data = $cd_/mon/\$cluster-\$id
@@ -105,8 +112,17 @@ CONF
 }
 
 ceph_stop() {
+	pids=
 	for p in "$1"/run/*.pid; do
 		[ -f "$p" ] || continue
-		kill "$(cat "$p")" 2>/dev/null
+		pids="$pids $(cat "$p")"
 	done
+	[ -n "$pids" ] || return 0
+	kill $pids 2>/dev/null
+	i=0
+	while kill -0 $pids 2>/dev/null && [ $i -lt 100 ]; do
+		sleep 0.1; i=$((i + 1))
+	done
+	kill -9 $pids 2>/dev/null
+	return 0
 }
