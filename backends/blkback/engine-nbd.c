@@ -107,10 +107,11 @@ const struct bb_engine_ops bb_engine_nbd = {
 /* bb_req.eng_flags */
 #define RF_RETRY 1u	/* a command failed with the connection: resend */
 #define RF_LINEAR 2u	/* the data goes through the bounce buffer */
-#define RF_QUEUED 4u	/* on nq->wait (not in flight) */
 
 /**
- * struct nbd_dev - the device's engine state (dev->eng_priv).
+ * struct nbd_dev - the device's engine state (dev->eng_priv): written by
+ * open() on the main thread before any queue thread is created
+ * (pthread_create() orders it), only read by the queues after.
  * @uri:      params.
  * @readonly: opened for reading only.
  * @size:     the export's size, checked again at each reconnection.
@@ -126,7 +127,9 @@ struct nbd_dev {
 };
 
 /**
- * struct nbd_q - a queue's connection (q->eng_priv).
+ * struct nbd_q - a queue's connection (q->eng_priv); the queue's thread
+ * alone uses it and its handle (libnbd calls the callbacks on the thread
+ * that drives the handle), so nothing here needs ordering.
  * @h:         the handle; NULL while down.
  * @ready:     @h finished its handshake.
  * @conn_deadline: when a connection attempt in progress is given up.
@@ -455,7 +458,6 @@ static int cmd_done(void *user_data, int *error)
 
 static void wait_add(struct nbd_q *nq, struct bb_req *r)
 {
-	r->eng_flags |= RF_QUEUED;
 	r->eng_flags &= (uint8_t)~RF_RETRY;
 	r->eng_next = NULL;
 	if (nq->wait_tail)
@@ -530,7 +532,6 @@ static void issue(struct nbd_q *nq, struct bb_req *r)
 	uint32_t fua = nq->nd->fua ? LIBNBD_CMD_FLAG_FUA : 0;
 
 	nq->ctx[r->slot].r = r;
-	r->eng_flags &= (uint8_t)~RF_QUEUED;
 	/* One extra count while sending, so that a callback run inside a
 	 * send cannot finish the request before its last command. */
 	r->eng_cmds = 2;
@@ -584,7 +585,6 @@ static void fail_expired_waiters(struct nbd_q *nq, uint64_t now)
 			continue;
 		}
 		*link = r->eng_next;
-		r->eng_flags &= (uint8_t)~RF_QUEUED;
 		if (!r->eng_err)
 			r->eng_err = -EIO;
 		r->eng_next = nq->cq;
@@ -899,7 +899,6 @@ static int nbd_wait(struct bb_queue *q)
 		struct bb_req *r = nq->wait_head;
 
 		nq->wait_head = r->eng_next;
-		r->eng_flags &= (uint8_t)~RF_QUEUED;
 		r->eng_err = -EIO;
 		r->eng_next = nq->cq;
 		nq->cq = r;

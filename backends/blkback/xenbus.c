@@ -669,7 +669,10 @@ int duet_blkback_serve(const struct duet_backend_ctx *ctx)
 					break;
 				dev->opened = 1;
 			} else if (rc != -EAGAIN) {
-				bb_broken(dev, "no storage: %d", rc);
+				/* A local failure, logged and in the error
+				 * node already: not the frontend's fault. */
+				duet_xenbus_switch(dev->xb,
+						   DUET_XENBUS_CLOSING);
 				break;
 			}
 		}
