@@ -156,7 +156,7 @@ fi
 fio_rbd() {
 	CEPH_CONF="$D/ceph/ceph.conf" fio --name=direct --ioengine=rbd \
 		--clientname=admin --pool=rbd --rbdname=bench --rw="$1" \
-		--bs="$2" --iodepth="$3" --size=256M --time_based \
+		--bs="$2" --iodepth="$3" --size=512M --time_based \
 		--runtime="$SECS" --ramp_time=0.5 --output-format=terse \
 		--terse-version=3 2>>"$D/fio.log" |
 	awk -F';' -v w="$1" '$1 == "3" {
@@ -172,7 +172,7 @@ elif mkdir -p "$D/ceph" && ceph_start "$D/ceph"; then
 	CC="timeout 60 ceph -c $D/ceph/ceph.conf"
 	RB="timeout 60 rbd -c $D/ceph/ceph.conf"
 	$CC osd pool create rbd 8 >/dev/null 2>&1
-	$RB pool init rbd && $RB create --size 256M rbd/bench
+	$RB pool init rbd && $RB create --size 512M rbd/bench
 	fio_rbd write 1M 4 >/dev/null
 	set -- $(fio_rbd randread 4k 32); d4=${1:-0}
 	set -- $(fio_rbd read 1M 4); drd=${2:-0}
