@@ -107,6 +107,13 @@ ok $? "  reaches the server as an NBD trim of that range"
 fe xvdb read 1M 1M | cmp -s - /dev/zero -n $((1 << 20)) 2>/dev/null
 ok $? "  the range reads back as zeros (memory plugin)"
 "$DUET" detach "$g" xvdb >/dev/null 2>&1
+# QEMU's older form, the same export.
+"$DUET" attach "$g" "disk=vdev=xvdj, backendtype=qdisk, \
+target=nbd:unix:$D/mem.sock" >/dev/null
+dd if="$D/data" of="$D/in" bs=1M count=4 skip=1 2>/dev/null
+fe xvdj read 8M 4M 2>/dev/null | cmp -s - "$D/in"
+ok $? "target=nbd:unix:PATH (QEMU's older form): the same export's data"
+"$DUET" detach "$g" xvdj >/dev/null 2>&1
 nbd_stop mem
 
 # --- file plugin over TCP: the file holds the bytes ------------------
