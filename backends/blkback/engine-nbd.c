@@ -207,7 +207,7 @@ static int to_uri(const char *params, char *out, size_t len)
 	exp = strstr(p, ":exportname=");
 	if (!strncmp(p, "unix:", 5)) {
 		p += 5;
-		rc = uri_put(out, len, &n, "nbd+unix:///", 12, "");
+		rc = uri_put(out, len, &n, "nbd+unix:///", 12, "+:/");
 		if (!rc && exp)
 			rc = uri_put(out, len, &n, exp + 12,
 				     strlen(exp + 12), "");
@@ -221,7 +221,7 @@ static int to_uri(const char *params, char *out, size_t len)
 	port = strchr(p, ':');
 	if (!port || port == p)
 		return -EINVAL;
-	rc = uri_put(out, len, &n, "nbd://", 6, "");
+	rc = uri_put(out, len, &n, "nbd://", 6, ":/");
 	if (!rc)
 		rc = uri_put(out, len, &n, p,
 			     exp ? (size_t)(exp - p) : strlen(p), ":[]");

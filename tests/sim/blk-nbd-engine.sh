@@ -131,6 +131,11 @@ cmp -s -i 0:$((2 << 20)) -n $((4 << 20)) "$D/in" "$D/disk.img"
 ok $? "  the server's file holds it bit for bit"
 fe --queues 1 xvdc read 2M 4M | cmp -s - "$D/in"
 ok $? "  and it reads back"
+"$DUET" attach "$g" "disk=vdev=xvdk, backendtype=qdisk, \
+target=nbd:127.0.0.1:$PORT" >/dev/null
+fe xvdk read 2M 4M 2>/dev/null | cmp -s - "$D/in"
+ok $? "target=nbd:HOST:PORT (QEMU's older form): the same data"
+"$DUET" detach "$g" xvdk >/dev/null 2>&1
 
 # Server restart while a write is in flight: it waits, then completes.
 dd if="$D/data" of="$D/in2" bs=1M count=2 skip=5 2>/dev/null
