@@ -11,8 +11,8 @@
  * (e.g. grant mappings some kernels cannot pin), to the buffered one.
  *
  * Each queue has its own io_uring.  uring_submit() only fills SQEs; the
- * ring pass submits them all with one io_uring_enter() (kick).  user_data is the
- * request pointer with the low bit set for the data operation (whose
+ * ring pass submits them all with one io_uring_enter() (kick).  user_data
+ * is the request pointer with the low bit set for the data operation (whose
  * result must be the full length) and clear for flush/discard.
  *
  *   READ/WRITE         readv/writev
