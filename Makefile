@@ -40,16 +40,27 @@ XEN_CFLAGS := $(shell pkg-config --cflags $(XEN_LIBS) 2>/dev/null)
 XEN_LDLIBS := $(shell pkg-config --libs $(XEN_LIBS) 2>/dev/null || \
 		echo -lxenstore -lxengnttab -lxenevtchn -lxentoolcore)
 URING_LDLIBS := $(shell pkg-config --libs liburing 2>/dev/null || echo -luring)
+# blkback's NBD engine (backends/blkback/engine-nbd.c) when libnbd's header
+# is there (libnbd-dev, make deps); without it NBD disks are refused with a
+# one-line reason.
+NBD_PC     := $(shell pkg-config --exists libnbd && echo libnbd)
+NBD_CFLAGS := $(if $(NBD_PC),-DDUET_HAVE_LIBNBD $(shell pkg-config --cflags libnbd))
+NBD_LDLIBS := $(if $(NBD_PC),$(shell pkg-config --libs libnbd))
+# blkback's RBD engine (engine-rbd.c) when librbd's header is there
+# (librbd-dev, librados-dev: no pkg-config file).
+RBD_CFLAGS := $(if $(wildcard /usr/include/rbd/librbd.h),-DDUET_HAVE_LIBRBD)
+RBD_LDLIBS := $(if $(RBD_CFLAGS),-lrbd -lrados)
 
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 	    -Wmissing-prototypes -Wno-unused-parameter
 CFLAGS   ?= -O2 -g
 ALL_CFLAGS := -std=gnu11 $(WARN) $(CFLAGS) -fPIC -D_GNU_SOURCE \
 	      -DDUET_VERSION=\"$(VERSION)\" \
-	      -Iinclude -I. $(XEN_CFLAGS)
+	      -Iinclude -I. $(XEN_CFLAGS) $(NBD_CFLAGS) $(RBD_CFLAGS)
 LDFLAGS  ?=
 ALL_LDFLAGS := -Wl,-z,defs $(LDFLAGS)
-LDLIBS_ALL := $(XEN_LDLIBS) $(URING_LDLIBS) -lpthread
+LDLIBS_ALL := $(XEN_LDLIBS) $(URING_LDLIBS) $(NBD_LDLIBS) $(RBD_LDLIBS) \
+	      -lpthread
 # Header dependencies: each compile writes the headers (and included .c
 # files) it read into a .d file next to its output (for a program built
 # straight from its .c, <program>.d), read back by the -include at the end.
@@ -91,7 +102,7 @@ FUZZ_OBJS := $(filter-out $(B)/fuzz-obj/toolstack/cli/main.o, \
 FUZZ_LIB  := $(B)/fuzz-obj/libduet-fuzz.a
 FUZZ_TLIB := $(B)/fuzz-obj/libduet-test.a
 FUZZ_CFLAGS := -std=gnu11 -g -O1 -D_GNU_SOURCE -Iinclude -I. -Itests \
-	       $(XEN_CFLAGS)
+	       $(XEN_CFLAGS) $(NBD_CFLAGS) $(RBD_CFLAGS)
 BENCH_SRCS := $(sort $(wildcard tests/bench/*.c))
 BENCH_BINS := $(BENCH_SRCS:tests/bench/%.c=$(B)/bench/%)
 SCRIPT_TESTS := $(sort $(wildcard tests/unit/*.sh) $(wildcard tests/sim/*.sh) \
@@ -164,7 +175,7 @@ $(LIBSO): $(LIB_OBJS) libduet.map
 $(PCF): duet.pc.in Makefile
 	@mkdir -p $(dir $@)
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' \
-		-e 's|@XEN_LIBS@|$(XEN_LIBS) liburing|' $< > $@
+		-e 's|@XEN_LIBS@|$(XEN_LIBS) liburing $(NBD_PC)|' $< > $@
 
 $(DUET): $(CLI_OBJS) $(LIBA)
 	@mkdir -p $(dir $@)
@@ -276,7 +287,7 @@ install: all
 	ln -sf libduet.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libduet.so
 	install -m 644 $(PUB_HDRS) $(DESTDIR)$(PREFIX)/include/duet/
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' \
-		-e 's|@XEN_LIBS@|$(XEN_LIBS) liburing|' duet.pc.in \
+		-e 's|@XEN_LIBS@|$(XEN_LIBS) liburing $(NBD_PC)|' duet.pc.in \
 		> $(DESTDIR)$(PREFIX)/lib/pkgconfig/duet.pc
 	install -m 755 $(DUET) $(DESTDIR)$(PREFIX)/bin/
 

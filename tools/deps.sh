@@ -7,7 +7,8 @@ set -eu
 
 PKGS="build-essential pkg-config perl libxen-dev xenstore-utils liburing-dev \
 clang libclang-rt-14-dev iproute2 procps \
-nbdkit nbdkit-plugin-dev libnbd-bin nbdfuse fuse3 qemu-utils fio \
+nbdkit nbdkit-plugin-dev libnbd-bin libnbd-dev librbd-dev librados-dev \
+ceph-mon ceph-mgr ceph-osd ceph-common nbdfuse fuse3 qemu-utils fio \
 iperf3 iputils-ping gnuplot-nox"
 [ "$#" -gt 0 ] && PKGS="$*"
 tag=${DEPS_TAG:-deps}

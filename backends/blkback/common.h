@@ -8,15 +8,19 @@
  *              connecting and disconnecting queues
  *   ring.c     request parsing and validation (callable without xenstore,
  *              for the fuzz target), one ring pass, responses
- *   io.c       the backing store (file or block device) and the io_uring
- *              engine
+ *   engine.h   the storage-engine interface (which engines, which file)
+ *   io.c       the backing store (file or block device): the io_uring
+ *              and inline engines
+ *   engine-nbd.c  the NBD engine (libnbd)
+ *   engine-rbd.c  the RBD engine (librbd)
  *   persist.c  persistent grants: a per-queue bounded LRU of mappings
  *   dma.c      the I/O through an emulated block controller behind a DMA
  *              backend (backend node "dma" or `duet backend --dma`)
  *
  * Threads: the instance's main thread owns xenstore and the XenBus state;
  * each queue runs its own thread that owns its ring, its event channel
- * handle, its io_uring and its persistent grants.  The platform handle is
+ * handle, its engine state (an io_uring, an NBD connection) and its
+ * persistent grants.  The platform handle is
  * shared and not thread-safe, so grant calls (copy, map, unmap) take
  * dev->plat_lock.  A queue never touches xenstore: a protocol violation
  * it sees is handed to the main thread (bb_queue_broken()), which calls
@@ -39,6 +43,8 @@
 #include "duet/platform.h"
 #include "duet/ring.h"
 #include "duet/xenbus.h"
+
+#include "backends/blkback/engine.h"
 
 /* ------------------------------------------------------------------ */
 /* Limits (what this backend advertises)                               */
@@ -282,6 +288,10 @@ struct bb_pgrant;
  * @src:        enum bb_segsrc per segment.
  * @pg:         the cache entry per SEG_PGRANT segment.
  * @iov:        the I/O vector; @niov entries; @len bytes in total.
+ * @eng_next, @eng_t0, @eng_stage, @eng_flags, @eng_err, @eng_cmds: the
+ *              engine's (engine.h): a list link, when the request was
+ *              first submitted (ns), a step of a multi-step request,
+ *              flags, the error so far, commands in flight.
  * @retried:    already retried buffered after an O_DIRECT failure;
  *              @retry: a retry is due once every completion is in;
  *              @buffered: this submission went to the buffered fd.
@@ -307,6 +317,12 @@ struct bb_req {
 	struct iovec iov[BB_MAX_SEGS];
 	unsigned niov;
 	size_t len;
+	struct bb_req *eng_next;
+	uint64_t eng_t0;
+	uint8_t eng_stage;
+	uint8_t eng_flags;
+	uint16_t eng_cmds;
+	int eng_err;
 };
 
 /* ------------------------------------------------------------------ */
@@ -381,7 +397,11 @@ void bb_pgcache_destroy(struct bb_dev *dev,
  * @sring:     our mapping of the shared ring; @ring: the ring object.
  * @evtchn:    this queue's event-channel handle; @port: the local port.
  * @remote_port: the frontend's port (event-channel node).
- * @uring:     this queue's io_uring; @efd: its completion eventfd.
+ * @uring:     this queue's io_uring (engine uring).
+ * @efd:       the queue's wake-up eventfd: the main thread writes it to
+ *             stop the queue, io_uring signals completions on it.
+ * @eng_priv:  the engine's per-queue state (engine.h); @eng_open: its
+ *             queue_open() succeeded.
  * @reqs:      one slot per ring entry; @free: free slots.
  * @inflight:  requests taken off the ring and not yet answered.
  * @id_bucket: hash of in-flight ids: BB_ID_BUCKETS chains of
@@ -411,6 +431,8 @@ struct bb_queue {
 	struct io_uring uring;
 	int uring_ok;
 	int efd;
+	void *eng_priv;
+	int eng_open;
 	struct bb_req *reqs;
 	unsigned nreqs;
 	struct bb_req *free;
@@ -433,7 +455,9 @@ struct bb_queue {
  * struct bb_dev - one served device.
  * @ctx:        what the daemon (or a test) gave us.
  * @xb:         our XenBus end.
- * @store:      the backing store.
+ * @store:      the backing store (engines uring and inline).
+ * @eng:        the storage engine (engine.h); @eng_priv its state;
+ *              @caps what the open storage offers.
  * @lim:        what requests are checked against.
  * @persistent: the frontend offered feature-persistent.
  * @map_threshold: segments from which a non-persistent request is mapped
@@ -452,6 +476,9 @@ struct bb_dev {
 	const struct duet_backend_ctx *ctx;
 	struct duet_xenbus_dev *xb;
 	struct bb_store store;
+	const struct bb_engine_ops *eng;
+	void *eng_priv;
+	struct bb_engine_caps caps;
 	struct bb_limits lim;
 	int persistent;
 	unsigned map_threshold;
@@ -492,24 +519,6 @@ void *bb_queue_thread(void *arg);
  */
 void bb_queue_broken(struct bb_queue *q, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-
-/* io.c */
-/* bb_io_setup() - the queue's io_uring and eventfd. 0 or -errno. */
-int bb_io_setup(struct bb_queue *q);
-void bb_io_teardown(struct bb_queue *q);
-/*
- * bb_io_prep() - queue the submissions of @r (whose data is ready
- * for writes), or on an inline store run them at once.  Returns 0 with
- * r->cqes completions to wait for (0: finished, r->err set), or -errno
- * when the request could not be queued (then the caller answers it).
- */
-int bb_io_prep(struct bb_queue *q, struct bb_req *r);
-/*
- * bb_io_complete() - handle one completion; returns the request when
- * it is now finished (r->err set), else NULL.
- */
-struct bb_req *bb_io_complete(struct bb_queue *q,
-					struct io_uring_cqe *cqe);
 
 /* dma.c */
 struct bb_dma;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * io.c - the backing store and the io_uring engine.
+ * io.c - the backing store (a file or block device) and its two
+ * engines (engine.h): uring, and inline for memory-backed files.
  *
  * The store is opened twice: buffered, and with O_DIRECT when the file
  * system allows it.  A request goes to the O_DIRECT descriptor when its
@@ -9,9 +10,9 @@
  * otherwise, or once O_DIRECT failed with EINVAL/EFAULT for our memory
  * (e.g. grant mappings some kernels cannot pin), to the buffered one.
  *
- * Each queue has its own io_uring.  bb_io_prep() only fills SQEs; the
- * ring pass submits them all with one io_uring_enter().  user_data is the
- * request pointer with the low bit set for the data operation (whose
+ * Each queue has its own io_uring.  uring_submit() only fills SQEs; the
+ * ring pass submits them all with one io_uring_enter() (kick).  user_data
+ * is the request pointer with the low bit set for the data operation (whose
  * result must be the full length) and clear for flush/discard.
  *
  *   READ/WRITE         readv/writev
@@ -33,7 +34,7 @@
  * tests/bench/blkback.c (4 KiB random reads, QD32, persistent grants, one
  * queue): 36-256K IOPS through io-wq on a loaded 2-core machine, the
  * workers taking 10-37% of the samples.  For such a store
- * (st->inline_io) bb_io_prep() runs the operation itself, at once,
+ * (st->inline_io) the inline engine runs the operation itself, at once,
  * with preadv/pwritev/fdatasync/fallocate on the buffered descriptor
  * (O_DIRECT means nothing there): the ring pass is the I/O, and requests
  * finish in the order they were taken, which keeps barriers trivially
@@ -53,6 +54,8 @@
 #include <unistd.h>
 
 #include "backends/blkback/common.h"
+
+static int uring_submit(struct bb_queue *q, struct bb_req *r);
 
 /* ------------------------------------------------------------------ */
 /* The store                                                           */
@@ -161,7 +164,42 @@ void bb_store_close(struct bb_store *st)
 /* The engine                                                          */
 /* ------------------------------------------------------------------ */
 
-int bb_io_setup(struct bb_queue *q)
+/*
+ * open: the store, and its capabilities; a memory-backed file goes to the
+ * inline engine.
+ */
+static int file_open(struct bb_dev *dev, const char *params, int readonly,
+		     struct bb_engine_caps *caps, char *err, size_t errlen)
+{
+	struct bb_store *st = &dev->store;
+	int rc;
+
+	rc = bb_store_open(st, params, readonly);
+	if (rc) {
+		snprintf(err, errlen, "cannot open %s: %s", params,
+			 strerror(-rc));
+		return rc;
+	}
+	memset(caps, 0, sizeof(*caps));
+	caps->size = st->size;
+	caps->sector_size = st->sector_size;
+	caps->phys_sector_size = st->phys_sector_size;
+	caps->flush = 1;
+	caps->barrier = 1;
+	caps->discard = st->discard;
+	caps->discard_secure = st->discard_secure;
+	caps->discard_granularity = st->discard_granularity;
+	if (st->inline_io)
+		dev->eng = &bb_engine_inline;
+	return 0;
+}
+
+static void file_close(struct bb_dev *dev)
+{
+	bb_store_close(&dev->store);
+}
+
+static int uring_queue_open(struct bb_queue *q)
 {
 	struct io_uring_params prm;
 	unsigned entries = 64;
@@ -169,37 +207,27 @@ int bb_io_setup(struct bb_queue *q)
 
 	while (entries < q->nreqs * 3 && entries < 4096)
 		entries <<= 1;
-	q->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (q->efd < 0)
-		return -errno;
 	/* No IORING_SETUP_COOP_TASKRUN: completions must reach the CQ (and
 	 * the eventfd) while the thread sleeps in poll(), not only when it
 	 * next enters io_uring. */
 	memset(&prm, 0, sizeof(prm));
 	rc = io_uring_queue_init_params(entries, &q->uring, &prm);
 	if (rc < 0)
-		goto err_efd;
+		return rc;
 	rc = io_uring_register_eventfd(&q->uring, q->efd);
-	if (rc < 0)
-		goto err_uring;
+	if (rc < 0) {
+		io_uring_queue_exit(&q->uring);
+		return rc;
+	}
 	q->uring_ok = 1;
 	return 0;
-err_uring:
-	io_uring_queue_exit(&q->uring);
-err_efd:
-	close(q->efd);
-	q->efd = -1;
-	return rc;
 }
 
-void bb_io_teardown(struct bb_queue *q)
+static void uring_queue_close(struct bb_queue *q)
 {
 	if (q->uring_ok)
 		io_uring_queue_exit(&q->uring);
 	q->uring_ok = 0;
-	if (q->efd >= 0)
-		close(q->efd);
-	q->efd = -1;
 }
 
 static struct io_uring_sqe *get_sqe(struct bb_queue *q)
@@ -279,7 +307,8 @@ static int inline_run(struct bb_store *st, struct bb_req *r)
 	return rc;
 }
 
-int bb_io_prep(struct bb_queue *q, struct bb_req *r)
+/* submit: queue the SQEs of @r (its data ready for writes). */
+static int uring_submit(struct bb_queue *q, struct bb_req *r)
 {
 	struct bb_store *st = &q->dev->store;
 	struct io_uring_sqe *sqe;
@@ -287,8 +316,6 @@ int bb_io_prep(struct bb_queue *q, struct bb_req *r)
 	uint64_t off = r->p.sector * 512;
 
 	r->cqes = 0;
-	if (st->inline_io)
-		return inline_run(st, r);
 	/* Room for a whole chain (at most 3 SQEs), so that a linked chain
 	 * is never split across submissions. */
 	if (io_uring_sq_space_left(&q->uring) < 3)
@@ -345,8 +372,9 @@ int bb_io_prep(struct bb_queue *q, struct bb_req *r)
 	return 0;
 }
 
-struct bb_req *bb_io_complete(struct bb_queue *q,
-					struct io_uring_cqe *cqe)
+/* One completion; the request when it is now finished, else NULL. */
+static struct bb_req *uring_complete(struct bb_queue *q,
+				     struct io_uring_cqe *cqe)
 {
 	uintptr_t ud = (uintptr_t)io_uring_cqe_get_data(cqe);
 	struct bb_req *r = (struct bb_req *)(ud & ~(uintptr_t)1);
@@ -370,9 +398,140 @@ struct bb_req *bb_io_complete(struct bb_queue *q,
 		r->retry = 0;
 		r->retried = 1;
 		r->err = 0;
-		r->err = bb_io_prep(q, r);
+		r->err = uring_submit(q, r);
 		if (!r->err && r->cqes)
 			return NULL;
 	}
 	return r;
+}
+
+static void uring_kick(struct bb_queue *q)
+{
+	io_uring_submit(&q->uring);
+}
+
+static unsigned uring_reap(struct bb_queue *q, struct bb_req **done,
+			   unsigned max)
+{
+	struct io_uring_cqe *cqe;
+	unsigned n = 0;
+
+	while (n < max && !io_uring_peek_cqe(&q->uring, &cqe)) {
+		struct bb_req *r = uring_complete(q, cqe);
+
+		io_uring_cqe_seen(&q->uring, cqe);
+		if (r)
+			done[n++] = r;
+	}
+	return n;
+}
+
+/* Completions are signalled on q->efd as well. */
+static int uring_ready(struct bb_queue *q)
+{
+	return io_uring_cq_ready(&q->uring) != 0;
+}
+
+static int uring_wait(struct bb_queue *q)
+{
+	struct io_uring_cqe *cqe;
+
+	return io_uring_wait_cqe(&q->uring, &cqe);
+}
+
+static int no_fd(struct bb_queue *q, short *events)
+{
+	*events = 0;
+	return -1;
+}
+
+static void no_poll_done(struct bb_queue *q, short revents)
+{
+}
+
+static int no_timeout(struct bb_queue *q)
+{
+	return -1;
+}
+
+const struct bb_engine_ops bb_engine_uring = {
+	.name = "uring",
+	.open = file_open,
+	.close = file_close,
+	.queue_open = uring_queue_open,
+	.queue_close = uring_queue_close,
+	.submit = uring_submit,
+	.kick = uring_kick,
+	.reap = uring_reap,
+	.ready = uring_ready,
+	.poll_fd = no_fd,
+	.poll_done = no_poll_done,
+	.timeout_ms = no_timeout,
+	.wait = uring_wait,
+};
+
+/* ------------------------------------------------------------------ */
+/* The inline engine                                                   */
+/* ------------------------------------------------------------------ */
+
+static int inline_queue_open(struct bb_queue *q)
+{
+	return 0;
+}
+
+static void inline_queue_close(struct bb_queue *q)
+{
+}
+
+/* submit: run @r at once; it is finished on return. */
+static int inline_submit(struct bb_queue *q, struct bb_req *r)
+{
+	r->cqes = 0;
+	return inline_run(&q->dev->store, r);
+}
+
+static void inline_kick(struct bb_queue *q)
+{
+}
+
+static unsigned inline_reap(struct bb_queue *q, struct bb_req **done,
+			    unsigned max)
+{
+	return 0;
+}
+
+static int inline_ready(struct bb_queue *q)
+{
+	return 0;
+}
+
+/* Nothing is ever in flight: drained already. */
+static int inline_wait(struct bb_queue *q)
+{
+	return -ECANCELED;
+}
+
+const struct bb_engine_ops bb_engine_inline = {
+	.name = "inline",
+	.open = file_open,
+	.close = file_close,
+	.queue_open = inline_queue_open,
+	.queue_close = inline_queue_close,
+	.submit = inline_submit,
+	.kick = inline_kick,
+	.reap = inline_reap,
+	.ready = inline_ready,
+	.poll_fd = no_fd,
+	.poll_done = no_poll_done,
+	.timeout_ms = no_timeout,
+	.wait = inline_wait,
+};
+
+const struct bb_engine_ops *bb_engine_for(const char *params)
+{
+	if (bb_nbd_is_uri(params))
+		return &bb_engine_nbd;
+	if (bb_rbd_is_target(params))
+		return &bb_engine_rbd;
+	return &bb_engine_uring;
 }

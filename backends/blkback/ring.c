@@ -3,7 +3,7 @@
  * ring.c - blkback's request path: validation, one ring pass, responses.
  *
  * A ring pass (bb_queue_thread()):
- *   1. reap io_uring completions; reads that went through the bounce
+ *   1. reap the engine's completions; reads that went through the bounce
  *      buffer are copied to the frontend in one batched grant copy, then
  *      every finished request is answered;
  *   2. take up to BB_PASS_MAX requests off the ring (each copied out
@@ -12,9 +12,10 @@
  *      just the bytes needed) and validate them;
  *   4. place every segment (persistent mapping, temporary mapping or
  *      bounce buffer) and copy write data in (one batched grant copy);
- *   5. queue the storage I/O and submit it with one io_uring_enter()
- *      (a memory-backed store runs it at once instead, see io.c; reads
- *      are then copied out and answered in the same pass);
+ *   5. hand the storage I/O to the engine (engine.h) and kick it once
+ *      (io_uring: one io_uring_enter(); a memory-backed store runs it at
+ *      once instead, see io.c; reads are then copied out and answered in
+ *      the same pass);
  *      with a DMA backend (dma.c) steps 4 and 5 are bb_dma_run(): the
  *      emulated controller moves the data, and the request is answered
  *      in the same pass;
@@ -616,21 +617,13 @@ static void req_copy_out(struct bb_queue *q, struct bb_req *r)
 /* A ring pass                                                         */
 /* ------------------------------------------------------------------ */
 
-/* Answer every request finished by io_uring; returns how many. */
+/* Answer every request the engine finished; returns how many. */
 static unsigned reap(struct bb_queue *q)
 {
 	struct bb_req *done[BB_PASS_MAX * 4];
-	struct io_uring_cqe *cqe;
-	unsigned n = 0, i;
+	unsigned n, i;
 
-	while (n < sizeof(done) / sizeof(done[0]) &&
-	       !io_uring_peek_cqe(&q->uring, &cqe)) {
-		struct bb_req *r = bb_io_complete(q, cqe);
-
-		io_uring_cqe_seen(&q->uring, cqe);
-		if (r)
-			done[n++] = r;
-	}
+	n = q->dev->eng->reap(q, done, sizeof(done) / sizeof(done[0]));
 	for (i = 0; i < n; i++)
 		req_copy_out(q, done[i]);
 	copy_run(q);
@@ -723,7 +716,7 @@ static int consume(struct bb_queue *q)
 		struct bb_req *r = started[i];
 
 		if (!r->err && !dev->dma)
-			r->err = bb_io_prep(q, r);
+			r->err = dev->eng->submit(q, r);
 		if (r->err || !r->cqes)
 			started[ndone++] = r;
 	}
@@ -752,14 +745,25 @@ static void notify(struct bb_queue *q)
 
 static void wait_events(struct bb_queue *q, int timeout_ms)
 {
-	struct pollfd pfd[2] = {
+	const struct bb_engine_ops *eng = q->dev->eng;
+	struct pollfd pfd[3] = {
 		{ .fd = duet_evtchn_fd(q->evtchn), .events = POLLIN },
 		{ .fd = q->efd, .events = POLLIN },
+		{ .fd = -1 },
 	};
+	int n = 2, et = eng->timeout_ms(q), rc;
 	uint64_t v;
 	int port;
 
-	if (poll(pfd, 2, timeout_ms) <= 0)
+	pfd[2].fd = eng->poll_fd(q, &pfd[2].events);
+	if (pfd[2].fd >= 0)
+		n = 3;
+	if (et >= 0 && et < timeout_ms)
+		timeout_ms = et;
+	rc = poll(pfd, (nfds_t)n, timeout_ms);
+	if (n == 3 || rc == 0)
+		eng->poll_done(q, rc > 0 ? pfd[2].revents : 0);
+	if (rc <= 0)
 		return;
 	if (pfd[1].revents & POLLIN)
 		if (read(q->efd, &v, sizeof(v)) < 0)
@@ -780,7 +784,7 @@ void *bb_queue_thread(void *arg)
 
 		if (!atomic_load(&q->failed))
 			work += (unsigned)consume(q);
-		io_uring_submit(&q->uring);
+		q->dev->eng->kick(q);
 		notify(q);
 		now = bb_now();
 		if (now - q->last_purge > 1000000000ull) {
@@ -800,17 +804,14 @@ void *bb_queue_thread(void *arg)
 				bb_queue_broken(q, "bad request producer "
 						   "index (%d)", rc);
 		}
-		/* Completions are signalled on q->efd as well. */
-		if (io_uring_cq_ready(&q->uring))
+		if (q->dev->eng->ready(q))
 			continue;
 		wait_events(q, 1000);
 	}
 	/* Let every submitted I/O finish before the pages go away. */
 	while (q->inflight) {
-		struct io_uring_cqe *cqe;
-
-		io_uring_submit(&q->uring);
-		if (io_uring_wait_cqe(&q->uring, &cqe))
+		q->dev->eng->kick(q);
+		if (q->dev->eng->wait(q))
 			break;
 		reap(q);
 	}

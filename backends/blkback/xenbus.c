@@ -147,6 +147,7 @@ static int store_path(struct bb_dev *dev, char *path, size_t len)
 	if (!rc)
 		return -EAGAIN; /* an empty cdrom drive: wait for media */
 	if (!strcmp(ctx->type, "qdisk") && buf[0] != '/' &&
+	    !bb_nbd_is_uri(buf) && !bb_rbd_is_target(buf) &&
 	    (colon = strchr(buf, ':'))) {
 		*colon = '\0';
 		if (strcmp(buf, "aio") && strcmp(buf, "raw")) {
@@ -164,7 +165,8 @@ static int store_path(struct bb_dev *dev, char *path, size_t len)
 static int store_open(struct bb_dev *dev, unsigned *info)
 {
 	const struct duet_backend_ctx *ctx = dev->ctx;
-	char path[4096], mode[16], dtype[16], dma[32];
+	char path[4096], mode[16], dtype[16], why[512], dma[32];
+	const struct bb_engine_caps *caps = &dev->caps;
 	int rc, ro = 0, discard_enable = 1;
 	uint64_t de;
 
@@ -177,42 +179,63 @@ static int store_open(struct bb_dev *dev, unsigned *info)
 		ro = !strchr(mode, 'w');
 	else if (rc != -ENOENT)
 		return rc;
-	*info = ro ? VDISK_READONLY : 0;
 	rc = duet_xenbus_read_str(ctx->xs, ctx->dir, "device-type", dtype,
 				  sizeof(dtype));
-	if (rc >= 0 && !strcmp(dtype, "cdrom"))
-		*info |= VDISK_CDROM | VDISK_REMOVABLE;
+	*info = rc >= 0 && !strcmp(dtype, "cdrom") ?
+			VDISK_CDROM | VDISK_REMOVABLE : 0;
 	rc = duet_xenbus_read_uint(ctx->xs, ctx->dir, "discard-enable", 1, 1,
 				   &de);
 	if (rc >= 0)
 		discard_enable = (int)de;
-	rc = bb_store_open(&dev->store, path, ro);
+	dev->eng = bb_engine_for(path);
+	why[0] = '\0';
+	rc = dev->eng->open(dev, path, ro, &dev->caps, why, sizeof(why));
 	if (rc) {
-		dev_error(dev, rc, "cannot open %s: %s", path, strerror(-rc));
+		dev_error(dev, rc, "%s", why[0] ? why : strerror(-rc));
+		duet_log(DUET_LOG_ERR, "blkback: %s: %s", ctx->dir,
+			 why[0] ? why : strerror(-rc));
+		dev->eng = NULL;
 		return rc;
 	}
+	/* A DMA backend puts the emulated block controller over the store's
+	 * descriptor: files and block devices only. */
 	rc = bb_dma_name(dev, dma, sizeof(dma));
-	if (rc > 0)
+	if (rc > 0 && dev->eng != &bb_engine_uring &&
+	    dev->eng != &bb_engine_inline) {
+		dev_error(dev, -EOPNOTSUPP, "DMA backend %s: the %s engine "
+			  "has no store a device can read", dma,
+			  dev->eng->name);
+		rc = -EOPNOTSUPP;
+	} else if (rc > 0) {
 		rc = bb_dma_open(dev, dma);
+		if (rc < 0)
+			dev_error(dev, rc, "DMA backend: %s", strerror(-rc));
+	}
 	if (rc < 0) {
-		dev_error(dev, rc, "DMA backend: %s", strerror(-rc));
-		bb_store_close(&dev->store);
+		dev->eng->close(dev);
+		dev->eng = NULL;
 		return rc;
 	}
-	dev->lim.sectors = dev->store.size / 512;
-	dev->lim.sector_size = dev->store.sector_size;
-	dev->lim.sectors -= dev->lim.sectors % (dev->store.sector_size / 512);
+	if (caps->readonly && !ro)
+		duet_log(DUET_LOG_WARN, "blkback: %s: the storage is "
+			 "read-only: serving it read-only", ctx->dir);
+	ro |= caps->readonly;
+	if (ro)
+		*info |= VDISK_READONLY;
+	dev->lim.sectors = caps->size / 512;
+	dev->lim.sector_size = caps->sector_size;
+	dev->lim.sectors -= dev->lim.sectors % (caps->sector_size / 512);
 	dev->lim.max_indirect = BB_MAX_INDIRECT_SEGS;
 	dev->lim.readonly = !!ro;
-	dev->lim.flush = 1;
-	dev->lim.barrier = 1;
+	dev->lim.flush = caps->flush;
+	dev->lim.barrier = caps->barrier;
 	/* The DMA controller has no discard command (dma.c). */
-	dev->lim.discard = dev->store.discard && discard_enable && !ro &&
-			   !dev->dma;
+	dev->lim.discard = caps->discard && discard_enable && !ro && !dev->dma;
 	/* discard-secure: a block device that takes BLKSECDISCARD; a file
 	 * never (a punched hole leaves the old blocks to the file system). */
-	dev->lim.discard_secure = dev->lim.discard &&
-				  dev->store.discard_secure;
+	dev->lim.discard_secure = dev->lim.discard && caps->discard_secure;
+	if (caps->max_queues && caps->max_queues < dev->nr_queues_max)
+		dev->nr_queues_max = caps->max_queues;
 	return 0;
 }
 
@@ -238,14 +261,14 @@ static int publish(struct bb_dev *dev, unsigned info, int store)
 		{ "feature-flush-cache", dev->lim.flush, 1, 1 },
 		{ "feature-barrier", dev->lim.barrier, 1, 1 },
 		{ "feature-discard", dev->lim.discard, 1, 1 },
-		{ "discard-granularity", dev->store.discard_granularity,
+		{ "discard-granularity", dev->caps.discard_granularity,
 		  dev->lim.discard, 1 },
 		{ "discard-alignment", 0, dev->lim.discard, 1 },
 		{ "discard-secure", dev->lim.discard_secure, dev->lim.discard,
 		  1 },
 		{ "sectors", dev->lim.sectors, 1, 1 },
-		{ "sector-size", dev->store.sector_size, 1, 1 },
-		{ "physical-sector-size", dev->store.phys_sector_size, 1, 1 },
+		{ "sector-size", dev->caps.sector_size, 1, 1 },
+		{ "physical-sector-size", dev->caps.phys_sector_size, 1, 1 },
 		{ "info", info, 1, 1 },
 	};
 	unsigned i;
@@ -271,7 +294,12 @@ static void queue_release(struct bb_dev *dev, struct bb_queue *q)
 	struct duet_platform *p = dev->ctx->platform;
 	unsigned i;
 
-	bb_io_teardown(q);
+	if (q->eng_open)
+		dev->eng->queue_close(q);
+	q->eng_open = 0;
+	if (q->efd >= 0)
+		close(q->efd);
+	q->efd = -1;
 	bb_pgcache_destroy(dev, &q->pgc);
 	if (q->reqs) {
 		for (i = 0; i < q->nreqs; i++)
@@ -363,7 +391,14 @@ static int queue_setup(struct bb_dev *dev, const char *fe,
 	rc = bb_pgcache_init(&q->pgc, BB_MAX_PGRANTS);
 	if (rc)
 		return rc;
-	return bb_io_setup(q);
+	q->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (q->efd < 0)
+		return -errno;
+	rc = dev->eng->queue_open(q);
+	if (rc)
+		return rc;
+	q->eng_open = 1;
+	return 0;
 }
 
 static void disconnect(struct bb_dev *dev)
@@ -436,6 +471,12 @@ static int connect_queues(struct bb_dev *dev)
 	if (rc < 0 || !nq) {
 		bb_broken(dev, "bad multi-queue-num-queues "
 			  "(max %u)", dev->nr_queues_max);
+		return -EINVAL;
+	}
+	if (dev->caps.max_queues && nq > dev->caps.max_queues) {
+		/* Only when the storage appeared after InitWait. */
+		bb_broken(dev, "%llu queues asked for, the storage allows "
+			  "%u", (unsigned long long)nq, dev->caps.max_queues);
 		return -EINVAL;
 	}
 	rc = duet_xenbus_read_bool(xs, fe, "feature-persistent", 0,
@@ -590,7 +631,7 @@ static void drain_watches(struct duet_xs *xs)
 int duet_blkback_serve(const struct duet_backend_ctx *ctx)
 {
 	struct bb_dev *dev;
-	int rc, was;
+	int rc, was, early;
 	unsigned info = 0;
 
 	if (!ctx || !ctx->xs || !ctx->platform || !ctx->dir || !ctx->type)
@@ -617,7 +658,16 @@ int duet_blkback_serve(const struct duet_backend_ctx *ctx)
 	rc = duet_xs_watch(ctx->xs, ctx->dir, SELF_TOKEN);
 	if (rc)
 		goto out_xb;
-	rc = publish(dev, 0, 0);
+	/* Open the storage now when it is named already (always for
+	 * qdisk), so that multi-queue-max-queues can say what it allows. */
+	early = store_open(dev, &info);
+	rc = 0;
+	if (!early) {
+		dev->opened = 1;
+		rc = publish(dev, info, 1);
+	}
+	if (!rc)
+		rc = publish(dev, 0, 0);
 	if (!rc)
 		rc = duet_xenbus_backend_start(dev->xb);
 	if (rc)
@@ -631,14 +681,19 @@ int duet_blkback_serve(const struct duet_backend_ctx *ctx)
 		};
 
 		if (!dev->opened) {
-			rc = store_open(dev, &info);
+			rc = early && early != -EAGAIN ? early :
+							 store_open(dev, &info);
+			early = 0;
 			if (!rc) {
 				rc = publish(dev, info, 1);
 				if (rc)
 					break;
 				dev->opened = 1;
 			} else if (rc != -EAGAIN) {
-				bb_broken(dev, "no storage: %d", rc);
+				/* A local failure, logged and in the error
+				 * node already: not the frontend's fault. */
+				duet_xenbus_switch(dev->xb,
+						   DUET_XENBUS_CLOSING);
 				break;
 			}
 		}
@@ -683,7 +738,8 @@ out_fd:
 	close(dev->fail_fd);
 out_free:
 	bb_dma_close(dev);
-	bb_store_close(&dev->store);
+	if (dev->eng)
+		dev->eng->close(dev);
 	pthread_mutex_destroy(&dev->plat_lock);
 	pthread_mutex_destroy(&dev->fail_lock);
 	free(dev);

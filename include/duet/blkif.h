@@ -26,11 +26,22 @@
  * Backend directory, written by the toolstack (xl, libxl, duet attach)
  * --------------------------------------------------------------------
  * params
- *      Values:  "<path>" ("vbd"); "[<format>:]<path>" ("qdisk", format
- *               "raw" or "aio" only)
- *      Notes:   the file or block device.  blkback reaches InitWait
- *               before it exists (libxl runs the block hotplug script
- *               only then) and opens it when it appears.
+ *      Values:  "<path>" ("vbd"); "[<format>:]<target>" ("qdisk", format
+ *               "raw" or "aio" only), where <target> is a path, an NBD
+ *               target (an NBD URI: nbd[s][+unix|+vsock]://..., or
+ *               QEMU's nbd:HOST:PORT[:exportname=NAME] /
+ *               nbd:unix:PATH[:exportname=NAME]) or an RBD target
+ *               (QEMU's rbd:[POOL/[NS/]]IMAGE[@SNAP][:KEY=VALUE]...);
+ *               duet/xlspec.h's duet_xl_disk_target_kind() has the forms.
+ *      Notes:   the file or block device, export or image; the target
+ *               picks blkback's storage engine.  blkback reaches InitWait
+ *               before a path exists (libxl runs the block hotplug script
+ *               only then) and opens it when it appears; a target named
+ *               before InitWait is opened first, so that
+ *               multi-queue-max-queues can say what the storage allows.
+ *               A network target that cannot be reached, a missing export
+ *               or image, or a malformed URI fails the device with a
+ *               one-line reason in the error node (below).
  * physical-device
  *      Values:  "<major>:<minor>", hexadecimal (the block hotplug script
  *               writes it for backendtype=phy)
@@ -41,7 +52,8 @@
  *      Values:  "r" | "w"; any value holding a "w" is writable
  *      Default: "w"
  *      Notes:   read-only disks are opened read-only and report
- *               VDISK_READONLY in info.
+ *               VDISK_READONLY in info; so is a disk whose storage is
+ *               read-only (an NBD export, an RBD snapshot or image).
  * device-type
  *      Values:  "disk" | "cdrom"
  *      Default: "disk"
@@ -83,14 +95,20 @@
  *   feature-max-indirect-segments  256
  *   max-ring-page-order            4 (16 pages)
  *   max-ring-pages                 16 (the older convention, same limit)
- *   multi-queue-max-queues         max(4, online CPUs), at most 16
+ *   multi-queue-max-queues         max(4, online CPUs), at most 16; 1
+ *                                  for an NBD export without multi-conn
+ *                                  (a flush covers one connection)
  *   feature-persistent             1
  * Once the storage is open, before Connected (Linux's blkfront reads them
  * when the backend is Connected):
- *   feature-flush-cache            1 (fdatasync)
- *   feature-barrier                1 (drain the queue, then fdatasync)
+ *   feature-flush-cache            1 (fdatasync; NBD: when the export
+ *                                  has flush; RBD: always)
+ *   feature-barrier                1 for files and devices (drain the
+ *                                  queue, then fdatasync); 0 for NBD and
+ *                                  RBD
  *   feature-discard                1 when the store can punch holes or
- *                                  discard, and discard-enable allows
+ *                                  discard (NBD: trim; RBD: discard), and
+ *                                  discard-enable allows
  *   discard-granularity            the store's physical block size
  *   discard-alignment              0
  *   discard-secure                 1 only on a writable block device that

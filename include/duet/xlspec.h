@@ -58,6 +58,16 @@ enum duet_xl_disk_backendtype {
 };
 
 /**
+ * enum duet_xl_disk_target - what a disk's target names (see
+ * duet_xl_disk_target_kind() for the forms).
+ */
+enum duet_xl_disk_target {
+	DUET_XL_TARGET_PATH = 0,	/* a file or block device */
+	DUET_XL_TARGET_NBD,		/* an NBD export */
+	DUET_XL_TARGET_RBD,		/* a Ceph RBD image */
+};
+
+/**
  * struct duet_xl_disk - a parsed disk spec.  Every string is
  * NUL-terminated and lives as long as the struct (until
  * duet_xl_disk_release()); none is NULL unless said so.
@@ -109,6 +119,10 @@ struct duet_xl_disk {
 	/** @trusted: 0 for the "untrusted" flag, else 1 ("trusted" or
 	 *  default): whether the frontend may trust the backend. */
 	int trusted;
+	/** @target_kind: what @target names; a network target (NBD, RBD)
+	 *  is served by backendtype qdisk (auto becomes qdisk) in raw
+	 *  format. */
+	enum duet_xl_disk_target target_kind;
 	/** @storage_: private, the parser's copy of the spec. */
 	char *storage_;
 };
@@ -137,6 +151,32 @@ struct duet_xl_disk {
  */
 int duet_xl_disk_parse(const char *spec, struct duet_xl_disk *out,
 		       char *err, size_t errlen);
+
+/**
+ * duet_xl_disk_target_kind() - what a disk target names, with its shape
+ * checked (duet_xl_disk_parse() calls it on target).
+ * @target: the target, e.g. "/dev/vg/guest",
+ *          "nbd://127.0.0.1:10809/export",
+ *          "nbd+unix:///export?socket=/run/nbd.sock",
+ *          "nbd:127.0.0.1:10809:exportname=export" (QEMU's older form),
+ *          "rbd:pool/image@snap:id=admin:conf=/etc/ceph/ceph.conf".
+ * @err, @errlen: as for duet_xl_disk_parse().
+ *
+ * NBD targets are NBD URIs (nbd, nbds, nbd+unix, nbds+unix, nbd+vsock,
+ * nbds+vsock schemes; a host, and a port in 1..65535 when given; a unix
+ * URI has no host and a socket= query) or QEMU's nbd:HOST:PORT /
+ * nbd:unix:PATH with an optional :exportname=NAME.  RBD targets are
+ * QEMU's rbd:[POOL/[NAMESPACE/]]IMAGE[@SNAP] followed by :KEY=VALUE
+ * options (id=, conf=, keyring=, mon_host=, other Ceph options; "\:"
+ * escapes a colon).  Anything else is a path.  Only the shape is checked.
+ *
+ * Context: any; pure.  Return: an enum duet_xl_disk_target, or -EINVAL
+ * with the reason in @err.
+ */
+int duet_xl_disk_target_kind(const char *target, char *err, size_t errlen);
+
+/** duet_xl_disk_target_name() - "path", "nbd" or "rbd". */
+const char *duet_xl_disk_target_name(enum duet_xl_disk_target k);
 
 /** duet_xl_disk_release() - free what a successful parse holds; accepts
  *  a zeroed struct; leaves @d zeroed. */
@@ -297,7 +337,9 @@ struct duet_xs;
  * @d:         the disk; a backend given by name is looked up among
  *             /local/domain/<n>/name.  backendtype auto becomes phy for a
  *             raw (or empty cdrom) disk, else qdisk, as libxl chooses when
- *             blktap is absent.
+ *             blktap is absent; a network target (NBD, RBD) becomes qdisk
+ *             (libxl needs backendtype=qdisk written out for one), with
+ *             params "aio:<target>" as libxl writes for qdisk.
  * @devid_out: receives the device id (the vdev's virtual-device number);
  *             may be NULL.
  * Context: blocks on xenstore round trips.

@@ -20,7 +20,11 @@
  * contains it (for profiling); BENCH_DMA=<backend> runs the disks through
  * that DMA backend (the backend node "dma", duet/blkif.h).
  * `blkback memcpy` prints the memcpy bandwidth alone (MB/s), for
- * tests/bench/blk-nbd.sh.
+ * tests/bench/blk-nbd.sh.  `blkback TARGET` measures a network disk
+ * instead (an NBD URI or an RBD target, served by blkback's engine for
+ * it, backendtype qdisk) and prints one line per configuration,
+ * "NAME;IOPS;READ MB/s;WRITE MB/s", for tests/bench/blk-nbd.sh's table
+ * next to the server reached directly.
  */
 #include <math.h>
 #include <sys/mman.h>
@@ -179,8 +183,9 @@ int main(int argc, char **argv)
 	const char *dur_env = getenv("BENCH_SECONDS");
 	const char *only = getenv("BENCH_ONLY");
 	const char *dma = getenv("BENCH_DMA");
-	double dur = dur_env ? atof(dur_env) : 1.5, mc;
-	char path[128];
+	double dur = dur_env ? atof(dur_env) : 1.5, mc = 0;
+	char path[4096];
+	const char *target = argc > 1 ? argv[1] : NULL;
 	int fd, persistent, devn = 0;
 	unsigned nq;
 
@@ -192,6 +197,10 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	tb_init();
+	if (target) {
+		snprintf(path, sizeof(path), "%s", target);
+		goto measure;
+	}
 	snprintf(path, sizeof(path), "/dev/shm/duet-bench-blkback.%d",
 		 (int)getpid());
 	fd = open(path, O_CREAT | O_RDWR | O_TRUNC, 0600);
@@ -208,6 +217,7 @@ int main(int argc, char **argv)
 	printf("%-22s %9s %9s %6s %9s %6s %6s %9s %8s\n", "blkback (sim)",
 	       "IOPS", "CPU us/IO", "2-core", "MB/s", "memcpy", "CPU ms",
 	       "MB/s", "CPU ms");
+measure:
 	for (persistent = 0; persistent <= 1; persistent++) {
 		for (nq = 1; nq <= 4; nq += 3) {
 			struct tf_opts o = { .order = 4, .nqueues = nq,
@@ -237,6 +247,13 @@ int main(int argc, char **argv)
 			crd = cpu_per_req / 1e3;
 			wr = run(&d.f, 1, 2048, 1, 4, dur) * 1.048576;
 			cwr = cpu_per_req / 1e3;
+			if (target) {
+				printf("%s;%.0f;%.0f;%.0f\n", name, iops, rd,
+				       wr);
+				fflush(stdout);
+				tb_disk_down(&d);
+				continue;
+			}
 			/* 2-core: the IOPS two idle cores would reach at this
 			 * CPU cost; CPU ms: per MiB. */
 			printf("%-22s %9.0f %9.1f %5.0fK %9.0f %5.2fx %6.3f "
@@ -251,7 +268,8 @@ int main(int argc, char **argv)
 			tb_disk_down(&d);
 		}
 	}
-	unlink(path);
+	if (!target)
+		unlink(path);
 	tb_cleanup();
 	return 0;
 }

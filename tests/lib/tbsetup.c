@@ -70,12 +70,15 @@ int tb_disk_up_opt(struct tb_disk *d, const char *vdev,
 		   const struct tf_opts *o, const char *node,
 		   const char *val)
 {
-	char spec[512], path[256];
+	char spec[4352], path[256];
 	int rc;
 
 	memset(d, 0, sizeof(*d));
-	snprintf(spec, sizeof(spec), "vdev=%s,%s%sbackendtype=phy,target=%s",
-		 vdev, extra ? extra : "", extra ? "," : "", target);
+	d->type = duet_xl_disk_target_kind(target, NULL, 0) ==
+				  DUET_XL_TARGET_PATH ? "vbd" : "qdisk";
+	snprintf(spec, sizeof(spec), "vdev=%s,%s%sbackendtype=%s,target=%s",
+		 vdev, extra ? extra : "", extra ? "," : "",
+		 strcmp(d->type, "vbd") ? "qdisk" : "phy", target);
 	rc = tf_attach_disk(tb_xs0, tb_guest, spec, &d->devid);
 	if (rc) {
 		diag("attach %s: %d", spec, rc);
@@ -83,8 +86,8 @@ int tb_disk_up_opt(struct tb_disk *d, const char *vdev,
 	}
 	if (node) {
 		snprintf(path, sizeof(path),
-			 "/local/domain/0/backend/vbd/%u/%d/%s", tb_guest,
-			 d->devid, node);
+			 "/local/domain/0/backend/%s/%u/%d/%s", d->type,
+			 tb_guest, d->devid, node);
 		rc = duet_xs_write(tb_xs0, DUET_XS_NO_TX, path, val);
 		if (rc)
 			return rc;
@@ -93,7 +96,7 @@ int tb_disk_up_opt(struct tb_disk *d, const char *vdev,
 	rc = duet_xs_open(d->bp, &d->bxs);
 	if (rc)
 		return rc;
-	rc = tback_start(&d->b, d->bp, d->bxs, "vbd", 0, tb_guest,
+	rc = tback_start(&d->b, d->bp, d->bxs, d->type, 0, tb_guest,
 			 (unsigned)d->devid);
 	if (rc)
 		return rc;

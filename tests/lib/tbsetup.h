@@ -30,6 +30,8 @@ const char *tb_file(const char *name, uint64_t bytes);
 /* One disk: attached, served by a blkback thread, frontend connected. */
 struct tb_disk {
 	int devid;
+	const char *type; /* the backend's: "vbd", or "qdisk" for a network
+			   * target (NBD, RBD) */
 	struct tback b;
 	struct duet_platform *bp; /* the instance's own, as in the daemon */
 	struct duet_xs *bxs;
@@ -38,7 +40,8 @@ struct tb_disk {
 };
 
 /*
- * Attach @target as @vdev (extra xl spec parameters in @extra, e.g.
+ * Attach @target as @vdev (a path: backendtype=phy; an NBD or RBD target:
+ * backendtype=qdisk) (extra xl spec parameters in @extra, e.g.
  * "access=ro"), write @val to the backend node @node when not NULL (a
  * backend option the toolstack would write), start blkback, connect with
  * @o.  Returns 0 when the frontend is Connected.

@@ -36,6 +36,10 @@ static void attach_usage(FILE *f)
 		"Examples:\n"
 		"  duet attach --check 'disk=/dev/vg/guest,raw,xvda,rw'\n"
 		"  duet attach --check 'disk=phy:/dev/vg/guest,xvda,w'\n"
+		"  duet attach 1 'disk=vdev=xvdb, backendtype=qdisk, "
+		"target=nbd://127.0.0.1:10809/export'\n"
+		"  duet attach 1 'disk=vdev=xvdc, backendtype=qdisk, "
+		"target=rbd:pool/image:id=admin'\n"
 		"  duet attach --check "
 		"'vif=mac=00:16:3e:00:00:01,bridge=br0'\n");
 }
@@ -44,6 +48,7 @@ static void print_disk(const struct duet_xl_disk *d)
 {
 	printf("device=vbd\n");
 	printf("target=%s\n", d->target);
+	printf("target-kind=%s\n", duet_xl_disk_target_name(d->target_kind));
 	printf("format=%s\n", duet_xl_disk_format_name(d->format));
 	printf("vdev=%s\n", d->vdev);
 	printf("virtual-device=%d\n", d->virtual_device);

@@ -396,9 +396,13 @@ int duet_xl_disk_attach(struct duet_xs *xs, unsigned domid,
 		return -EINVAL; /* blktap: libxl refuses it too */
 	if (bt == DUET_XL_BACKENDTYPE_AUTO)
 		bt = (d->format == DUET_XL_FORMAT_RAW ||
-		      d->format == DUET_XL_FORMAT_EMPTY)
+		      d->format == DUET_XL_FORMAT_EMPTY) &&
+				     d->target_kind == DUET_XL_TARGET_PATH
 			     ? DUET_XL_BACKENDTYPE_PHY
 			     : DUET_XL_BACKENDTYPE_QDISK;
+	if (bt != DUET_XL_BACKENDTYPE_QDISK &&
+	    d->target_kind != DUET_XL_TARGET_PATH)
+		return -EINVAL; /* phy needs a path (libxl stats it) */
 	bdom = backend_domid(xs, d->backend, d->backend_domid);
 	if (bdom < 0)
 		return bdom;

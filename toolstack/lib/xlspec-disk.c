@@ -655,6 +655,34 @@ static int finish(struct disk_ctx *c)
 	if (d->format == DUET_XL_FORMAT_EMPTY && !d->is_cdrom)
 		return duet_xlspec_err(c->err, c->errlen,
 				       "format=empty is only for a cdrom");
+	v = duet_xl_disk_target_kind(d->target, c->err, c->errlen);
+	if (v < 0)
+		return v;
+	d->target_kind = (enum duet_xl_disk_target)v;
+	if (v != DUET_XL_TARGET_PATH) {
+		if (d->backendtype == DUET_XL_BACKENDTYPE_PHY ||
+		    d->backendtype == DUET_XL_BACKENDTYPE_TAP)
+			return duet_xlspec_err(
+				c->err, c->errlen,
+				"backendtype=%s needs a file or block "
+				"device; an %s target needs "
+				"backendtype=qdisk",
+				duet_xl_disk_backendtype_name(d->backendtype),
+				v == DUET_XL_TARGET_NBD ? "NBD" : "RBD");
+		if (d->format != DUET_XL_FORMAT_RAW)
+			return duet_xlspec_err(
+				c->err, c->errlen,
+				"an %s target is served raw, not "
+				"format=%s",
+				v == DUET_XL_TARGET_NBD ? "NBD" : "RBD",
+				duet_xl_disk_format_name(d->format));
+		if (d->script)
+			return duet_xlspec_err(
+				c->err, c->errlen,
+				"an %s target takes no script= (the "
+				"backend connects itself)",
+				v == DUET_XL_TARGET_NBD ? "NBD" : "RBD");
+	}
 	if (!c->access_set)
 		d->readwrite = !d->is_cdrom;
 	if (!c->discard_set)

@@ -305,6 +305,69 @@ static void err_buffer_bounds(void)
 	ok(1, "release accepts NULL and a zeroed struct");
 }
 
+/* Network targets: the forms QEMU's qdisk takes, and their mistakes. */
+static void network_targets(void)
+{
+	static const struct {
+		const char *target;
+		int kind;
+	} good[] = {
+		{ "nbd://127.0.0.1:10809/export", DUET_XL_TARGET_NBD },
+		{ "nbd://[::1]:10809/", DUET_XL_TARGET_NBD },
+		{ "nbd://host", DUET_XL_TARGET_NBD },
+		{ "nbds://alice@host/e?tls-psk-file=/k", DUET_XL_TARGET_NBD },
+		{ "nbd+unix:///e?socket=/run/s", DUET_XL_TARGET_NBD },
+		{ "nbd+vsock://3:10809/e", DUET_XL_TARGET_NBD },
+		{ "nbd:127.0.0.1:10809", DUET_XL_TARGET_NBD },
+		{ "nbd:h:1:exportname=e", DUET_XL_TARGET_NBD },
+		{ "nbd:unix:/run/s:exportname=e", DUET_XL_TARGET_NBD },
+		{ "rbd:pool/image", DUET_XL_TARGET_RBD },
+		{ "rbd:image", DUET_XL_TARGET_RBD },
+		{ "rbd:pool/ns/image@snap:id=admin:conf=/etc/ceph/ceph.conf",
+		  DUET_XL_TARGET_RBD },
+		{ "rbd:p/i:mon_host=1.2.3.4\\:6789", DUET_XL_TARGET_RBD },
+		{ "/dev/vg/guest", DUET_XL_TARGET_PATH },
+	};
+	char spec[256];
+	struct duet_xl_disk d;
+	unsigned i;
+
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		is_int(duet_xl_disk_target_kind(good[i].target, err,
+						sizeof(err)),
+		       good[i].kind, "%s is a %s target", good[i].target,
+		       duet_xl_disk_target_name(good[i].kind));
+	}
+	snprintf(spec, sizeof(spec), "vdev=xvdb, backendtype=qdisk, "
+		 "target=nbd://127.0.0.1:10809/export");
+	if (!parse_ok(spec, &d)) {
+		is_int(d.target_kind, DUET_XL_TARGET_NBD, "  an NBD target");
+		is_int(d.backendtype, DUET_XL_BACKENDTYPE_QDISK, "  qdisk");
+		duet_xl_disk_release(&d);
+	}
+	parse_bad("vdev=xvdb, target=nbd://:1/e", "no host");
+	parse_bad("vdev=xvdb, target=nbd://h:65536/e", "bad port");
+	parse_bad("vdev=xvdb, target=nbd://h:x/e", "bad port");
+	parse_bad("vdev=xvdb, target=nbd://h/e f", "cannot hold");
+	parse_bad("vdev=xvdb, target=nbd://[::1/e", "unclosed");
+	parse_bad("vdev=xvdb, target=nbd+unix:///e", "no socket=");
+	parse_bad("vdev=xvdb, target=nbd+unix://h/e?socket=/s", "no host");
+	parse_bad("vdev=xvdb, target=nbd+vsock://h/e", "CID");
+	parse_bad("vdev=xvdb, target=nbd:h", "nbd:HOST:PORT");
+	parse_bad("vdev=xvdb, target=nbd:h:1:x=y", "exportname");
+	parse_bad("vdev=xvdb, target=nbd:unix:", "nbd:unix:PATH");
+	parse_bad("vdev=xvdb, target=rbd:", "rbd:POOL/IMAGE");
+	parse_bad("vdev=xvdb, target=rbd:pool/", "rbd:POOL/IMAGE");
+	parse_bad("vdev=xvdb, target=rbd:p/i@", "rbd:POOL/IMAGE");
+	parse_bad("vdev=xvdb, target=rbd:p/i:id", ":KEY=VALUE");
+	parse_bad("vdev=xvdb, backendtype=phy, target=rbd:p/i",
+		  "needs backendtype=qdisk");
+	parse_bad("vdev=xvdb, format=qcow2, target=nbd://h/e",
+		  "served raw");
+	parse_bad("vdev=xvdb, script=block-nbd, target=nbd://h/e",
+		  "no script=");
+}
+
 int main(void)
 {
 	man_page_equivalents_disk();
@@ -315,6 +378,7 @@ int main(void)
 	vdev_encoding();
 	vdev_refused();
 	malformed();
+	network_targets();
 	err_buffer_bounds();
 	return done_testing();
 }
