@@ -17,25 +17,9 @@
 
 DUET_INTERNAL void duet_logv(int level, const char *fmt, va_list ap);
 
-/* At most DUET_RATELIMIT_BURST messages per interval per limiter. */
-#define DUET_RATELIMIT_INTERVAL_NS 5000000000ull
-#define DUET_RATELIMIT_BURST 5u
-
-/**
- * struct duet_ratelimit - one limiter, usually per connection.
- * @window_start: CLOCK_MONOTONIC ns when the current interval began (0:
- *                never used; zero-initialise the struct).
- * @used:         messages let through in this interval.
- * @suppressed:   messages dropped in this interval (reported when the
- *                next interval starts).
- */
-struct duet_ratelimit {
-	uint64_t window_start;
-	unsigned used;
-	unsigned suppressed;
-};
-
+/* The limiter of duet_log_limited() (duet/log.h), for the library's own
+ * messages about misbehaving peers. */
 /** duet_ratelimit_ok() - 1 if a message may be logged now, else 0. */
-DUET_INTERNAL int duet_ratelimit_ok(struct duet_ratelimit *rl);
+DUET_INTERNAL int duet_ratelimit_ok(struct duet_log_limit *rl);
 
 #endif /* DUET_GNTTAB_LOG_INTERNAL_H */

@@ -70,12 +70,13 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-int duet_ratelimit_ok(struct duet_ratelimit *rl)
+int duet_ratelimit_ok(struct duet_log_limit *rl)
 {
 	uint64_t t = now_ns();
 
 	if (!rl->window_start ||
-	    t - rl->window_start >= DUET_RATELIMIT_INTERVAL_NS) {
+	    t - rl->window_start >=
+		    DUET_LOG_LIMIT_SECONDS * 1000000000ull) {
 		if (rl->suppressed)
 			duet_log(DUET_LOG_WARN, "%u messages suppressed",
 				 rl->suppressed);
@@ -83,10 +84,22 @@ int duet_ratelimit_ok(struct duet_ratelimit *rl)
 		rl->used = 0;
 		rl->suppressed = 0;
 	}
-	if (rl->used < DUET_RATELIMIT_BURST) {
+	if (rl->used < DUET_LOG_LIMIT_BURST) {
 		rl->used++;
 		return 1;
 	}
 	rl->suppressed++;
 	return 0;
+}
+
+void duet_log_limited(struct duet_log_limit *l, int level, const char *fmt,
+		      ...)
+{
+	va_list ap;
+
+	if (!duet_ratelimit_ok(l))
+		return;
+	va_start(ap, fmt);
+	duet_logv(level, fmt, ap);
+	va_end(ap);
 }

@@ -404,7 +404,7 @@ struct duet_xenbus_dev {
 	int broken;
 	int await_peer; /* frontend: CONNECT answered, the backend has not
 			 * been seen Connected since */
-	struct duet_ratelimit rl;
+	struct duet_log_limit rl;
 };
 
 int duet_xenbus_open(struct duet_xs *xs, enum duet_xenbus_role role,

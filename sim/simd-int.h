@@ -168,7 +168,7 @@ struct simd_conn {
 	unsigned nports;
 	struct simd_map *maps;
 	uint8_t *area;
-	struct duet_ratelimit rl;
+	struct duet_log_limit rl;
 	struct simd_conn *next;
 };
 
@@ -235,7 +235,7 @@ struct simd {
 	int stop;
 	uint8_t *buf;
 	uint8_t *rbuf;
-	struct duet_ratelimit rl;
+	struct duet_log_limit rl;
 };
 
 /*

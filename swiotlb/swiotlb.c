@@ -86,7 +86,7 @@ struct duet_swiotlb {
 	int worker_state;            /* 0 idle, 1 running, 2 to join */
 	unsigned grown;              /* pools added; under pools_lock */
 	unsigned ntransient;
-	struct duet_ratelimit rl;
+	struct duet_log_limit rl;
 };
 
 /* ------------------------------------------------------------------ */

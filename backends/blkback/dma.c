@@ -59,9 +59,6 @@
 #define BB_DMA_RAM_PAGES 4096u
 /* Machine address bits: pools and coherent memory below 4 GiB. */
 #define BB_DMA_ADDR_BITS 32u
-/* Log at most this many faults per BB_DMA_LOG_WINDOW_NS. */
-#define BB_DMA_LOG_BURST 5u
-#define BB_DMA_LOG_WINDOW_NS 5000000000ull
 
 /**
  * struct bb_dma - the device's DMA path.
@@ -76,8 +73,7 @@
  * @grants:    grants mapped for the device; @refused: grant maps the
  *             grant table refused (relaxed atomics: counters only, read
  *             by the main thread).
- * @log_start, @log_used, @log_dropped: the fault log's rate limit
- *             (under @lock).
+ * @limit:     the fault log's rate limit (under @lock).
  */
 struct bb_dma {
 	pthread_mutex_t lock;
@@ -91,8 +87,7 @@ struct bb_dma {
 	struct duet_dma_glue_map *h[DUET_DMA_BLK_MAX_SEG];
 	char name[32];
 	atomic_ullong grants, refused;
-	uint64_t log_start;
-	unsigned log_used, log_dropped;
+	struct duet_log_limit limit;
 };
 
 /* ------------------------------------------------------------------ */
@@ -190,30 +185,13 @@ int bb_dma_open(struct bb_dev *dev, const char *name)
 /* Requests                                                            */
 /* ------------------------------------------------------------------ */
 
-/* A fault or refusal worth a line, at most BB_DMA_LOG_BURST a window. */
+/* A fault or refusal worth a line (rate-limited per device). */
 static void dma_log(struct bb_dev *dev, const char *what, int err,
 		    uint64_t addr)
 {
-	struct bb_dma *d = dev->dma;
-	uint64_t now = bb_now();
-
-	if (now - d->log_start > BB_DMA_LOG_WINDOW_NS) {
-		if (d->log_dropped)
-			duet_log(DUET_LOG_WARN,
-				 "blkback %s: %u DMA messages suppressed",
-				 dev->ctx->dir, d->log_dropped);
-		d->log_start = now;
-		d->log_used = 0;
-		d->log_dropped = 0;
-	}
-	if (d->log_used >= BB_DMA_LOG_BURST) {
-		d->log_dropped++;
-		return;
-	}
-	d->log_used++;
-	duet_log(DUET_LOG_WARN, "blkback %s: %s (%s) at %#" PRIx64
-		 ", request failed", dev->ctx->dir, what, strerror(-err),
-		 addr);
+	duet_log_limited(&dev->dma->limit, DUET_LOG_WARN,
+			 "blkback %s: %s (%s) at %#" PRIx64 ", request failed",
+			 dev->ctx->dir, what, strerror(-err), addr);
 }
 
 /* Run one command and return its status. */

@@ -49,9 +49,6 @@
 /* The driver domain's RAM in the model: 8 MiB. */
 #define NB_DMA_RAM_PAGES 2048u
 #define NB_DMA_ADDR_BITS 32u
-/* Log at most this many faults per NB_DMA_LOG_WINDOW_NS. */
-#define NB_DMA_LOG_BURST 5u
-#define NB_DMA_LOG_WINDOW_NS 5000000000ull
 
 /**
  * struct nb_dma - the vif's DMA path.
@@ -70,6 +67,7 @@
  *               how many (0: not sent); @sent: 1 once its frame arrived.
  * @name:        the backend's name; @grants: grants mapped for the
  *               device; @refused: grants refused.
+ * @limit:       the fault log's rate limit (the vif's thread only).
  */
 struct nb_dma {
 	struct duet_dma_mem *mem;
@@ -88,42 +86,16 @@ struct nb_dma {
 	uint8_t sent[NB_BATCH];
 	char name[32];
 	uint64_t grants, refused;
-	uint64_t log_start;
-	unsigned log_used, log_dropped;
+	struct duet_log_limit limit;
 };
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-/* A fault or refusal worth a line, at most NB_DMA_LOG_BURST a window. */
+/* A fault or refusal worth a line (rate-limited per device). */
 static void dma_log(struct nb_vif *vif, const char *what, int err,
 		    uint64_t addr)
 {
-	struct nb_dma *d = vif->dma;
-	uint64_t now = now_ns();
-
-	if (now - d->log_start > NB_DMA_LOG_WINDOW_NS) {
-		if (d->log_dropped)
-			duet_log(DUET_LOG_WARN,
-				 "netback %s: %u DMA messages suppressed",
-				 vif->ctx->dir, d->log_dropped);
-		d->log_start = now;
-		d->log_used = 0;
-		d->log_dropped = 0;
-	}
-	if (d->log_used >= NB_DMA_LOG_BURST) {
-		d->log_dropped++;
-		return;
-	}
-	d->log_used++;
-	duet_log(DUET_LOG_WARN, "netback %s: %s (%s) at %#" PRIx64
-		 ", packet dropped", vif->ctx->dir, what, strerror(-err),
-		 addr);
+	duet_log_limited(&vif->dma->limit, DUET_LOG_WARN,
+			 "netback %s: %s (%s) at %#" PRIx64 ", packet dropped",
+			 vif->ctx->dir, what, strerror(-err), addr);
 }
 
 /* ------------------------------------------------------------------ */

@@ -45,6 +45,30 @@ void duet_log_set_level(int level);
 void duet_log(int level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/**
+ * struct duet_log_limit - one source of messages that must not flood the
+ * log (a device's faults, say).  Zero-initialise it; its fields belong to
+ * duet_log_limited().
+ */
+struct duet_log_limit {
+	unsigned long long window_start;
+	unsigned used;
+	unsigned suppressed;
+};
+
+/** At most DUET_LOG_LIMIT_BURST messages per DUET_LOG_LIMIT_SECONDS. */
+#define DUET_LOG_LIMIT_BURST 5u
+#define DUET_LOG_LIMIT_SECONDS 5u
+
+/**
+ * duet_log_limited() - duet_log() through limit @l: at most
+ * DUET_LOG_LIMIT_BURST messages per DUET_LOG_LIMIT_SECONDS; how many were
+ * dropped is logged when the next window opens.  Not thread-safe per
+ * @l (callers that share one lock it).
+ */
+void duet_log_limited(struct duet_log_limit *l, int level, const char *fmt,
+		      ...) __attribute__((format(printf, 3, 4)));
+
 #ifdef __cplusplus
 }
 #endif

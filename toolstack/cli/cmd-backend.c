@@ -173,7 +173,7 @@ struct bd {
 	int status_warned;
 	char *bad[BD_MAX_BAD_NAMES];
 	unsigned nbad;
-	struct duet_ratelimit bad_rl;
+	struct duet_log_limit bad_rl;
 };
 
 static uint64_t now_ms(void)

@@ -222,7 +222,7 @@ static void state_machine(struct duet_xs *xs0, struct duet_xs *xs1)
 	ok(duet_xs_read(xs0, 0, path, &val) > 0 && !strcmp(val, "5"),
 	   "Closing (5) is in xenstore");
 	free(val);
-	ok(log_count >= 1 && log_count <= (int)DUET_RATELIMIT_BURST,
+	ok(log_count >= 1 && log_count <= (int)DUET_LOG_LIMIT_BURST,
 	   "20 violations logged %d times (rate-limited)", log_count);
 	is_int(duet_xenbus_switch(bdev, DUET_XENBUS_CLOSED), 0,
 	       "Closing -> Closed");
