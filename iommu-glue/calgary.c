@@ -458,14 +458,18 @@ int duet_calgary_map_pages(struct duet_calgary_drv *d, const uint64_t *pas,
 	return 0;
 }
 
-int duet_calgary_set_frame(struct duet_calgary_drv *d, uint64_t pa, int prot)
+int duet_calgary_tce_set(struct duet_calgary_drv *d, uint64_t dma,
+			 uint64_t pa, int prot)
 {
-	uint64_t idx = pa >> 12, old;
+	uint64_t idx = dma >> 12, old;
 
-	if (pa & 0xfff || idx >= d->n ||
-	    (idx >= d->cfg.win_lo && idx < d->cfg.win_hi))
-		return -ERANGE;
+	if (dma & 0xfff || pa & 0xfff || pa >= 1ull << 48 || idx >= d->n)
+		return -EINVAL;
 	pthread_mutex_lock(&d->lock);
+	if (!d->map[idx] || idx < d->cfg.win_lo || idx >= d->cfg.win_hi) {
+		pthread_mutex_unlock(&d->lock);
+		return -EINVAL;
+	}
 	old = be64toh(d->table[idx]);
 	if (prot)
 		put_tce(d, idx, pa, prot);
@@ -473,7 +477,8 @@ int duet_calgary_set_frame(struct duet_calgary_drv *d, uint64_t pa, int prot)
 		__atomic_store_n(&d->table[idx], 0, __ATOMIC_RELEASE);
 	/* A right taken away may still sit in the TCE cache. */
 	if ((old & CAL_TCE_WRITE && !(prot & DUET_IOMMU_WRITE)) ||
-	    (old & CAL_TCE_READ && !prot))
+	    (old & CAL_TCE_READ && !prot) ||
+	    (old & CAL_TCE_RPN_MASK) != (pa & CAL_TCE_RPN_MASK))
 		blast_locked(d);
 	pthread_mutex_unlock(&d->lock);
 	return 0;

@@ -127,13 +127,16 @@ int duet_calgary_map_pages(struct duet_calgary_drv *d, const uint64_t *pas,
 			   unsigned int n, unsigned int offset, int prot,
 			   uint64_t *dma);
 /*
- * Xen's IOMMU handling of a PV domain (dfn = mfn): the TCE at IO address
- * pa (outside the allocator window) maps pa with prot (DUET_IOMMU_WRITE
- * adds write; 0 removes it).  Taking a right away quiesces the bridge
- * (the TCE cache has no other invalidation), so the device has lost it
- * when this returns.  0, -ERANGE (pa in the window or beyond the table).
+ * Rewrite the TCE of IO page dma, allocated by map(), to point at page pa
+ * with prot (DUET_IOMMU_WRITE adds write to read; 0 leaves it invalid,
+ * still allocated: unmap() frees it).  Taking a right away or changing
+ * the page quiesces the bridge (the TCE cache has no other
+ * invalidation), so the device has lost the old entry when this returns;
+ * this is how the grant glue changes a granted frame's rights in place.
+ * 0, -EINVAL (not an allocated page, misaligned).
  */
-int duet_calgary_set_frame(struct duet_calgary_drv *d, uint64_t pa, int prot);
+int duet_calgary_tce_set(struct duet_calgary_drv *d, uint64_t dma,
+			 uint64_t pa, int prot);
 
 /*
  * Linux's 2-second watchdog, called by the embedder: for each PHB with a

@@ -17,6 +17,8 @@
  * @aper_base, @aper_size: GART: the aperture's bus addresses.
  * @win_base, @win_size: the bus range the DMA API allocates from
  *             (Calgary, VT-d; dfn = mfn grant entries lie outside it).
+ * @win32_base, @win32_size: VT-d: the window below 4 GiB tried first
+ *             (size 0: none; see dma-iommu.c).
  * @queued:    VT-d lazy: unmaps waiting for the batched invalidation.
  */
 struct dma_iommu_info {
@@ -24,6 +26,7 @@ struct dma_iommu_info {
 	uint16_t source_id;
 	uint64_t aper_base, aper_size;
 	uint64_t win_base, win_size;
+	uint64_t win32_base, win32_size;
 	unsigned queued;
 };
 

@@ -753,13 +753,16 @@ static int ident_translate(void *priv, duet_dma_addr_t addr, int write,
 	return rc;
 }
 
-static int pvid_frame_set(void *priv, uint64_t mfn, unsigned prot)
+static int pvid_frame_set(void *priv, uint64_t mfn, unsigned prot,
+			  duet_dma_addr_t *bus)
 {
 	struct ident *id = priv;
 
-	if (mfn >= id->reach.nframes)
+	if (mfn >= id->reach.nframes || (prot && !bus))
 		return -EINVAL;
 	dma_reach_fset(&id->reach, mfn, prot);
+	if (prot)
+		*bus = mfn << DUET_DMA_FRAME_SHIFT;
 	return 0;
 }
 

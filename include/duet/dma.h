@@ -384,12 +384,19 @@ uint64_t duet_dma_dev_last_fault(struct duet_dma_dev *dev,
  *                 frame), accessed for writing when @write: the machine
  *                 address or -EFAULT (nothing mapped there) / -EACCES
  *                 (read-only).  Called for every page a device touches.
- * @frame_set:     the grant glue: give the device frame @mfn at bus
- *                 address mfn << 12 (dfn = mfn, as Xen does for a PV
- *                 domain) with @prot DUET_DMA_PROT_* bits, replacing what
- *                 was there; @prot 0 removes it.  0 or -errno.  NULL when
- *                 the backend cannot isolate (no IOMMU): the glue then
- *                 bounces through the domain's swiotlb.
+ * @frame_set:     the grant glue: give the device frame @mfn with @prot
+ *                 DUET_DMA_PROT_* bits, replacing what it had for that
+ *                 frame; @prot 0 removes it.  *@bus (NULL allowed only
+ *                 with @prot 0) receives the bus address of the frame's
+ *                 first byte, which the backend chooses: mfn << 12 for
+ *                 pv-identity and vtd (dfn = mfn, as Xen does for a PV
+ *                 domain), a TCE it allocates for calgary.  The address
+ *                 stays the same while the device holds the frame (a
+ *                 change of @prot keeps it).  0 or -errno (-EIO: the
+ *                 device was cut off by its IOMMU, see
+ *                 duet_dma_dev_reset()).  NULL when the backend cannot
+ *                 isolate (no IOMMU): the glue then bounces through the
+ *                 domain's swiotlb.
  * @max_mapping:   largest single mapping (NULL: unlimited).
  * @stats:         add backend counters (bounce use) to @st; may be NULL.
  */
@@ -412,7 +419,8 @@ struct duet_dma_ops {
 			     duet_dma_addr_t addr);
 	int (*translate)(void *priv, duet_dma_addr_t addr, int write,
 			 uint64_t *maddr);
-	int (*frame_set)(void *priv, uint64_t mfn, unsigned prot);
+	int (*frame_set)(void *priv, uint64_t mfn, unsigned prot,
+			 duet_dma_addr_t *bus);
 	size_t (*max_mapping)(void *priv);
 	void (*stats)(void *priv, struct duet_dma_stats *st);
 };
@@ -526,8 +534,9 @@ struct duet_dma_glue_map;
  * reach exactly that frame.  @flags: DUET_GNT_READONLY for a read-only
  * grant, which gives a read-only device mapping; @dir must then be
  * DUET_DMA_TO_DEVICE.  With a backend that has frame_set (an IOMMU) the
- * device gets the frame itself at mfn << 12, refcounted per frame as Xen
- * does (first writer maps read-write, the last writer leaving readers
+ * device gets the frame itself at the bus address frame_set chose (one
+ * address per frame and device while it is mapped), refcounted per frame
+ * as Xen does (first writer maps read-write, the last writer leaving readers
  * remaps read-only, the last user unmaps).  Without (direct, swiotlb) the
  * device gets a bounce buffer of @d's swiotlb and the glue copies.
  * @cpu (may be NULL) receives the CPU address of the grant mapping.

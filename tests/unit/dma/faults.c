@@ -85,7 +85,7 @@ static void run(const struct duet_dma_ops *o)
 		if (reaches_table(&t, dev, mfn << 12) ||
 		    (o->frame_set &&
 		     o->frame_set(duet_dma_dev_priv(dev), mfn,
-				  DUET_DMA_PROT_READ) == 0))
+				  DUET_DMA_PROT_READ, &x) == 0))
 			reached++;
 	}
 	for (x = a - 64 * 4096; x < a + 64 * 4096; x += 4096)
