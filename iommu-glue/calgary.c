@@ -248,24 +248,54 @@ void duet_calgary_write(struct duet_calgary *c, unsigned int phb,
 	pthread_mutex_unlock(&c->unit.lock);
 }
 
+int duet_calgary_phb_watchdog(struct duet_calgary *c, unsigned int phb)
+{
+	struct phb *p;
+	int n = 0;
+
+	if (phb >= c->nphb)
+		return -EINVAL;
+	p = &c->phb[phb];
+	/* Check and cut off in one step: a reset cannot slip in between. */
+	pthread_mutex_lock(&c->unit.lock);
+	if (p->csr & CAL_CSR_AGENT_MASK) {
+		/* Clear the error and disable the slot, as Linux does. */
+		p->csr = 0;
+		p->config |= CAL_CFG_SLOT_DISABLE;
+		n = 1;
+	}
+	pthread_mutex_unlock(&c->unit.lock);
+	return n;
+}
+
 int duet_calgary_watchdog(struct duet_calgary *c)
 {
 	unsigned int i;
 	int n = 0;
 
-	for (i = 0; i < c->nphb; i++) {
-		uint64_t csr = duet_calgary_read(c, i, CAL_CSR);
-
-		if (!(csr & CAL_CSR_AGENT_MASK))
-			continue;
-		/* Clear the error and cut the slot off, as Linux does. */
-		duet_calgary_write(c, i, CAL_CSR, 0);
-		duet_calgary_write(c, i, CAL_CONFIG,
-				   duet_calgary_read(c, i, CAL_CONFIG) |
-					   CAL_CFG_SLOT_DISABLE);
-		n++;
-	}
+	for (i = 0; i < c->nphb; i++)
+		n += duet_calgary_phb_watchdog(c, i);
 	return n;
+}
+
+int duet_calgary_slot_disabled(struct duet_calgary *c, unsigned int phb)
+{
+	return (duet_calgary_read(c, phb, CAL_CONFIG) & CAL_CFG_SLOT_DISABLE) ==
+	       CAL_CFG_SLOT_DISABLE;
+}
+
+int duet_calgary_slot_reset(struct duet_calgary *c, unsigned int phb)
+{
+	struct phb *p;
+
+	if (phb >= c->nphb)
+		return -EINVAL;
+	p = &c->phb[phb];
+	pthread_mutex_lock(&c->unit.lock);
+	p->csr = 0;
+	p->config &= ~CAL_CFG_SLOT_DISABLE;
+	pthread_mutex_unlock(&c->unit.lock);
+	return 0;
 }
 
 /* ---- the driver ---- */
@@ -324,6 +354,8 @@ int duet_calgary_drv_open(struct duet_calgary *c,
 		d->map[i] = 1;
 	duet_calgary_write(c, cfg->phb, CAL_TAR,
 			   cfg->table_pa | cfg->size_code);
+	/* A new driver starts from a clean slot: no latched error. */
+	duet_calgary_write(c, cfg->phb, CAL_CSR, 0);
 	duet_calgary_write(c, cfg->phb, CAL_CONFIG, CAL_CFG_TCE_ENABLE);
 	*out = d;
 	return 0;

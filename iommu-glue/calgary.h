@@ -46,8 +46,12 @@
  * CAL_AER        arbitration enable: 0 = arbitration off, DMA behind the
  *                bridge stalls (quiesce).
  * CAL_PLSSR      split queue status: low byte 0xff when no DMA in flight.
- * CAL_CSR        error status, latched: CAL_CSR_* bits; write 0 to clear.
- * CAL_CONFIG     PHB control: CAL_CFG_TCE_ENABLE, CAL_CFG_SLOT_DISABLE.
+ * CAL_CSR        error status, latched: CAL_CSR_* bits (an error of an
+ *                agent under CAL_CSR_AGENT_MASK); write 0 to clear.
+ * CAL_CONFIG     PHB control: CAL_CFG_TCE_ENABLE, CAL_CFG_SLOT_DISABLE
+ *                (all three bits set: the slot is cut off, every DMA
+ *                behind the PHB is refused; the watchdog sets them).
+ *                The driver's open writes CSR 0 and CONFIG TCE_ENABLE.
  */
 enum {
 	CAL_TAR,
@@ -140,10 +144,21 @@ int duet_calgary_tce_set(struct duet_calgary_drv *d, uint64_t dma,
 
 /*
  * Linux's 2-second watchdog, called by the embedder: for each PHB with a
- * latched error in CSR, clear it and disable the slot.  Returns the
- * number of PHBs disabled now.
+ * latched error in CSR, clear it and disable the slot (every later DMA
+ * behind the PHB faults with DUET_CAL_FR_DISABLED).  Returns the number
+ * of PHBs disabled now.  phb_watchdog does it for one PHB (1 when it
+ * disabled it now, 0, -EINVAL); the DMA adapter runs it on each fault.
  */
 int duet_calgary_watchdog(struct duet_calgary *c);
+int duet_calgary_phb_watchdog(struct duet_calgary *c, unsigned int phb);
+/* 1 when the watchdog disabled PHB phb's slot, else 0. */
+int duet_calgary_slot_disabled(struct duet_calgary *c, unsigned int phb);
+/*
+ * Re-enable a disabled slot and clear CSR, as a slot reset would (Linux
+ * had no way back short of a reboot).  TCEs and translation stay as they
+ * are.  0 or -EINVAL.
+ */
+int duet_calgary_slot_reset(struct duet_calgary *c, unsigned int phb);
 
 struct duet_calgary_drv_stats {
 	uint64_t maps, unmaps, blasts, overflows;

@@ -106,6 +106,7 @@ struct ictx {
 	unsigned ndev;           /* source ids handed out */
 	uint64_t win_lo, win_hi; /* DMA API bus pages */
 	uint64_t w32_lo, w32_hi; /* vtd: the window below 4 GiB (or 0, 0) */
+	uint64_t disables;       /* calgary: slots the watchdog cut off */
 	unsigned phb;            /* calgary */
 	struct tpages table;     /* calgary: the TCE table */
 	struct duet_calgary_drv *cal;
@@ -800,6 +801,24 @@ static void bus_unmap(struct iodev *io, uint64_t a, size_t size,
 		duet_vtd_dom_unmap(io->ctx->vd, a, size);
 }
 
+/*
+ * Calgary's watchdog.  Linux runs it on a 2-second timer; the model runs
+ * it on the driver's next call into the DMA API for a device behind the
+ * PHB (map, unmap, grant map), that timer with the idle time between
+ * ticks taken out: a fault's latched error never outlives the driver's
+ * next call, and the device may still finish (and fail) the transaction
+ * it is in, as it could before the real timer fired.  A latched error
+ * disables the slot: every DMA behind the PHB faults (recorded), maps
+ * and grant maps are -EIO until duet_dma_dev_reset().  1 when the slot is
+ * disabled.
+ */
+static int cal_watchdog(struct iodev *io)
+{
+	if (duet_calgary_phb_watchdog(io->hw->cal, io->ctx->phb) == 1)
+		__atomic_add_fetch(&io->ctx->disables, 1, __ATOMIC_RELAXED);
+	return duet_calgary_slot_disabled(io->hw->cal, io->ctx->phb);
+}
+
 static int io_map(void *priv, void *cpu, size_t size, enum duet_dma_dir dir,
 		  unsigned attrs, duet_dma_addr_t *addr)
 {
@@ -825,6 +844,10 @@ static int io_map(void *priv, void *cpu, size_t size, enum duet_dma_dir dir,
 		rc = gart_do_map(io, pas, n, contig, off, size, dir, &a);
 		break;
 	case K_CALGARY:
+		if (cal_watchdog(io)) {
+			rc = -EIO;
+			break;
+		}
 		/* A bridge quiesce on wrap happens inside, under the
 		 * driver's lock: this map waits for it, never -EBUSY. */
 		rc = contig ? duet_calgary_map(io->ctx->cal, pas[0] + off,
@@ -873,6 +896,8 @@ static int io_unmap(void *priv, duet_dma_addr_t addr, size_t size,
 {
 	struct iodev *io = priv;
 
+	if (io->kind == K_CALGARY)
+		cal_watchdog(io);
 	if (dma_maplist_del(&io->maps, addr, size, dir) < 0)
 		return -EINVAL;
 	bus_unmap(io, addr, size, dir);
@@ -1043,6 +1068,8 @@ static int io_frame_set(void *priv, uint64_t mfn, unsigned prot,
 	    prot & ~(DUET_DMA_PROT_READ | DUET_DMA_PROT_WRITE) ||
 	    (prot && !bus))
 		return -EINVAL;
+	if (io->ctx->cal && cal_watchdog(io) && prot)
+		return -EIO;
 	pthread_mutex_lock(&io->hw->lock);
 	rc = frame_set_locked(io, mfn, prot, bus);
 	pthread_mutex_unlock(&io->hw->lock);
@@ -1081,7 +1108,21 @@ int dma_iommu_dev_info(struct duet_dma_dev *dev, struct dma_iommu_info *out)
 			  DUET_DMA_FRAME_SHIFT;
 	if (io->ctx->vd)
 		out->queued = duet_vtd_dom_queued(io->ctx->vd);
+	if (io->ctx->cal) {
+		out->slot_disabled = duet_calgary_slot_disabled(io->hw->cal,
+								io->ctx->phb);
+		out->disables = __atomic_load_n(&io->ctx->disables,
+						__ATOMIC_RELAXED);
+	}
 	return 0;
+}
+
+/* Calgary: the slot reset that brings a PHB the watchdog cut off back. */
+static int calgary_reset(void *priv)
+{
+	struct iodev *io = priv;
+
+	return duet_calgary_slot_reset(io->hw->cal, io->ctx->phb);
 }
 
 static int gart_attach(struct duet_dma_dev *dev, const char *opts,
@@ -1126,6 +1167,7 @@ DUET_INTERNAL const struct duet_dma_ops duet_dma_calgary_ops = {
 	.unmap = io_unmap,
 	.translate = io_translate,
 	.frame_set = io_frame_set,
+	.reset = calgary_reset,
 };
 
 DUET_INTERNAL const struct duet_dma_ops duet_dma_vtd_strict_ops = {

@@ -20,6 +20,8 @@
  * @win32_base, @win32_size: VT-d: the window below 4 GiB tried first
  *             (size 0: none; see dma-iommu.c).
  * @queued:    VT-d lazy: unmaps waiting for the batched invalidation.
+ * @slot_disabled: Calgary: 1 while the watchdog has the PHB's slot cut
+ *             off (until duet_dma_dev_reset()); @disables: how often.
  */
 struct dma_iommu_info {
 	struct duet_iommu_stats unit;
@@ -28,6 +30,8 @@ struct dma_iommu_info {
 	uint64_t win_base, win_size;
 	uint64_t win32_base, win32_size;
 	unsigned queued;
+	int slot_disabled;
+	uint64_t disables;
 };
 
 /* Fill @out for a device of a "gart", "calgary", "vtd-*" backend.

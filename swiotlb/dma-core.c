@@ -490,6 +490,13 @@ uint64_t duet_dma_dev_last_fault(struct duet_dma_dev *dev,
 	return n;
 }
 
+int duet_dma_dev_reset(struct duet_dma_dev *dev)
+{
+	if (!dev)
+		return -EINVAL;
+	return dev->ops->reset ? dev->ops->reset(dev->priv) : 0;
+}
+
 void duet_dma_dev_stats(struct duet_dma_dev *dev, struct duet_dma_stats *st)
 {
 	memset(st, 0, sizeof(*st));

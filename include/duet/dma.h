@@ -225,7 +225,8 @@ struct duet_dma_domain *duet_dma_dev_domain(struct duet_dma_dev *dev);
  * (@cpu is not memory a device can address, or, for a backend without
  * bounce buffers, spans frames that are not machine-contiguous: the
  * caller must use swiotlb or map page by page), -EACCES (a frame of another
- * domain), -EIO (the result is above the DMA mask), -ENOSPC (no bounce
+ * domain), -EIO (the result is above the DMA mask, or the IOMMU cut the
+ * device off: duet_dma_dev_reset()), -ENOSPC (no bounce
  * space: "swiotlb buffer is full"), -E2BIG (larger than the backend's
  * largest mapping, see duet_dma_max_mapping_size()).  Nothing is mapped
  * on failure.
@@ -306,8 +307,9 @@ size_t duet_dma_max_mapping_size(struct duet_dma_dev *dev);
  * @len bytes at bus address @addr.  Every page of the range is translated
  * by the backend first; if any page is refused nothing is transferred,
  * the fault is counted and recorded (duet_dma_dev_last_fault()).
- * Returns 0, -EFAULT (not mapped for the device), -EACCES (write through a
- * read-only mapping).
+ * Returns 0, -EFAULT (not mapped for the device, or the device was cut
+ * off: duet_dma_dev_reset()), -EACCES (write through a read-only
+ * mapping).
  */
 int duet_dma_dev_read(struct duet_dma_dev *dev, duet_dma_addr_t addr,
 		      void *buf, size_t len);
@@ -345,6 +347,17 @@ struct duet_dma_stats {
 	unsigned pools;
 	unsigned grown;
 };
+
+/**
+ * duet_dma_dev_reset() - bring back a device its IOMMU cut off after DMA
+ * errors, as a slot reset would.  On "calgary" a fault latches in the
+ * PHB's status register and the watchdog then disables the slot: every
+ * device of the DMA domain behind that PHB has its DMA refused (faults
+ * recorded) and maps and grant maps fail with -EIO until this call.
+ * Live mappings stay.  A backend that never cuts a device off does
+ * nothing.  Returns 0 or -EINVAL.
+ */
+int duet_dma_dev_reset(struct duet_dma_dev *dev);
 
 /** duet_dma_dev_stats() - fill @st.  Never fails. */
 void duet_dma_dev_stats(struct duet_dma_dev *dev, struct duet_dma_stats *st);
@@ -398,6 +411,8 @@ uint64_t duet_dma_dev_last_fault(struct duet_dma_dev *dev,
  *                 isolate (no IOMMU): the glue then bounces through the
  *                 domain's swiotlb.
  * @max_mapping:   largest single mapping (NULL: unlimited).
+ * @reset:         re-enable a device the IOMMU cut off (NULL: never
+ *                 happens).  0 or -errno.
  * @stats:         add backend counters (bounce use) to @st; may be NULL.
  */
 struct duet_dma_ops {
@@ -423,6 +438,7 @@ struct duet_dma_ops {
 			 duet_dma_addr_t *bus);
 	size_t (*max_mapping)(void *priv);
 	void (*stats)(void *priv, struct duet_dma_stats *st);
+	int (*reset)(void *priv);
 };
 
 /**

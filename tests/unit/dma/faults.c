@@ -76,6 +76,7 @@ static void run(const struct duet_dma_ops *o)
 	is_int((int)duet_dma_dev_last_fault(dev, NULL), 5,
 	       "%s: each refused access counted once", be);
 
+	dmat_after_fault(dev);
 	/* The IOMMU's tables: frames no domain owns, out of every reach. */
 	for (mfn = 0; mfn < t.mem->nframes; mfn++) {
 		if (dma_mem_owner(t.mem, mfn) != DMA_OWNER_IOMMU ||
