@@ -75,7 +75,7 @@ static void grant_apart(const char *be)
 	const struct duet_dma_ops *o = duet_dma_backend_find(be);
 	struct dma_iommu_info info;
 	struct duet_dma_dev *dev;
-	unsigned char *gp, in[64];
+	unsigned char *gp, *own, in[64];
 	duet_dma_addr_t a, bus = 0;
 	uint64_t mfn, m;
 	struct dmat t;
@@ -93,8 +93,8 @@ static void grant_apart(const char *be)
 	is_int(o->frame_set(duet_dma_dev_priv(dev), mfn, DUET_DMA_PROT_READ,
 			    &bus), 0, "%s: give it to the device", be);
 	ok(bus == mfn << 12, "%s: at dfn = mfn", be);
-	duet_dma_domain_alloc(t.drv, 1, (void **)&gp);
-	is_int(duet_dma_map(dev, gp, 4096, DUET_DMA_TO_DEVICE, 0, &a), 0,
+	duet_dma_domain_alloc(t.drv, 1, (void **)&own);
+	is_int(duet_dma_map(dev, own, 4096, DUET_DMA_TO_DEVICE, 0, &a), 0,
 	       "%s: and map a buffer", be);
 	ok(a >> 12 != mfn, "%s: its IOVA is another page", be);
 	ok(o->translate(duet_dma_dev_priv(dev), bus, 0, &m) == 0 &&
@@ -105,6 +105,7 @@ static void grant_apart(const char *be)
 	o->frame_set(duet_dma_dev_priv(dev), mfn, 0, NULL);
 	duet_dma_dev_destroy(dev);
 	duet_dma_mem_del_foreign(t.mem, mfn);
+	free(gp);
 	dmat_close(&t);
 }
 
