@@ -26,7 +26,9 @@
  * TCE (8 bytes, stored big-endian, one per 4 KiB of IO space): bit 0
  * read allowed, bit 1 write allowed, bits 2-7 hub id (unused), 8-11
  * reserved, 12-47 real page number (physical address 47:12), 48-63
- * unused.  An entry with neither R nor W is invalid.
+ * unused.  An entry with neither R nor W is invalid.  The driver sets R
+ * on every entry it writes (as Linux); the DMA adapter maps grants
+ * through such entries too, at IO pages the allocator hands out.
  */
 #define CAL_TCE_READ		1ull
 #define CAL_TCE_WRITE		2ull

@@ -34,7 +34,15 @@
  *            devices).  Full below the mask: -ENOSPC; no window below the
  *            mask at all: -EIO.  A grant frame above a device's mask is
  *            out of its reach (dfn = mfn), as on Xen.
- *   calgary: see the calgary section of io_frame_set().
+ *   calgary: the TCE table covers the machine (the smallest size code
+ *            whose IO space holds every machine frame, at most code 7:
+ *            4 GiB) and all of it but Linux's reserved pages is one
+ *            allocator window for the DMA API and grants alike: a granted
+ *            frame gets a TCE at an allocated IO page, recorded per frame
+ *            and PHB (frame_set returns it), not at dfn = mfn, so any
+ *            frame of any machine size can be granted; its rights change
+ *            in place and the last user frees it (frame_set_locked()).
+ *            The watchdog: cal_watchdog().
  *
  * GART and isolation: the GART has no permissions and no per-device
  * tables, so it has no frame_set: the grant glue bounces every grant
@@ -57,8 +65,9 @@
  *
  * Options (duet_dma_dev_create() @opts, comma separated): "force" (gart:
  * aperture even where the device reaches the buffer); "fullflush" (gart:
- * flush on every map); "window=N" (calgary, vtd: N pages of bus space for
- * the DMA API); "fq=N", "timeout_ms=N" (vtd-lazy flush queue size and
+ * flush on every map); "window=N" (calgary: N pages of bus space for
+ * maps and grants; vtd: for the DMA API in each of its two windows);
+ * "fq=N", "timeout_ms=N" (vtd-lazy flush queue size and
  * age; the tick thread flushes within timeout + timeout / 2);
  * "quiesce_us=N" (calgary); "inv_ns=N" (vtd: each invalidation request
  * keeps the unit busy N ns; gart: each flush; as hardware takes time to
