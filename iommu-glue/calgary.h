@@ -103,6 +103,10 @@ struct duet_calgary_drv_config {
 	uint64_t quiesce_ns;	/* how long a quiesce holds DMA (50 us) */
 	uint64_t win_lo;	/* allocator window [win_lo, win_hi) in */
 	uint64_t win_hi;	/* TCEs (win_hi 0: the whole table) */
+	int papr;		/* program the table through H_PUT_TCE */
+	/* PAPR: may the partition give page pa to a device?  (NULL: yes) */
+	int (*may_map)(void *opaque, uint64_t pa);
+	void *may_opaque;
 };
 
 struct duet_calgary_drv;
@@ -162,8 +166,39 @@ int duet_calgary_slot_disabled(struct duet_calgary *c, unsigned int phb);
  */
 int duet_calgary_slot_reset(struct duet_calgary *c, unsigned int phb);
 
+/*
+ * PAPR's TCE hypercalls, the second programming model (POWER LPARs): the
+ * partition never writes the table, the hypervisor does, one 4 KiB page
+ * per call.  liobn names the table (here the PHB number), ioba the IO
+ * address (page aligned, inside the table), tce the PAPR PCI format:
+ * bit 0 read, bit 1 write, bits 12-47 the real page number, every other
+ * bit reserved (0 clears the entry).  H_PUT_TCE checks its arguments
+ * (H_PARAMETER) and that the partition may give the page to a device
+ * (may_map; H_PRIVILEGE), stores the entry in the table's big-endian
+ * TCE format and, when it takes a right away or moves the entry, flushes
+ * the PHB's TCE cache (a quiesce): the change holds when the call
+ * returns, so unmapping is strict, unlike the native driver's.
+ * H_GET_TCE reads an entry back.  A driver opened with papr set makes
+ * every table write (map, unmap, tce_set) through H_PUT_TCE.
+ */
+#define DUET_H_SUCCESS		0
+#define DUET_H_HARDWARE		(-1)
+#define DUET_H_PRIVILEGE	(-3)
+#define DUET_H_PARAMETER	(-4)
+#define DUET_PAPR_TCE_READ	1ull
+#define DUET_PAPR_TCE_WRITE	2ull
+
+long duet_calgary_h_put_tce(struct duet_calgary_drv *d, uint64_t liobn,
+			    uint64_t ioba, uint64_t tce);
+long duet_calgary_h_get_tce(struct duet_calgary_drv *d, uint64_t liobn,
+			    uint64_t ioba, uint64_t *tce);
+/* H_* to -errno: H_PARAMETER -EINVAL, H_PRIVILEGE -EPERM, any other
+ * failure -EIO; H_SUCCESS 0. */
+int duet_calgary_h_errno(long h);
+
 struct duet_calgary_drv_stats {
 	uint64_t maps, unmaps, blasts, overflows;
+	uint64_t hcalls;	/* PAPR: H_PUT_TCE calls that succeeded */
 };
 void duet_calgary_drv_stats(struct duet_calgary_drv *d,
 			    struct duet_calgary_drv_stats *st);

@@ -69,7 +69,9 @@
  * maps and grants; vtd: for the DMA API in each of its two windows);
  * "fq=N", "timeout_ms=N" (vtd-lazy flush queue size and
  * age; the tick thread flushes within timeout + timeout / 2);
- * "quiesce_us=N" (calgary); "inv_ns=N" (vtd: each invalidation request
+ * "quiesce_us=N" (calgary); "papr" (calgary: the table is written only
+ * through PAPR's H_PUT_TCE, one page per call, see calgary.h: unmaps and
+ * grant removals are strict, every other rule the same); "inv_ns=N" (vtd: each invalidation request
  * keeps the unit busy N ns; gart: each flush; as hardware takes time to
  * do them; default 0, the models' own software cost only).  Settings of
  * shared hardware (a PHB, a VT-d domain, the GART) are taken from the
@@ -167,7 +169,7 @@ struct iodev {
 };
 
 struct opts {
-	int force, fullflush;
+	int force, fullflush, papr;
 	uint64_t window, fq, timeout_ms, quiesce_us, inv_ns;
 };
 
@@ -197,6 +199,10 @@ static int parse_opts(const char *s, struct opts *o)
 		}
 		if (!strcmp(tok, "fullflush")) {
 			o->fullflush = 1;
+			continue;
+		}
+		if (!strcmp(tok, "papr")) {
+			o->papr = 1;
 			continue;
 		}
 		eq = strchr(tok, '=');
@@ -463,6 +469,13 @@ static void ctx_free(struct dma_iommu_hw *hw, struct ictx *c)
 	free(c);
 }
 
+/* PAPR's privilege check: a page of some domain (RAM or a granted
+ * frame), never an IOMMU table or a free frame. */
+static int papr_may_map(void *opaque, uint64_t pa)
+{
+	return dma_mem_owner(opaque, pa >> DUET_DMA_FRAME_SHIFT) >= 0;
+}
+
 /* A PHB for domain c->dom: table size and window as said on top. */
 static int ctx_calgary(struct dma_iommu_hw *hw, struct ictx *c,
 		       const struct opts *o)
@@ -492,6 +505,9 @@ static int ctx_calgary(struct dma_iommu_hw *hw, struct ictx *c,
 	cc.quiesce_ns = o->quiesce_us * 1000;
 	cc.win_lo = c->win_lo;
 	cc.win_hi = c->win_hi;
+	cc.papr = o->papr;
+	cc.may_map = papr_may_map;
+	cc.may_opaque = hw->mem;
 	rc = duet_calgary_drv_open(hw->cal, &cc, &c->cal);
 	if (rc == 0)
 		hw->phb_used |= 1u << c->phb;
@@ -1118,6 +1134,7 @@ int dma_iommu_dev_info(struct duet_dma_dev *dev, struct dma_iommu_info *out)
 	if (io->ctx->vd)
 		out->queued = duet_vtd_dom_queued(io->ctx->vd);
 	if (io->ctx->cal) {
+		out->cal = io->ctx->cal;
 		out->slot_disabled = duet_calgary_slot_disabled(io->hw->cal,
 								io->ctx->phb);
 		out->disables = __atomic_load_n(&io->ctx->disables,
