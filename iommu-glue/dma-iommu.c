@@ -71,9 +71,10 @@
  * age; the tick thread flushes within timeout + timeout / 2);
  * "quiesce_us=N" (calgary); "papr" (calgary: the table is written only
  * through PAPR's H_PUT_TCE, one page per call, see calgary.h: unmaps and
- * grant removals are strict, every other rule the same); "inv_ns=N" (vtd: each invalidation request
- * keeps the unit busy N ns; gart: each flush; as hardware takes time to
- * do them; default 0, the models' own software cost only).  Settings of
+ * grant removals are strict, every other rule the same); "inv_ns=N"
+ * (vtd: each invalidation request keeps the unit busy N ns; gart: each
+ * flush; as hardware takes time to do them; default 0, the models' own
+ * software cost only).  Settings of
  * shared hardware (a PHB, a VT-d domain, the GART) are taken from the
  * device that creates it.
  */
@@ -117,7 +118,8 @@ struct ictx {
 	unsigned ndev;           /* source ids handed out */
 	uint64_t win_lo, win_hi; /* DMA API bus pages */
 	uint64_t w32_lo, w32_hi; /* vtd: the window below 4 GiB (or 0, 0) */
-	uint64_t disables;       /* calgary: slots the watchdog cut off */
+	uint64_t disables;       /* calgary: slots the watchdog cut off (a
+				  * relaxed counter: orders nothing) */
 	unsigned phb;            /* calgary */
 	struct tpages table;     /* calgary: the TCE table */
 	struct duet_calgary_drv *cal;
