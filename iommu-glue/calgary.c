@@ -488,6 +488,7 @@ long duet_calgary_h_get_tce(struct duet_calgary_drv *d, uint64_t liobn,
 {
 	if (liobn != d->cfg.phb || ioba & 0xfff || ioba >> 12 >= d->n)
 		return DUET_H_PARAMETER;
+	/* A snapshot for the partition: relaxed, it orders nothing. */
 	*tce = be64toh(__atomic_load_n(&d->table[ioba >> 12],
 				       __ATOMIC_RELAXED)) &
 	       (CAL_TCE_RPN_MASK | CAL_TCE_READ | CAL_TCE_WRITE);
@@ -521,7 +522,7 @@ static void tce_clear(struct duet_calgary_drv *d, uint64_t idx)
 {
 	if (d->cfg.papr)
 		h_put_locked(d, idx << 12, 0);
-	else
+	else	/* release, as put_tce(): the unit's next load sees it */
 		__atomic_store_n(&d->table[idx], 0, __ATOMIC_RELEASE);
 }
 
