@@ -248,24 +248,54 @@ void duet_calgary_write(struct duet_calgary *c, unsigned int phb,
 	pthread_mutex_unlock(&c->unit.lock);
 }
 
+int duet_calgary_phb_watchdog(struct duet_calgary *c, unsigned int phb)
+{
+	struct phb *p;
+	int n = 0;
+
+	if (phb >= c->nphb)
+		return -EINVAL;
+	p = &c->phb[phb];
+	/* Check and cut off in one step: a reset cannot slip in between. */
+	pthread_mutex_lock(&c->unit.lock);
+	if (p->csr & CAL_CSR_AGENT_MASK) {
+		/* Clear the error and disable the slot, as Linux does. */
+		p->csr = 0;
+		p->config |= CAL_CFG_SLOT_DISABLE;
+		n = 1;
+	}
+	pthread_mutex_unlock(&c->unit.lock);
+	return n;
+}
+
 int duet_calgary_watchdog(struct duet_calgary *c)
 {
 	unsigned int i;
 	int n = 0;
 
-	for (i = 0; i < c->nphb; i++) {
-		uint64_t csr = duet_calgary_read(c, i, CAL_CSR);
-
-		if (!(csr & CAL_CSR_AGENT_MASK))
-			continue;
-		/* Clear the error and cut the slot off, as Linux does. */
-		duet_calgary_write(c, i, CAL_CSR, 0);
-		duet_calgary_write(c, i, CAL_CONFIG,
-				   duet_calgary_read(c, i, CAL_CONFIG) |
-					   CAL_CFG_SLOT_DISABLE);
-		n++;
-	}
+	for (i = 0; i < c->nphb; i++)
+		n += duet_calgary_phb_watchdog(c, i);
 	return n;
+}
+
+int duet_calgary_slot_disabled(struct duet_calgary *c, unsigned int phb)
+{
+	return (duet_calgary_read(c, phb, CAL_CONFIG) & CAL_CFG_SLOT_DISABLE) ==
+	       CAL_CFG_SLOT_DISABLE;
+}
+
+int duet_calgary_slot_reset(struct duet_calgary *c, unsigned int phb)
+{
+	struct phb *p;
+
+	if (phb >= c->nphb)
+		return -EINVAL;
+	p = &c->phb[phb];
+	pthread_mutex_lock(&c->unit.lock);
+	p->csr = 0;
+	p->config &= ~CAL_CFG_SLOT_DISABLE;
+	pthread_mutex_unlock(&c->unit.lock);
+	return 0;
 }
 
 /* ---- the driver ---- */
@@ -324,6 +354,8 @@ int duet_calgary_drv_open(struct duet_calgary *c,
 		d->map[i] = 1;
 	duet_calgary_write(c, cfg->phb, CAL_TAR,
 			   cfg->table_pa | cfg->size_code);
+	/* A new driver starts from a clean slot: no latched error. */
+	duet_calgary_write(c, cfg->phb, CAL_CSR, 0);
 	duet_calgary_write(c, cfg->phb, CAL_CONFIG, CAL_CFG_TCE_ENABLE);
 	*out = d;
 	return 0;
@@ -410,6 +442,101 @@ static void put_tce(struct duet_calgary_drv *d, uint64_t idx, uint64_t page,
 	__atomic_store_n(&d->table[idx], htobe64(tce), __ATOMIC_RELEASE);
 }
 
+/* ---- PAPR's TCE hypercalls ---- */
+
+/* H_PUT_TCE for this driver's table; d->lock held. */
+static long h_put_locked(struct duet_calgary_drv *d, uint64_t ioba,
+			 uint64_t tce)
+{
+	uint64_t idx = ioba >> 12, page = tce & CAL_TCE_RPN_MASK, old;
+	uint64_t rw = tce & (DUET_PAPR_TCE_READ | DUET_PAPR_TCE_WRITE);
+
+	if (ioba & 0xfff || idx >= d->n || tce & ~(CAL_TCE_RPN_MASK | rw))
+		return DUET_H_PARAMETER;
+	if (rw && d->cfg.may_map && !d->cfg.may_map(d->cfg.may_opaque, page))
+		return DUET_H_PRIVILEGE;
+	old = be64toh(d->table[idx]);
+	/* The entry is in memory before the call returns and the partition
+	 * hands the IO address out (pairs with the unit's load in
+	 * cal_translate(), which follows a device's use of it). */
+	__atomic_store_n(&d->table[idx], rw ? htobe64(page | rw) : 0,
+			 __ATOMIC_RELEASE);
+	if ((old & CAL_TCE_WRITE && !(rw & CAL_TCE_WRITE)) ||
+	    (old & CAL_TCE_READ && !(rw & CAL_TCE_READ)) ||
+	    (old & (CAL_TCE_READ | CAL_TCE_WRITE) && rw &&
+	     (old & CAL_TCE_RPN_MASK) != page))
+		blast_locked(d);
+	d->st.hcalls++;
+	return DUET_H_SUCCESS;
+}
+
+long duet_calgary_h_put_tce(struct duet_calgary_drv *d, uint64_t liobn,
+			    uint64_t ioba, uint64_t tce)
+{
+	long h;
+
+	if (liobn != d->cfg.phb)
+		return DUET_H_PARAMETER;
+	pthread_mutex_lock(&d->lock);
+	h = h_put_locked(d, ioba, tce);
+	pthread_mutex_unlock(&d->lock);
+	return h;
+}
+
+long duet_calgary_h_get_tce(struct duet_calgary_drv *d, uint64_t liobn,
+			    uint64_t ioba, uint64_t *tce)
+{
+	if (liobn != d->cfg.phb || ioba & 0xfff || ioba >> 12 >= d->n)
+		return DUET_H_PARAMETER;
+	/* A snapshot for the partition: relaxed, it orders nothing. */
+	*tce = be64toh(__atomic_load_n(&d->table[ioba >> 12],
+				       __ATOMIC_RELAXED)) &
+	       (CAL_TCE_RPN_MASK | CAL_TCE_READ | CAL_TCE_WRITE);
+	return DUET_H_SUCCESS;
+}
+
+int duet_calgary_h_errno(long h)
+{
+	if (h == DUET_H_SUCCESS)
+		return 0;
+	if (h == DUET_H_PARAMETER)
+		return -EINVAL;
+	return h == DUET_H_PRIVILEGE ? -EPERM : -EIO;
+}
+
+/* Write the TCE at idx: directly, or through H_PUT_TCE.  0 or -errno;
+ * d->lock held. */
+static int tce_write(struct duet_calgary_drv *d, uint64_t idx, uint64_t page,
+		     int prot)
+{
+	if (!d->cfg.papr) {
+		put_tce(d, idx, page, prot);
+		return 0;
+	}
+	return duet_calgary_h_errno(h_put_locked(d, idx << 12,
+		(page & CAL_TCE_RPN_MASK) | CAL_TCE_READ |
+		((prot & DUET_IOMMU_WRITE) ? CAL_TCE_WRITE : 0)));
+}
+
+static void tce_clear(struct duet_calgary_drv *d, uint64_t idx)
+{
+	if (d->cfg.papr)
+		h_put_locked(d, idx << 12, 0);
+	else	/* release, as put_tce(): the unit's next load sees it */
+		__atomic_store_n(&d->table[idx], 0, __ATOMIC_RELEASE);
+}
+
+/* Undo a partial map of n pages at at; d->lock held. */
+static void map_undo(struct duet_calgary_drv *d, uint64_t at, uint64_t done,
+		     uint64_t n)
+{
+	uint64_t i;
+
+	for (i = 0; i < done; i++)
+		tce_clear(d, at + i);
+	memset(d->map + at, 0, n);
+}
+
 int duet_calgary_map(struct duet_calgary_drv *d, uint64_t pa, uint64_t size,
 		     int prot, uint64_t *dma)
 {
@@ -424,8 +551,16 @@ int duet_calgary_map(struct duet_calgary_drv *d, uint64_t pa, uint64_t size,
 		pthread_mutex_unlock(&d->lock);
 		return -ENOSPC;
 	}
-	for (i = 0; i < np; i++)
-		put_tce(d, (uint64_t)at + i, pa - off + (i << 12), prot);
+	for (i = 0; i < np; i++) {
+		int rc = tce_write(d, (uint64_t)at + i, pa - off + (i << 12),
+				   prot);
+
+		if (rc < 0) {
+			map_undo(d, (uint64_t)at, i, np);
+			pthread_mutex_unlock(&d->lock);
+			return rc;
+		}
+	}
 	d->st.maps++;
 	pthread_mutex_unlock(&d->lock);
 	*dma = ((uint64_t)at << 12) | off;
@@ -450,22 +585,42 @@ int duet_calgary_map_pages(struct duet_calgary_drv *d, const uint64_t *pas,
 		pthread_mutex_unlock(&d->lock);
 		return -ENOSPC;
 	}
-	for (i = 0; i < n; i++)
-		put_tce(d, (uint64_t)at + i, pas[i], prot);
+	for (i = 0; i < n; i++) {
+		int rc = tce_write(d, (uint64_t)at + i, pas[i], prot);
+
+		if (rc < 0) {
+			map_undo(d, (uint64_t)at, i, n);
+			pthread_mutex_unlock(&d->lock);
+			return rc;
+		}
+	}
 	d->st.maps++;
 	pthread_mutex_unlock(&d->lock);
 	*dma = ((uint64_t)at << 12) | offset;
 	return 0;
 }
 
-int duet_calgary_set_frame(struct duet_calgary_drv *d, uint64_t pa, int prot)
+int duet_calgary_tce_set(struct duet_calgary_drv *d, uint64_t dma,
+			 uint64_t pa, int prot)
 {
-	uint64_t idx = pa >> 12, old;
+	uint64_t idx = dma >> 12, old;
 
-	if (pa & 0xfff || idx >= d->n ||
-	    (idx >= d->cfg.win_lo && idx < d->cfg.win_hi))
-		return -ERANGE;
+	if (dma & 0xfff || pa & 0xfff || pa >= 1ull << 48 || idx >= d->n)
+		return -EINVAL;
 	pthread_mutex_lock(&d->lock);
+	if (!d->map[idx] || idx < d->cfg.win_lo || idx >= d->cfg.win_hi) {
+		pthread_mutex_unlock(&d->lock);
+		return -EINVAL;
+	}
+	if (d->cfg.papr) {
+		/* The hypervisor flushes what the call takes away. */
+		int rc = prot ? tce_write(d, idx, pa, prot) : 0;
+
+		if (!prot)
+			tce_clear(d, idx);
+		pthread_mutex_unlock(&d->lock);
+		return rc;
+	}
 	old = be64toh(d->table[idx]);
 	if (prot)
 		put_tce(d, idx, pa, prot);
@@ -473,7 +628,8 @@ int duet_calgary_set_frame(struct duet_calgary_drv *d, uint64_t pa, int prot)
 		__atomic_store_n(&d->table[idx], 0, __ATOMIC_RELEASE);
 	/* A right taken away may still sit in the TCE cache. */
 	if ((old & CAL_TCE_WRITE && !(prot & DUET_IOMMU_WRITE)) ||
-	    (old & CAL_TCE_READ && !prot))
+	    (old & CAL_TCE_READ && !prot) ||
+	    (old & CAL_TCE_RPN_MASK) != (pa & CAL_TCE_RPN_MASK))
 		blast_locked(d);
 	pthread_mutex_unlock(&d->lock);
 	return 0;
@@ -486,7 +642,7 @@ void duet_calgary_unmap(struct duet_calgary_drv *d, uint64_t dma,
 
 	pthread_mutex_lock(&d->lock);
 	for (i = 0; i < np && at + i < d->n; i++) {
-		__atomic_store_n(&d->table[at + i], 0, __ATOMIC_RELEASE);
+		tce_clear(d, at + i);
 		d->map[at + i] = 0;
 	}
 	d->st.unmaps++;

@@ -26,7 +26,9 @@
  * TCE (8 bytes, stored big-endian, one per 4 KiB of IO space): bit 0
  * read allowed, bit 1 write allowed, bits 2-7 hub id (unused), 8-11
  * reserved, 12-47 real page number (physical address 47:12), 48-63
- * unused.  An entry with neither R nor W is invalid.
+ * unused.  An entry with neither R nor W is invalid.  The driver sets R
+ * on every entry it writes (as Linux); the DMA adapter maps grants
+ * through such entries too, at IO pages the allocator hands out.
  */
 #define CAL_TCE_READ		1ull
 #define CAL_TCE_WRITE		2ull
@@ -46,8 +48,12 @@
  * CAL_AER        arbitration enable: 0 = arbitration off, DMA behind the
  *                bridge stalls (quiesce).
  * CAL_PLSSR      split queue status: low byte 0xff when no DMA in flight.
- * CAL_CSR        error status, latched: CAL_CSR_* bits; write 0 to clear.
- * CAL_CONFIG     PHB control: CAL_CFG_TCE_ENABLE, CAL_CFG_SLOT_DISABLE.
+ * CAL_CSR        error status, latched: CAL_CSR_* bits (an error of an
+ *                agent under CAL_CSR_AGENT_MASK); write 0 to clear.
+ * CAL_CONFIG     PHB control: CAL_CFG_TCE_ENABLE, CAL_CFG_SLOT_DISABLE
+ *                (all three bits set: the slot is cut off, every DMA
+ *                behind the PHB is refused; the watchdog sets them).
+ *                The driver's open writes CSR 0 and CONFIG TCE_ENABLE.
  */
 enum {
 	CAL_TAR,
@@ -97,6 +103,10 @@ struct duet_calgary_drv_config {
 	uint64_t quiesce_ns;	/* how long a quiesce holds DMA (50 us) */
 	uint64_t win_lo;	/* allocator window [win_lo, win_hi) in */
 	uint64_t win_hi;	/* TCEs (win_hi 0: the whole table) */
+	int papr;		/* program the table through H_PUT_TCE */
+	/* PAPR: may the partition give page pa to a device?  (NULL: yes) */
+	int (*may_map)(void *opaque, uint64_t pa);
+	void *may_opaque;
 };
 
 struct duet_calgary_drv;
@@ -127,23 +137,68 @@ int duet_calgary_map_pages(struct duet_calgary_drv *d, const uint64_t *pas,
 			   unsigned int n, unsigned int offset, int prot,
 			   uint64_t *dma);
 /*
- * Xen's IOMMU handling of a PV domain (dfn = mfn): the TCE at IO address
- * pa (outside the allocator window) maps pa with prot (DUET_IOMMU_WRITE
- * adds write; 0 removes it).  Taking a right away quiesces the bridge
- * (the TCE cache has no other invalidation), so the device has lost it
- * when this returns.  0, -ERANGE (pa in the window or beyond the table).
+ * Rewrite the TCE of IO page dma, allocated by map(), to point at page pa
+ * with prot (DUET_IOMMU_WRITE adds write to read; 0 leaves it invalid,
+ * still allocated: unmap() frees it).  Taking a right away or changing
+ * the page quiesces the bridge (the TCE cache has no other
+ * invalidation), so the device has lost the old entry when this returns;
+ * this is how the grant glue changes a granted frame's rights in place.
+ * 0, -EINVAL (not an allocated page, misaligned).
  */
-int duet_calgary_set_frame(struct duet_calgary_drv *d, uint64_t pa, int prot);
+int duet_calgary_tce_set(struct duet_calgary_drv *d, uint64_t dma,
+			 uint64_t pa, int prot);
 
 /*
  * Linux's 2-second watchdog, called by the embedder: for each PHB with a
- * latched error in CSR, clear it and disable the slot.  Returns the
- * number of PHBs disabled now.
+ * latched error in CSR, clear it and disable the slot (every later DMA
+ * behind the PHB faults with DUET_CAL_FR_DISABLED).  Returns the number
+ * of PHBs disabled now.  phb_watchdog does it for one PHB (1 when it
+ * disabled it now, 0, -EINVAL); the DMA adapter runs it on each fault.
  */
 int duet_calgary_watchdog(struct duet_calgary *c);
+int duet_calgary_phb_watchdog(struct duet_calgary *c, unsigned int phb);
+/* 1 when the watchdog disabled PHB phb's slot, else 0. */
+int duet_calgary_slot_disabled(struct duet_calgary *c, unsigned int phb);
+/*
+ * Re-enable a disabled slot and clear CSR, as a slot reset would (Linux
+ * had no way back short of a reboot).  TCEs and translation stay as they
+ * are.  0 or -EINVAL.
+ */
+int duet_calgary_slot_reset(struct duet_calgary *c, unsigned int phb);
+
+/*
+ * PAPR's TCE hypercalls, the second programming model (POWER LPARs): the
+ * partition never writes the table, the hypervisor does, one 4 KiB page
+ * per call.  liobn names the table (here the PHB number), ioba the IO
+ * address (page aligned, inside the table), tce the PAPR PCI format:
+ * bit 0 read, bit 1 write, bits 12-47 the real page number, every other
+ * bit reserved (0 clears the entry).  H_PUT_TCE checks its arguments
+ * (H_PARAMETER) and that the partition may give the page to a device
+ * (may_map; H_PRIVILEGE), stores the entry in the table's big-endian
+ * TCE format and, when it takes a right away or moves the entry, flushes
+ * the PHB's TCE cache (a quiesce): the change holds when the call
+ * returns, so unmapping is strict, unlike the native driver's.
+ * H_GET_TCE reads an entry back.  A driver opened with papr set makes
+ * every table write (map, unmap, tce_set) through H_PUT_TCE.
+ */
+#define DUET_H_SUCCESS		0
+#define DUET_H_HARDWARE		(-1)
+#define DUET_H_PRIVILEGE	(-3)
+#define DUET_H_PARAMETER	(-4)
+#define DUET_PAPR_TCE_READ	1ull
+#define DUET_PAPR_TCE_WRITE	2ull
+
+long duet_calgary_h_put_tce(struct duet_calgary_drv *d, uint64_t liobn,
+			    uint64_t ioba, uint64_t tce);
+long duet_calgary_h_get_tce(struct duet_calgary_drv *d, uint64_t liobn,
+			    uint64_t ioba, uint64_t *tce);
+/* H_* to -errno: H_PARAMETER -EINVAL, H_PRIVILEGE -EPERM, any other
+ * failure -EIO; H_SUCCESS 0. */
+int duet_calgary_h_errno(long h);
 
 struct duet_calgary_drv_stats {
 	uint64_t maps, unmaps, blasts, overflows;
+	uint64_t hcalls;	/* PAPR: H_PUT_TCE calls that succeeded */
 };
 void duet_calgary_drv_stats(struct duet_calgary_drv *d,
 			    struct duet_calgary_drv_stats *st);

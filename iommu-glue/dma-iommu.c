@@ -19,10 +19,30 @@
  *            mode (Xen's "dom0-strict" for every domain: the context holds
  *            what the domain mapped and the grants it holds, nothing else),
  *            every device its own source id pointing at it.
- * Bus addresses: grant frames given by frame_set sit at dfn = mfn (as Xen
- * maps a PV domain); the DMA API allocates outside that range (Calgary:
- * TCEs above the machine's frames when the 4 GiB IO space has room, else
- * its upper half is the dfn range; VT-d: IOVAs above the machine).
+ * Bus address layout.
+ *   vtd:     grants given by frame_set sit at dfn = mfn (as Xen maps a PV
+ *            domain), so [0, machine end) is the dfn range and the DMA
+ *            API's IOVAs must lie elsewhere: a high window above the
+ *            machine ([max(machine end, 1 MiB), +window)) and, when that
+ *            window leaves a 32-bit device less than 256 MiB below 4 GiB,
+ *            the hole: 256 MiB of machine frames at or above 16 MiB,
+ *            2 MiB aligned, reserved once per machine for the IOMMU
+ *            (unbacked, owned by no domain, like a PCI hole), so no RAM or
+ *            grant frame, hence no dfn, is ever there.  Each mapping's
+ *            IOVA lies below the device's DMA mask: the hole first, then
+ *            the high window (Linux's 32-bit-first order for PCI
+ *            devices).  Full below the mask: -ENOSPC; no window below the
+ *            mask at all: -EIO.  A grant frame above a device's mask is
+ *            out of its reach (dfn = mfn), as on Xen.
+ *   calgary: the TCE table covers the machine (the smallest size code
+ *            whose IO space holds every machine frame, at most code 7:
+ *            4 GiB) and all of it but Linux's reserved pages is one
+ *            allocator window for the DMA API and grants alike: a granted
+ *            frame gets a TCE at an allocated IO page, recorded per frame
+ *            and PHB (frame_set returns it), not at dfn = mfn, so any
+ *            frame of any machine size can be granted; its rights change
+ *            in place and the last user frees it (frame_set_locked()).
+ *            The watchdog: cal_watchdog().
  *
  * GART and isolation: the GART has no permissions and no per-device
  * tables, so it has no frame_set: the grant glue bounces every grant
@@ -45,12 +65,16 @@
  *
  * Options (duet_dma_dev_create() @opts, comma separated): "force" (gart:
  * aperture even where the device reaches the buffer); "fullflush" (gart:
- * flush on every map); "window=N" (calgary, vtd: N pages of bus space for
- * the DMA API); "fq=N", "timeout_ms=N" (vtd-lazy flush queue size and
+ * flush on every map); "window=N" (calgary: N pages of bus space for
+ * maps and grants; vtd: for the DMA API in each of its two windows);
+ * "fq=N", "timeout_ms=N" (vtd-lazy flush queue size and
  * age; the tick thread flushes within timeout + timeout / 2);
- * "quiesce_us=N" (calgary); "inv_ns=N" (vtd: each invalidation request
- * keeps the unit busy N ns; gart: each flush; as hardware takes time to
- * do them; default 0, the models' own software cost only).  Settings of
+ * "quiesce_us=N" (calgary); "papr" (calgary: the table is written only
+ * through PAPR's H_PUT_TCE, one page per call, see calgary.h: unmaps and
+ * grant removals are strict, every other rule the same); "inv_ns=N"
+ * (vtd: each invalidation request keeps the unit busy N ns; gart: each
+ * flush; as hardware takes time to do them; default 0, the models' own
+ * software cost only).  Settings of
  * shared hardware (a PHB, a VT-d domain, the GART) are taken from the
  * device that creates it.
  */
@@ -67,6 +91,10 @@
 
 enum kind { K_GART, K_CALGARY, K_VTD_STRICT, K_VTD_LAZY };
 
+#define PAGES_4G	(1ull << (32 - DUET_DMA_FRAME_SHIFT))
+#define VTD_HOLE_PAGES	65536ull	/* 256 MiB of 32-bit IOVA space */
+#define VTD_HOLE_LO	4096ull		/* at or above 16 MiB */
+
 /* A run of machine frames a model holds, and its host pages. */
 struct tpages {
 	unsigned char *host;
@@ -78,6 +106,7 @@ struct fset {
 	uint64_t mfn;
 	struct duet_dma_dev *dev;
 	unsigned prot;
+	uint64_t bus;            /* where the context maps the frame */
 };
 
 /* An isolation context: a Calgary PHB or a VT-d domain of a DMA domain. */
@@ -88,6 +117,9 @@ struct ictx {
 	unsigned refs;           /* devices attached */
 	unsigned ndev;           /* source ids handed out */
 	uint64_t win_lo, win_hi; /* DMA API bus pages */
+	uint64_t w32_lo, w32_hi; /* vtd: the window below 4 GiB (or 0, 0) */
+	uint64_t disables;       /* calgary: slots the watchdog cut off (a
+				  * relaxed counter: orders nothing) */
 	unsigned phb;            /* calgary */
 	struct tpages table;     /* calgary: the TCE table */
 	struct duet_calgary_drv *cal;
@@ -118,6 +150,7 @@ struct dma_iommu_hw {
 	struct duet_vtd_hwif vhw;
 	uint16_t next_did;
 	unsigned nsid;
+	struct tpages hole;      /* the 32-bit IOVA window (unbacked) */
 	uint64_t page_hint;      /* where the next table frame is looked for */
 	pthread_t ticker;
 	int ticking, stop;
@@ -138,7 +171,7 @@ struct iodev {
 };
 
 struct opts {
-	int force, fullflush;
+	int force, fullflush, papr;
 	uint64_t window, fq, timeout_ms, quiesce_us, inv_ns;
 };
 
@@ -168,6 +201,10 @@ static int parse_opts(const char *s, struct opts *o)
 		}
 		if (!strcmp(tok, "fullflush")) {
 			o->fullflush = 1;
+			continue;
+		}
+		if (!strcmp(tok, "papr")) {
+			o->papr = 1;
 			continue;
 		}
 		eq = strchr(tok, '=');
@@ -312,6 +349,8 @@ void dma_iommu_hw_destroy(struct dma_iommu_hw *hw)
 	tpages_put(hw, &hw->scratch);
 	if (hw->aper.n)
 		dma_mem_give_iommu(hw->mem, hw->aper.first, hw->aper.n);
+	if (hw->hole.n)
+		dma_mem_give_iommu(hw->mem, hw->hole.first, hw->hole.n);
 	free(hw->aper_prot);
 	duet_calgary_destroy(hw->cal);
 	duet_vtd_drv_close(hw->vdrv);
@@ -432,7 +471,14 @@ static void ctx_free(struct dma_iommu_hw *hw, struct ictx *c)
 	free(c);
 }
 
-/* A PHB for domain c->dom: table size and windows as said on top. */
+/* PAPR's privilege check: a page of some domain (RAM or a granted
+ * frame), never an IOMMU table or a free frame. */
+static int papr_may_map(void *opaque, uint64_t pa)
+{
+	return dma_mem_owner(opaque, pa >> DUET_DMA_FRAME_SHIFT) >= 0;
+}
+
+/* A PHB for domain c->dom: table size and window as said on top. */
 static int ctx_calgary(struct dma_iommu_hw *hw, struct ictx *c,
 		       const struct opts *o)
 {
@@ -441,7 +487,7 @@ static int ctx_calgary(struct dma_iommu_hw *hw, struct ictx *c,
 	unsigned code = 0;
 	int rc;
 
-	while (code < 7 && CAL_TCE_ENTRIES(code) < 2 * nf)
+	while (code < 7 && CAL_TCE_ENTRIES(code) < nf)
 		code++;
 	n = CAL_TCE_ENTRIES(code);
 	for (c->phb = 0; c->phb < DUET_CAL_MAX_PHB; c->phb++)
@@ -453,16 +499,17 @@ static int ctx_calgary(struct dma_iommu_hw *hw, struct ictx *c,
 			&c->table);
 	if (rc < 0)
 		return rc;
-	c->win_lo = n >= 2 * nf ? nf : 0;
-	c->win_hi = n >= 2 * nf ? n : n / 2;
-	if (o->window && c->win_lo + o->window < c->win_hi)
-		c->win_hi = c->win_lo + o->window;
+	c->win_lo = 0;
+	c->win_hi = o->window && o->window < n ? o->window : n;
 	cc.phb = c->phb;
 	cc.table_pa = c->table.first << DUET_DMA_FRAME_SHIFT;
 	cc.size_code = code;
 	cc.quiesce_ns = o->quiesce_us * 1000;
 	cc.win_lo = c->win_lo;
 	cc.win_hi = c->win_hi;
+	cc.papr = o->papr;
+	cc.may_map = papr_may_map;
+	cc.may_opaque = hw->mem;
 	rc = duet_calgary_drv_open(hw->cal, &cc, &c->cal);
 	if (rc == 0)
 		hw->phb_used |= 1u << c->phb;
@@ -483,6 +530,21 @@ static int ctx_vtd(struct dma_iommu_hw *hw, struct ictx *c,
 	c->win_hi = c->win_lo + (o->window ? o->window : 1ull << 20);
 	vc.iova_base = c->win_lo << DUET_DMA_FRAME_SHIFT;
 	vc.iova_limit = c->win_hi << DUET_DMA_FRAME_SHIFT;
+	/* The hole, once per machine, when the window above the machine
+	 * leaves a 32-bit device too little (see the top of this file). */
+	if (c->win_lo + VTD_HOLE_PAGES > PAGES_4G && !hw->hole.n &&
+	    dma_mem_take_iommu(hw->mem, VTD_HOLE_PAGES, 512, VTD_HOLE_LO,
+			       PAGES_4G < hw->mem->nframes ?
+				       PAGES_4G : hw->mem->nframes,
+			       NULL, &hw->hole.first) == 0)
+		hw->hole.n = VTD_HOLE_PAGES;
+	if (c->win_lo + VTD_HOLE_PAGES > PAGES_4G && hw->hole.n) {
+		c->w32_lo = hw->hole.first;
+		c->w32_hi = c->w32_lo + (o->window && o->window < hw->hole.n ?
+					 o->window : hw->hole.n);
+		vc.iova32_base = c->w32_lo << DUET_DMA_FRAME_SHIFT;
+		vc.iova32_limit = c->w32_hi << DUET_DMA_FRAME_SHIFT;
+	}
 	if (c->kind == K_VTD_LAZY) {
 		timeout = vc.fq_timeout_ns ? vc.fq_timeout_ns : 10000000;
 		pthread_mutex_lock(&hw->lock);
@@ -646,6 +708,8 @@ err_free:
 }
 
 static void io_unmap_all(struct iodev *io);
+static int frame_set_locked(struct iodev *io, uint64_t mfn, unsigned prot,
+			    uint64_t *bus);
 
 static void io_detach(void *priv)
 {
@@ -660,15 +724,8 @@ static void io_detach(void *priv)
 		/* Grants still given to this device go with it. */
 		pthread_mutex_lock(&hw->lock);
 		for (i = c->nfs; i-- > 0;)
-			if (c->fs[i].dev == io->dev) {
-				if (c->cal)
-					duet_calgary_set_frame(c->cal,
-						c->fs[i].mfn << 12, 0);
-				else
-					duet_vtd_dom_set_frame(c->vd,
-						c->fs[i].mfn << 12, 0);
-				c->fs[i] = c->fs[--c->nfs];
-			}
+			if (i < c->nfs && c->fs[i].dev == io->dev)
+				frame_set_locked(io, c->fs[i].mfn, 0, NULL);
 		pthread_mutex_unlock(&hw->lock);
 		if (c->vd) {
 			duet_vtd_dom_detach(c->vd, io->sid);
@@ -771,10 +828,29 @@ static void bus_unmap(struct iodev *io, uint64_t a, size_t size,
 		duet_vtd_dom_unmap(io->ctx->vd, a, size);
 }
 
+/*
+ * Calgary's watchdog.  Linux runs it on a 2-second timer; the model runs
+ * it on the driver's next call into the DMA API for a device behind the
+ * PHB (map, unmap, grant map), that timer with the idle time between
+ * ticks taken out: a fault's latched error never outlives the driver's
+ * next call, and the device may still finish (and fail) the transaction
+ * it is in, as it could before the real timer fired.  A latched error
+ * disables the slot: every DMA behind the PHB faults (recorded), maps
+ * and grant maps are -EIO until duet_dma_dev_reset().  1 when the slot is
+ * disabled.
+ */
+static int cal_watchdog(struct iodev *io)
+{
+	if (duet_calgary_phb_watchdog(io->hw->cal, io->ctx->phb) == 1)
+		__atomic_add_fetch(&io->ctx->disables, 1, __ATOMIC_RELAXED);
+	return duet_calgary_slot_disabled(io->hw->cal, io->ctx->phb);
+}
+
 static int io_map(void *priv, void *cpu, size_t size, enum duet_dma_dir dir,
 		  unsigned attrs, duet_dma_addr_t *addr)
 {
 	struct iodev *io = priv;
+	uint64_t mask = duet_dma_dev_cfg_get(io->dev)->dma_mask;
 	uint64_t local[16], *pas = local, a = 0;
 	unsigned n = npages_of(cpu, size);
 	size_t off = (uintptr_t)cpu & (FRAME_SIZE - 1);
@@ -795,6 +871,10 @@ static int io_map(void *priv, void *cpu, size_t size, enum duet_dma_dir dir,
 		rc = gart_do_map(io, pas, n, contig, off, size, dir, &a);
 		break;
 	case K_CALGARY:
+		if (cal_watchdog(io)) {
+			rc = -EIO;
+			break;
+		}
 		/* A bridge quiesce on wrap happens inside, under the
 		 * driver's lock: this map waits for it, never -EBUSY. */
 		rc = contig ? duet_calgary_map(io->ctx->cal, pas[0] + off,
@@ -803,19 +883,25 @@ static int io_map(void *priv, void *cpu, size_t size, enum duet_dma_dir dir,
 						     (unsigned)off, prot, &a);
 		break;
 	default:
-		rc = duet_vtd_dom_map_pages(io->ctx->vd, pas, n,
-					    (unsigned)off, prot, &a);
+		/* IOVAs below the device's mask; none there at all: the
+		 * mask error. */
+		rc = duet_vtd_dom_map_pages_below(io->ctx->vd, pas, n,
+						  (unsigned)off, prot, mask,
+						  &a);
 		/* IOVAs waiting for the batched flush are not free yet. */
 		if (rc == -ENOSPC && io->kind == K_VTD_LAZY &&
 		    duet_vtd_dom_queued(io->ctx->vd) &&
 		    duet_vtd_dom_flush(io->ctx->vd) == 0)
-			rc = duet_vtd_dom_map_pages(io->ctx->vd, pas, n,
-						    (unsigned)off, prot, &a);
+			rc = duet_vtd_dom_map_pages_below(io->ctx->vd, pas, n,
+							  (unsigned)off, prot,
+							  mask, &a);
+		if (rc == -ERANGE)
+			rc = -EIO;
 		break;
 	}
 	if (rc < 0)
 		goto out;
-	if (a + size - 1 > duet_dma_dev_cfg_get(io->dev)->dma_mask) {
+	if (a + size - 1 > mask) {
 		bus_unmap(io, a, size, dir);
 		rc = -EIO;
 		goto out;
@@ -837,6 +923,8 @@ static int io_unmap(void *priv, duet_dma_addr_t addr, size_t size,
 {
 	struct iodev *io = priv;
 
+	if (io->kind == K_CALGARY)
+		cal_watchdog(io);
 	if (dma_maplist_del(&io->maps, addr, size, dir) < 0)
 		return -EINVAL;
 	bus_unmap(io, addr, size, dir);
@@ -921,56 +1009,70 @@ static int io_translate(void *priv, duet_dma_addr_t addr, int write,
 /* frame_set (the grant glue)                                          */
 /* ------------------------------------------------------------------ */
 
-static int io_frame_set(void *priv, uint64_t mfn, unsigned prot)
+/*
+ * The context's entry for @mfn is the union of what its devices were
+ * given (a write right implies read).  vtd: the entry sits at dfn = mfn.
+ * calgary: the frame gets a TCE from the PHB's allocator, like a
+ * mapping of the DMA API, when the first device is given it; a change of
+ * rights rewrites that TCE in place (quiescing the bridge when a right
+ * goes, so the device has lost it on return) and the last user frees it.
+ * So a grant works wherever its frame is in the machine, below or above
+ * 4 GiB, and its bus address stays the same while any device of the PHB
+ * holds it.  hw->lock held.
+ */
+static int frame_set_locked(struct iodev *io, uint64_t mfn, unsigned prot,
+			    uint64_t *bus)
 {
-	struct iodev *io = priv;
 	struct ictx *c = io->ctx;
-	unsigned before = 0, after = 0;
+	unsigned before = 0, after = 0, iop;
+	uint64_t at = c->vd ? mfn << DUET_DMA_FRAME_SHIFT : UINT64_MAX;
 	size_t i, me = SIZE_MAX;
-	int rc = 0, owner;
+	int rc = 0;
 
-	owner = dma_mem_owner(io->hw->mem, mfn);
-	if (owner < 0 || prot & ~(DUET_DMA_PROT_READ | DUET_DMA_PROT_WRITE))
-		return -EINVAL;
-	pthread_mutex_lock(&io->hw->lock);
-	/* The context's entry is what all its devices were given. */
 	for (i = 0; i < c->nfs; i++) {
 		if (c->fs[i].mfn != mfn)
 			continue;
 		before |= c->fs[i].prot;
+		at = c->fs[i].bus;
 		if (c->fs[i].dev == io->dev)
 			me = i;
 		else
 			after |= c->fs[i].prot;
 	}
 	after |= prot;
-	if (prot && me == SIZE_MAX) {
-		if (c->nfs == c->capfs) {
-			size_t cap = c->capfs ? 2 * c->capfs : 16;
-			struct fset *v = realloc(c->fs, cap * sizeof(*v));
+	if (prot && me == SIZE_MAX && c->nfs == c->capfs) {
+		size_t cap = c->capfs ? 2 * c->capfs : 16;
+		struct fset *v = realloc(c->fs, cap * sizeof(*v));
 
-			if (!v) {
-				rc = -ENOMEM;
-				goto out;
-			}
-			c->fs = v;
-			c->capfs = cap;
-		}
-		me = c->nfs++;
-		c->fs[me] = (struct fset){ mfn, io->dev, 0 };
+		if (!v)
+			return -ENOMEM;
+		c->fs = v;
+		c->capfs = cap;
 	}
+	if (after & DUET_DMA_PROT_WRITE)
+		after |= DUET_DMA_PROT_READ;
+	if (before & DUET_DMA_PROT_WRITE)
+		before |= DUET_DMA_PROT_READ;
+	iop = (after & DUET_DMA_PROT_READ ? DUET_IOMMU_READ : 0) |
+	      (after & DUET_DMA_PROT_WRITE ? DUET_IOMMU_WRITE : 0);
 	if (after != before) {
-		if (after & DUET_DMA_PROT_WRITE)
-			after |= DUET_DMA_PROT_READ;
-		rc = c->cal ? duet_calgary_set_frame(c->cal, mfn << 12,
-						     (int)after) :
-			      duet_vtd_dom_set_frame(c->vd, mfn << 12,
-						     (int)after);
+		if (c->vd)
+			rc = duet_vtd_dom_set_frame(c->vd, at, (int)iop);
+		else if (!before)
+			rc = duet_calgary_map(c->cal, mfn << DUET_DMA_FRAME_SHIFT,
+					      FRAME_SIZE, (int)iop, &at);
+		else
+			rc = duet_calgary_tce_set(c->cal, at,
+						  mfn << DUET_DMA_FRAME_SHIFT,
+						  (int)iop);
+		if (rc == 0 && c->cal && before && !after)
+			duet_calgary_unmap(c->cal, at, FRAME_SIZE);
 	}
-	if (rc < 0) {
-		if (me != SIZE_MAX && !c->fs[me].prot)
-			c->fs[me] = c->fs[--c->nfs];
-		goto out;
+	if (rc < 0)
+		return rc;
+	if (me == SIZE_MAX && prot) {
+		me = c->nfs++;
+		c->fs[me] = (struct fset){ mfn, io->dev, 0, at };
 	}
 	if (me != SIZE_MAX) {
 		if (prot)
@@ -978,7 +1080,25 @@ static int io_frame_set(void *priv, uint64_t mfn, unsigned prot)
 		else
 			c->fs[me] = c->fs[--c->nfs];
 	}
-out:
+	if (bus && prot)
+		*bus = at;
+	return 0;
+}
+
+static int io_frame_set(void *priv, uint64_t mfn, unsigned prot,
+			duet_dma_addr_t *bus)
+{
+	struct iodev *io = priv;
+	int rc;
+
+	if (dma_mem_owner(io->hw->mem, mfn) < 0 ||
+	    prot & ~(DUET_DMA_PROT_READ | DUET_DMA_PROT_WRITE) ||
+	    (prot && !bus))
+		return -EINVAL;
+	if (io->ctx->cal && cal_watchdog(io) && prot)
+		return -EIO;
+	pthread_mutex_lock(&io->hw->lock);
+	rc = frame_set_locked(io, mfn, prot, bus);
 	pthread_mutex_unlock(&io->hw->lock);
 	return rc;
 }
@@ -1010,9 +1130,27 @@ int dma_iommu_dev_info(struct duet_dma_dev *dev, struct dma_iommu_info *out)
 	out->win_base = io->ctx->win_lo << DUET_DMA_FRAME_SHIFT;
 	out->win_size = (io->ctx->win_hi - io->ctx->win_lo) <<
 			DUET_DMA_FRAME_SHIFT;
+	out->win32_base = io->ctx->w32_lo << DUET_DMA_FRAME_SHIFT;
+	out->win32_size = (io->ctx->w32_hi - io->ctx->w32_lo) <<
+			  DUET_DMA_FRAME_SHIFT;
 	if (io->ctx->vd)
 		out->queued = duet_vtd_dom_queued(io->ctx->vd);
+	if (io->ctx->cal) {
+		out->cal = io->ctx->cal;
+		out->slot_disabled = duet_calgary_slot_disabled(io->hw->cal,
+								io->ctx->phb);
+		out->disables = __atomic_load_n(&io->ctx->disables,
+						__ATOMIC_RELAXED);
+	}
 	return 0;
+}
+
+/* Calgary: the slot reset that brings a PHB the watchdog cut off back. */
+static int calgary_reset(void *priv)
+{
+	struct iodev *io = priv;
+
+	return duet_calgary_slot_reset(io->hw->cal, io->ctx->phb);
 }
 
 static int gart_attach(struct duet_dma_dev *dev, const char *opts,
@@ -1057,6 +1195,7 @@ DUET_INTERNAL const struct duet_dma_ops duet_dma_calgary_ops = {
 	.unmap = io_unmap,
 	.translate = io_translate,
 	.frame_set = io_frame_set,
+	.reset = calgary_reset,
 };
 
 DUET_INTERNAL const struct duet_dma_ops duet_dma_vtd_strict_ops = {

@@ -5,7 +5,9 @@
  *
  * Two ways, chosen by the device's backend:
  *   frame_set (an IOMMU, or Xen's PV identity context): the device gets
- *     the granted frame itself at mfn << 12.  Per frame and device the
+ *     the granted frame itself at the bus address the backend chose
+ *     (dfn = mfn, or a Calgary TCE), kept while the device holds the
+ *     frame.  Per frame and device the
  *     glue counts read-only and writable mappings, as Xen counts its
  *     {rd, wr} pins in the maptrack tree: the first writable mapping makes
  *     the entry read-write, a read-only one with no writer makes it
@@ -29,6 +31,7 @@
 struct guser {
 	struct duet_dma_dev *dev;
 	unsigned rd, wr;       /* read-only / writable mappings */
+	duet_dma_addr_t bus;   /* where frame_set put the frame for dev */
 };
 
 struct gframe {
@@ -213,7 +216,7 @@ static int user_update(struct gframe *f, struct guser *u, int writable,
 	if (prot_of(u) != before) {
 		ops = duet_dma_dev_ops(u->dev);
 		rc = ops->frame_set(duet_dma_dev_priv(u->dev), f->mfn,
-				    prot_of(u));
+				    prot_of(u), &u->bus);
 		if (rc < 0) {
 			if (writable)
 				u->wr -= (unsigned)delta;
@@ -267,7 +270,7 @@ int duet_dma_glue_map_grant(struct duet_dma_glue *g, struct duet_dma_dev *dev,
 		rc = u ? user_update(f, u, writable, 1) : -ENOSPC;
 		if (rc < 0)
 			goto err_frame;
-		m->addr = f->mfn << DUET_DMA_FRAME_SHIFT;
+		m->addr = u->bus;
 	} else {
 		void *orig = writable ? f->cpu_rw :
 			     (f->cpu_rw ? f->cpu_rw : f->cpu_ro);

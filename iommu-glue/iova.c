@@ -118,12 +118,14 @@ static int find_down(struct duet_iommu_iova *d, uint64_t n, uint64_t top,
 	return -ENOSPC;
 }
 
-static int tree_alloc(struct duet_iommu_iova *d, uint64_t n, uint64_t *pfn)
+static int tree_alloc(struct duet_iommu_iova *d, uint64_t n, uint64_t limit,
+		      uint64_t *pfn)
 {
-	int rc = find_down(d, n, d->cached, d->base, pfn);
+	int rc = find_down(d, n, d->cached < limit ? d->cached : limit,
+			   d->base, pfn);
 
 	if (rc)
-		rc = find_down(d, n, d->limit, d->base, pfn);
+		rc = find_down(d, n, limit, d->base, pfn);
 	if (rc)
 		return rc;
 	set_bits(d, *pfn, n, 1);
@@ -210,11 +212,33 @@ static struct iova_cache *my_cache(struct duet_iommu_iova *d)
 	return &d->caches[(slot - 1) % d->ncaches];
 }
 
-/* Pop a cached range of class c; 0 or -ENOENT.  Cache lock held. */
+/* Take a range ending at or below limit out of m (Linux's
+ * iova_magazine_pop() with a limit); 0 or -ENOENT. */
+static int mag_take_below(struct mag *m, uint64_t n, uint64_t limit,
+			  uint64_t *pfn)
+{
+	unsigned int i;
+
+	for (i = m ? m->n : 0; i-- > 0;)
+		if (m->pfn[i] + n <= limit) {
+			*pfn = m->pfn[i];
+			m->pfn[i] = m->pfn[--m->n];
+			return 0;
+		}
+	return -ENOENT;
+}
+
+/* Pop a cached range of class c; 0 or -ENOENT.  Cache lock held.  Below
+ * the window's top only the thread's two magazines are searched. */
 static int cache_pop(struct duet_iommu_iova *d, struct iova_cache *ca, int c,
-		     uint64_t *pfn)
+		     uint64_t limit, uint64_t *pfn)
 {
 	struct mag *t;
+
+	if (limit < d->limit)
+		return mag_take_below(ca->loaded[c], 1ull << c, limit, pfn) &&
+		       mag_take_below(ca->prev[c], 1ull << c, limit, pfn) ?
+			       -ENOENT : 0;
 
 	if (ca->loaded[c] && ca->loaded[c]->n)
 		goto pop;
@@ -269,17 +293,25 @@ static void flush_caches(struct duet_iommu_iova *d)
 int duet_iommu_iova_alloc(struct duet_iommu_iova *d, uint64_t pages,
 			  uint64_t *pfn, int *hit)
 {
+	return duet_iommu_iova_alloc_below(d, pages, d->limit, pfn, hit);
+}
+
+int duet_iommu_iova_alloc_below(struct duet_iommu_iova *d, uint64_t pages,
+				uint64_t limit, uint64_t *pfn, int *hit)
+{
 	uint64_t n = duet_iommu_iova_round(pages);
 	struct iova_cache *ca = my_cache(d);
 	int c = class_of(n), rc;
 
 	if (hit)
 		*hit = 0;
-	if (!pages || n > d->limit - d->base)
+	if (limit > d->limit)
+		limit = d->limit;
+	if (!pages || limit < d->base || n > limit - d->base)
 		return pages ? -ENOSPC : -EINVAL;
 	if (ca && c >= 0) {
 		pthread_mutex_lock(&ca->lock);
-		rc = cache_pop(d, ca, c, pfn);
+		rc = cache_pop(d, ca, c, limit, pfn);
 		pthread_mutex_unlock(&ca->lock);
 		if (!rc) {
 			if (hit)
@@ -288,13 +320,13 @@ int duet_iommu_iova_alloc(struct duet_iommu_iova *d, uint64_t pages,
 		}
 	}
 	pthread_mutex_lock(&d->lock);
-	rc = tree_alloc(d, n, pfn);
+	rc = tree_alloc(d, n, limit, pfn);
 	pthread_mutex_unlock(&d->lock);
 	if (rc != -ENOSPC || !d->ncaches)
 		return rc;
 	flush_caches(d);
 	pthread_mutex_lock(&d->lock);
-	rc = tree_alloc(d, n, pfn);
+	rc = tree_alloc(d, n, limit, pfn);
 	pthread_mutex_unlock(&d->lock);
 	return rc;
 }

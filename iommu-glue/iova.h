@@ -36,6 +36,14 @@ uint64_t duet_iommu_iova_round(uint64_t pages);
  */
 int duet_iommu_iova_alloc(struct duet_iommu_iova *d, uint64_t pages,
 			  uint64_t *pfn, int *hit);
+/*
+ * The same, with the range ending at or below limit_pfn (the device's DMA
+ * mask; Linux's alloc_iova_fast() limit): a cached range is taken only
+ * when it lies below, the tree search starts below it.  -ENOSPC also when
+ * the window has no room below limit_pfn.
+ */
+int duet_iommu_iova_alloc_below(struct duet_iommu_iova *d, uint64_t pages,
+				uint64_t limit_pfn, uint64_t *pfn, int *hit);
 /* Free what alloc returned (same pages); may go to the thread's cache. */
 void duet_iommu_iova_free(struct duet_iommu_iova *d, uint64_t pfn,
 			  uint64_t pages);

@@ -291,7 +291,8 @@ struct duet_vtd_dom {
 	struct duet_vtd_drv *drv;
 	struct duet_vtd_dom_config cfg;
 	uint64_t pgd;			/* top-level table pa */
-	struct duet_iommu_iova *iova;
+	struct duet_iommu_iova *iova;	/* [iova_base, iova_limit) */
+	struct duet_iommu_iova *iova32;	/* [iova32_base, iova32_limit) */
 	pthread_mutex_t lock;		/* flush queue, stats */
 	struct fq_ent *fq;
 	unsigned int fq_n;
@@ -330,6 +331,21 @@ int duet_vtd_dom_create(struct duet_vtd_drv *d,
 				    &dom->iova);
 	if (rc)
 		goto err_free;
+	rc = -EINVAL;
+	if (cfg->iova32_limit &&
+	    (cfg->iova32_limit > 1ull << 32 ||
+	     (cfg->iova32_base | cfg->iova32_limit) & 0xfff ||
+	     (cfg->iova32_base < limit && base < cfg->iova32_limit)))
+		goto err_iova;
+	if (cfg->iova32_limit) {
+		rc = duet_iommu_iova_create(cfg->iova32_base >> 12,
+					    cfg->iova32_limit >> 12,
+					    cfg->iova_caches ?
+						    cfg->iova_caches : 8,
+					    &dom->iova32);
+		if (rc)
+			goto err_iova;
+	}
 	dom->fq = calloc(dom->cfg.fq_size, sizeof(*dom->fq));
 	rc = -ENOMEM;
 	if (!dom->fq)
@@ -343,6 +359,7 @@ int duet_vtd_dom_create(struct duet_vtd_drv *d,
 	*out = dom;
 	return 0;
 err_iova:
+	duet_iommu_iova_destroy(dom->iova32);
 	duet_iommu_iova_destroy(dom->iova);
 err_free:
 	free(dom->fq);
@@ -374,6 +391,7 @@ void duet_vtd_dom_destroy(struct duet_vtd_dom *dom)
 	pthread_mutex_lock(&dom->drv->lock);
 	free_tables(dom->drv, dom->pgd, VTD_AW_LEVELS(dom->cfg.aw));
 	pthread_mutex_unlock(&dom->drv->lock);
+	duet_iommu_iova_destroy(dom->iova32);
 	duet_iommu_iova_destroy(dom->iova);
 	pthread_mutex_destroy(&dom->lock);
 	free(dom->fq);
@@ -590,6 +608,40 @@ int duet_vtd_dom_unmap_at(struct duet_vtd_dom *dom, uint64_t iova,
 	return rc;
 }
 
+/*
+ * IOVA pages for a device reaching bus addresses up to dma_mask: the
+ * window below 4 GiB first, then the other (Linux's 32-bit-first order),
+ * each searched below the mask.  0, -ENOSPC, -ERANGE (no window below).
+ */
+static int iova_get(struct duet_vtd_dom *dom, uint64_t pages,
+		    uint64_t dma_mask, uint64_t *pfn, int *hit)
+{
+	struct duet_iommu_iova *w[2] = { dom->iova32, dom->iova };
+	uint64_t lim = (dma_mask >> 12) + 1;
+	uint64_t base[2] = { dom->cfg.iova32_base >> 12,
+			     (dom->cfg.iova_limit ? dom->cfg.iova_base :
+						    1ull << 20) >> 12 };
+	int rc = -ERANGE, i;
+
+	for (i = 0; i < 2; i++) {
+		if (!w[i] || base[i] >= lim)
+			continue;
+		rc = duet_iommu_iova_alloc_below(w[i], pages, lim, pfn, hit);
+		if (rc != -ENOSPC)
+			return rc;
+	}
+	return rc;
+}
+
+static void iova_put(struct duet_vtd_dom *dom, uint64_t pfn, uint64_t pages)
+{
+	if (dom->iova32 && pfn < dom->cfg.iova32_limit >> 12 &&
+	    pfn >= dom->cfg.iova32_base >> 12)
+		duet_iommu_iova_free(dom->iova32, pfn, pages);
+	else
+		duet_iommu_iova_free(dom->iova, pfn, pages);
+}
+
 int duet_vtd_dom_map(struct duet_vtd_dom *dom, uint64_t pa, uint64_t size,
 		     int prot, uint64_t *iova)
 {
@@ -599,14 +651,14 @@ int duet_vtd_dom_map(struct duet_vtd_dom *dom, uint64_t pa, uint64_t size,
 	if (!size || pa + size < pa)
 		return -EINVAL;
 	pages = (off + size + 0xfff) >> 12;
-	rc = duet_iommu_iova_alloc(dom->iova, pages, &pfn, &hit);
+	rc = iova_get(dom, pages, UINT64_MAX, &pfn, &hit);
 	if (rc)
 		return rc;
 	pthread_mutex_lock(&dom->drv->lock);
 	rc = map_locked(dom, pfn << 12, pa - off, pages << 12, prot);
 	pthread_mutex_unlock(&dom->drv->lock);
 	if (rc) {
-		duet_iommu_iova_free(dom->iova, pfn, pages);
+		iova_put(dom, pfn, pages);
 		return rc;
 	}
 	pthread_mutex_lock(&dom->lock);
@@ -621,6 +673,14 @@ int duet_vtd_dom_map_pages(struct duet_vtd_dom *dom, const uint64_t *pas,
 			   unsigned int n, unsigned int offset, int prot,
 			   uint64_t *iova)
 {
+	return duet_vtd_dom_map_pages_below(dom, pas, n, offset, prot,
+					    UINT64_MAX, iova);
+}
+
+int duet_vtd_dom_map_pages_below(struct duet_vtd_dom *dom, const uint64_t *pas,
+				 unsigned int n, unsigned int offset, int prot,
+				 uint64_t dma_mask, uint64_t *iova)
+{
 	unsigned int i;
 	uint64_t pfn;
 	int rc, hit;
@@ -630,7 +690,7 @@ int duet_vtd_dom_map_pages(struct duet_vtd_dom *dom, const uint64_t *pas,
 	for (i = 0; i < n; i++)
 		if (pas[i] & 0xfff)
 			return -EINVAL;
-	rc = duet_iommu_iova_alloc(dom->iova, n, &pfn, &hit);
+	rc = iova_get(dom, n, dma_mask, &pfn, &hit);
 	if (rc)
 		return rc;
 	pthread_mutex_lock(&dom->drv->lock);
@@ -640,7 +700,7 @@ int duet_vtd_dom_map_pages(struct duet_vtd_dom *dom, const uint64_t *pas,
 		clear_locked(dom, pfn << 12, (uint64_t)n << 12);
 	pthread_mutex_unlock(&dom->drv->lock);
 	if (rc) {
-		duet_iommu_iova_free(dom->iova, pfn, n);
+		iova_put(dom, pfn, n);
 		return rc;
 	}
 	pthread_mutex_lock(&dom->lock);
@@ -680,8 +740,7 @@ static int fq_flush_locked(struct duet_vtd_dom *dom)
 	if (rc)
 		return rc;
 	for (i = 0; i < dom->fq_n; i++)
-		duet_iommu_iova_free(dom->iova, dom->fq[i].pfn,
-				     dom->fq[i].pages);
+		iova_put(dom, dom->fq[i].pfn, dom->fq[i].pages);
 	dom->fq_n = 0;
 	dom->st.fq_flushes++;
 	dom->st.inv_dsi++;
@@ -710,7 +769,7 @@ int duet_vtd_dom_unmap(struct duet_vtd_dom *dom, uint64_t iova,
 	if (dom->cfg.mode == DUET_VTD_STRICT) {
 		dom->st.inv_psi++;
 		pthread_mutex_unlock(&dom->lock);
-		duet_iommu_iova_free(dom->iova, pfn, pages);
+		iova_put(dom, pfn, pages);
 		return 0;
 	}
 	/* Lazy: the IOVA is not reused before the IOTLB forgot it. */

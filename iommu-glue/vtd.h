@@ -125,6 +125,8 @@ struct duet_vtd_dom_config {
 	uint64_t fq_timeout_ns;	/* lazy: oldest entry's age (10 ms) */
 	uint64_t iova_base;	/* IOVA window for map(): [base, limit) */
 	uint64_t iova_limit;	/* 0: [1 MiB, 4 GiB) */
+	uint64_t iova32_base;	/* a second window [base, limit) below */
+	uint64_t iova32_limit;	/* 4 GiB, tried first; limit 0: none */
 	unsigned int iova_caches;	/* per-thread IOVA caches (0: 8) */
 };
 
@@ -174,6 +176,16 @@ int duet_vtd_dom_unmap(struct duet_vtd_dom *dom, uint64_t iova,
 int duet_vtd_dom_map_pages(struct duet_vtd_dom *dom, const uint64_t *pas,
 			   unsigned int n, unsigned int offset, int prot,
 			   uint64_t *iova);
+/*
+ * The same for a device that drives at most bus address dma_mask: the
+ * IOVA range ends at or below it.  As Linux does for a PCI device, the
+ * window below 4 GiB (iova32) is tried first, then the other window.
+ * -ENOSPC when the windows' pages below the mask are taken, -ERANGE when
+ * no window has a page below it.
+ */
+int duet_vtd_dom_map_pages_below(struct duet_vtd_dom *dom, const uint64_t *pas,
+				 unsigned int n, unsigned int offset, int prot,
+				 uint64_t dma_mask, uint64_t *iova);
 /*
  * Xen's IOMMU handling of a PV domain (dfn = mfn): give the device frame
  * pa at the same device address with prot (0 removes it), invalidating

@@ -490,6 +490,13 @@ uint64_t duet_dma_dev_last_fault(struct duet_dma_dev *dev,
 	return n;
 }
 
+int duet_dma_dev_reset(struct duet_dma_dev *dev)
+{
+	if (!dev)
+		return -EINVAL;
+	return dev->ops->reset ? dev->ops->reset(dev->priv) : 0;
+}
+
 void duet_dma_dev_stats(struct duet_dma_dev *dev, struct duet_dma_stats *st)
 {
 	memset(st, 0, sizeof(*st));
@@ -753,13 +760,16 @@ static int ident_translate(void *priv, duet_dma_addr_t addr, int write,
 	return rc;
 }
 
-static int pvid_frame_set(void *priv, uint64_t mfn, unsigned prot)
+static int pvid_frame_set(void *priv, uint64_t mfn, unsigned prot,
+			  duet_dma_addr_t *bus)
 {
 	struct ident *id = priv;
 
-	if (mfn >= id->reach.nframes)
+	if (mfn >= id->reach.nframes || (prot && !bus))
 		return -EINVAL;
 	dma_reach_fset(&id->reach, mfn, prot);
+	if (prot)
+		*bus = mfn << DUET_DMA_FRAME_SHIFT;
 	return 0;
 }
 

@@ -225,7 +225,8 @@ struct duet_dma_domain *duet_dma_dev_domain(struct duet_dma_dev *dev);
  * (@cpu is not memory a device can address, or, for a backend without
  * bounce buffers, spans frames that are not machine-contiguous: the
  * caller must use swiotlb or map page by page), -EACCES (a frame of another
- * domain), -EIO (the result is above the DMA mask), -ENOSPC (no bounce
+ * domain), -EIO (the result is above the DMA mask, or the IOMMU cut the
+ * device off: duet_dma_dev_reset()), -ENOSPC (no bounce
  * space: "swiotlb buffer is full"), -E2BIG (larger than the backend's
  * largest mapping, see duet_dma_max_mapping_size()).  Nothing is mapped
  * on failure.
@@ -306,8 +307,9 @@ size_t duet_dma_max_mapping_size(struct duet_dma_dev *dev);
  * @len bytes at bus address @addr.  Every page of the range is translated
  * by the backend first; if any page is refused nothing is transferred,
  * the fault is counted and recorded (duet_dma_dev_last_fault()).
- * Returns 0, -EFAULT (not mapped for the device), -EACCES (write through a
- * read-only mapping).
+ * Returns 0, -EFAULT (not mapped for the device, or the device was cut
+ * off: duet_dma_dev_reset()), -EACCES (write through a read-only
+ * mapping).
  */
 int duet_dma_dev_read(struct duet_dma_dev *dev, duet_dma_addr_t addr,
 		      void *buf, size_t len);
@@ -345,6 +347,17 @@ struct duet_dma_stats {
 	unsigned pools;
 	unsigned grown;
 };
+
+/**
+ * duet_dma_dev_reset() - bring back a device its IOMMU cut off after DMA
+ * errors, as a slot reset would.  On "calgary" a fault latches in the
+ * PHB's status register and the watchdog then disables the slot: every
+ * device of the DMA domain behind that PHB has its DMA refused (faults
+ * recorded) and maps and grant maps fail with -EIO until this call.
+ * Live mappings stay.  A backend that never cuts a device off does
+ * nothing.  Returns 0 or -EINVAL.
+ */
+int duet_dma_dev_reset(struct duet_dma_dev *dev);
 
 /** duet_dma_dev_stats() - fill @st.  Never fails. */
 void duet_dma_dev_stats(struct duet_dma_dev *dev, struct duet_dma_stats *st);
@@ -384,13 +397,22 @@ uint64_t duet_dma_dev_last_fault(struct duet_dma_dev *dev,
  *                 frame), accessed for writing when @write: the machine
  *                 address or -EFAULT (nothing mapped there) / -EACCES
  *                 (read-only).  Called for every page a device touches.
- * @frame_set:     the grant glue: give the device frame @mfn at bus
- *                 address mfn << 12 (dfn = mfn, as Xen does for a PV
- *                 domain) with @prot DUET_DMA_PROT_* bits, replacing what
- *                 was there; @prot 0 removes it.  0 or -errno.  NULL when
- *                 the backend cannot isolate (no IOMMU): the glue then
- *                 bounces through the domain's swiotlb.
+ * @frame_set:     the grant glue: give the device frame @mfn with @prot
+ *                 DUET_DMA_PROT_* bits, replacing what it had for that
+ *                 frame; @prot 0 removes it.  *@bus (NULL allowed only
+ *                 with @prot 0) receives the bus address of the frame's
+ *                 first byte, which the backend chooses: mfn << 12 for
+ *                 pv-identity and vtd (dfn = mfn, as Xen does for a PV
+ *                 domain), a TCE it allocates for calgary.  The address
+ *                 stays the same while the device holds the frame (a
+ *                 change of @prot keeps it).  0 or -errno (-EIO: the
+ *                 device was cut off by its IOMMU, see
+ *                 duet_dma_dev_reset()).  NULL when the backend cannot
+ *                 isolate (no IOMMU): the glue then bounces through the
+ *                 domain's swiotlb.
  * @max_mapping:   largest single mapping (NULL: unlimited).
+ * @reset:         re-enable a device the IOMMU cut off (NULL: never
+ *                 happens).  0 or -errno.
  * @stats:         add backend counters (bounce use) to @st; may be NULL.
  */
 struct duet_dma_ops {
@@ -412,9 +434,11 @@ struct duet_dma_ops {
 			     duet_dma_addr_t addr);
 	int (*translate)(void *priv, duet_dma_addr_t addr, int write,
 			 uint64_t *maddr);
-	int (*frame_set)(void *priv, uint64_t mfn, unsigned prot);
+	int (*frame_set)(void *priv, uint64_t mfn, unsigned prot,
+			 duet_dma_addr_t *bus);
 	size_t (*max_mapping)(void *priv);
 	void (*stats)(void *priv, struct duet_dma_stats *st);
+	int (*reset)(void *priv);
 };
 
 /**
@@ -526,8 +550,9 @@ struct duet_dma_glue_map;
  * reach exactly that frame.  @flags: DUET_GNT_READONLY for a read-only
  * grant, which gives a read-only device mapping; @dir must then be
  * DUET_DMA_TO_DEVICE.  With a backend that has frame_set (an IOMMU) the
- * device gets the frame itself at mfn << 12, refcounted per frame as Xen
- * does (first writer maps read-write, the last writer leaving readers
+ * device gets the frame itself at the bus address frame_set chose (one
+ * address per frame and device while it is mapped), refcounted per frame
+ * as Xen does (first writer maps read-write, the last writer leaving readers
  * remaps read-only, the last user unmaps).  Without (direct, swiotlb) the
  * device gets a bounce buffer of @d's swiotlb and the glue copies.
  * @cpu (may be NULL) receives the CPU address of the grant mapping.

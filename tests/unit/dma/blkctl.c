@@ -83,6 +83,7 @@ static void run(struct dmat *t, const char *be, const char *opts, int fd,
 	       "%s: read into a read-only mapping: -EACCES", be);
 	ok(!memcmp(keep, buf, 4096), "%s: untouched", be);
 	is_int(duet_dma_dev_last_fault(dev, NULL), f0 + 1, "%s: fault", be);
+	dmat_after_fault(dev);
 	for (i = 0; i < 2; i++)
 		duet_dma_unmap(dev, a[i], 4096, DUET_DMA_TO_DEVICE, 0);
 
@@ -93,6 +94,7 @@ static void run(struct dmat *t, const char *be, const char *opts, int fd,
 	       strcmp(be, "calgary") ? -EFAULT : -EACCES,
 	       "%s: read into an unmapped page: refused", be);
 	ok(!memcmp(keep, buf, 4096), "%s: untouched", be);
+	dmat_after_fault(dev);
 
 	/* Reads and writes aimed at another domain's frame. */
 	memcpy(keep, other, 4096);
@@ -100,9 +102,11 @@ static void run(struct dmat *t, const char *be, const char *opts, int fd,
 	is_int(run1(c, DUET_DMA_BLK_READ, 0, ta, 1), -EFAULT,
 	       "%s: read into another domain's frame: -EFAULT", be);
 	ok(!memcmp(keep, other, 4096), "%s: that frame is untouched", be);
+	dmat_after_fault(dev);
 	memcpy(chk, file, 4096);
 	is_int(run1(c, DUET_DMA_BLK_WRITE, 0, ta, 1), -EFAULT,
 	       "%s: write from another domain's frame: -EFAULT", be);
+	dmat_after_fault(dev);
 	is_int(pread(fd, chk, 4096, 0), 4096, "read back");
 	ok(!memcmp(chk, file, 4096), "%s: the file is unchanged", be);
 

@@ -53,6 +53,17 @@ static inline struct duet_dma_dev *dmat_dev(struct dmat *t, const char *be,
 	return dev;
 }
 
+/*
+ * After an expected device fault, reset the device as its driver would:
+ * on calgary the fault latched and the watchdog cut the PHB's slot off
+ * (every later DMA refused); other backends have nothing to reset.
+ */
+static inline void dmat_after_fault(struct duet_dma_dev *dev)
+{
+	if (duet_dma_dev_reset(dev) < 0)
+		printf("# reset failed\n");
+}
+
 /* A deterministic byte pattern. */
 static inline void dmat_fill(void *p, size_t n, unsigned seed)
 {

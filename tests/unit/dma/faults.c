@@ -76,6 +76,7 @@ static void run(const struct duet_dma_ops *o)
 	is_int((int)duet_dma_dev_last_fault(dev, NULL), 5,
 	       "%s: each refused access counted once", be);
 
+	dmat_after_fault(dev);
 	/* The IOMMU's tables: frames no domain owns, out of every reach. */
 	for (mfn = 0; mfn < t.mem->nframes; mfn++) {
 		if (dma_mem_owner(t.mem, mfn) != DMA_OWNER_IOMMU ||
@@ -85,7 +86,7 @@ static void run(const struct duet_dma_ops *o)
 		if (reaches_table(&t, dev, mfn << 12) ||
 		    (o->frame_set &&
 		     o->frame_set(duet_dma_dev_priv(dev), mfn,
-				  DUET_DMA_PROT_READ) == 0))
+				  DUET_DMA_PROT_READ, &x) == 0))
 			reached++;
 	}
 	for (x = a - 64 * 4096; x < a + 64 * 4096; x += 4096)

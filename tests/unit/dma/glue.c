@@ -59,10 +59,42 @@ static void bounce(struct duet_dma_glue *g, struct duet_dma_dev *dev,
 	       "%s: the bounce is out of reach after unmap", be);
 }
 
-/* With frame_set: the frame itself at dfn = mfn, refcounted. */
+/*
+ * After an expected fault: on calgary the watchdog, run by the next map,
+ * cuts the PHB's slot off, so that map is -EIO, even the mapped @a
+ * faults and a grant map is -EIO; the driver resets the device.  Other
+ * backends go on as they were.
+ */
+static void after_fault(struct duet_dma_glue *g, struct duet_dma_dev *dev,
+			const char *be, unsigned dg, duet_grant_ref_t ref,
+			duet_dma_addr_t a)
+{
+	struct duet_dma_glue_map *h;
+	unsigned char in[16];
+	duet_dma_addr_t x;
+	void *p;
+
+	if (duet_dma_dev_ops(dev)->reset) {
+		duet_dma_domain_alloc(duet_dma_dev_domain(dev), 1, &p);
+		is_int(duet_dma_map(dev, p, 64, DUET_DMA_TO_DEVICE, 0, &x),
+		       -EIO, "%s: the watchdog ran at the next map and cut the "
+		       "slot off: -EIO", be);
+		duet_dma_domain_free(duet_dma_dev_domain(dev), p, 1);
+		is_int(duet_dma_dev_read(dev, a, in, 16), -EFAULT,
+		       "%s: a mapped read faults", be);
+		is_int(duet_dma_glue_map_grant(g, dev, dg, ref, 0,
+					       DUET_DMA_TO_DEVICE, &h, &x,
+					       NULL), -EIO,
+		       "%s: and so is a grant map of another frame", be);
+	}
+	is_int(duet_dma_dev_reset(dev), 0, "%s: reset the device", be);
+}
+
+/* With frame_set: the frame itself at the backend's bus address (dfn =
+ * mfn, or a Calgary TCE), refcounted. */
 static void identity(struct duet_dma_glue *g, struct duet_dma_dev *iommu,
 		     const char *be, unsigned dg, duet_grant_ref_t ref,
-		     unsigned char *gp)
+		     duet_grant_ref_t ref2, unsigned char *gp)
 {
 	struct duet_dma_glue_map *w, *r, *r2;
 	unsigned char keep[4096], data[64], in[64];
@@ -81,6 +113,7 @@ static void identity(struct duet_dma_glue *g, struct duet_dma_dev *iommu,
 	ok(!memcmp(gp + 100, data, 64), "%s: the guest sees it at once", be);
 	is_int(duet_dma_dev_read(iommu, aw + 4096, in, 16), -EFAULT,
 	       "%s: the next frame is out of reach", be);
+	after_fault(g, iommu, be, dg, ref2, aw);
 	is_int(duet_dma_glue_map_grant(g, iommu, dg, ref,
 				       DUET_GNT_READONLY, DUET_DMA_TO_DEVICE,
 				       &r, &ar, NULL), 0,
@@ -96,6 +129,7 @@ static void identity(struct duet_dma_glue *g, struct duet_dma_dev *iommu,
 	is_int(duet_dma_dev_write(iommu, aw, data, 64), -EACCES,
 	       "%s: a device write is now -EACCES", be);
 	ok(!memcmp(keep, gp, 4096), "%s: and the frame is untouched", be);
+	after_fault(g, iommu, be, dg, ref2, aw);
 	is_int(duet_dma_dev_read(iommu, aw + 100, in, 64), 0,
 	       "%s: reads work", be);
 	ok(!memcmp(in, data, 64), "%s: they see the frame", be);
@@ -106,6 +140,7 @@ static void identity(struct duet_dma_glue *g, struct duet_dma_dev *iommu,
 	is_int(duet_dma_glue_frame_prot(g, dg, ref), 0, "%s: entry gone", be);
 	is_int(duet_dma_dev_read(iommu, aw, in, 16), -EFAULT,
 	       "%s: the device cannot reach the frame any more", be);
+	duet_dma_dev_reset(iommu);
 
 	/* A read-only grant alone: a read-only entry from the start. */
 	is_int(duet_dma_glue_map_grant(g, iommu, dg, ref, DUET_GNT_READONLY,
@@ -118,6 +153,7 @@ static void identity(struct duet_dma_glue *g, struct duet_dma_dev *iommu,
 	memcpy(keep, gp, 4096);
 	is_int(duet_dma_dev_write(iommu, ar, data, 64), -EACCES,
 	       "%s: and cannot write it", be);
+	after_fault(g, iommu, be, dg, ref2, ar);
 	is_int(duet_dma_dev_ops(iommu)->translate(duet_dma_dev_priv(iommu),
 						  ar, 1, &m), -EACCES,
 	       "%s: the device entry itself refuses the write", be);
@@ -125,6 +161,7 @@ static void identity(struct duet_dma_glue *g, struct duet_dma_dev *iommu,
 	is_int(duet_dma_glue_unmap(g, r), 0, "%s: unmap it", be);
 	is_int(duet_dma_dev_read(iommu, ar, in, 16), -EFAULT,
 	       "%s: gone with the unmap", be);
+	duet_dma_dev_reset(iommu);
 }
 
 int main(void)
@@ -188,7 +225,7 @@ int main(void)
 					       NULL),
 		       -EACCES, "%s: an ungranted ref is -EACCES", o->name);
 		if (o->frame_set)
-			identity(g, dev, o->name, dg, refs[0], gp);
+			identity(g, dev, o->name, dg, refs[0], refs[1], gp);
 		else
 			bounce(g, dev, iommu, o->name, dg, refs[1],
 			       gp + 4096);

@@ -129,6 +129,7 @@ static void run(struct dmat *t, const char *be, const char *opts)
 	       "%s: the foreign one completes with ERR", be);
 	is_int(duet_dma_dev_last_fault(dev, NULL), f0 + 1,
 	       "%s: one fault recorded", be);
+	dmat_after_fault(dev);
 	for (i = 0; i < 2; i++)
 		duet_dma_unmap(dev, a[i], 60 + 700 * i, DUET_DMA_TO_DEVICE, 0);
 
@@ -153,6 +154,7 @@ static void run(struct dmat *t, const char *be, const char *opts)
 	ok(!memcmp(keep, buf + 2 * 4096, 4096), "%s: it is untouched", be);
 	is_int(rx[2].flags, DUET_DMA_NIC_DONE | DUET_DMA_NIC_ERR,
 	       "%s: its descriptor completes with ERR", be);
+	dmat_after_fault(dev);
 	is_int(duet_dma_nic_receive(nic, frame, 64), -EAGAIN,
 	       "%s: no buffer left: -EAGAIN", be);
 	for (i = 0; i < 2; i++)

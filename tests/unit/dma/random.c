@@ -121,6 +121,7 @@ static void run(struct dmat *t, const char *be, const char *opts,
 						       s) != -EACCES)
 					bad++;
 				faults++;
+				dmat_after_fault(dev);
 			} else {
 				if (duet_dma_dev_write(dev, m->addr + o, data,
 						       s) < 0)
@@ -152,6 +153,7 @@ static void run(struct dmat *t, const char *be, const char *opts,
 			    -EFAULT || memcmp(tmp, fpage, 4096))
 				bad++;
 			faults++;
+			dmat_after_fault(dev);
 		} else if (n) {                                 /* unmap */
 			i = rnd(n);
 			m = &l[i];

@@ -234,6 +234,7 @@ static void quiesce_stall(void)
 {
 	struct cb b;
 	struct stall_arg a0 = { 0 }, a1 = { 0 };
+	struct duet_iommu_stats us;
 	pthread_t t0, t1;
 	uint64_t d, t, n1;
 	int i;
@@ -261,8 +262,13 @@ static void quiesce_stall(void)
 	pthread_join(t1, NULL);
 	ok(t >= 100 * 1000 * 1000ull, "the wrapping map took the quiesce "
 	   "(%.1f ms)", t / 1e6);
-	ok(a0.max_ns >= 60 * 1000 * 1000ull,
-	   "a DMA behind PHB 0 stalled %.1f ms during it", a0.max_ns / 1e6);
+	/* Whether PHB 0's thread ran into the quiesce is up to the
+	 * scheduler; the quiesce itself is the unit's own record. */
+	duet_iommu_stats_get(b.u, &us);
+	ok(us.stalls == 1 && us.stall_ns >= 100 * 1000 * 1000ull,
+	   "PHB 0's arbitration was off for the whole quiesce (%.1f ms; the "
+	   "longest DMA behind it took %.1f ms)", us.stall_ns / 1e6,
+	   a0.max_ns / 1e6);
 	ok(n1 > 0, "PHB 1's device kept going meanwhile (%llu DMAs)",
 	   (unsigned long long)n1);
 	is_int(i, 8192 - 32 - 96 - 1, "then PHB 0's table was full: -ENOSPC");

@@ -92,6 +92,29 @@ int main(void)
 	ok(!hit && pfn % 16 == 0, "from the tree, aligned");
 	duet_iommu_iova_destroy(d);
 
+	/* Below a limit (the device's DMA mask): the cache only serves a
+	 * range that ends below it, the tree searches below it. */
+	duet_iommu_iova_create(0, 64, 2, &d);
+	duet_iommu_iova_alloc(d, 1, &pfn, NULL);
+	is_int(pfn, 63, "top-down: the first page is the top one");
+	duet_iommu_iova_free(d, pfn, 1);
+	is_int(duet_iommu_iova_alloc_below(d, 1, 32, &pfn, &hit), 0,
+	       "a page below 32");
+	ok(!hit && pfn < 32, "not the cached page 63: pfn %llu from the tree",
+	   (unsigned long long)pfn);
+	for (i = 0, bad = 0; i < 31; i++) {
+		rc = duet_iommu_iova_alloc_below(d, 1, 32, &got[i], NULL);
+		bad += rc || got[i] >= 32;
+	}
+	is_int(bad, 0, "32 pages below 32 in all");
+	is_int(duet_iommu_iova_alloc_below(d, 1, 32, &pfn, NULL), -ENOSPC,
+	       "full below the limit: -ENOSPC");
+	is_int(duet_iommu_iova_alloc(d, 1, &pfn, &hit), 0,
+	       "while the whole window still has room");
+	is_int(duet_iommu_iova_alloc_below(d, 1, 0, &pfn, NULL), -ENOSPC,
+	       "a limit below the window: -ENOSPC");
+	duet_iommu_iova_destroy(d);
+
 	duet_iommu_iova_create(1024, 1024 + 4096, 4, &shared);
 	for (i = 0; i < 4; i++)
 		pthread_create(&th[i], NULL, worker,
