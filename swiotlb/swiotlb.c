@@ -28,8 +28,10 @@
  * The largest mapping is 128 * 2048 - roundup(min_align_mask, 2048).
  */
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "swiotlb/dma-int.h"
 
@@ -65,6 +67,8 @@ struct pool {
 	unsigned char *cpu;    /* CPU address of slot 0 */
 	unsigned nslots, nareas, area_nslots, npages;
 	int transient;
+	uint64_t idle_since;   /* first seen unused (ns; 0: in use); under
+				* pools_lock held for writing */
 	struct area *areas;
 	struct slot *slots;
 	struct pool *next;     /* transient list */
@@ -87,6 +91,8 @@ struct duet_swiotlb {
 	unsigned grown;              /* pools added; under pools_lock */
 	unsigned ntransient;
 	struct duet_log_limit rl;
+	uint64_t idle_ns;            /* cfg.idle_ms */
+	_Atomic uint64_t next_check; /* when idle_shrink() looks next (ns) */
 };
 
 /* ------------------------------------------------------------------ */
@@ -195,6 +201,9 @@ int duet_swiotlb_setup(struct duet_dma_domain *d,
 		t->cfg.max_pools = 8;
 	if (t->cfg.max_pools > MAX_POOLS)
 		t->cfg.max_pools = MAX_POOLS;
+	if (!t->cfg.idle_ms)
+		t->cfg.idle_ms = 10000;
+	t->idle_ns = (uint64_t)t->cfg.idle_ms * 1000000u;
 	t->dom = d;
 	pthread_rwlock_init(&t->pools_lock, NULL);
 	pthread_mutex_init(&t->grow_lock, NULL);
@@ -342,6 +351,59 @@ int duet_swiotlb_shrink(struct duet_dma_domain *d)
 	for (i = 0; i < n; i++)
 		pool_free(t, dead[i]);
 	return (int)n;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * Pools shrink back when idle: at most every idle_ms / 2, one caller of
+ * map or unmap looks at the added pools (never the first) and frees those
+ * that were unused when it last looked, idle_ms or more ago, and are still
+ * unused.  So a pool goes back 1 to 1.5 idle_ms after its last slot was
+ * freed, provided the domain still maps or unmaps now and then.
+ */
+static void idle_shrink(struct duet_swiotlb *t)
+{
+	uint64_t now = now_ns(), next;
+	struct pool *dead[MAX_POOLS];
+	unsigned i, j, k, n = 0;
+
+	/* Relaxed: the word only picks which caller looks; the pools it
+	 * looks at are guarded by pools_lock. */
+	next = atomic_load_explicit(&t->next_check, memory_order_relaxed);
+	if (now < next ||
+	    !atomic_compare_exchange_strong_explicit(&t->next_check, &next,
+						     now + t->idle_ns / 2,
+						     memory_order_relaxed,
+						     memory_order_relaxed))
+		return;
+	pthread_rwlock_wrlock(&t->pools_lock);
+	for (i = 1, j = 1; i < t->npools; i++) {
+		struct pool *p = t->pools[i];
+		unsigned used = 0;
+
+		for (k = 0; k < p->nareas; k++)
+			used += p->areas[k].used;
+		if (used)
+			p->idle_since = 0;
+		else if (!p->idle_since)
+			p->idle_since = now;
+		if (!used && now - p->idle_since >= t->idle_ns) {
+			dead[n++] = p;
+			continue;
+		}
+		t->pools[j++] = p;
+	}
+	t->npools = j;
+	pthread_rwlock_unlock(&t->pools_lock);
+	for (i = 0; i < n; i++)
+		pool_free(t, dead[i]);
 }
 
 /* ------------------------------------------------------------------ */
@@ -537,6 +599,7 @@ int dma_swiotlb_map(struct duet_swiotlb *t, const struct duet_dma_dev_cfg *c,
 
 	if (size > dma_swiotlb_max_mapping(c))
 		return -E2BIG;
+	idle_shrink(t);
 	off_full = o & c->min_align_mask & (alloc_align_mask | (SLOT_SIZE - 1));
 	pad = (unsigned)(off_full >> SLOT_SHIFT);
 	offset = (unsigned)(off_full & (SLOT_SIZE - 1));
@@ -669,8 +732,10 @@ int dma_swiotlb_unmap(struct duet_swiotlb *t, duet_dma_addr_t addr,
 	n = p->slots[s->head].nslots;
 	area_release(p, run, n);
 	pthread_rwlock_unlock(&t->pools_lock);
-	if (!p->transient)
+	if (!p->transient) {
+		idle_shrink(t);
 		return 0;
+	}
 	pthread_rwlock_wrlock(&t->pools_lock);
 	for (pp = &t->transients; *pp; pp = &(*pp)->next)
 		if (*pp == p) {

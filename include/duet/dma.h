@@ -499,12 +499,15 @@ struct duet_dma_mem *duet_dma_dev_mem(struct duet_dma_dev *dev);
  *             lock and next-fit rotor.
  * @dma_bits:  pools lie below 2^@dma_bits in machine memory (0: 32).
  * @max_pools: pools the domain may have (0: 8); 1 disables growth.
+ * @idle_ms:   an added pool (never the first) unused for this long is
+ *             freed by a later map or unmap of the domain (0: 10000).
  */
 struct duet_swiotlb_cfg {
 	unsigned slots;
 	unsigned areas;
 	unsigned dma_bits;
 	unsigned max_pools;
+	unsigned idle_ms;
 };
 
 /**
