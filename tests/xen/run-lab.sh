@@ -171,7 +171,8 @@ P=$W/payload
 mkdir -p "$P/bin" "$P/duet" "$W/domu/opt/lab/bin"
 cp "$HERE"/matrix/*.sh "$P/"
 cp -a "$BINS"/. "$P/bin/"
-[ -x "$B/bin/duet" ] && cp "$B/bin/duet" "$P/duet/"
+# The lab's build of duet (lab.mk: no network-disk engines).
+[ -x "$B/xen-lab/duet" ] && cp "$B/xen-lab/duet" "$P/duet/"
 [ -d "$B/lib" ] && cp -a "$B/lib" "$P/duet/"
 if [ -n "$XEN_KERNEL" ] && [ -n "${run[k]:-}" ]; then
 	mkdir -p "$P/xen-kernel"
