@@ -86,9 +86,11 @@ done
 # for b, when libduet's xen platform was built); otherwise it is a SKIP.
 # Entry k (patches/ on make xen-kernel's image) runs only when asked for
 # (LAB_ENTRIES=k): it is not yet proven in the lab, and it needs a kernel
-# built from the series (46 minutes cold here).
+# built from the series (46 minutes cold here).  Entry kl (the same with
+# Linux's kernel backends in the driver domain) likewise (LAB_ENTRIES=kl).
 ENTRIES="lab a b c d e f g h"
 case " ${LAB_ENTRIES:-} " in *" k "*) ENTRIES="$ENTRIES k" ;; esac
+case " ${LAB_ENTRIES:-} " in *" kl "*) ENTRIES="$ENTRIES kl" ;; esac
 [ -z "${LAB_BENCH:-}" ] || ENTRIES="lab bench"
 declare -A desc=(
 	[lab]="lab: Xen 4.17 PV dom0 up (xenstored, xenconsoled, /dev/xen), raw libxen grants and evtchn"
@@ -100,6 +102,7 @@ declare -A desc=(
 	[f]="f: Linux xen-netback serving duet netfront in domU userspace"
 	[g]="g: driver domain: duet backend daemon in a domU serving another domU (xl backend=)"
 	[k]="k: patched Linux frontends keep disk and vif across a driver domain restart (stock kernel as baseline; no-backend timeout)"
+	[kl]="kl: as k, the driver domain running Linux's xen-blkback and xen-netback (stock kernel as baseline; no-backend timeout)"
 	[h]="h: xenstore op sequences (dom0; domU permissions) against the lab's xenstored match tests/xen/h-*.expected"
 	[bench]="bench: fio and iperf3 in a domU over Linux's and duet's blkback and netback"
 )
@@ -111,10 +114,11 @@ declare -A waits=(
 	[f]="duet netfront"
 	[g]="duet backend daemon (driver domain)"
 	[k]="duet backend daemon and make xen-kernel"
+	[kl]="make xen-kernel"
 	[bench]="duet blkback and netback"
 )
 declare -A limit=([lab]=120 [a]=420 [b]=420 [c]=600 [d]=600 [e]=600 [f]=600
-	[g]=600 [h]=180 [k]=2400 [bench]=1500)
+	[g]=600 [h]=180 [k]=2400 [kl]=2400 [bench]=1500)
 # The sources an entry's duet side needs (relative to the repository);
 # until they are all there (merged into main) the entry is a SKIP.
 declare -A needs=(
@@ -137,11 +141,12 @@ done
 if [ -n "${run[b]:-}" ] && ! { [ -x "$BINS/b-dom0" ] && [ -x "$BINS/b-domu" ]; }; then
 	unset 'run[b]'
 fi
-# Entry k boots make xen-kernel's image (patches/): skipped until it is built.
+# Entries k and kl boot make xen-kernel's image (patches/): skipped until
+# it is built.
 XEN_KERNEL=
-if [ -n "${run[k]:-}" ]; then
+if [ -n "${run[k]:-}${run[kl]:-}" ]; then
 	XEN_KERNEL=$("$HERE/../patches/xen-kernel.sh" --path 2>/dev/null) ||
-		unset 'run[k]'
+		unset 'run[k]' 'run[kl]'
 fi
 # LAB_ENTRIES="a c" runs only those (the lab's own checks always run).
 declare -A unselected=()
@@ -155,11 +160,13 @@ if [ -n "${LAB_ENTRIES:-}" ]; then
 	done
 fi
 
-# Entry k restarts a driver domain four times under TCG: it brings its
-# own time to QEMU's limit unless LAB_TIMEOUT was given.
-if [ -n "${run[k]:-}" ] && [ -z "${LAB_TIMEOUT:-}" ]; then
-	TIMEOUT=$((TIMEOUT + limit[k]))
-fi
+# Entries k and kl restart a driver domain four times under TCG: each
+# brings its own time to QEMU's limit unless LAB_TIMEOUT was given.
+for id in k kl; do
+	if [ -n "${run[$id]:-}" ] && [ -z "${LAB_TIMEOUT:-}" ]; then
+		TIMEOUT=$((TIMEOUT + limit[$id]))
+	fi
+done
 
 # ---- payload and results disks --------------------------------------------
 mkdir -p "$OUT"
@@ -174,7 +181,7 @@ cp -a "$BINS"/. "$P/bin/"
 # The lab's build of duet (lab.mk: no network-disk engines).
 [ -x "$B/xen-lab/duet" ] && cp "$B/xen-lab/duet" "$P/duet/"
 [ -d "$B/lib" ] && cp -a "$B/lib" "$P/duet/"
-if [ -n "$XEN_KERNEL" ] && [ -n "${run[k]:-}" ]; then
+if [ -n "$XEN_KERNEL" ] && [ -n "${run[k]:-}${run[kl]:-}" ]; then
 	mkdir -p "$P/xen-kernel"
 	cp "$XEN_KERNEL" "$P/xen-kernel/bzImage"
 fi

@@ -18,26 +18,60 @@
 #            error after xen_blkfront.backend_timeout (20 s here), no hang.
 #
 # "# k <kernel>: ..." lines give what each guest saw.
+#
+# K_BACKEND says what serves the guest in the driver domain:
+#
+#   duet     duet's backend daemon (entry k, the default)
+#   linux    Linux's own xen-blkback and xen-netback, modules of the
+#            driver domain's (stock Debian) kernel, with what xl devd does
+#            there done by domu-init's devd loop (entry kl: entry-kl.sh
+#            sources this script; its lines say "# kl <kernel>: ...")
 set -eu
 . /lab/lib.sh
 
-DD=lab-kdd
-IMG=/tmp/lab-k-disk.img
+case ${K_BACKEND:=duet} in
+duet)
+	ID=k
+	DD=lab-kdd
+	DD_MODULES="tun bridge"
+	DD_PROGS=$LAB/duet/duet
+	DD_WHAT="duet, tun and bridge"
+	# duet with the libraries it links (librbd, librados, libceph-common,
+	# ICU since the NBD/RBD engines: about 80 MB) is too big an initramfs
+	# for 256 MiB: "Initramfs unpacking failed: write error", no duet and
+	# no bridge in the driver domain (a lab run after that merge).
+	DD_MEM=512
+	;;
+linux)
+	ID=kl
+	DD=lab-kldd
+	DD_MODULES="bridge xen-blkback xen-netback"
+	DD_PROGS=
+	DD_WHAT="xen-blkback, xen-netback and bridge"
+	DD_MEM=256
+	;;
+*)
+	echo "FAIL - K_BACKEND=$K_BACKEND: duet or linux"
+	exit 1
+	;;
+esac
+IMG=/tmp/lab-$ID-disk.img
 DDLOG=$(console_log $DD)
 TIMEOUT=20	# the no-backend phase; 300 s while the driver domain reboots
 PATCHED=$LAB/xen-kernel/bzImage
 
 modprobe xen-blkback || true
 modprobe xen-netback || true
-DOMU_MODULES="tun bridge" check "driver domain initramfs with duet, tun and bridge" \
-	domu_initrd_with /tmp/$DD.cpio $LAB/duet/duet
+# shellcheck disable=SC2086 # DD_PROGS: none or one path
+DOMU_MODULES=$DD_MODULES check "driver domain initramfs with $DD_WHAT" \
+	domu_initrd_with /tmp/$DD.cpio $DD_PROGS
 
 # The driver domain's disk is a loop device set up here, and its hotplug
 # script only says which device that is: Xen's block script (losetup,
 # sharing checks: dozens of processes) ran into libxl's fixed 40 s hotplug
 # timeout under TCG on a busy host in the third lab run, and the driver
 # domain then did not come back.
-BLOCK=/tmp/lab-k-block
+BLOCK=/tmp/lab-$ID-block
 cat > $BLOCK <<'SCRIPT'
 #!/bin/sh
 # libxl's hotplug contract: $1 add|remove, XENBUS_PATH the backend path.
@@ -51,7 +85,7 @@ chmod 755 $BLOCK
 
 # dd_cfg LOOP: the driver domain's configuration with disk LOOP.
 dd_cfg() {
-	domu_cfg $DD "loglevel=6 lab=kdd" 256 \
+	domu_cfg $DD "loglevel=6 lab=${DD#lab-}" $DD_MEM \
 		"driver_domain = 1" \
 		"disk = [ 'format=raw, vdev=xvdb, access=rw, script=$BLOCK, target=$1' ]"
 }
@@ -105,7 +139,7 @@ reattach() {
 
 # run_guest KIND KERNEL: one guest through a driver domain restart.
 run_guest() {
-	local kind=$1 kernel=$2 name=lab-k-$1 log d n0 n1 gap mnt werr
+	local kind=$1 kernel=$2 name=lab-$ID-$1 log d n0 n1 gap mnt werr
 	local ping_line verified=0 missing=0 fsck=unknown acked resumed=no wait rc loop t0
 	log=$(console_log "$name")
 	section "$kind kernel: $kernel"
@@ -146,7 +180,7 @@ run_guest() {
 	sleep 2
 	dd_start || echo "# $kind: driver domain did not come back"
 	reattach "$name" || true
-	echo "# k $kind: driver domain down $(($(date +%s) - t0)) s (xl destroy to re-attached, dom0's clock)"
+	echo "# $ID $kind: driver domain down $(($(date +%s) - t0)) s (xl destroy to re-attached, dom0's clock)"
 	# The writer resumes: ten more records within two minutes (the stock
 	# baseline gets one).
 	wait=120
@@ -160,7 +194,7 @@ run_guest() {
 	gap=$(sed -n 's/^DOMU-REC .* t=\([0-9.]*\).*/\1/p' "$log" |
 		awk 'NR > 1 && $1 - p > g { g = $1 - p } { p = $1 }
 		     END { printf "%.1f", g }')
-	echo "# k $kind: writer resumed: $resumed ($n0 records before, $((n1 - n0)) after the restart; longest write gap ${gap} s)"
+	echo "# $ID $kind: writer resumed: $resumed ($n0 records before, $((n1 - n0)) after the restart; longest write gap ${gap} s)"
 	if [ "$kind" = patched ]; then
 		check "patched: the writer resumes after the driver domain restart" \
 			[ "$resumed" = yes ]
@@ -170,7 +204,7 @@ run_guest() {
 		step "patched: destroying $DD for good"
 		xl destroy $DD
 		if wait_count "$name" '^DOMU-WERR ' 1 $((TIMEOUT + 90)); then
-			echo "# k patched: without a backend: $(grep -m1 '^DOMU-WERR ' "$log")"
+			echo "# $ID patched: without a backend: $(grep -m1 '^DOMU-WERR ' "$log")"
 			check "patched: no backend: the writer gets an I/O error (no hang)" true
 		else
 			check "patched: no backend: the writer gets an I/O error (no hang)" false
@@ -215,7 +249,7 @@ run_guest() {
 		umount /tmp/km
 	fi
 	rm -f $IMG.fsck
-	echo "# k $kind: kernel $(sed -n 's/^DOMU-K-KERNEL //p' "$log" | head -1); still mounted at the end: $mnt; writer errors: $werr; records acknowledged $acked, verified in the image $verified, missing or wrong $missing; e2fsck: $fsck; ping: ${ping_line:-none}"
+	echo "# $ID $kind: kernel $(sed -n 's/^DOMU-K-KERNEL //p' "$log" | head -1); still mounted at the end: $mnt; writer errors: $werr; records acknowledged $acked, verified in the image $verified, missing or wrong $missing; e2fsck: $fsck; ping: ${ping_line:-none}"
 	section "$kind guest console (tail)"
 	grep -v '^DOMU-REC ' "$log" 2>/dev/null | tail -30 || true
 	if [ "$kind" = patched ]; then
