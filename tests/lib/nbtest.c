@@ -302,6 +302,41 @@ void nbt_post_rx(struct nbt_vif *v, unsigned n)
 		duet_evtchn_notify(v->evt, (duet_evtchn_port_t)v->port);
 }
 
+void nbt_post_rx_ids(struct nbt_vif *v, unsigned n, int bad_slot)
+{
+	struct netif_rx_request r;
+	unsigned i;
+
+	for (i = 0; i < n; i++) {
+		unsigned slot = duet_ring_front_slot(v->rx);
+
+		memset(&r, 0, sizeof(r));
+		r.id = (uint16_t)(100 + slot);
+		r.gref = (int)slot == bad_slot ? 99999 : v->rx_refs[slot];
+		duet_ring_front_put_req(v->rx, &r);
+	}
+	if (duet_ring_front_push(v->rx) > 0)
+		duet_evtchn_notify(v->evt, (duet_evtchn_port_t)v->port);
+}
+
+int nbt_rx_responses(struct nbt_vif *v, struct netif_rx_response *rsp,
+		     int max, int ms)
+{
+	return nbt_collect(v, v->rx, rsp, sizeof(*rsp), max, ms);
+}
+
+unsigned nbt_rx_drain(struct nbt_vif *v)
+{
+	struct netif_rx_response rsp[8];
+	unsigned got = 0;
+	int n;
+
+	nbt_post_rx_ids(v, 8, -1);
+	while ((n = nbt_rx_responses(v, rsp, 8, 300)) > 0)
+		got += (unsigned)n;
+	return got;
+}
+
 void nbt_no_ipv6(struct nbt_vif *v)
 {
 	char path[128];

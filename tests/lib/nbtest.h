@@ -132,6 +132,18 @@ int nbt_send_raw(struct nbt_vif *v, const void *f, size_t len);
  * ring slot and page slot % NBT_PAGES, then publish and kick. */
 void nbt_post_rx(struct nbt_vif *v, unsigned n);
 
+/* Post @n rx requests with ids 100 + slot; the one in slot @bad_slot
+ * (-1: none) carries a bogus grant ref.  Then publish and kick. */
+void nbt_post_rx_ids(struct nbt_vif *v, unsigned n, int bad_slot);
+
+/* Up to @max rx responses, waiting up to @ms (nbt_collect()). */
+int nbt_rx_responses(struct nbt_vif *v, struct netif_rx_response *rsp,
+		     int max, int ms);
+
+/* Drain what the kernel sent on its own when the TAP came up (rx
+ * requests posted 8 at a time); returns how many frames came. */
+unsigned nbt_rx_drain(struct nbt_vif *v);
+
 /* No IPv6 autoconfiguration chatter on the TAP (only the frames a test
  * sends reach netback). */
 void nbt_no_ipv6(struct nbt_vif *v);

@@ -21,42 +21,6 @@
 
 static uint8_t frame[FRAME];
 
-static void post_rx(struct nbt_vif *v, unsigned n, int bad_slot)
-{
-	struct netif_rx_request r;
-	unsigned i;
-
-	for (i = 0; i < n; i++) {
-		unsigned slot = duet_ring_front_slot(v->rx);
-
-		memset(&r, 0, sizeof(r));
-		r.id = (uint16_t)(100 + slot);
-		r.gref = (int)slot == bad_slot ? 99999 : v->rx_refs[slot];
-		duet_ring_front_put_req(v->rx, &r);
-	}
-	if (duet_ring_front_push(v->rx) > 0)
-		duet_evtchn_notify(v->evt, (duet_evtchn_port_t)v->port);
-}
-
-static int get_rx(struct nbt_vif *v, struct netif_rx_response *rsp, int max,
-		  int ms)
-{
-	return nbt_collect(v, v->rx, rsp, sizeof(*rsp), max, ms);
-}
-
-/* Drain what the kernel sent on its own when the TAP came up. */
-static unsigned drain(struct nbt_vif *v)
-{
-	struct netif_rx_response rsp[8];
-	unsigned got = 0;
-	int n;
-
-	post_rx(v, 8, -1);
-	while ((n = get_rx(v, rsp, 8, 300)) > 0)
-		got += (unsigned)n;
-	return got;
-}
-
 static void tx(struct nbt_vif *v, const char *be)
 {
 	struct netif_tx_response rsp[5];
@@ -90,13 +54,13 @@ static void tx(struct nbt_vif *v, const char *be)
 static void rx(struct nbt_vif *v, const char *be)
 {
 	struct netif_rx_response rsp[8];
-	unsigned i, pos, base = drain(v);
+	unsigned i, pos, base = nbt_rx_drain(v);
 	int n, same = 1;
 
-	post_rx(v, 3, -1);
+	nbt_post_rx_ids(v, 3, -1);
 	ok(nbt_send_raw(v, frame, FRAME) == 0, "%s: a 9000-byte frame in",
 	   be);
-	n = get_rx(v, rsp, 3, 3000);
+	n = nbt_rx_responses(v, rsp, 3, 3000);
 	ok(n == 3 && rsp[0].status == 4096 && rsp[1].status == 4096 &&
 	   rsp[2].status == FRAME - 8192 && rsp[0].id == 100 + base,
 	   "%s:   three rx responses, 4096, 4096, %u", be, FRAME - 8192);
@@ -109,17 +73,17 @@ static void rx(struct nbt_vif *v, const char *be)
 	ok(n == 3 && same, "%s:   the pages hold the frame's bytes", be);
 	for (i = base + 3; i < 11; i++) {
 		nbt_send_raw(v, frame, 60);
-		get_rx(v, rsp, 1, 2000);
+		nbt_rx_responses(v, rsp, 1, 2000);
 	}
 	base = duet_ring_front_slot(v->rx);
-	post_rx(v, 2, (int)base);
+	nbt_post_rx_ids(v, 2, (int)base);
 	nbt_send_raw(v, frame, 60);
-	n = get_rx(v, rsp, 1, 3000);
+	n = nbt_rx_responses(v, rsp, 1, 3000);
 	ok(n == 1 && rsp[0].id == 100 + base &&
 	   rsp[0].status == NETIF_RSP_ERROR,
 	   "%s: an rx request with a bad grant ref: XEN_NETIF_RSP_ERROR", be);
 	nbt_send_raw(v, frame, 60);
-	n = get_rx(v, rsp, 1, 3000);
+	n = nbt_rx_responses(v, rsp, 1, 3000);
 	ok(n == 1 && rsp[0].id == 101 + base && rsp[0].status == 60 &&
 	   !memcmp(v->rx_pages +
 			   (size_t)((base + 1) % NBT_PAGES) * DUET_PAGE_SIZE,
@@ -153,10 +117,10 @@ static void faulty(struct nbt_vif *v, unsigned devid)
 	nbt_no_ipv6(v);
 	ok(nbt_good_packet(v, 9), "test-no-write: tx works (the device "
 				  "reads)");
-	drain(v);
-	post_rx(v, 1, -1);
+	nbt_rx_drain(v);
+	nbt_post_rx_ids(v, 1, -1);
 	nbt_send_raw(v, frame, 60);
-	n = get_rx(v, rsp, 1, 3000);
+	n = nbt_rx_responses(v, rsp, 1, 3000);
 	ok(n == 1 && rsp[0].status == NETIF_RSP_ERROR,
 	   "test-no-write: a received frame is a device fault: "
 	   "XEN_NETIF_RSP_ERROR");

@@ -23,44 +23,6 @@ static int send_frame(struct nbt_vif *v, unsigned len)
 	return nbt_send_raw(v, frame, len);
 }
 
-/* Post @n rx requests with ids 100 + slot; the one in slot @bad_slot
- * (-1: none) carries a bogus grant ref. */
-static void post_rx(struct nbt_vif *v, unsigned n, int bad_slot)
-{
-	struct netif_rx_request r;
-	unsigned i;
-
-	for (i = 0; i < n; i++) {
-		unsigned slot = duet_ring_front_slot(v->rx);
-
-		memset(&r, 0, sizeof(r));
-		r.id = (uint16_t)(100 + slot);
-		r.gref = (int)slot == bad_slot ? 99999 : v->rx_refs[slot];
-		duet_ring_front_put_req(v->rx, &r);
-	}
-	if (duet_ring_front_push(v->rx) > 0)
-		duet_evtchn_notify(v->evt, (duet_evtchn_port_t)v->port);
-}
-
-static int get_rx(struct nbt_vif *v, struct netif_rx_response *rsp, int max,
-		  int ms)
-{
-	return nbt_collect(v, v->rx, rsp, sizeof(*rsp), max, ms);
-}
-
-/* Drain what the kernel sent on its own when the TAP came up. */
-static unsigned drain(struct nbt_vif *v)
-{
-	struct netif_rx_response rsp[8];
-	unsigned got = 0;
-	int n;
-
-	post_rx(v, 8, -1);
-	while ((n = get_rx(v, rsp, 8, 300)) > 0)
-		got += (unsigned)n;
-	return got;
-}
-
 int main(void)
 {
 	struct netif_rx_response rsp[8];
@@ -75,7 +37,7 @@ int main(void)
 #endif
 	nbt_vif_spec(&a, 0, "mtu=9000");
 	nbt_no_ipv6(&a);
-	base = drain(&a);
+	base = nbt_rx_drain(&a);
 	memset(frame, 0xff, 6);
 	memcpy(frame + 6, "\x00\x16\x3e\x00\x00\x07", 6);
 	frame[12] = 0x88;
@@ -83,10 +45,10 @@ int main(void)
 	for (i = 14; i < FRAME; i++)
 		frame[i] = (uint8_t)(i * 7);
 
-	post_rx(&a, 3, -1);
+	nbt_post_rx_ids(&a, 3, -1);
 	ok(send_frame(&a, FRAME) == 0, "a 9000-byte frame sent into %s",
 	   a.ifname);
-	n = get_rx(&a, rsp, 3, 3000);
+	n = nbt_rx_responses(&a, rsp, 3, 3000);
 	is_int(n, 3, "three rx responses");
 	for (i = 0; i < (unsigned)n; i++)
 		same &= rsp[i].id == 100 + base + i && rsp[i].offset == 0;
@@ -109,19 +71,19 @@ int main(void)
 	/* Use up the posted requests with small frames ... */
 	for (i = base + 3; i < 11; i++) {
 		send_frame(&a, 60);
-		get_rx(&a, rsp, 1, 2000);
+		nbt_rx_responses(&a, rsp, 1, 2000);
 	}
 	/* ... then post one with a bad grant ref and a good one. */
 	base = duet_ring_front_slot(a.rx);
-	post_rx(&a, 2, (int)base);
+	nbt_post_rx_ids(&a, 2, (int)base);
 	ok(send_frame(&a, 60) == 0, "a 60-byte frame, next rx request has a "
 				    "bad grant ref");
-	n = get_rx(&a, rsp, 1, 3000);
+	n = nbt_rx_responses(&a, rsp, 1, 3000);
 	ok(n == 1 && rsp[0].id == 100 + base &&
 		   rsp[0].status == NETIF_RSP_ERROR,
 	   "  answered in that slot with XEN_NETIF_RSP_ERROR");
 	ok(send_frame(&a, 60) == 0, "another 60-byte frame");
-	n = get_rx(&a, rsp, 1, 3000);
+	n = nbt_rx_responses(&a, rsp, 1, 3000);
 	ok(n == 1 && rsp[0].id == 101 + base && rsp[0].status == 60,
 	   "  lands in the next slot, 60 bytes");
 	ok(nbt_wait(a.be, "state", "4", 100), "the vif stays Connected");
