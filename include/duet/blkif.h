@@ -73,7 +73,8 @@
  *               "vtd-strict", "vtd-lazy" and whatever else is registered;
  *               `duet backend --dma list` prints them), or ""
  *      Default: absent: `duet backend --dma NAME` when the daemon was
- *               given one, else none
+ *               given one, else none.  The toolstack writes it with
+ *               the device (`duet attach --dma NAME`).
  *      Notes:   the device's I/O goes through an emulated DMA device
  *               behind that backend: blkback's through the block
  *               controller (backends/blkback/dma.c), netback's through the

@@ -123,6 +123,11 @@ struct duet_xl_disk {
 	 *  is served by backendtype qdisk (auto becomes qdisk) in raw
 	 *  format. */
 	enum duet_xl_disk_target target_kind;
+	/** @dma: not part of xl's syntax and never set by the parser: the
+	 *  caller's DMA backend for the device (`duet attach --dma`), written
+	 *  as the backend node "dma" (duet/blkif.h); NULL writes none.  The
+	 *  caller owns the string. */
+	const char *dma;
 	/** @storage_: private, the parser's copy of the spec. */
 	char *storage_;
 };
@@ -256,6 +261,8 @@ struct duet_xl_vif {
 	uint32_t rate_interval_usecs;
 	/** @devid: devid=, or -1 to pick the lowest free one at attach. */
 	int devid;
+	/** @dma: as struct duet_xl_disk's @dma (caller's, never parsed). */
+	const char *dma;
 	/** @storage_: private, the parser's copy of the spec. */
 	char *storage_;
 };

@@ -10,8 +10,10 @@
 # (BLKIF_RSP_ERROR), the page stays untouched, and reads and writes
 # around it work.  At the end `duet status` names the backend (dma=),
 # with no device fault, no mapping left live, the refusal counted
-# (dma-refused:1), and the same instance served it all (no restart).  A device node "dma" naming an unknown backend fails that
-# device alone.  DMA_BACKENDS limits the list.
+# (dma-refused:1), and the same instance served it all (no restart).
+# `duet attach --dma NAME` chooses the backend for one device of a daemon
+# started without --dma.  A device node "dma" naming an unknown backend
+# fails that device alone.  DMA_BACKENDS limits the list.
 . "$(dirname "$0")/lib/sim-lib.sh"
 HOSTILE="$DUET_BUILD/tests/helpers/blk-hostile-ro"
 [ -x "$HOSTILE" ] || { echo "1..0 # SKIP $HOSTILE not built"; exit 77; }
@@ -85,6 +87,41 @@ for be in $bes; do
 	"$DUET" sim stop --dir "$D" >/dev/null 2>&1
 	BG_PIDS=
 done
+
+# `duet attach --dma NAME` picks the backend for one device of a daemon
+# started without --dma; an unknown name is refused before anything is
+# written.
+set -- $bes
+be=$(eval echo \$$#)
+"$DUET" sim start >/dev/null || { echo "Bail out! cannot start"; exit 1; }
+g=$("$DUET" sim domain create guest)
+eval "$("$DUET" sim env 0)"
+BE=/local/domain/0/backend/vbd/$g/51712
+rm -f "$D/disk.img"
+truncate -s $SIZE "$D/disk.img"
+"$DUET" attach --dma no-such-backend "$g" "disk=$D/disk.img,raw,xvda,rw" \
+	>/dev/null 2>"$D/err"
+is "$?/$(wc -l < "$D/err")" "2/1" "attach --dma no-such-backend: exit 2, one line"
+xenstore-read $BE/state >/dev/null 2>&1
+is $? 1 "  and nothing was written"
+"$DUET" attach --dma "$be" "$g" "disk=$D/disk.img,raw,xvda,rw" >/dev/null
+is "$(xenstore-read $BE/dma 2>/dev/null)" "$be" \
+	"attach --dma $be writes the backend node dma"
+"$DUET" backend --domid 0 >"$D/daemon.log" 2>&1 &
+BG_PIDS=$!
+until_ok 10 node_is $BE/state 2
+as "$g" "$DUET" blkfront xvda write 512K < "$D/data" >/dev/null 2>&1 &&
+	as "$g" "$DUET" blkfront xvda verify "$D/data" 512K >/dev/null 2>&1
+ok $? "attach --dma $be: data written and read back through blkfront"
+line | grep -q " dma=$be "
+ok $? "attach --dma $be: duet status prints dma=$be"
+until_ok 10 sh -c "'$DUET' status | grep -q 'stats=connected:0,'"
+[ "$(stat dma-grants)" -ge 768 ]
+ok $? "attach --dma $be: the data went through the device"
+kill $BG_PIDS
+wait $BG_PIDS
+"$DUET" sim stop --dir "$D" >/dev/null 2>&1
+BG_PIDS=
 
 # A device node naming an unknown backend fails that device alone.
 "$DUET" sim start >/dev/null || { echo "Bail out! cannot start"; exit 1; }

@@ -4,7 +4,7 @@
  * xenstore layout for it, or with --check print what it means.
  *
  *   duet attach --check 'disk=SPEC' | 'vif=SPEC'
- *   duet attach DOMID 'disk=SPEC' | 'vif=SPEC'
+ *   duet attach [--dma NAME] DOMID 'disk=SPEC' | 'vif=SPEC'
  *
  * --check prints one key=value line per parsed field; attach prints the
  * frontend and backend paths written.  A malformed spec is reported in
@@ -25,7 +25,8 @@ static void attach_usage(FILE *f)
 {
 	fprintf(f,
 		"usage: duet attach --check 'disk=SPEC' | 'vif=SPEC'\n"
-		"       duet attach DOMID 'disk=SPEC' | 'vif=SPEC'\n"
+		"       duet attach [--dma NAME] DOMID 'disk=SPEC' | "
+		"'vif=SPEC'\n"
 		"SPEC is xl's syntax: xl-disk-configuration(5) for disk=,\n"
 		"xl-network-configuration(5) for vif=.  --check parses it and\n"
 		"prints the fields (key=value per line); a malformed spec is\n"
@@ -33,6 +34,9 @@ static void attach_usage(FILE *f)
 		"With DOMID, writes the device's frontend, backend and /libxl\n"
 		"nodes as libxl does (backend=NAME|DOMID picks a driver\n"
 		"domain) in one xenstore transaction and prints the paths.\n"
+		"--dma NAME (duet's, not xl's): the device's I/O goes through\n"
+		"an emulated DMA device behind that DMA backend (the backend\n"
+		"node dma; 'duet backend --dma list' names them).\n"
 		"Examples:\n"
 		"  duet attach --check 'disk=/dev/vg/guest,raw,xvda,rw'\n"
 		"  duet attach --check 'disk=phy:/dev/vg/guest,xvda,w'\n"
@@ -136,7 +140,7 @@ static void release_spec(struct spec *s)
 	duet_xl_vif_release(&s->v);
 }
 
-static int do_attach(int domid, struct spec *s)
+static int do_attach(int domid, struct spec *s, const char *dma)
 {
 	struct duet_platform *p;
 	struct duet_xs *xs;
@@ -145,6 +149,8 @@ static int do_attach(int domid, struct spec *s)
 	rc = cli_open_xs("attach", &p, &xs);
 	if (rc)
 		return rc;
+	s->d.dma = dma;
+	s->v.dma = dma;
 	if (s->is_disk)
 		rc = duet_xl_disk_attach(xs, (unsigned)domid, &s->d, &devid);
 	else
@@ -185,11 +191,13 @@ static int do_attach(int domid, struct spec *s)
 static const struct option attach_opts[] = {
 	{ "help", no_argument, NULL, 'h' },
 	{ "check", no_argument, NULL, 'c' },
+	{ "dma", required_argument, NULL, 'D' },
 	{ NULL, 0, NULL, 0 },
 };
 
 int cli_attach(int argc, char **argv)
 {
+	const char *dma = NULL;
 	struct spec s;
 	int rc, domid, c, check = 0;
 
@@ -202,6 +210,12 @@ int cli_attach(int argc, char **argv)
 		case 'c':
 			check = 1;
 			break;
+		case 'D':
+			rc = cli_dma_check("attach", optarg);
+			if (rc)
+				return rc;
+			dma = optarg;
+			break;
 		default:
 			return cli_option_error("attach", c, argv);
 		}
@@ -209,6 +223,10 @@ int cli_attach(int argc, char **argv)
 	argc -= optind - 1;
 	argv += optind - 1;
 	if (check) {
+		if (dma)
+			return cli_usage_error("attach",
+					       "--dma attaches; --check only "
+					       "parses");
 		if (argc != 2)
 			return cli_usage_error("attach",
 					       "--check takes one 'disk=SPEC' "
@@ -235,7 +253,7 @@ int cli_attach(int argc, char **argv)
 	rc = parse_spec(argv[2], &s);
 	if (rc)
 		return rc;
-	rc = do_attach(domid, &s);
+	rc = do_attach(domid, &s, dma);
 	release_spec(&s);
 	return rc;
 }

@@ -446,6 +446,8 @@ int duet_xl_disk_attach(struct duet_xs *xs, unsigned domid,
 		rc = BACK(&l, "direct-io-safe", "1");
 	if (!rc)
 		rc = BACK(&l, "discard-enable", "%d", d->discard ? 1 : 0);
+	if (!rc && d->dma)
+		rc = BACK(&l, "dma", "%s", d->dma);
 
 	if (!rc)
 		rc = FRONT(&l, "backend-id", 0, "%u", l.bdomid);
@@ -537,6 +539,8 @@ int duet_xl_vif_attach(struct duet_xs *xs, unsigned domid,
 		rc = BACK(&l, "type", "%s", nic_type(v->type));
 	if (!rc)
 		rc = BACK(&l, "mtu", "%u", v->mtu);
+	if (!rc && v->dma)
+		rc = BACK(&l, "dma", "%s", v->dma);
 
 	if (!rc)
 		rc = FRONT(&l, "backend-id", 0, "%u", l.bdomid);

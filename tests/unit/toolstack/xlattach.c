@@ -391,6 +391,42 @@ static void detach_distrusts_guest(struct duet_xs *xs0)
 	duet_xl_disk_release(&d);
 }
 
+/* The caller's DMA backend (duet attach --dma) becomes the backend node
+ * "dma" of a disk and of a vif; without one no such node is written (the
+ * layouts above check every node). */
+static void dma_node(struct duet_xs *xs0)
+{
+	struct duet_xl_disk d;
+	struct duet_xl_vif v;
+	char err[256], *val = NULL;
+	int devid = -1;
+
+	duet_xl_disk_parse("/dev/x,,xvdc", &d, err, sizeof(err));
+	ok(!d.dma, "the disk parser leaves dma unset");
+	d.dma = "vtd-lazy";
+	is_int(duet_xl_disk_attach(xs0, 1, &d, &devid), 0,
+	       "attach xvdc with dma vtd-lazy");
+	duet_xs_read(xs0, DUET_XS_NO_TX,
+		     "/local/domain/0/backend/vbd/1/51744/dma", &val);
+	is_str(val, "vtd-lazy", "  backend node dma = vtd-lazy");
+	free(val);
+	val = NULL;
+	is_int(duet_xl_detach(xs0, 1, "vbd", 51744, 1), 0, "  detach it");
+	duet_xl_disk_release(&d);
+
+	duet_xl_vif_parse("bridge=br0", &v, err, sizeof(err));
+	ok(!v.dma, "the vif parser leaves dma unset");
+	v.dma = "gart";
+	is_int(duet_xl_vif_attach(xs0, 1, &v, &devid), 0,
+	       "attach a vif with dma gart");
+	duet_xs_read(xs0, DUET_XS_NO_TX, "/local/domain/0/backend/vif/1/0/dma",
+		     &val);
+	is_str(val, "gart", "  backend node dma = gart");
+	free(val);
+	is_int(duet_xl_detach(xs0, 1, "vif", devid, 1), 0, "  detach it");
+	duet_xl_vif_release(&v);
+}
+
 int main(void)
 {
 	struct duet_xs *xs0, *xs1;
@@ -411,6 +447,7 @@ int main(void)
 	qdisk_cdrom_layout(xs0);
 	vif_layout(xs0);
 	detach_distrusts_guest(xs0);
+	dma_node(xs0);
 
 	duet_xs_close(xs1);
 	duet_xs_close(xs0);
