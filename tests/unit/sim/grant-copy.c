@@ -4,7 +4,8 @@
  * (wrong domain, bad ref, write to a read-only grant, page crossing) with
  * the status Xen's gnttab_copy gives (GNTST_* through core.c's table),
  * good segments carried out around bad ones, failed local destinations
- * left untouched, and batches larger than one daemon message.
+ * left untouched, batches larger than one daemon message, and refs whose
+ * access the granter ended reading and writing nothing.
  */
 #include "tap.h"
 #include "lib/simtest.h"
@@ -128,6 +129,26 @@ int main(void)
 	is_int(duet_gnt_unshare(p1, bg, NBIG), 0, "unshare big");
 	is_int(duet_gnt_unshare(p1, ro, 1), 0, "unshare ro");
 	is_int(duet_gnt_unshare(p1, a, 4), 0, "unshare");
+
+	/* End of access on the fast path (the copy area): a ref the granter
+	 * ended reads and writes nothing, in a batch as alone. */
+	memset(out, 'Q', sizeof(out));
+	memset(local, 'L', sizeof(local));
+	for (i = 0; i < 4; i++)
+		seg_from(&seg[i], out, d1, refs[i], 0, sizeof(out));
+	seg_to(&seg[4], local, d1, refs[1], 0, sizeof(local));
+	is_int(duet_gnt_copy(p2, seg, 5), 0,
+	       "copy from and to ended refs submitted");
+	for (good = 0, i = 0; i < 5; i++)
+		good += seg[i].status == -EIO;
+	is_int(good, 5, "every segment on an ended ref: -EIO");
+	for (good = 0, i = 0; i < sizeof(out); i++)
+		good += out[i] == 'Q';
+	is_int(good, (int)sizeof(out), "  nothing read into the local buffer");
+	seg_from(&seg[0], out, d1, big[7], 0, sizeof(out));
+	is_int(duet_gnt_copy(p2, seg, 1), 0, "one ended ref alone submitted");
+	is_int(seg[0].status, -EIO, "  -EIO");
+	ok(out[0] == 'Q', "  nothing read");
 	duet_platform_close(p3);
 	duet_platform_close(p2);
 	duet_platform_close(p1);
