@@ -40,16 +40,18 @@ XEN_CFLAGS := $(shell pkg-config --cflags $(XEN_LIBS) 2>/dev/null)
 XEN_LDLIBS := $(shell pkg-config --libs $(XEN_LIBS) 2>/dev/null || \
 		echo -lxenstore -lxengnttab -lxenevtchn -lxentoolcore)
 URING_LDLIBS := $(shell pkg-config --libs liburing 2>/dev/null || echo -luring)
-# blkback's NBD engine (backends/blkback/engine-nbd.c) when libnbd's header
-# is there (libnbd-dev, make deps); without it NBD disks are refused with a
-# one-line reason.
+# blkback's network-disk engines are compiled when their headers are there
+# (make deps) and load their library at run time, when the first disk of
+# their kind is opened (backends/blkback/engine-lib.h): duet and libduet
+# have no DT_NEEDED on libnbd, librbd or librados, and a machine without
+# them refuses only those disks, with the Debian package to install.
+# Without the headers such disks are refused as "built without".
+# NBD (backends/blkback/engine-nbd.c): libnbd-dev; at run time libnbd0.
 NBD_PC     := $(shell pkg-config --exists libnbd && echo libnbd)
 NBD_CFLAGS := $(if $(NBD_PC),-DDUET_HAVE_LIBNBD $(shell pkg-config --cflags libnbd))
-NBD_LDLIBS := $(if $(NBD_PC),$(shell pkg-config --libs libnbd))
-# blkback's RBD engine (engine-rbd.c) when librbd's header is there
-# (librbd-dev, librados-dev: no pkg-config file).
+# RBD (engine-rbd.c): librbd-dev, librados-dev (no pkg-config file); at
+# run time librbd1 (and its librados2).
 RBD_CFLAGS := $(if $(wildcard /usr/include/rbd/librbd.h),-DDUET_HAVE_LIBRBD)
-RBD_LDLIBS := $(if $(RBD_CFLAGS),-lrbd -lrados)
 
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 	    -Wmissing-prototypes -Wno-unused-parameter
@@ -59,8 +61,7 @@ ALL_CFLAGS := -std=gnu11 $(WARN) $(CFLAGS) -fPIC -D_GNU_SOURCE \
 	      -Iinclude -I. $(XEN_CFLAGS) $(NBD_CFLAGS) $(RBD_CFLAGS)
 LDFLAGS  ?=
 ALL_LDFLAGS := -Wl,-z,defs $(LDFLAGS)
-LDLIBS_ALL := $(XEN_LDLIBS) $(URING_LDLIBS) $(NBD_LDLIBS) $(RBD_LDLIBS) \
-	      -lpthread
+LDLIBS_ALL := $(XEN_LDLIBS) $(URING_LDLIBS) -lpthread -ldl
 # Header dependencies: each compile writes the headers (and included .c
 # files) it read into a .d file next to its output (for a program built
 # straight from its .c, <program>.d), read back by the -include at the end.
@@ -175,7 +176,7 @@ $(LIBSO): $(LIB_OBJS) libduet.map
 $(PCF): duet.pc.in Makefile
 	@mkdir -p $(dir $@)
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' \
-		-e 's|@XEN_LIBS@|$(XEN_LIBS) liburing $(NBD_PC)|' $< > $@
+		-e 's|@XEN_LIBS@|$(XEN_LIBS) liburing|' $< > $@
 
 $(DUET): $(CLI_OBJS) $(LIBA)
 	@mkdir -p $(dir $@)
@@ -287,7 +288,7 @@ install: all
 	ln -sf libduet.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libduet.so
 	install -m 644 $(PUB_HDRS) $(DESTDIR)$(PREFIX)/include/duet/
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' \
-		-e 's|@XEN_LIBS@|$(XEN_LIBS) liburing $(NBD_PC)|' duet.pc.in \
+		-e 's|@XEN_LIBS@|$(XEN_LIBS) liburing|' duet.pc.in \
 		> $(DESTDIR)$(PREFIX)/lib/pkgconfig/duet.pc
 	install -m 755 $(DUET) $(DESTDIR)$(PREFIX)/bin/
 

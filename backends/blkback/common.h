@@ -13,6 +13,7 @@
  *              and inline engines
  *   engine-nbd.c  the NBD engine (libnbd)
  *   engine-rbd.c  the RBD engine (librbd)
+ *   engine-lib.c  loading those libraries at run time (engine-lib.h)
  *   persist.c  persistent grants: a per-queue bounded LRU of mappings
  *   dma.c      the I/O through an emulated block controller behind a DMA
  *              backend (backend node "dma" or `duet backend --dma`)

@@ -37,6 +37,10 @@
  *                    uses flush-cache
  * blkif has no write-zeroes operation, so NBD's zero is never needed.
  *
+ * libnbd is loaded when the first NBD disk is opened (engine-lib.h:
+ * DUET_LIBNBD); duet does not link it.  Where it is missing the disk is
+ * refused with one line naming the package (libnbd0).
+ *
  * Storage going away.  A connection that dies (the server stopped, a
  * reset) fails its commands inside libnbd; their requests wait, and the
  * queue reconnects with a backoff of 100 ms doubling to 5 s.  When the
@@ -90,7 +94,64 @@ const struct bb_engine_ops bb_engine_nbd = {
 
 #else /* DUET_HAVE_LIBNBD */
 
+#include <pthread.h>
+#include <stddef.h>
+
 #include <libnbd.h>
+
+#include "backends/blkback/engine-lib.h"
+
+/* ------------------------------------------------------------------ */
+/* libnbd, loaded at run time (engine-lib.h)                           */
+/* ------------------------------------------------------------------ */
+
+#define NBD_FNS(X) \
+	X(nbd_create) X(nbd_close) X(nbd_get_error) X(nbd_get_errno) \
+	X(nbd_set_debug) X(nbd_set_uri_allow_local_file) \
+	X(nbd_aio_connect_uri) X(nbd_aio_notify_read) X(nbd_aio_notify_write) \
+	X(nbd_aio_get_direction) X(nbd_aio_is_ready) X(nbd_aio_is_dead) \
+	X(nbd_aio_is_closed) X(nbd_aio_get_fd) X(nbd_is_read_only) \
+	X(nbd_get_size) X(nbd_can_fua) X(nbd_get_block_size) X(nbd_can_flush) \
+	X(nbd_can_trim) X(nbd_can_multi_conn) X(nbd_shutdown) \
+	X(nbd_aio_pread) X(nbd_aio_pwrite) X(nbd_aio_flush) X(nbd_aio_trim)
+
+/**
+ * struct nbd_api - the functions the engine calls, each typed from its
+ * prototype in libnbd.h.  Filled once by nbd_lib_init(); read-only after
+ * (pthread_once() orders the writes before every caller's reads).
+ */
+struct nbd_api {
+#define X(f) __typeof__(f) *f;
+	NBD_FNS(X)
+#undef X
+};
+
+static struct nbd_api lib;
+
+#define X(f) { #f, offsetof(struct nbd_api, f) },
+static const struct bb_lib_sym nbd_syms[] = { NBD_FNS(X) };
+#undef X
+
+static struct bb_lib nbd_lib = {
+	.file = "libnbd.so.0", .env = "DUET_LIBNBD", .package = "libnbd0",
+	.syms = nbd_syms, .nsyms = sizeof(nbd_syms) / sizeof(nbd_syms[0]),
+};
+static pthread_once_t nbd_once = PTHREAD_ONCE_INIT;
+
+static void nbd_lib_init(void)
+{
+	bb_lib_load(&nbd_lib, &lib);
+}
+
+/* Load libnbd once per process; 0 or -errno with the one-line reason
+ * in @err. */
+static int nbd_lib_get(const char *params, char *err, size_t errlen)
+{
+	pthread_once(&nbd_once, nbd_lib_init);
+	if (nbd_lib.err)
+		return bb_lib_error(&nbd_lib, params, err, errlen);
+	return 0;
+}
 
 /** Default bound on a request's wait for its storage, seconds. */
 #define BB_NBD_STALL_S 30u
@@ -235,7 +296,7 @@ static int to_uri(const char *params, char *out, size_t len)
 /* libnbd's last error as one line. */
 static const char *nbd_errline(char *buf, size_t len)
 {
-	const char *e = nbd_get_error();
+	const char *e = lib.nbd_get_error();
 	char *p;
 
 	snprintf(buf, len, "%s", e ? e : "unknown error");
@@ -252,20 +313,20 @@ static const char *nbd_errline(char *buf, size_t len)
 static struct nbd_handle *conn_start(const char *uri, char *err,
 				     size_t errlen)
 {
-	struct nbd_handle *h = nbd_create();
+	struct nbd_handle *h = lib.nbd_create();
 
 	if (!h) {
 		nbd_errline(err, errlen);
 		return NULL;
 	}
 	/* One line per failure in our log, not libnbd's own debug. */
-	nbd_set_debug(h, false);
+	lib.nbd_set_debug(h, false);
 	/* params is the toolstack's (the frontend cannot write it): its
 	 * tls-certificates= / tls-psk-file= may name local files. */
-	nbd_set_uri_allow_local_file(h, true);
-	if (nbd_aio_connect_uri(h, uri) < 0) {
+	lib.nbd_set_uri_allow_local_file(h, true);
+	if (lib.nbd_aio_connect_uri(h, uri) < 0) {
 		nbd_errline(err, errlen);
-		nbd_close(h);
+		lib.nbd_close(h);
 		return NULL;
 	}
 	return h;
@@ -275,14 +336,14 @@ static struct nbd_handle *conn_start(const char *uri, char *err,
 static void conn_notify(struct nbd_handle *h, short revents)
 {
 	if (revents & (POLLIN | POLLHUP | POLLERR))
-		nbd_aio_notify_read(h);
+		lib.nbd_aio_notify_read(h);
 	if (revents & POLLOUT)
-		nbd_aio_notify_write(h);
+		lib.nbd_aio_notify_write(h);
 }
 
 static short conn_events(struct nbd_handle *h)
 {
-	unsigned dir = nbd_aio_get_direction(h);
+	unsigned dir = lib.nbd_aio_get_direction(h);
 	short ev = 0;
 
 	if (dir & LIBNBD_AIO_DIRECTION_READ)
@@ -301,12 +362,12 @@ static int conn_wait_ready(struct nbd_handle *h, unsigned ms, char *err,
 {
 	uint64_t end = bb_now() + (uint64_t)ms * 1000000ull;
 
-	while (!nbd_aio_is_ready(h)) {
+	while (!lib.nbd_aio_is_ready(h)) {
 		struct pollfd pfd;
 		uint64_t now = bb_now();
 		int rc;
 
-		if (nbd_aio_is_dead(h) || nbd_aio_is_closed(h)) {
+		if (lib.nbd_aio_is_dead(h) || lib.nbd_aio_is_closed(h)) {
 			nbd_errline(err, errlen);
 			return -ENOTCONN;
 		}
@@ -314,7 +375,7 @@ static int conn_wait_ready(struct nbd_handle *h, unsigned ms, char *err,
 			snprintf(err, errlen, "no answer in %u ms", ms);
 			return -ETIMEDOUT;
 		}
-		pfd.fd = nbd_aio_get_fd(h);
+		pfd.fd = lib.nbd_aio_get_fd(h);
 		pfd.events = conn_events(h);
 		pfd.revents = 0;
 		if (pfd.fd < 0) {
@@ -360,32 +421,35 @@ static int nbd_open(struct bb_dev *dev, const char *params, int readonly,
 			 "nbd:HOST:PORT", params);
 		return -EINVAL;
 	}
+	rc = nbd_lib_get(params, err, errlen);
+	if (rc)
+		return rc;
 	h = conn_start(uri, why, sizeof(why));
 	if (!h) {
-		rc = nbd_get_errno();
+		rc = lib.nbd_get_errno();
 		snprintf(err, errlen, "%s: %s", params, why);
 		return rc > 0 ? -rc : -EINVAL;
 	}
 	rc = conn_wait_ready(h, BB_NBD_OPEN_MS, why, sizeof(why));
 	if (rc) {
 		snprintf(err, errlen, "%s: %s", params, why);
-		nbd_close(h);
+		lib.nbd_close(h);
 		return rc;
 	}
 	nd = calloc(1, sizeof(*nd));
 	if (!nd || !(nd->uri = strdup(uri))) {
 		free(nd);
-		nbd_close(h);
+		lib.nbd_close(h);
 		return -ENOMEM;
 	}
-	nd->readonly = readonly || nbd_is_read_only(h) == 1;
-	nd->size = nbd_get_size(h);
-	nd->fua = nbd_can_fua(h) == 1;
+	nd->readonly = readonly || lib.nbd_is_read_only(h) == 1;
+	nd->size = lib.nbd_get_size(h);
+	nd->fua = lib.nbd_can_fua(h) == 1;
 	nd->stall_ns = stall_ns();
 	if (nd->size < 0) {
 		snprintf(err, errlen, "%s: %s", params,
 			 nbd_errline(why, sizeof(why)));
-		nbd_close(h);
+		lib.nbd_close(h);
 		free(nd->uri);
 		free(nd);
 		return -EIO;
@@ -394,16 +458,17 @@ static int nbd_open(struct bb_dev *dev, const char *params, int readonly,
 	caps->size = (uint64_t)nd->size;
 	caps->sector_size = 512;
 	caps->phys_sector_size = 512;
-	pref = nbd_get_block_size(h, LIBNBD_SIZE_PREFERRED);
+	pref = lib.nbd_get_block_size(h, LIBNBD_SIZE_PREFERRED);
 	if (pref >= 512 && pref <= 4096 && !(pref & (pref - 1)))
 		caps->phys_sector_size = (unsigned)pref;
-	caps->readonly = nbd_is_read_only(h) == 1;
-	caps->flush = nbd_can_flush(h) == 1;
-	caps->discard = nbd_can_trim(h) == 1;
+	caps->readonly = lib.nbd_is_read_only(h) == 1;
+	caps->flush = lib.nbd_can_flush(h) == 1;
+	caps->discard = lib.nbd_can_trim(h) == 1;
 	caps->discard_granularity = caps->phys_sector_size;
-	caps->max_queues = nd->readonly || nbd_can_multi_conn(h) == 1 ? 0 : 1;
-	nbd_shutdown(h, 0);
-	nbd_close(h);
+	caps->max_queues =
+		nd->readonly || lib.nbd_can_multi_conn(h) == 1 ? 0 : 1;
+	lib.nbd_shutdown(h, 0);
+	lib.nbd_close(h);
 	dev->eng_priv = nd;
 	duet_log(DUET_LOG_INFO, "blkback: %s: nbd %s: %lld bytes%s%s%s%s%s",
 		 dev->ctx->dir, params, (long long)nd->size,
@@ -509,8 +574,8 @@ static int sent(struct nbd_q *nq, struct bb_req *r, int64_t cookie)
 	if (cookie >= 0)
 		return 1;
 	r->eng_cmds--; /* a command not sent never calls back */
-	if (errno == ENOTCONN || nbd_aio_is_dead(nq->h) ||
-	    nbd_aio_is_closed(nq->h))
+	if (errno == ENOTCONN || lib.nbd_aio_is_dead(nq->h) ||
+	    lib.nbd_aio_is_closed(nq->h))
 		r->eng_flags |= RF_RETRY;
 	else if (!r->eng_err)
 		r->eng_err = -EIO;
@@ -537,24 +602,26 @@ static void issue(struct nbd_q *nq, struct bb_req *r)
 	r->eng_cmds = 2;
 	switch (r->p.kind) {
 	case BB_READ:
-		sent(nq, r, nbd_aio_pread(h, req_buf(r), r->len, off, cb, 0));
+		sent(nq, r, lib.nbd_aio_pread(h, req_buf(r), r->len, off, cb,
+					      0));
 		break;
 	case BB_WRITE:
-		sent(nq, r, nbd_aio_pwrite(h, req_buf(r), r->len, off, cb, 0));
+		sent(nq, r, lib.nbd_aio_pwrite(h, req_buf(r), r->len, off, cb,
+					       0));
 		break;
 	case BB_FLUSH:
 		if (r->p.nseg && !r->eng_stage)
-			sent(nq, r, nbd_aio_pwrite(h, req_buf(r), r->len, off,
-						   cb, fua));
+			sent(nq, r, lib.nbd_aio_pwrite(h, req_buf(r), r->len,
+						       off, cb, fua));
 		else
-			sent(nq, r, nbd_aio_flush(h, cb, 0));
+			sent(nq, r, lib.nbd_aio_flush(h, cb, 0));
 		break;
 	case BB_DISCARD:
 		r->eng_cmds--;
 		for (left = r->p.nr_sectors * 512; left; off += n, left -= n) {
 			n = left < BB_NBD_TRIM_MAX ? left : BB_NBD_TRIM_MAX;
 			r->eng_cmds++;
-			if (!sent(nq, r, nbd_aio_trim(h, n, off, cb, 0)))
+			if (!sent(nq, r, lib.nbd_aio_trim(h, n, off, cb, 0)))
 				break;
 		}
 		break;
@@ -617,7 +684,7 @@ static void conn_drop(struct bb_queue *q, const char *why)
 	unsigned i;
 
 	if (nq->h)
-		nbd_close(nq->h);
+		lib.nbd_close(nq->h);
 	nq->h = NULL;
 	nq->ready = 0;
 	for (i = 0; i < q->nreqs; i++) {
@@ -647,7 +714,7 @@ static void conn_up(struct bb_queue *q)
 {
 	struct nbd_q *nq = q->eng_priv;
 	char why[200];
-	int64_t size = nbd_get_size(nq->h);
+	int64_t size = lib.nbd_get_size(nq->h);
 
 	if (size != nq->nd->size) {
 		snprintf(why, sizeof(why), "the export's size is now %lld, "
@@ -685,7 +752,7 @@ static void scan_inflight(struct bb_queue *q, uint64_t now)
 
 		if (!r->eng_cmds || now - r->eng_t0 < nq->nd->stall_ns)
 			continue;
-		fd = nbd_aio_get_fd(nq->h);
+		fd = lib.nbd_aio_get_fd(nq->h);
 		if (fd >= 0)
 			shutdown(fd, SHUT_RDWR);
 		conn_drop(q, "no answer within the stall bound");
@@ -703,9 +770,9 @@ static void service(struct bb_queue *q, short revents)
 	if (nq->h) {
 		if (revents)
 			conn_notify(nq->h, revents);
-		if (nbd_aio_is_dead(nq->h) || nbd_aio_is_closed(nq->h))
+		if (lib.nbd_aio_is_dead(nq->h) || lib.nbd_aio_is_closed(nq->h))
 			conn_drop(q, nbd_errline(why, sizeof(why)));
-		else if (!nq->ready && nbd_aio_is_ready(nq->h))
+		else if (!nq->ready && lib.nbd_aio_is_ready(nq->h))
 			conn_up(q);
 		else if (!nq->ready && now >= nq->conn_deadline)
 			conn_drop(q, "connection attempt timed out");
@@ -758,8 +825,8 @@ static void nbd_queue_close(struct bb_queue *q)
 		return;
 	if (nq->h) {
 		if (nq->ready)
-			nbd_shutdown(nq->h, 0);
-		nbd_close(nq->h);
+			lib.nbd_shutdown(nq->h, 0);
+		lib.nbd_close(nq->h);
 	}
 	/* Nothing may point at the requests any more. */
 	for (i = 0; i < q->nreqs; i++)
@@ -799,7 +866,7 @@ static unsigned nbd_reap(struct bb_queue *q, struct bb_req **done,
 	uint64_t now;
 
 	/* Replies that arrived while the ring kept the thread busy. */
-	if (nq->h && (pfd.fd = nbd_aio_get_fd(nq->h)) >= 0) {
+	if (nq->h && (pfd.fd = lib.nbd_aio_get_fd(nq->h)) >= 0) {
 		pfd.events = conn_events(nq->h);
 		pfd.revents = 0;
 		if (poll(&pfd, 1, 0) > 0)
@@ -857,7 +924,7 @@ static int nbd_poll_fd(struct bb_queue *q, short *events)
 	if (!nq->h)
 		return -1;
 	*events = conn_events(nq->h);
-	return nbd_aio_get_fd(nq->h);
+	return lib.nbd_aio_get_fd(nq->h);
 }
 
 static void nbd_poll_done(struct bb_queue *q, short revents)

@@ -28,6 +28,11 @@
  * the queue's done list (under the list's mutex) and writes the queue's
  * eventfd, which the queue's thread polls (poll_fd) and reap() empties.
  *
+ * librbd and librados are loaded when the first RBD disk is opened
+ * (engine-lib.h: DUET_LIBRBD, DUET_LIBRADOS); duet does not link them.
+ * Where they are missing the disk is refused with one line naming the
+ * package (librbd1).
+ *
  * Storage going away.  librados reconnects to monitors and OSDs itself;
  * an operation that gets no answer for the stall bound (BB_RBD_STALL_S,
  * or DUET_BLKBACK_STALL_S in the backend's environment) fails with
@@ -66,11 +71,83 @@ const struct bb_engine_ops bb_engine_rbd = {
 
 #include <poll.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <rados/librados.h>
 #include <rbd/librbd.h>
+
+#include "backends/blkback/engine-lib.h"
+
+/* ------------------------------------------------------------------ */
+/* librbd and librados, loaded at run time (engine-lib.h)              */
+/* ------------------------------------------------------------------ */
+
+#define RADOS_FNS(X) \
+	X(rados_create) X(rados_conf_read_file) X(rados_conf_set) \
+	X(rados_connect) X(rados_ioctx_create) \
+	X(rados_ioctx_set_namespace) X(rados_ioctx_destroy) \
+	X(rados_shutdown)
+#define RBD_FNS(X) \
+	X(rbd_open) X(rbd_open_read_only) X(rbd_close) X(rbd_get_size) \
+	X(rbd_aio_create_completion) X(rbd_aio_release) \
+	X(rbd_aio_get_return_value) X(rbd_aio_readv) X(rbd_aio_writev) \
+	X(rbd_aio_flush) X(rbd_aio_discard)
+
+/**
+ * struct rbd_api - the functions the engine calls, each typed from its
+ * prototype in librados.h or librbd.h.  Filled once by rbd_lib_init();
+ * read-only after (pthread_once() orders the writes before every
+ * caller's reads).
+ */
+struct rbd_api {
+#define X(f) __typeof__(f) *f;
+	RADOS_FNS(X)
+	RBD_FNS(X)
+#undef X
+};
+
+static struct rbd_api lib;
+
+#define X(f) { #f, offsetof(struct rbd_api, f) },
+static const struct bb_lib_sym rbd_syms[] = { RBD_FNS(X) };
+static const struct bb_lib_sym rados_syms[] = { RADOS_FNS(X) };
+#undef X
+
+/* librbd first: it needs librados, whose handle is then the same one. */
+static struct bb_lib rbd_libs[] = {
+	{ .file = "librbd.so.1", .env = "DUET_LIBRBD", .package = "librbd1",
+	  .syms = rbd_syms,
+	  .nsyms = sizeof(rbd_syms) / sizeof(rbd_syms[0]) },
+	{ .file = "librados.so.2", .env = "DUET_LIBRADOS",
+	  .package = "librados2", .syms = rados_syms,
+	  .nsyms = sizeof(rados_syms) / sizeof(rados_syms[0]) },
+};
+static pthread_once_t rbd_once = PTHREAD_ONCE_INIT;
+/* The library whose load failed, or NULL: written once by rbd_lib_init. */
+static const struct bb_lib *rbd_failed;
+
+static void rbd_lib_init(void)
+{
+	unsigned i;
+
+	for (i = 0; i < sizeof(rbd_libs) / sizeof(rbd_libs[0]); i++)
+		if (bb_lib_load(&rbd_libs[i], &lib)) {
+			rbd_failed = &rbd_libs[i];
+			return;
+		}
+}
+
+/* Load librbd and librados once per process; 0 or -errno with the
+ * one-line reason in @err. */
+static int rbd_lib_get(const char *params, char *err, size_t errlen)
+{
+	pthread_once(&rbd_once, rbd_lib_init);
+	if (rbd_failed)
+		return bb_lib_error(rbd_failed, params, err, errlen);
+	return 0;
+}
 
 /** Default bound on an operation's wait, seconds. */
 #define BB_RBD_STALL_S 30u
@@ -209,11 +286,11 @@ static unsigned stall_s(void)
 static void rbd_dev_free(struct rbd_dev *rd)
 {
 	if (rd->image)
-		rbd_close(rd->image);
+		lib.rbd_close(rd->image);
 	if (rd->io)
-		rados_ioctx_destroy(rd->io);
+		lib.rados_ioctx_destroy(rd->io);
 	if (rd->cluster)
-		rados_shutdown(rd->cluster);
+		lib.rados_shutdown(rd->cluster);
 	free(rd);
 }
 
@@ -236,25 +313,28 @@ static int rbd_eng_open(struct bb_dev *dev, const char *params, int readonly,
 			 "with access=ro", params);
 		return -EROFS;
 	}
+	rc = rbd_lib_get(params, err, errlen);
+	if (rc)
+		return rc;
 	rd = calloc(1, sizeof(*rd));
 	if (!rd)
 		return -ENOMEM;
 	what = "cannot set up librados";
-	rc = rados_create(&rd->cluster, t.id);
+	rc = lib.rados_create(&rd->cluster, t.id);
 	if (rc)
 		goto err;
 	/* Without conf= librados searches its default places; finding no
 	 * file there is fine (mon_host= may say everything). */
 	what = "cannot read the Ceph configuration";
-	rc = rados_conf_read_file(rd->cluster, t.conf);
+	rc = lib.rados_conf_read_file(rd->cluster, t.conf);
 	if (rc && (t.conf || rc != -ENOENT))
 		goto err;
 	snprintf(stall, sizeof(stall), "%u", stall_s());
-	rados_conf_set(rd->cluster, "client_mount_timeout", stall);
-	rados_conf_set(rd->cluster, "rados_osd_op_timeout", stall);
-	rados_conf_set(rd->cluster, "rados_mon_op_timeout", stall);
+	lib.rados_conf_set(rd->cluster, "client_mount_timeout", stall);
+	lib.rados_conf_set(rd->cluster, "rados_osd_op_timeout", stall);
+	lib.rados_conf_set(rd->cluster, "rados_mon_op_timeout", stall);
 	for (i = 0; i < t.nopts; i++) {
-		rc = rados_conf_set(rd->cluster, t.key[i], t.val[i]);
+		rc = lib.rados_conf_set(rd->cluster, t.key[i], t.val[i]);
 		if (rc) {
 			snprintf(err, errlen, "%s: Ceph option %s: %s", params,
 				 t.key[i], strerror(-rc));
@@ -263,21 +343,22 @@ static int rbd_eng_open(struct bb_dev *dev, const char *params, int readonly,
 		}
 	}
 	what = "cannot connect to the Ceph cluster";
-	rc = rados_connect(rd->cluster);
+	rc = lib.rados_connect(rd->cluster);
 	if (rc)
 		goto err;
 	rd->connected = 1;
 	what = "no such pool";
-	rc = rados_ioctx_create(rd->cluster, t.pool, &rd->io);
+	rc = lib.rados_ioctx_create(rd->cluster, t.pool, &rd->io);
 	if (rc)
 		goto err;
 	if (t.ns)
-		rados_ioctx_set_namespace(rd->io, t.ns);
+		lib.rados_ioctx_set_namespace(rd->io, t.ns);
 	what = "cannot open the image";
 	if (readonly)
-		rc = rbd_open_read_only(rd->io, t.image, &rd->image, t.snap);
+		rc = lib.rbd_open_read_only(rd->io, t.image, &rd->image,
+					    t.snap);
 	else
-		rc = rbd_open(rd->io, t.image, &rd->image, NULL);
+		rc = lib.rbd_open(rd->io, t.image, &rd->image, NULL);
 	if (rc == -EROFS || rc == -EPERM) {
 		snprintf(err, errlen, "%s: the image is read-only for this "
 			 "user (%s): attach it with access=ro", params,
@@ -288,7 +369,7 @@ static int rbd_eng_open(struct bb_dev *dev, const char *params, int readonly,
 	if (rc)
 		goto err;
 	what = "cannot read the image's size";
-	rc = rbd_get_size(rd->image, &size);
+	rc = lib.rbd_get_size(rd->image, &size);
 	if (rc)
 		goto err;
 	memset(caps, 0, sizeof(*caps));
@@ -382,10 +463,10 @@ static void op_done(rbd_completion_t c, void *arg)
 	struct rbd_op *op = arg;
 	struct bb_req *r = op->r;
 	struct rbd_q *rq = op->rq;
-	ssize_t res = rbd_aio_get_return_value(c);
+	ssize_t res = lib.rbd_aio_get_return_value(c);
 	uint64_t one = 1;
 
-	rbd_aio_release(c);
+	lib.rbd_aio_release(c);
 	free(op);
 	if (res < 0 && !r->eng_err)
 		r->eng_err = res == -EOPNOTSUPP ? -EOPNOTSUPP : -EIO;
@@ -416,35 +497,37 @@ static int start(struct bb_queue *q, struct bb_req *r)
 		return -ENOMEM;
 	op->rq = rq;
 	op->r = r;
-	rc = rbd_aio_create_completion(op, op_done, &c);
+	rc = lib.rbd_aio_create_completion(op, op_done, &c);
 	if (rc) {
 		free(op);
 		return rc;
 	}
 	switch (r->p.kind) {
 	case BB_READ:
-		rc = rbd_aio_readv(rd->image, r->iov, (int)r->niov, off, c);
+		rc = lib.rbd_aio_readv(rd->image, r->iov, (int)r->niov, off,
+				       c);
 		break;
 	case BB_WRITE:
-		rc = rbd_aio_writev(rd->image, r->iov, (int)r->niov, off, c);
+		rc = lib.rbd_aio_writev(rd->image, r->iov, (int)r->niov, off,
+					c);
 		break;
 	case BB_FLUSH:
 		if (r->p.nseg && !r->eng_stage)
-			rc = rbd_aio_writev(rd->image, r->iov, (int)r->niov,
-					    off, c);
+			rc = lib.rbd_aio_writev(rd->image, r->iov,
+						(int)r->niov, off, c);
 		else
-			rc = rbd_aio_flush(rd->image, c);
+			rc = lib.rbd_aio_flush(rd->image, c);
 		break;
 	case BB_DISCARD:
-		rc = rbd_aio_discard(rd->image, off, r->p.nr_sectors * 512,
-				     c);
+		rc = lib.rbd_aio_discard(rd->image, off,
+					 r->p.nr_sectors * 512, c);
 		break;
 	default:
 		rc = -EOPNOTSUPP;
 		break;
 	}
 	if (rc < 0) {
-		rbd_aio_release(c);
+		lib.rbd_aio_release(c);
 		free(op);
 		return rc;
 	}

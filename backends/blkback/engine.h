@@ -10,6 +10,11 @@
  *            nbd:HOST:PORT, nbd:unix:PATH
  *   rbd      rbd:[POOL/]IMAGE[@SNAP][:KEY=VALUE]    engine-rbd.c
  *
+ * nbd and rbd load libnbd / librbd at run time, at their first open()
+ * (engine-lib.h): where the library is missing that open() fails with
+ * -ENOENT and "<params>: librbd.so.1 not installed (apt install
+ * librbd1)", and only those disks are refused.
+ *
  * Lifetime and threads.  open() and close() run on the instance's main
  * thread, once per storage open (dev->eng_priv is theirs).  The queue
  * ops run on the queue's own thread only, between queue_open() and

@@ -17,9 +17,8 @@
 . "$(dirname "$0")/lib/sim-lib.sh"
 command -v nbdkit >/dev/null 2>&1 || {
 	echo "1..0 # SKIP nbdkit missing (make deps)"; exit 77; }
-ldd "$DUET" 2>/dev/null | grep -q libnbd || {
-	echo "1..0 # SKIP duet built without libnbd (make deps: libnbd-dev)"
-	exit 77; }
+why=$(engine_missing nbd)
+[ -z "$why" ] || { echo "1..0 # SKIP $why"; exit 77; }
 
 "$DUET" sim start >/dev/null || { echo "Bail out! cannot start"; exit 1; }
 g=$("$DUET" sim domain create guest)

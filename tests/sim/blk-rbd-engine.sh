@@ -13,9 +13,8 @@
 # cluster cannot start here.
 . "$(dirname "$0")/lib/sim-lib.sh"
 . "$(dirname "$0")/lib/ceph-lib.sh"
-ldd "$DUET" 2>/dev/null | grep -q librbd || {
-	echo "1..0 # SKIP duet built without librbd (make deps: librbd-dev librados-dev)"
-	exit 77; }
+why=$(engine_missing rbd)
+[ -z "$why" ] || { echo "1..0 # SKIP $why"; exit 77; }
 trap 'ceph_stop "$D/ceph"; cleanup' EXIT
 mkdir -p "$D/ceph"
 ceph_start "$D/ceph" || {

@@ -31,26 +31,6 @@ xen-deps:
 xen-image: xen-deps
 	@tests/xen/build-images.sh
 
-# The lab's duet: the same program without blkback's network-disk engines
-# (they answer "built without"), whose libraries -- librbd, librados,
-# libceph-common, libnbd and theirs, about 70 MiB -- do not fit in a domU's
-# initramfs ("Initramfs unpacking failed: write error").  The lab serves
-# files and block devices; NBD and RBD are tested on the simulator.
-XEN_LAB_DUET := $(B)/xen-lab/duet
-XEN_LAB_NOENG := $(B)/xen-lab/obj/engine-nbd.o $(B)/xen-lab/obj/engine-rbd.o
-XEN_LAB_BINS += $(XEN_LAB_DUET)
-
-$(B)/xen-lab/obj/engine-%.o: backends/blkback/engine-%.c
-	@mkdir -p $(dir $@)
-	$(CC) $(filter-out -DDUET_HAVE_LIBNBD -DDUET_HAVE_LIBRBD,$(ALL_CFLAGS)) \
-		-c -o $@ $<
-
-# The objects come before libduet.a, so its engine members are not pulled.
-$(XEN_LAB_DUET): $(CLI_OBJS) $(XEN_LAB_NOENG) $(LIBA)
-	@mkdir -p $(dir $@)
-	$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_OBJS) $(XEN_LAB_NOENG) $(LIBA) \
-		$(filter-out $(NBD_LDLIBS) $(RBD_LDLIBS),$(LDLIBS_ALL))
-
 xen-lab-bins: $(XEN_LAB_BINS)
 
 $(XEN_LAB_BIN)/gnttest: tests/xen/guest/gnttest.c

@@ -178,8 +178,10 @@ P=$W/payload
 mkdir -p "$P/bin" "$P/duet" "$W/domu/opt/lab/bin"
 cp "$HERE"/matrix/*.sh "$P/"
 cp -a "$BINS"/. "$P/bin/"
-# The lab's build of duet (lab.mk: no network-disk engines).
-[ -x "$B/xen-lab/duet" ] && cp "$B/xen-lab/duet" "$P/duet/"
+# The same duet as everyone's: its network-disk engines load libnbd and
+# librbd at run time (backends/blkback/engine-lib.h), so neither it nor
+# the initramfs cut from its ldd closure (matrix/lib.sh) carries them.
+[ -x "$B/bin/duet" ] && cp "$B/bin/duet" "$P/duet/"
 [ -d "$B/lib" ] && cp -a "$B/lib" "$P/duet/"
 if [ -n "$XEN_KERNEL" ] && [ -n "${run[k]:-}${run[kl]:-}" ]; then
 	mkdir -p "$P/xen-kernel"

@@ -53,3 +53,21 @@ wait_file() {
 	while [ ! -s "$1" ] && [ $i -lt 500 ]; do sleep 0.01; i=$((i + 1)); done
 	[ -s "$1" ]
 }
+
+# engine_missing nbd|rbd: why duet cannot serve that kind of network disk
+# here, or nothing: built without the engine (the name of the library it
+# loads is not in the binary; make deps installs the -dev packages), or
+# that library not installed (duet loads it at run time,
+# backends/blkback/engine-lib.h; DUET_LIBNBD / DUET_LIBRBD name another).
+engine_missing() {
+	case $1 in
+	nbd) so=libnbd.so.0 pkg=libnbd0 dev=libnbd-dev ;;
+	rbd) so=librbd.so.1 pkg=librbd1 dev="librbd-dev librados-dev" ;;
+	esac
+	if ! grep -qa "$so" "$DUET"; then
+		echo "duet built without lib$1 (make deps: $dev)"
+	elif ! PATH=$PATH:/sbin:/usr/sbin ldconfig -p |
+		grep -q "[[:space:]]$so[[:space:]]"; then
+		echo "$so not installed (apt install $pkg)"
+	fi
+}
