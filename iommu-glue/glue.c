@@ -745,10 +745,12 @@ int duet_dma_glue_sync_for_device(struct duet_dma_glue *g,
 	if (dir != DUET_DMA_TO_DEVICE && dir != DUET_DMA_FROM_DEVICE &&
 	    dir != DUET_DMA_BIDIRECTIONAL)
 		return -EINVAL;
-	for (i = 0; i < n; i++)
-		if (dir != DUET_DMA_TO_DEVICE && !h[i]->f->cpu_rw)
-			return -EACCES;
 	pthread_mutex_lock(&g->lock);
+	for (i = 0; i < n; i++)
+		if (dir != DUET_DMA_TO_DEVICE && !h[i]->f->cpu_rw) {
+			pthread_mutex_unlock(&g->lock);
+			return -EACCES;
+		}
 	for (done = 0; done < n && !rc; done += k) {
 		k = n - done < BATCH_MAX ? n - done : BATCH_MAX;
 		for (i = 0; i < k && !rc; i++) {
