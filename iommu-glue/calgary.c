@@ -626,8 +626,10 @@ int duet_calgary_tce_set(struct duet_calgary_drv *d, uint64_t dma,
 		put_tce(d, idx, pa, prot);
 	else
 		__atomic_store_n(&d->table[idx], 0, __ATOMIC_RELEASE);
-	/* A right taken away may still sit in the TCE cache. */
+	/* A right taken away may still sit in the TCE cache, and an entry
+	 * cached without a right just given would refuse the access. */
 	if ((old & CAL_TCE_WRITE && !(prot & DUET_IOMMU_WRITE)) ||
+	    (!(old & CAL_TCE_WRITE) && prot & DUET_IOMMU_WRITE) ||
 	    (old & CAL_TCE_READ && !prot) ||
 	    (old & CAL_TCE_RPN_MASK) != (pa & CAL_TCE_RPN_MASK))
 		blast_locked(d);

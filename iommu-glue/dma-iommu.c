@@ -707,9 +707,17 @@ err_free:
 	return rc;
 }
 
+/* VT-d entries a frame_set_n batch writes at its end, with one
+ * invalidation (io_frame_set_n()). */
+struct vtd_batch {
+	uint64_t pa[64];
+	int prot[64];
+	unsigned n;
+};
+
 static void io_unmap_all(struct iodev *io);
 static int frame_set_locked(struct iodev *io, uint64_t mfn, unsigned prot,
-			    uint64_t *bus);
+			    uint64_t *bus, struct vtd_batch *vb);
 
 static void io_detach(void *priv)
 {
@@ -725,7 +733,8 @@ static void io_detach(void *priv)
 		pthread_mutex_lock(&hw->lock);
 		for (i = c->nfs; i-- > 0;)
 			if (i < c->nfs && c->fs[i].dev == io->dev)
-				frame_set_locked(io, c->fs[i].mfn, 0, NULL);
+				frame_set_locked(io, c->fs[i].mfn, 0, NULL,
+						 NULL);
 		pthread_mutex_unlock(&hw->lock);
 		if (c->vd) {
 			duet_vtd_dom_detach(c->vd, io->sid);
@@ -1021,7 +1030,7 @@ static int io_translate(void *priv, duet_dma_addr_t addr, int write,
  * holds it.  hw->lock held.
  */
 static int frame_set_locked(struct iodev *io, uint64_t mfn, unsigned prot,
-			    uint64_t *bus)
+			    uint64_t *bus, struct vtd_batch *vb)
 {
 	struct ictx *c = io->ctx;
 	unsigned before = 0, after = 0, iop;
@@ -1056,8 +1065,18 @@ static int frame_set_locked(struct iodev *io, uint64_t mfn, unsigned prot,
 	iop = (after & DUET_DMA_PROT_READ ? DUET_IOMMU_READ : 0) |
 	      (after & DUET_DMA_PROT_WRITE ? DUET_IOMMU_WRITE : 0);
 	if (after != before) {
-		if (c->vd)
+		if (c->vd && vb) {
+			unsigned k;
+
+			/* A frame twice in a batch: its last entry wins. */
+			for (k = 0; k < vb->n && vb->pa[k] != at; k++)
+				;
+			vb->pa[k] = at;
+			vb->prot[k] = (int)iop;
+			vb->n += k == vb->n;
+		} else if (c->vd) {
 			rc = duet_vtd_dom_set_frame(c->vd, at, (int)iop);
+		}
 		else if (!before)
 			rc = duet_calgary_map(c->cal, mfn << DUET_DMA_FRAME_SHIFT,
 					      FRAME_SIZE, (int)iop, &at);
@@ -1098,7 +1117,50 @@ static int io_frame_set(void *priv, uint64_t mfn, unsigned prot,
 	if (io->ctx->cal && cal_watchdog(io) && prot)
 		return -EIO;
 	pthread_mutex_lock(&io->hw->lock);
-	rc = frame_set_locked(io, mfn, prot, bus);
+	rc = frame_set_locked(io, mfn, prot, bus, NULL);
+	pthread_mutex_unlock(&io->hw->lock);
+	return rc;
+}
+
+/*
+ * frame_set for a batch: the bookkeeping per frame as frame_set does it,
+ * and for VT-d the entries written at the end with one invalidation
+ * (duet_vtd_dom_set_frames()).  Calgary quiesces per frame as before.
+ * A VT-d write that fails (a page-table page not allocated) leaves the
+ * bookkeeping ahead of the tables for that frame: -errno, local failure.
+ */
+static int io_frame_set_n(void *priv, struct duet_dma_frame_op *v,
+			  unsigned n, unsigned *done)
+{
+	struct iodev *io = priv;
+	struct vtd_batch vb = { .n = 0 };
+	unsigned i, set = 0;
+	int rc = 0;
+
+	*done = 0;
+	if (n > 64)
+		return -EINVAL;
+	for (i = 0; i < n; i++)
+		if (dma_mem_owner(io->hw->mem, v[i].mfn) < 0 ||
+		    v[i].prot & ~(DUET_DMA_PROT_READ | DUET_DMA_PROT_WRITE))
+			return -EINVAL;
+	for (i = 0; i < n; i++)
+		if (io->ctx->cal && cal_watchdog(io) && v[i].prot)
+			return -EIO;
+	pthread_mutex_lock(&io->hw->lock);
+	for (i = 0; i < n && !rc; i++) {
+		rc = frame_set_locked(io, v[i].mfn, v[i].prot, &v[i].bus,
+				      &vb);
+		if (!rc)
+			(*done)++;
+	}
+	if (vb.n) {
+		int rc2 = duet_vtd_dom_set_frames(io->ctx->vd, vb.pa, vb.prot,
+						  vb.n, &set);
+
+		if (!rc)
+			rc = rc2;
+	}
 	pthread_mutex_unlock(&io->hw->lock);
 	return rc;
 }
@@ -1195,6 +1257,7 @@ DUET_INTERNAL const struct duet_dma_ops duet_dma_calgary_ops = {
 	.unmap = io_unmap,
 	.translate = io_translate,
 	.frame_set = io_frame_set,
+	.frame_set_n = io_frame_set_n,
 	.reset = calgary_reset,
 };
 
@@ -1206,6 +1269,7 @@ DUET_INTERNAL const struct duet_dma_ops duet_dma_vtd_strict_ops = {
 	.unmap = io_unmap,
 	.translate = io_translate,
 	.frame_set = io_frame_set,
+	.frame_set_n = io_frame_set_n,
 };
 
 DUET_INTERNAL const struct duet_dma_ops duet_dma_vtd_lazy_ops = {
@@ -1216,4 +1280,5 @@ DUET_INTERNAL const struct duet_dma_ops duet_dma_vtd_lazy_ops = {
 	.unmap = io_unmap,
 	.translate = io_translate,
 	.frame_set = io_frame_set,
+	.frame_set_n = io_frame_set_n,
 };

@@ -727,6 +727,43 @@ int duet_vtd_dom_set_frame(struct duet_vtd_dom *dom, uint64_t pa, int prot)
 	return rc;
 }
 
+int duet_vtd_dom_set_frames(struct duet_vtd_dom *dom, const uint64_t *pa,
+			    const int *prot, unsigned int n,
+			    unsigned int *done)
+{
+	unsigned int i;
+	int rc = 0;
+
+	*done = 0;
+	for (i = 0; i < n; i++)
+		if (pa[i] & 0xfff || pa[i] >> VTD_AW_WIDTH(dom->cfg.aw))
+			return -EINVAL;
+	if (!n)
+		return 0;
+	pthread_mutex_lock(&dom->drv->lock);
+	for (i = 0; i < n && !rc; i++) {
+		rc = prot[i] ? map_locked(dom, pa[i], pa[i], 4096, prot[i]) :
+			       clear_locked(dom, pa[i], 4096);
+		if (!rc)
+			(*done)++;
+	}
+	/* What changed is invalidated before return, even on failure:
+	 * one page-selective request for one frame, else one
+	 * domain-selective request for the batch. */
+	if (*done) {
+		int rc2 = *done == 1 ?
+			inv_iotlb_locked(dom->drv, VTD_INV_PAGE, dom->cfg.did,
+					 pa[0], 1) :
+			inv_iotlb_locked(dom->drv, VTD_INV_DOMAIN,
+					 dom->cfg.did, 0, 0);
+
+		if (!rc)
+			rc = rc2;
+	}
+	pthread_mutex_unlock(&dom->drv->lock);
+	return rc;
+}
+
 /* Invalidate the domain and free every queued IOVA.  dom->lock held. */
 static int fq_flush_locked(struct duet_vtd_dom *dom)
 {

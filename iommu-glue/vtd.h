@@ -192,6 +192,15 @@ int duet_vtd_dom_map_pages_below(struct duet_vtd_dom *dom, const uint64_t *pas,
  * at once as iommu_legacy_map/unmap do.  0 or -errno.
  */
 int duet_vtd_dom_set_frame(struct duet_vtd_dom *dom, uint64_t pa, int prot);
+/*
+ * The same for @n frames in order, with one IOTLB invalidation for the
+ * batch (page-selective for one frame, domain-selective for more), done
+ * before return.  *@done receives how many were set (those are
+ * invalidated on failure too).  0 or the -errno of entry *@done.
+ */
+int duet_vtd_dom_set_frames(struct duet_vtd_dom *dom, const uint64_t *pa,
+			    const int *prot, unsigned int n,
+			    unsigned int *done);
 /* Lazy: invalidate the domain and release every queued IOVA now. */
 int duet_vtd_dom_flush(struct duet_vtd_dom *dom);
 /* Lazy: flush if the oldest queued entry is older than the timeout. */

@@ -271,6 +271,7 @@ enum bb_segsrc {
 };
 
 struct bb_pgrant;
+struct duet_dma_glue_map;
 
 /**
  * struct bb_req - one request between the ring and its response.
@@ -336,6 +337,8 @@ struct bb_req {
  * @addr:      our mapping (read-write, one page).
  * @users:     requests in flight using it (never evicted while > 0).
  * @last_used: CLOCK_MONOTONIC ns of the last use.
+ * @dma:       the DMA device's mapping of it (dma.c), kept as long as the
+ *             entry, or NULL; unmapped before @addr is.
  * @hnext:     hash chain; @lru_prev/@lru_next: LRU list, most recent at
  *             the head.
  */
@@ -344,6 +347,7 @@ struct bb_pgrant {
 	void *addr;
 	unsigned users;
 	uint64_t last_used;
+	struct duet_dma_glue_map *dma;
 	struct bb_pgrant *hnext;
 	struct bb_pgrant *lru_prev, *lru_next;
 };
@@ -543,6 +547,11 @@ void bb_dma_close(struct bb_dev *dev);
  * status; sets r->len and marks its segments BB_SEG_DMA.
  */
 int bb_dma_run(struct bb_queue *q, struct bb_req *r);
+/*
+ * bb_dma_pgrant_drop() - unmap the device's mapping of cache entry @g
+ * (persist.c, before it unmaps the entry).  Any thread that owns @g.
+ */
+void bb_dma_pgrant_drop(struct bb_dev *dev, struct bb_pgrant *g);
 /* bb_dma_stats() - append the dma-* counters to @st at *@n (at most
  * BB_DMA_NSTATS). */
 void bb_dma_stats(struct bb_dev *dev, struct duet_backend_stat *st,

@@ -6,43 +6,64 @@
  * Without either, none of this runs and io.c's io_uring engine does the
  * I/O.
  *
- * The instance process is the driver domain's view of a machine: one
- * duet_dma_mem, the driver domain's RAM in it (BB_DMA_RAM_PAGES, where
- * coherent memory and swiotlb pools come from), one duet_dma_dev with the
- * named backend, the grant-aware glue over the instance's platform handle
- * and one controller backed by the store's buffered descriptor.
+ * The instance's DMA stack (iommu-glue/dma-stack.h, shared with
+ * netback): the driver domain's machine and RAM (BB_DMA_RAM_PAGES), one
+ * DMA device with the named backend and the grant-aware glue over the
+ * instance's platform handle.  On it, one block controller per queue
+ * (made by the queue's first request, over the store's buffered
+ * descriptor), each with its own scatter-gather table in coherent memory
+ * (BB_MAX_SEGS entries: one page), so queues never wait for each other;
+ * the device's DMA path is shared, as the queues of one PCI function
+ * share its IOMMU context.
  *
- * A request (bb_dma_run(), from a queue thread, instead of placing
+ * A request (bb_dma_run(), in its queue's thread, instead of placing
  * segments and io_uring):
- *   for every run of up to DUET_DMA_BLK_MAX_SEG segments:
- *     each segment's grant is mapped for the device with
- *     duet_dma_glue_map_grant(): read-only and TO_DEVICE for data going to
- *     the disk, writable and FROM_DEVICE for data coming from it; its bus
- *     address plus first_sect * 512 goes into the controller's
- *     scatter-gather table (coherent memory), the command is submitted and
- *     run, and every mapping is undone (a bounce is copied back then)
+ *   1. each segment's page is given to the device for exactly the access
+ *      the request needs: read-only (TO_DEVICE) for data going to the
+ *      disk, writable (FROM_DEVICE) for data coming from it;
+ *   2. its bus address plus first_sect * 512 goes into the table, one
+ *      controller command per DUET_DMA_BLK_MAX_SEG segments; all are
+ *      submitted, run and reaped together (the first error is the
+ *      request's);
+ *   3. the device gives the pages back (bounces are copied back then);
  *   FLUSH and BARRIER then run the controller's flush.
+ * Step 1 and 3 by kind of grant:
+ *   persistent (the frontend negotiated feature-persistent): the page is
+ *     persist.c's cache entry, mapped read-write by the backend.  The
+ *     device's mapping of it is made on the entry's first DMA use
+ *     (duet_dma_glue_map_grants() over the entry's own mapping: no
+ *     platform call), kept in the entry (bb_pgrant.dma) across requests,
+ *     and unmapped by persist.c just before the entry's grant mapping is
+ *     (eviction, idle purge, disconnect: bb_dma_pgrant_drop()), so the
+ *     device never holds the frame longer than the backend does.  Rights
+ *     stay exact per use: each request sets them to what its direction
+ *     needs (duet_dma_glue_sync_for_device(): read-only for a disk write
+ *     even though the grant is writable; an IOMMU entry changes only when
+ *     the direction does), and between requests the entry keeps the last
+ *     request's.  With direct, swiotlb or gart the glue bounces: the page
+ *     is copied into a slot when the device gets it, whatever the
+ *     direction (a partial device write then clobbers nothing), and
+ *     copied back at step 3 only for a disk read.
+ *   otherwise (no persistent grants, the cache full of entries in use, or
+ *     a grant the cache cannot map read-write, such as a read-only grant
+ *     for a disk write): the request's grants are mapped for the device
+ *     with one batched glue call (one platform call) and unmapped with
+ *     one (one IOMMU invalidation) after step 3.
  * A grant the grant table refuses (a read-only grant for a read, a bad
  * ref) fails the request before the device sees it: BLKIF_RSP_ERROR,
  * counted as dma-refused.  A device fault (the backend refused a DMA:
- * -EFAULT/-EACCES in the completion) fails it too: BLKIF_RSP_ERROR,
+ * -EFAULT/-EACCES in a completion) fails it too: BLKIF_RSP_ERROR,
  * counted by the device (dma-faults) and logged, rate-limited.  A read
- * that faults may have filled earlier runs, as a disk's partial read may;
- * the frontend sees an error either way.
+ * or write that faults may have moved the data of its other commands, as
+ * a disk's partial transfer may; the frontend sees an error either way.
  *
- * Features under DMA: indirect segments and multi-queue work (a request's
- * segments go in runs of DUET_DMA_BLK_MAX_SEG; queues share the one
- * controller, one command at a time under bb_dma.lock).  Persistent
- * grants are accepted as negotiated, but the device never keeps a
- * mapping across requests: every request maps its grants through the
- * glue and unmaps them before it is answered, which the protocol allows
- * (feature-persistent says the frontend reuses grants, not that the
- * backend must keep them mapped).  Discard is not offered: the controller
- * has no discard command.
+ * Features under DMA: indirect segments, multi-queue and persistent
+ * grants.  Discard is not offered: the controller has no discard
+ * command.
  *
- * Locking: bb_dma.lock (the controller and its table) is taken before
- * dev->plat_lock (the glue maps through the shared platform handle),
- * never the other way round.
+ * Locking: a queue's controller state is its thread's alone.  Glue calls
+ * that may map or unmap grants take dev->plat_lock (the platform handle
+ * is shared); the glue and the DMA layer lock their own state inside.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -54,40 +75,54 @@
 #include "duet/dma-dev.h"
 #include "duet/dma.h"
 #include "duet/log.h"
+#include "iommu-glue/dma-stack.h"
 
 /* The driver domain's RAM in the model: 16 MiB. */
 #define BB_DMA_RAM_PAGES 4096u
-/* Machine address bits: pools and coherent memory below 4 GiB. */
-#define BB_DMA_ADDR_BITS 32u
+/* The scatter-gather table of one queue: a request's segments. */
+#define BB_DMA_TABLE (BB_MAX_SEGS * sizeof(struct duet_dma_sg_desc))
+/* Commands of one request. */
+#define BB_DMA_CMDS \
+	((BB_MAX_SEGS + DUET_DMA_BLK_MAX_SEG - 1) / DUET_DMA_BLK_MAX_SEG)
 
 /**
- * struct bb_dma - the device's DMA path.
- * @lock:      the controller, @table and @h (one command at a time).
- * @mem, @dom: the machine and the driver domain's RAM in it.
- * @ddev:      the DMA device of the controller.
- * @glue:      grant mappings for @ddev.
+ * struct bb_dma_q - one queue's controller (its thread's alone).
  * @ctl:       the block controller, over the store's buffered fd.
- * @table:     its scatter-gather table (coherent), at bus @table_bus.
- * @h:         the glue handles of the run being executed.
- * @name:      the DMA backend's name.
- * @grants:    grants mapped for the device; @refused: grant maps the
- *             grant table refused (relaxed atomics: counters only, read
- *             by the main thread).
- * @limit:     the fault log's rate limit (under @lock).
+ * @table:     its scatter-gather table (coherent), at bus @table_bus;
+ *             segment i of a request is entry i.
+ * @v, @vseg:  grants to map for the request, and their segments.
+ * @keep, @kseg, @kaddr: kept (persistent) handles the request uses, their
+ *             segments and bus addresses.
+ * @tmp:       the request's own handles (unmapped after it).
+ * @pg:        the cache entry per segment (NULL: none).
+ * @same:      the earlier segment with the same cache entry, or -1.
+ * @bus:       each segment's bus address.
  */
-struct bb_dma {
-	pthread_mutex_t lock;
-	struct duet_dma_mem *mem;
-	struct duet_dma_domain *dom;
-	struct duet_dma_dev *ddev;
-	struct duet_dma_glue *glue;
+struct bb_dma_q {
 	struct duet_dma_blkctl *ctl;
 	struct duet_dma_sg_desc *table;
 	duet_dma_addr_t table_bus;
-	struct duet_dma_glue_map *h[DUET_DMA_BLK_MAX_SEG];
-	char name[32];
-	atomic_ullong grants, refused;
-	struct duet_log_limit limit;
+	struct duet_dma_glue_req v[BB_MAX_SEGS];
+	uint16_t vseg[BB_MAX_SEGS];
+	struct duet_dma_glue_map *keep[BB_MAX_SEGS];
+	uint16_t kseg[BB_MAX_SEGS];
+	duet_dma_addr_t kaddr[BB_MAX_SEGS];
+	struct duet_dma_glue_map *tmp[BB_MAX_SEGS];
+	struct bb_pgrant *pg[BB_MAX_SEGS];
+	int16_t same[BB_MAX_SEGS];
+	duet_dma_addr_t bus[BB_MAX_SEGS];
+};
+
+/**
+ * struct bb_dma - the device's DMA path.
+ * @s:   the DMA stack (machine, RAM, device, glue, counters, log).
+ * @q:   per queue index, its controller (NULL until its first request;
+ *       queue i's thread alone creates and uses q[i]; bb_dma_close()
+ *       runs after every queue thread was joined).
+ */
+struct bb_dma {
+	struct dma_stack *s;
+	struct bb_dma_q *q[BB_MAX_QUEUES];
 };
 
 /* ------------------------------------------------------------------ */
@@ -115,167 +150,299 @@ int bb_dma_name(struct bb_dev *dev, char *name, size_t len)
 	return rc < 0 ? rc : 1;
 }
 
+static void queue_free(struct bb_dma *d, struct bb_dma_q *dq)
+{
+	duet_dma_blkctl_destroy(dq->ctl);
+	if (dq->table)
+		duet_dma_free_coherent(d->s->dev, BB_DMA_TABLE, dq->table,
+				       dq->table_bus);
+	free(dq);
+}
+
 void bb_dma_close(struct bb_dev *dev)
 {
 	struct bb_dma *d = dev->dma;
+	unsigned i;
 
 	if (!d)
 		return;
 	dev->dma = NULL;
-	duet_dma_blkctl_destroy(d->ctl);
-	if (d->table)
-		duet_dma_free_coherent(d->ddev, DUET_PAGE_SIZE, d->table,
-				       d->table_bus);
+	for (i = 0; i < BB_MAX_QUEUES; i++)
+		if (d->q[i])
+			queue_free(d, d->q[i]);
 	pthread_mutex_lock(&dev->plat_lock);
-	duet_dma_glue_destroy(d->glue);
+	dma_stack_close(d->s);
 	pthread_mutex_unlock(&dev->plat_lock);
-	duet_dma_dev_destroy(d->ddev);
-	duet_dma_domain_destroy(d->dom);
-	duet_dma_mem_destroy(d->mem);
-	pthread_mutex_destroy(&d->lock);
 	free(d);
 }
 
 int bb_dma_open(struct bb_dev *dev, const char *name)
 {
 	const struct duet_backend_ctx *ctx = dev->ctx;
-	const struct duet_dma_ops *ops = duet_dma_backend_find(name);
-	struct duet_dma_dev_cfg cfg = { .name = "blkctl" };
+	struct dma_stack_cfg cfg = {
+		.drv = "blkback",
+		.dir = ctx->dir,
+		.backend = name,
+		.devname = "blkctl",
+		.self = (duet_domid_t)ctx->self_domid,
+		.ram_pages = BB_DMA_RAM_PAGES,
+		.platform = ctx->platform,
+	};
 	struct bb_dma *d;
 	int rc;
 
-	if (!ops) {
-		duet_log(DUET_LOG_ERR, "blkback %s: unknown DMA backend '%s'",
-			 ctx->dir, name);
-		return -ENOENT;
-	}
 	d = calloc(1, sizeof(*d));
 	if (!d)
 		return -ENOMEM;
-	pthread_mutex_init(&d->lock, NULL);
-	snprintf(d->name, sizeof(d->name), "%s", name);
-	dev->dma = d;
-	rc = duet_dma_mem_create(BB_DMA_ADDR_BITS, &d->mem);
-	if (!rc)
-		rc = duet_dma_domain_create(d->mem,
-					    (duet_domid_t)ctx->self_domid,
-					    BB_DMA_RAM_PAGES, &d->dom);
-	if (!rc)
-		rc = duet_dma_dev_create(d->dom, &cfg, ops, NULL, &d->ddev);
-	if (!rc)
-		rc = duet_dma_glue_create(ctx->platform, d->dom, &d->glue);
-	if (!rc)
-		rc = duet_dma_alloc_coherent(d->ddev, DUET_PAGE_SIZE,
-					     (void **)&d->table,
-					     &d->table_bus);
-	if (!rc)
-		rc = duet_dma_blkctl_create(d->ddev, dev->store.fd, &d->ctl);
+	rc = dma_stack_open(&cfg, &d->s);
 	if (rc) {
-		duet_log(DUET_LOG_ERR, "blkback %s: DMA backend %s: %s",
-			 ctx->dir, name, strerror(-rc));
-		bb_dma_close(dev);
+		free(d);
 		return rc;
 	}
+	dev->dma = d;
 	duet_log(DUET_LOG_INFO, "blkback %s: I/O through DMA backend %s",
 		 ctx->dir, name);
 	return 0;
+}
+
+/* Queue @q's controller, made now if it has none. */
+static int queue_get(struct bb_queue *q, struct bb_dma_q **out)
+{
+	struct bb_dma *d = q->dev->dma;
+	struct bb_dma_q *dq = d->q[q->index];
+	int rc;
+
+	if (dq) {
+		*out = dq;
+		return 0;
+	}
+	dq = calloc(1, sizeof(*dq));
+	if (!dq)
+		return -ENOMEM;
+	rc = duet_dma_alloc_coherent(d->s->dev, BB_DMA_TABLE,
+				     (void **)&dq->table, &dq->table_bus);
+	if (!rc)
+		rc = duet_dma_blkctl_create(d->s->dev, q->dev->store.fd,
+					    &dq->ctl);
+	if (rc) {
+		dma_stack_log(d->s, "controller set-up failed", rc, q->index,
+			      "request failed");
+		queue_free(d, dq);
+		return rc;
+	}
+	d->q[q->index] = dq;
+	*out = dq;
+	return 0;
+}
+
+void bb_dma_pgrant_drop(struct bb_dev *dev, struct bb_pgrant *g)
+{
+	struct duet_dma_glue_map *h = g->dma;
+
+	if (!h)
+		return;
+	g->dma = NULL;
+	/* Given back after each use (sync_for_cpu): nothing to copy. */
+	pthread_mutex_lock(&dev->plat_lock);
+	duet_dma_glue_unmap_grants(dev->dma->s->glue, &h, 1,
+				   DUET_DMA_ATTR_SKIP_CPU_SYNC);
+	pthread_mutex_unlock(&dev->plat_lock);
 }
 
 /* ------------------------------------------------------------------ */
 /* Requests                                                            */
 /* ------------------------------------------------------------------ */
 
-/* A fault or refusal worth a line (rate-limited per device). */
-static void dma_log(struct bb_dev *dev, const char *what, int err,
-		    uint64_t addr)
-{
-	duet_log_limited(&dev->dma->limit, DUET_LOG_WARN,
-			 "blkback %s: %s (%s) at %#" PRIx64 ", request failed",
-			 dev->ctx->dir, what, strerror(-err), addr);
-}
-
-/* Run one command and return its status. */
-static int run_cmd(struct bb_dma *d, const struct duet_dma_blk_cmd *cmd)
-{
-	struct duet_dma_blk_done done;
-	int rc;
-
-	rc = duet_dma_blkctl_submit(d->ctl, cmd);
-	if (rc < 0)
-		return rc;
-	duet_dma_blkctl_run(d->ctl);
-	if (duet_dma_blkctl_reap(d->ctl, &done, 1) != 1)
-		return -EIO;
-	return done.status;
-}
-
 /*
- * Segments [@first, @first + @n) of @r at disk sector @sector: map,
- * table, run, unmap.  Returns 0 or -EIO (already logged and counted).
+ * Give @r's pages to the device (step 1): the cache entries' kept
+ * handles, and one batch for everything else.  Fills dq->bus.  Returns
+ * the number of new handles in dq->v, or -EIO (logged and counted;
+ * nothing held then but the cache references in dq->pg).
  */
-static int run_segs(struct bb_queue *q, struct bb_req *r, unsigned first,
-		    unsigned n, uint64_t sector)
+static int pages_get(struct bb_queue *q, struct bb_dma_q *dq,
+		     struct bb_req *r, unsigned *nkeep)
 {
 	struct bb_dev *dev = q->dev;
-	struct bb_dma *d = dev->dma;
+	struct dma_stack *s = dev->dma->s;
 	int wr = r->p.write_data;
 	enum duet_dma_dir dir = wr ? DUET_DMA_TO_DEVICE : DUET_DMA_FROM_DEVICE;
-	struct duet_dma_blk_cmd cmd = {
-		.op = wr ? DUET_DMA_BLK_WRITE : DUET_DMA_BLK_READ,
-		.nseg = n,
-		.sector = sector,
-		.table = d->table_bus,
-		.tag = r->p.id,
-	};
-	unsigned i, mapped = 0;
+	unsigned i, nv = 0, nk = 0;
+	uint64_t now = bb_now();
 	int rc = 0;
 
-	pthread_mutex_lock(&dev->plat_lock);
-	for (i = 0; i < n; i++) {
-		const struct bb_seg *s = &r->p.seg[first + i];
-		duet_dma_addr_t bus;
+	for (i = 0; i < r->p.nseg; i++) {
+		struct bb_pgrant *g = NULL;
 
-		rc = duet_dma_glue_map_grant(d->glue, d->ddev,
-					     (duet_domid_t)dev->fe_domid,
-					     s->gref,
-					     wr ? DUET_GNT_READONLY : 0, dir,
-					     &d->h[i], &bus, NULL);
-		if (rc < 0) {
-			atomic_fetch_add_explicit(&d->refused, 1,
-						  memory_order_relaxed);
-			dma_log(dev, "grant refused for the device", rc,
-				s->gref);
-			break;
-		}
-		mapped++;
-		atomic_fetch_add_explicit(&d->grants, 1,
-					  memory_order_relaxed);
-		d->table[i].addr = bus + (uint64_t)s->first_sect * 512;
-		d->table[i].len = (uint32_t)(s->last_sect - s->first_sect + 1) *
-				  512;
-		d->table[i].rsvd = 0;
-	}
-	pthread_mutex_unlock(&dev->plat_lock);
-	if (!rc) {
-		/* Coherent memory: no sync; the controller runs in this
-		 * thread, after the table was written. */
-		rc = run_cmd(d, &cmd);
-		if (rc == -EFAULT || rc == -EACCES) {
-			struct duet_dma_fault f;
+		if (dev->persistent)
+			g = bb_pgcache_get(dev, &q->pgc, r->p.seg[i].gref,
+					   now, &rc);
+		dq->pg[i] = g;
+		dq->same[i] = -1;
+		/* A page twice in the request (the queue has no other
+		 * request in flight, so more users mean this one): one
+		 * device mapping for both. */
+		if (g && g->users > 1) {
+			unsigned j;
 
-			duet_dma_dev_last_fault(d->ddev, &f);
-			dma_log(dev, f.write ? "device write fault"
-					     : "device read fault",
-				rc, f.addr);
-		} else if (rc < 0) {
-			dma_log(dev, "controller error", rc, sector);
+			for (j = 0; j < i && dq->pg[j] != g; j++)
+				;
+			if (j < i) {
+				dq->same[i] = (int16_t)j;
+				continue;
+			}
 		}
+		if (g && g->dma) {
+			dq->keep[nk] = g->dma;
+			dq->kseg[nk++] = (uint16_t)i;
+			continue;
+		}
+		/* The entry's mapping is read-write; a grant without an
+		 * entry is mapped with exactly the rights @dir needs. */
+		dq->v[nv] = (struct duet_dma_glue_req){
+			.ref = r->p.seg[i].gref,
+			.flags = !g && wr ? DUET_GNT_READONLY : 0,
+			.dir = dir,
+			.cpu = g ? g->addr : NULL,
+		};
+		dq->vseg[nv++] = (uint16_t)i;
 	}
-	pthread_mutex_lock(&dev->plat_lock);
-	for (i = 0; i < mapped; i++)
-		duet_dma_glue_unmap(d->glue, d->h[i]);
-	pthread_mutex_unlock(&dev->plat_lock);
-	return rc < 0 ? -EIO : 0;
+	rc = 0;
+	if (nk)
+		rc = duet_dma_glue_sync_for_device(s->glue, dq->keep, nk, dir,
+						   dq->kaddr);
+	if (rc < 0) {
+		duet_dma_glue_sync_for_cpu(s->glue, dq->keep, nk);
+		dma_stack_log(s, "persistent grant not given to the device",
+			      rc, r->p.seg[dq->kseg[0]].gref,
+			      "request failed");
+		return -EIO;
+	}
+	if (nv) {
+		pthread_mutex_lock(&dev->plat_lock);
+		rc = duet_dma_glue_map_grants(s->glue, s->dev,
+					      (duet_domid_t)dev->fe_domid,
+					      dq->v, nv);
+		pthread_mutex_unlock(&dev->plat_lock);
+	}
+	if (rc < 0) {
+		for (i = 0; i < nv && !dq->v[i].status; i++)
+			;
+		dma_stack_count(s, 0, 1);
+		dma_stack_log(s, "grant refused for the device", rc,
+			      i < nv ? dq->v[i].ref : 0, "request failed");
+		duet_dma_glue_sync_for_cpu(s->glue, dq->keep, nk);
+		return -EIO;
+	}
+	dma_stack_count(s, nv + nk, 0);
+	for (i = 0; i < nk; i++)
+		dq->bus[dq->kseg[i]] = dq->kaddr[i];
+	for (i = 0; i < nv; i++) {
+		struct bb_pgrant *g = dq->pg[dq->vseg[i]];
+
+		dq->bus[dq->vseg[i]] = dq->v[i].addr;
+		if (g)
+			g->dma = dq->v[i].h;
+	}
+	for (i = 0; i < r->p.nseg; i++)
+		if (dq->same[i] >= 0)
+			dq->bus[i] = dq->bus[dq->same[i]];
+	*nkeep = nk;
+	return (int)nv;
+}
+
+/* Step 3: the kept handles are given back, the request's own unmapped. */
+static void pages_put(struct bb_queue *q, struct bb_dma_q *dq,
+		      struct bb_req *r, unsigned nv)
+{
+	struct bb_dev *dev = q->dev;
+	struct dma_stack *s = dev->dma->s;
+	unsigned i, nk = 0, nt = 0;
+
+	for (i = 0; i < r->p.nseg; i++)
+		if (dq->pg[i] && dq->pg[i]->dma && dq->same[i] < 0)
+			dq->keep[nk++] = dq->pg[i]->dma;
+	for (i = 0; i < nv; i++)
+		if (!dq->pg[dq->vseg[i]])
+			dq->tmp[nt++] = dq->v[i].h;
+	/* Bounces are copied back here, before the response. */
+	duet_dma_glue_sync_for_cpu(s->glue, dq->keep, nk);
+	if (nt) {
+		pthread_mutex_lock(&dev->plat_lock);
+		duet_dma_glue_unmap_grants(s->glue, dq->tmp, nt, 0);
+		pthread_mutex_unlock(&dev->plat_lock);
+	}
+}
+
+/* Release the cache references of a request. */
+static void pg_release(struct bb_queue *q, struct bb_dma_q *dq,
+		       struct bb_req *r)
+{
+	unsigned i;
+
+	for (i = 0; i < r->p.nseg; i++)
+		if (dq->pg[i]) {
+			bb_pgcache_put(&q->pgc, dq->pg[i]);
+			dq->pg[i] = NULL;
+		}
+}
+
+/* Step 2: the table, one command per DUET_DMA_BLK_MAX_SEG segments,
+ * run together.  Returns 0 or the first command's error. */
+static int run_cmds(struct dma_stack *s, struct bb_dma_q *dq,
+		    struct bb_req *r)
+{
+	struct duet_dma_blk_done done[BB_DMA_CMDS];
+	uint64_t sector = r->p.sector;
+	unsigned i, k, n, ncmd = 0;
+	int rc = 0, got;
+
+	for (i = 0; i < r->p.nseg; i++) {
+		const struct bb_seg *sg = &r->p.seg[i];
+
+		dq->table[i].addr = dq->bus[i] + (uint64_t)sg->first_sect * 512;
+		dq->table[i].len = (uint32_t)(sg->last_sect - sg->first_sect +
+					      1) * 512;
+		dq->table[i].rsvd = 0;
+	}
+	/* Coherent memory: no sync; the controller runs in this thread,
+	 * after the table was written. */
+	for (i = 0; i < r->p.nseg && !rc; i += n) {
+		struct duet_dma_blk_cmd cmd = {
+			.op = r->p.write_data ? DUET_DMA_BLK_WRITE :
+						DUET_DMA_BLK_READ,
+			.sector = sector,
+			.table = dq->table_bus +
+				 (uint64_t)i * sizeof(struct duet_dma_sg_desc),
+			.tag = i,
+		};
+
+		n = r->p.nseg - i;
+		if (n > DUET_DMA_BLK_MAX_SEG)
+			n = DUET_DMA_BLK_MAX_SEG;
+		cmd.nseg = n;
+		for (k = i; k < i + n; k++)
+			sector += (uint64_t)(r->p.seg[k].last_sect -
+					     r->p.seg[k].first_sect + 1);
+		rc = duet_dma_blkctl_submit(dq->ctl, &cmd);
+		ncmd += !rc;
+	}
+	duet_dma_blkctl_run(dq->ctl);
+	got = duet_dma_blkctl_reap(dq->ctl, done, ncmd);
+	if (got != (int)ncmd && !rc)
+		rc = -EIO;
+	for (k = 0; k < (unsigned)(got > 0 ? got : 0); k++) {
+		if (done[k].status == -EFAULT || done[k].status == -EACCES) {
+			if (!rc)
+				dma_stack_fault(s, NULL, done[k].status,
+						"request failed");
+		} else if (done[k].status < 0 && !rc) {
+			dma_stack_log(s, "controller error", done[k].status,
+				      r->p.sector, "request failed");
+		}
+		if (done[k].status < 0 && !rc)
+			rc = done[k].status;
+	}
+	return rc;
 }
 
 int bb_dma_run(struct bb_queue *q, struct bb_req *r)
@@ -285,9 +452,10 @@ int bb_dma_run(struct bb_queue *q, struct bb_req *r)
 		.op = DUET_DMA_BLK_FLUSH,
 		.tag = r->p.id,
 	};
-	uint64_t sector = r->p.sector;
-	unsigned i, n, k;
-	int rc = 0;
+	struct duet_dma_blk_done done;
+	struct bb_dma_q *dq = NULL;
+	unsigned i, nk = 0;
+	int rc, nv;
 
 	r->len = r->p.nr_sectors * 512;
 	for (i = 0; i < r->p.nseg; i++) {
@@ -296,45 +464,39 @@ int bb_dma_run(struct bb_queue *q, struct bb_req *r)
 	}
 	if (r->p.kind == BB_DISCARD)
 		return -EOPNOTSUPP;
-	pthread_mutex_lock(&d->lock);
-	for (i = 0; i < r->p.nseg && !rc; i += n) {
-		n = r->p.nseg - i;
-		if (n > DUET_DMA_BLK_MAX_SEG)
-			n = DUET_DMA_BLK_MAX_SEG;
-		rc = run_segs(q, r, i, n, sector);
-		for (k = i; k < i + n; k++)
-			sector += (uint64_t)(r->p.seg[k].last_sect -
-					     r->p.seg[k].first_sect + 1);
+	rc = queue_get(q, &dq);
+	if (rc < 0)
+		return -EIO;
+	if (r->p.nseg) {
+		nv = pages_get(q, dq, r, &nk);
+		if (nv < 0) {
+			pg_release(q, dq, r);
+			return -EIO;
+		}
+		rc = run_cmds(d->s, dq, r);
+		pages_put(q, dq, r, (unsigned)nv);
+		pg_release(q, dq, r);
+		if (rc < 0)
+			return -EIO;
 	}
-	if (!rc && (r->p.kind == BB_FLUSH || r->p.kind == BB_BARRIER) &&
-	    run_cmd(d, &flush) < 0)
-		rc = -EIO;
-	pthread_mutex_unlock(&d->lock);
-	return rc;
+	if (r->p.kind == BB_FLUSH || r->p.kind == BB_BARRIER) {
+		rc = duet_dma_blkctl_submit(dq->ctl, &flush);
+		if (!rc) {
+			duet_dma_blkctl_run(dq->ctl);
+			if (duet_dma_blkctl_reap(dq->ctl, &done, 1) != 1)
+				rc = -EIO;
+			else
+				rc = done.status;
+		}
+		if (rc < 0)
+			return -EIO;
+	}
+	return 0;
 }
 
 void bb_dma_stats(struct bb_dev *dev, struct duet_backend_stat *st,
 		  unsigned *n)
 {
-	struct bb_dma *d = dev->dma;
-	struct duet_dma_stats s;
-
-	if (!d)
-		return;
-	duet_dma_dev_stats(d->ddev, &s);
-	st[(*n)++] = (struct duet_backend_stat){ "dma-live", s.live };
-	st[(*n)++] = (struct duet_backend_stat){ "dma-maps", s.maps };
-	st[(*n)++] = (struct duet_backend_stat){ "dma-faults", s.faults };
-	st[(*n)++] = (struct duet_backend_stat){
-		"dma-grants",
-		atomic_load_explicit(&d->grants, memory_order_relaxed)
-	};
-	st[(*n)++] = (struct duet_backend_stat){
-		"dma-refused",
-		atomic_load_explicit(&d->refused, memory_order_relaxed)
-	};
-	st[(*n)++] = (struct duet_backend_stat){ "dma-bounce-used",
-						 s.bounce_used };
-	st[(*n)++] = (struct duet_backend_stat){ "dma-bounce-total",
-						 s.bounce_total };
+	if (dev->dma)
+		dma_stack_stats(dev->dma->s, st, n);
 }

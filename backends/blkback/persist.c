@@ -15,6 +15,8 @@
  *     node, default 60 s as in Linux) are unmapped by
  *     bb_pgcache_purge(), called about once a second by the queue;
  *     an entry a request in flight uses is never unmapped.
+ * With a DMA backend the device's mapping of an entry lives in the entry
+ * (bb_pgrant.dma) and is unmapped just before the entry's own mapping.
  * A LIFO pool in the frontend (Linux's blkfront, duet's blkfront) keeps
  * the working set small, so the LRU rarely evicts.
  *
@@ -94,6 +96,9 @@ static void drop(struct bb_dev *dev, struct bb_pgcache *c,
 	if (*link)
 		*link = g->hnext;
 	lru_unlink(c, g);
+	/* The DMA device's mapping goes first (dma.c). */
+	if (g->dma)
+		bb_dma_pgrant_drop(dev, g);
 	if (unmap_one(dev, g->addr))
 		c->unmap_errors++;
 	free(g);

@@ -29,19 +29,24 @@
  * its backend lets through.  Anything else is a fault: counted, the last
  * one recorded, nothing read or written.
  *
- * How a backend driver calls in (the entry point for blkback/netback, to
- * be wired after their restructuring; TODO issue 13):
+ * How a backend driver calls in (blkback's and netback's dma.c, over
+ * the driver's DMA stack in iommu-glue/dma-stack.h):
  *   once:  duet_dma_mem_create(); duet_dma_domain_create() for the driver
  *          domain's own domid; duet_dma_dev_create() with
  *          duet_dma_backend_find(<the --dma name>); duet_dma_glue_create()
  *          with the driver's platform handle; the device model
  *          (duet_dma_blkctl_create() / duet_dma_nic_create(), dma-dev.h)
  *          with its tables and rings in duet_dma_alloc_coherent() memory.
- *   per request segment: duet_dma_glue_map_grant() instead of
- *          duet_gnt_map() (the glue maps the grant and gives the device
- *          exactly that frame, or a bounce buffer), put the returned bus
- *          address in the device's descriptor, run the device, then
- *          duet_dma_glue_unmap() (copies a bounce back).
+ *   per batch of grants: duet_dma_glue_map_grants() instead of
+ *          duet_gnt_map() (one platform call for the grants not mapped
+ *          yet; the device gets exactly those frames, or bounce buffers),
+ *          put the bus addresses in the device's descriptors, run the
+ *          device, then duet_dma_glue_unmap_grants() (copies bounces
+ *          back; one invalidation for the batch).
+ *   grants the driver keeps mapped (persistent grants): pass its own
+ *          mapping in duet_dma_glue_req.cpu, keep the handle, and between
+ *          uses duet_dma_glue_sync_for_cpu() / _sync_for_device(); unmap
+ *          the handle before the driver's own mapping goes.
  *   local buffers: duet_dma_map()/duet_dma_unmap(), or map_sg.
  *
  * Conventions: 0 or a count on success, -errno on failure; handles are
@@ -410,11 +415,24 @@ uint64_t duet_dma_dev_last_fault(struct duet_dma_dev *dev,
  *                 duet_dma_dev_reset()).  NULL when the backend cannot
  *                 isolate (no IOMMU): the glue then bounces through the
  *                 domain's swiotlb.
+ * @frame_set_n:   frame_set for @n frames in order (@v[i].bus receives
+ *                 what frame_set's @bus would), with one invalidation
+ *                 for the whole batch, done before it returns (a strict
+ *                 IOMMU stays strict).  *@done receives how many were
+ *                 applied.  0 or the -errno of entry *@done.  NULL: the
+ *                 glue calls frame_set for each.
  * @max_mapping:   largest single mapping (NULL: unlimited).
  * @reset:         re-enable a device the IOMMU cut off (NULL: never
  *                 happens).  0 or -errno.
  * @stats:         add backend counters (bounce use) to @st; may be NULL.
  */
+/** One frame of ops->frame_set_n (see frame_set). */
+struct duet_dma_frame_op {
+	uint64_t mfn;
+	unsigned prot;
+	duet_dma_addr_t bus;
+};
+
 struct duet_dma_ops {
 	const char *name;
 	int (*attach)(struct duet_dma_dev *dev, const char *opts,
@@ -439,6 +457,8 @@ struct duet_dma_ops {
 	size_t (*max_mapping)(void *priv);
 	void (*stats)(void *priv, struct duet_dma_stats *st);
 	int (*reset)(void *priv);
+	int (*frame_set_n)(void *priv, struct duet_dma_frame_op *v,
+			   unsigned n, unsigned *done);
 };
 
 /**
@@ -574,6 +594,77 @@ int duet_dma_glue_map_grant(struct duet_dma_glue *g, struct duet_dma_dev *dev,
 /** duet_dma_glue_unmap() - undo it (bounce: copy back for FROM_DEVICE and
  *  BIDIRECTIONAL first).  Returns 0 or -errno (the handle is freed). */
 int duet_dma_glue_unmap(struct duet_dma_glue *g, struct duet_dma_glue_map *h);
+
+/**
+ * struct duet_dma_glue_req - one grant of duet_dma_glue_map_grants().
+ * @ref, @flags, @dir: as duet_dma_glue_map_grant() takes them.
+ * @cpu:    in: NULL, or the caller's own grant mapping of @ref (read-only
+ *          when @flags has DUET_GNT_READONLY), which the glue then uses
+ *          instead of mapping: no platform call.  The caller keeps it
+ *          mapped until it has unmapped this handle.  A frame entered
+ *          this way is the glue's only through that mapping (two caller
+ *          mappings of one grant are two frames).  out (when NULL): the
+ *          CPU address of the glue's mapping.
+ * @h:      out: the handle; NULL on failure.
+ * @addr:   out: the bus address of the frame's first byte
+ *          (DUET_DMA_MAPPING_ERROR on failure).
+ * @status: out: 0, or the -errno of the grant that failed the batch.
+ */
+struct duet_dma_glue_req {
+	duet_grant_ref_t ref;
+	unsigned flags;
+	enum duet_dma_dir dir;
+	void *cpu;
+	struct duet_dma_glue_map *h;
+	duet_dma_addr_t addr;
+	int status;
+};
+
+/**
+ * duet_dma_glue_map_grants() - duet_dma_glue_map_grant() for @n grants of
+ * @granter, all or nothing.  The grants without a CPU mapping of their
+ * kind are mapped with one platform call per kind (read-only, writable)
+ * per 64 grants, and the device's IOMMU entries are set with one
+ * invalidation per 64 (ops->frame_set_n).  The grant mappings a batch
+ * made are released together, when the last frame in them is unmapped.
+ * Returns @n, or -errno with nothing of the batch left mapped and the
+ * failing grant's @status set (-EINVAL for bad arguments, -EACCES for a
+ * grant the grant table refuses or a read-only grant asked for
+ * writing, -ENOSPC/-ENOMEM, a backend's -errno).  Takes the glue's
+ * mutex; the caller serialises calls on the platform handle.
+ */
+int duet_dma_glue_map_grants(struct duet_dma_glue *g,
+			     struct duet_dma_dev *dev, duet_domid_t granter,
+			     struct duet_dma_glue_req *v, unsigned n);
+
+/**
+ * duet_dma_glue_unmap_grants() - unmap @n handles: bounces still held are
+ * copied back (FROM_DEVICE, BIDIRECTIONAL) unless @attrs has
+ * DUET_DMA_ATTR_SKIP_CPU_SYNC; the device's entries go with one
+ * invalidation per 64 handles, before the frames and their CPU mappings.
+ * Returns 0 or the first -errno (every handle is freed).
+ */
+int duet_dma_glue_unmap_grants(struct duet_dma_glue *g,
+			       struct duet_dma_glue_map *const *h, unsigned n,
+			       unsigned attrs);
+
+/**
+ * duet_dma_glue_sync_for_cpu() - the device is done with @n kept handles
+ * for now: bounces are copied back (FROM_DEVICE, BIDIRECTIONAL) and their
+ * slots given back.  An IOMMU entry stays, with its rights.
+ * duet_dma_glue_sync_for_device() - give them to the device again for a
+ * use in @dir: an IOMMU entry gets exactly the rights @dir needs (one
+ * invalidation per 64 handles when they shrink), a bounce a new slot
+ * with the page's contents.  *@addr[i] receives each bus address (a
+ * bounce's may change).  Both return 0 (or @n) or -errno; -EACCES when
+ * @dir needs a write and a handle's frame is mapped read-only.
+ */
+int duet_dma_glue_sync_for_cpu(struct duet_dma_glue *g,
+			       struct duet_dma_glue_map *const *h, unsigned n);
+int duet_dma_glue_sync_for_device(struct duet_dma_glue *g,
+				  struct duet_dma_glue_map *const *h,
+				  unsigned n, enum duet_dma_dir dir,
+				  duet_dma_addr_t *addr);
 
 /** duet_dma_glue_frame_prot() - DUET_DMA_PROT_* the glue gave devices of
  *  @g for @granter's grant @ref right now (0: none).  For tests and

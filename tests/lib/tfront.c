@@ -155,10 +155,18 @@ static void tf_queue_free(struct tfront *f, unsigned qi)
 		return;
 	duet_evtchn_close(q->ev);
 	duet_ring_detach(q->ring);
-	/* The backend may still hold mappings (-EBUSY): leak them then. */
-	for (i = 0; i < TF_POOL_PAGES / TF_POOL_CHUNK; i++)
-		if (q->pool[i])
-			duet_gnt_unshare(f->p, q->pool[i], TF_POOL_CHUNK);
+	/* The backend may still hold mappings (-EBUSY) while it
+	 * disconnects (persistent grants stay mapped until then): wait up to
+	 * 5 s for it, then leak them. */
+	for (i = 0; i < TF_POOL_PAGES / TF_POOL_CHUNK; i++) {
+		unsigned tries = 0;
+
+		while (q->pool[i] &&
+		       duet_gnt_unshare(f->p, q->pool[i], TF_POOL_CHUNK) ==
+			       -EBUSY &&
+		       tries++ < 500)
+			usleep(10000);
+	}
 	if (q->sring)
 		duet_gnt_unshare(f->p, q->sring, 1u << f->o.order);
 	free(q);

@@ -561,6 +561,17 @@ static int vif_up(struct bn *b, int m)
 		if (rc < 0)
 			return rc;
 	}
+	/* DUET_BENCH_NET_DMA=<backend>: the vif's frames through that DMA
+	 * backend (the backend node "dma", duet/blkif.h). */
+	if (getenv("DUET_BENCH_NET_DMA")) {
+		snprintf(path, sizeof(path),
+			 "/local/domain/%u/backend/vif/%u/%u/dma", b->dd,
+			 b->gu, v->devid);
+		rc = duet_xs_write(b->xs, DUET_XS_NO_TX, path,
+				   getenv("DUET_BENCH_NET_DMA"));
+		if (rc < 0)
+			return rc;
+	}
 	snprintf(devid, sizeof(devid), "%u", v->devid);
 	nf[n++] = b->self;
 	nf[n++] = "sim";

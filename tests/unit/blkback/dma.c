@@ -212,6 +212,18 @@ static void faulty(unsigned idx)
 	tb_disk_down(&d);
 }
 
+/* DMA_BACKENDS (a space-separated list) limits the backends tried. */
+static int listed(const char *be)
+{
+	const char *l = getenv("DMA_BACKENDS"), *p;
+	size_t n = strlen(be);
+
+	for (p = l; p && (p = strstr(p, be)); p += n)
+		if ((p == l || p[-1] == ' ') && (!p[n] || p[n] == ' '))
+			return 1;
+	return !l;
+}
+
 int main(void)
 {
 	struct tf_opts o = { .nqueues = 1 };
@@ -222,6 +234,8 @@ int main(void)
 	tb_init();
 	for (i = 0; duet_dma_backend_at(i); i++) {
 		be = duet_dma_backend_at(i)->name;
+		if (!listed(be))
+			continue;
 		run(idx++, be, 1);
 		run(idx++, be, 0);
 	}
