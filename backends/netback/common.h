@@ -129,7 +129,7 @@ struct nb_rxpkt {
 	struct netif_extra_info extra[NB_RX_MAX_EXTRAS];
 	unsigned nextra;
 	unsigned seg0, nseg;
-	uint8_t *buf; /* a frame buffer (rx.c: RX_HDR(), RX_FRAME()) */
+	uint8_t *buf;
 	/* rx-flip: pages handed over, by request slot */
 	void *flip_page[NB_RX_MAX_SLOTS + NB_RX_MAX_EXTRAS];
 };

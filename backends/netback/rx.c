@@ -59,23 +59,6 @@
 
 #include "backends/netback/common.h"
 
-/*
- * A frame buffer: the vnet header ends where a page starts and the frame
- * begins on that page, so that every 4 KiB chunk of the frame lies in one
- * page of ours.  On Xen, gntdev splits a grant-copy segment whose local
- * side crosses a page into two hypercall ops and pins both pages: aligned,
- * a 64 KiB frame is 17 ops instead of 33.
- */
-#define RX_BUF_SIZE (DUET_PAGE_SIZE + NETDEV_MAX_FRAME)
-#define RX_HDR(b) ((struct netdev_vnet_hdr *)((b) + DUET_PAGE_SIZE - \
-					       sizeof(struct netdev_vnet_hdr)))
-#define RX_FRAME(b) ((b) + DUET_PAGE_SIZE)
-
-static uint8_t *rx_buf_alloc(void)
-{
-	return aligned_alloc(DUET_PAGE_SIZE, RX_BUF_SIZE);
-}
-
 int nb_rx_init(struct nb_queue *q)
 {
 	unsigned i;
@@ -85,14 +68,15 @@ int nb_rx_init(struct nb_queue *q)
 	q->rx_pending_len = 0;
 	q->rx_stalled = 0;
 	if (!q->rx_pending) {
-		q->rx_pending = rx_buf_alloc();
+		q->rx_pending = malloc(NETDEV_MAX_FRAME + sizeof(struct netdev_vnet_hdr));
 		if (!q->rx_pending)
 			return -ENOMEM;
 	}
 	for (i = 0; i < NB_BATCH; i++) {
 		if (q->rxp[i].buf)
 			continue;
-		q->rxp[i].buf = rx_buf_alloc();
+		q->rxp[i].buf = malloc(NETDEV_MAX_FRAME +
+				       sizeof(struct netdev_vnet_hdr));
 		if (!q->rxp[i].buf)
 			return -ENOMEM;
 	}
@@ -110,6 +94,10 @@ void nb_rx_fini(struct nb_queue *q)
 		q->rxp[i].buf = NULL;
 	}
 }
+
+/* The buffers hold the vnet header first, the frame after it. */
+#define RX_HDR(b) ((struct netdev_vnet_hdr *)(b))
+#define RX_FRAME(b) ((b) + sizeof(struct netdev_vnet_hdr))
 
 /* Copy (or map and copy) the batch into the frontend's pages, answer,
  * notify. */
@@ -380,7 +368,7 @@ int nb_rx_process(struct nb_queue *q)
 	q->rx_stalled = 0;
 	for (;;) {
 		if (!q->rx_pending_len) {
-			n = read(q->tapfd, RX_HDR(q->rx_pending),
+			n = read(q->tapfd, q->rx_pending,
 				 NETDEV_MAX_FRAME + sizeof(*h));
 			if (n < 0) {
 				if (errno == EAGAIN || errno == EINTR)
