@@ -185,13 +185,12 @@ struct nb_queue {
 	size_t rx_pending_len;
 	/* Frames read ahead by one io_uring_enter() (rx_ring_ok; a read()
 	 * per frame otherwise): rx_ra[i] holds rx_ra_len[i] bytes (0: none)
-	 * for i in [rx_ra_head, rx_ra_n), in the TAP's order; rx_ra_want
-	 * reads go in the next submission (rx.c: rx_read_ahead()). */
+	 * for i in [rx_ra_head, NB_RX_READS), in the TAP's order. */
 	struct io_uring rx_ring;
 	int rx_ring_ok;
 	uint8_t *rx_ra[NB_RX_READS];
 	size_t rx_ra_len[NB_RX_READS];
-	unsigned rx_ra_head, rx_ra_n, rx_ra_want;
+	unsigned rx_ra_head;
 	struct nb_rxpkt rxp[NB_BATCH];
 	unsigned nrxp;
 	struct duet_gnt_copy_seg rxseg[NB_BATCH * NB_RX_MAX_SLOTS];

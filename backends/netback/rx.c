@@ -44,11 +44,8 @@
  * packet carries a XEN_NETIF_EXTRA_TYPE_HASH extra-info slot (after the
  * GSO one when both are there, XEN_NETIF_EXTRA_FLAG_MORE chaining them).
  *
- * TAP reads: a queue submits up to NB_RX_READS reads of the TAP
- * (RWF_NOWAIT) in one io_uring_enter() -- one more than the last
- * submission found, doubling while they all find a frame, so that a
- * trickle does not pay for reads that find nothing -- and takes the
- * frames they return in order (the
+ * TAP reads: a queue submits NB_RX_READS reads of the TAP (RWF_NOWAIT) in
+ * one io_uring_enter() and takes the frames they return in order (the
  * reads are not linked -- a frame is a short read, which would end a
  * chain -- but run inline in submission order, so the first -EAGAIN ends
  * the frames there); a read() per frame where TAP files
@@ -80,8 +77,7 @@ int nb_rx_init(struct nb_queue *q)
 	q->nrxseg = 0;
 	q->rx_pending_len = 0;
 	q->rx_stalled = 0;
-	q->rx_ra_head = q->rx_ra_n = 0;
-	q->rx_ra_want = 2;
+	q->rx_ra_head = NB_RX_READS;
 	if (!q->rx_ring_ok && netdev_tap_nowait() &&
 	    io_uring_queue_init(NB_RX_READS, &q->rx_ring, 0) == 0)
 		q->rx_ring_ok = 1;
@@ -387,18 +383,18 @@ static int rx_flush_all(struct nb_vif *vif)
 }
 
 /*
- * Submit q->rx_ra_want reads of the TAP into q->rx_ra[] and wait for them
- * (they do not sleep: RWF_NOWAIT).  The number of frames read (0: none
- * was there), or -errno.
+ * Submit NB_RX_READS reads of the TAP into q->rx_ra[] and wait for them
+ * (they do not sleep: RWF_NOWAIT).  The number of frames
+ * read (0: none was there), or -errno.
  */
 static int rx_read_ahead(struct nb_queue *q)
 {
 	struct io_uring_cqe *cqe;
 	struct io_uring_sqe *sqe;
-	unsigned i, head, seen = 0, n = q->rx_ra_want;
+	unsigned i, head, seen = 0;
 	int rc, err = 0, got = 0;
 
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < NB_RX_READS; i++) {
 		sqe = io_uring_get_sqe(&q->rx_ring);
 		io_uring_prep_read(sqe, q->tapfd, q->rx_ra[i], RX_BUF_SIZE,
 				   (uint64_t)-1);
@@ -408,10 +404,8 @@ static int rx_read_ahead(struct nb_queue *q)
 		io_uring_sqe_set_data64(sqe, i);
 		q->rx_ra_len[i] = 0;
 	}
-	q->rx_ra_head = 0;
-	q->rx_ra_n = n;
 	do
-		rc = io_uring_submit_and_wait(&q->rx_ring, n);
+		rc = io_uring_submit_and_wait(&q->rx_ring, NB_RX_READS);
 	while (rc == -EINTR);
 	if (rc < 0)
 		return rc;
@@ -428,10 +422,7 @@ static int rx_read_ahead(struct nb_queue *q)
 		seen++;
 	}
 	io_uring_cq_advance(&q->rx_ring, seen);
-	if ((unsigned)got == n)
-		q->rx_ra_want = 2 * n < NB_RX_READS ? 2 * n : NB_RX_READS;
-	else
-		q->rx_ra_want = got + 1 > 2 ? (unsigned)got + 1 : 2;
+	q->rx_ra_head = 0;
 	return got ? got : err;
 }
 
@@ -443,7 +434,7 @@ static int rx_next(struct nb_queue *q)
 	int rc;
 
 	for (;;) {
-		for (; q->rx_ring_ok && q->rx_ra_head < q->rx_ra_n;
+		for (; q->rx_ring_ok && q->rx_ra_head < NB_RX_READS;
 		     q->rx_ra_head++) {
 			unsigned i = q->rx_ra_head;
 
