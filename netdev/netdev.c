@@ -13,7 +13,6 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
 #include "netdev/netdev.h"
@@ -66,26 +65,6 @@ int netdev_tap_queue(int fd, int attach)
 	if (ioctl(fd, TUNSETQUEUE, &ifr) < 0)
 		return errno == EINVAL && attach ? 0 : -errno;
 	return 0;
-}
-
-int netdev_tap_nowait(void)
-{
-	static int known = -1;
-	struct iovec iov;
-	char b;
-	int fd;
-
-	if (known >= 0)
-		return known;
-	fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
-	if (fd < 0)
-		return known = 0;
-	iov.iov_base = &b;
-	iov.iov_len = 1;
-	known = !(preadv2(fd, &iov, 1, -1, RWF_NOWAIT) < 0 &&
-		  errno == EOPNOTSUPP);
-	close(fd);
-	return known;
 }
 
 int netdev_tap_set_offload(int fd, unsigned off)

@@ -61,12 +61,6 @@ int netdev_tap_open(const char *name, unsigned queues, int *fds);
  *  to queues in use. */
 int netdev_tap_queue(int fd, int attach);
 
-/** netdev_tap_nowait() - 1 when TAP files take non-blocking (RWF_NOWAIT)
- * reads and writes, which io_uring needs to run them inline (without it,
- * each would go to an io-wq worker thread); else 0.  Asked once, of a TAP
- * file attached to no device, so that no frame is consumed. */
-int netdev_tap_nowait(void);
-
 /** netdev_tap_set_offload() - TUNSETOFFLOAD with NETDEV_OFF_* bits: what the
  *  kernel may hand us (partial checksums, TSO frames). */
 int netdev_tap_set_offload(int fd, unsigned off);

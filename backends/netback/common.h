@@ -45,8 +45,6 @@
 #define NB_MAX_EXTRAS (XEN_NETIF_EXTRA_TYPE_MAX - 1)
 /* Packets gathered before one grant-copy batch (each direction). */
 #define NB_BATCH 32u
-/* TAP reads a queue submits in one io_uring_enter() (rx.c). */
-#define NB_RX_READS 8u
 /* Queues this backend offers (multi-queue-max-queues). */
 #define NB_MAX_QUEUES DUET_NETIF_MAX_QUEUES
 #define NB_HOTPLUG_TOKEN "duet-netback-hotplug" /* watch on hotplug-status */
@@ -183,14 +181,6 @@ struct nb_queue {
 	/* Receive side: a frame read from the TAP waiting for rx requests. */
 	uint8_t *rx_pending;
 	size_t rx_pending_len;
-	/* Frames read ahead by one io_uring_enter() (rx_ring_ok; a read()
-	 * per frame otherwise): rx_ra[i] holds rx_ra_len[i] bytes (0: none)
-	 * for i in [rx_ra_head, NB_RX_READS), in the TAP's order. */
-	struct io_uring rx_ring;
-	int rx_ring_ok;
-	uint8_t *rx_ra[NB_RX_READS];
-	size_t rx_ra_len[NB_RX_READS];
-	unsigned rx_ra_head;
 	struct nb_rxpkt rxp[NB_BATCH];
 	unsigned nrxp;
 	struct duet_gnt_copy_seg rxseg[NB_BATCH * NB_RX_MAX_SLOTS];

@@ -44,13 +44,6 @@
  * packet carries a XEN_NETIF_EXTRA_TYPE_HASH extra-info slot (after the
  * GSO one when both are there, XEN_NETIF_EXTRA_FLAG_MORE chaining them).
  *
- * TAP reads: a queue submits NB_RX_READS reads of the TAP (RWF_NOWAIT) in
- * one io_uring_enter() and takes the frames they return in order (the
- * reads are not linked -- a frame is a short read, which would end a
- * chain -- but run inline in submission order, so the first -EAGAIN ends
- * the frames there); a read() per frame where TAP files
- * do not take non-blocking io_uring I/O (netdev_tap_nowait()).
- *
  * Flow control: when fewer rx requests are posted than the frame needs,
  * the frame waits in q->rx_pending of the queue it was read from, that
  * queue's TAP is not polled, and req_event is set on the ring it waits for
@@ -66,9 +59,6 @@
 
 #include "backends/netback/common.h"
 
-/* A buffer for a frame and its vnet header. */
-#define RX_BUF_SIZE (NETDEV_MAX_FRAME + sizeof(struct netdev_vnet_hdr))
-
 int nb_rx_init(struct nb_queue *q)
 {
 	unsigned i;
@@ -77,26 +67,16 @@ int nb_rx_init(struct nb_queue *q)
 	q->nrxseg = 0;
 	q->rx_pending_len = 0;
 	q->rx_stalled = 0;
-	q->rx_ra_head = NB_RX_READS;
-	if (!q->rx_ring_ok && netdev_tap_nowait() &&
-	    io_uring_queue_init(NB_RX_READS, &q->rx_ring, 0) == 0)
-		q->rx_ring_ok = 1;
-	for (i = 0; q->rx_ring_ok && i < NB_RX_READS; i++) {
-		if (q->rx_ra[i])
-			continue;
-		q->rx_ra[i] = malloc(RX_BUF_SIZE);
-		if (!q->rx_ra[i])
-			return -ENOMEM;
-	}
 	if (!q->rx_pending) {
-		q->rx_pending = malloc(RX_BUF_SIZE);
+		q->rx_pending = malloc(NETDEV_MAX_FRAME + sizeof(struct netdev_vnet_hdr));
 		if (!q->rx_pending)
 			return -ENOMEM;
 	}
 	for (i = 0; i < NB_BATCH; i++) {
 		if (q->rxp[i].buf)
 			continue;
-		q->rxp[i].buf = malloc(RX_BUF_SIZE);
+		q->rxp[i].buf = malloc(NETDEV_MAX_FRAME +
+				       sizeof(struct netdev_vnet_hdr));
 		if (!q->rxp[i].buf)
 			return -ENOMEM;
 	}
@@ -113,13 +93,6 @@ void nb_rx_fini(struct nb_queue *q)
 		free(q->rxp[i].buf);
 		q->rxp[i].buf = NULL;
 	}
-	for (i = 0; i < NB_RX_READS; i++) {
-		free(q->rx_ra[i]);
-		q->rx_ra[i] = NULL;
-	}
-	if (q->rx_ring_ok)
-		io_uring_queue_exit(&q->rx_ring);
-	q->rx_ring_ok = 0;
 }
 
 /* The buffers hold the vnet header first, the frame after it. */
@@ -382,104 +355,29 @@ static int rx_flush_all(struct nb_vif *vif)
 	return 0;
 }
 
-/*
- * Submit NB_RX_READS reads of the TAP into q->rx_ra[] and wait for them
- * (they do not sleep: RWF_NOWAIT).  The number of frames
- * read (0: none was there), or -errno.
- */
-static int rx_read_ahead(struct nb_queue *q)
-{
-	struct io_uring_cqe *cqe;
-	struct io_uring_sqe *sqe;
-	unsigned i, head, seen = 0;
-	int rc, err = 0, got = 0;
-
-	for (i = 0; i < NB_RX_READS; i++) {
-		sqe = io_uring_get_sqe(&q->rx_ring);
-		io_uring_prep_read(sqe, q->tapfd, q->rx_ra[i], RX_BUF_SIZE,
-				   (uint64_t)-1);
-		/* -EAGAIN when the TAP is empty: io_uring would otherwise
-		 * wait for a frame, O_NONBLOCK or not. */
-		sqe->rw_flags = RWF_NOWAIT;
-		io_uring_sqe_set_data64(sqe, i);
-		q->rx_ra_len[i] = 0;
-	}
-	do
-		rc = io_uring_submit_and_wait(&q->rx_ring, NB_RX_READS);
-	while (rc == -EINTR);
-	if (rc < 0)
-		return rc;
-	io_uring_for_each_cqe(&q->rx_ring, head, cqe) {
-		i = (unsigned)io_uring_cqe_get_data64(cqe);
-		if (cqe->res > (int)sizeof(struct netdev_vnet_hdr)) {
-			q->rx_ra_len[i] = (size_t)cqe->res -
-					  sizeof(struct netdev_vnet_hdr);
-			got++;
-		} else if (cqe->res < 0 && cqe->res != -EAGAIN &&
-			   cqe->res != -EINTR && !err) {
-			err = cqe->res;
-		}
-		seen++;
-	}
-	io_uring_cq_advance(&q->rx_ring, seen);
-	q->rx_ra_head = 0;
-	return got ? got : err;
-}
-
-/* The TAP's next frame into q->rx_pending: 1, 0 (none yet) or -errno. */
-static int rx_next(struct nb_queue *q)
-{
-	uint8_t *b;
-	ssize_t n;
-	int rc;
-
-	for (;;) {
-		for (; q->rx_ring_ok && q->rx_ra_head < NB_RX_READS;
-		     q->rx_ra_head++) {
-			unsigned i = q->rx_ra_head;
-
-			if (!q->rx_ra_len[i])
-				continue;
-			b = q->rx_pending;
-			q->rx_pending = q->rx_ra[i];
-			q->rx_ra[i] = b;
-			q->rx_pending_len = q->rx_ra_len[i];
-			q->rx_ra_head++;
-			return 1;
-		}
-		if (q->rx_ring_ok) {
-			rc = rx_read_ahead(q);
-			if (rc <= 0)
-				return rc;
-			continue;
-		}
-		n = read(q->tapfd, q->rx_pending, RX_BUF_SIZE);
-		if (n < 0)
-			return errno == EAGAIN || errno == EINTR ? 0 : -errno;
-		if ((size_t)n > sizeof(struct netdev_vnet_hdr)) {
-			q->rx_pending_len =
-				(size_t)n - sizeof(struct netdev_vnet_hdr);
-			return 1;
-		}
-	}
-}
-
 int nb_rx_process(struct nb_queue *q)
 {
 	struct nb_vif *vif = q->vif;
 	int hashing = vif->hash.alg != XEN_NETIF_CTRL_HASH_ALGORITHM_NONE;
 	struct netif_extra_info hash;
+	struct netdev_vnet_hdr *h;
 	struct nb_queue *t;
+	ssize_t n;
 	int rc;
 
 	q->rx_stalled = 0;
 	for (;;) {
 		if (!q->rx_pending_len) {
-			rc = rx_next(q);
-			if (rc < 0)
-				return rc;
-			if (!rc)
-				break;
+			n = read(q->tapfd, q->rx_pending,
+				 NETDEV_MAX_FRAME + sizeof(*h));
+			if (n < 0) {
+				if (errno == EAGAIN || errno == EINTR)
+					break;
+				return -errno;
+			}
+			if ((size_t)n <= sizeof(*h))
+				continue;
+			q->rx_pending_len = (size_t)n - sizeof(*h);
 		}
 		/* The control ring's hash and mapping pick the rx ring; the
 		 * TAP queue the kernel chose otherwise (ctrl.c). */

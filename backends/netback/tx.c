@@ -37,11 +37,12 @@
  * before any of this looks at it.
  *
  * The TAP writes of a batch go to the kernel in one io_uring_enter()
- * (a ring per queue, set up at connect where TAP files take non-blocking
- * I/O, netdev_tap_nowait(); a writev() per frame otherwise), so that a
+ * (a ring per queue, set up at connect where the TAP device does
+ * non-blocking io_uring writes; a writev() per frame otherwise), so that a
  * batch of n frames costs one system call instead of n.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,11 +53,38 @@
 
 #include "backends/netback/common.h"
 
+/*
+ * Whether TAP files take non-blocking (RWF_NOWAIT) I/O, which io_uring
+ * needs to write to them inline: without it every write would be handed
+ * to an io-wq worker thread, a wake-up more per batch.  Asked of a TAP
+ * file that is attached to no device (its read fails either way), so
+ * that no frame is consumed.
+ */
+static int tap_nowait(void)
+{
+	static int known = -1;
+	struct iovec iov;
+	char b;
+	int fd;
+
+	if (known >= 0)
+		return known;
+	fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return known = 0;
+	iov.iov_base = &b;
+	iov.iov_len = 1;
+	known = !(preadv2(fd, &iov, 1, -1, RWF_NOWAIT) < 0 &&
+		  errno == EOPNOTSUPP);
+	close(fd);
+	return known;
+}
+
 int nb_tx_init(struct nb_queue *q)
 {
 	unsigned i;
 
-	if (!q->tx_ring_ok && netdev_tap_nowait() &&
+	if (!q->tx_ring_ok && tap_nowait() &&
 	    io_uring_queue_init(NB_BATCH, &q->tx_ring, 0) == 0)
 		q->tx_ring_ok = 1;
 	memset(&q->txs, 0, sizeof(q->txs));
@@ -147,8 +175,8 @@ static int tx_vnet_hdr(struct nb_vif *vif, struct nb_txpkt *pkt,
 }
 
 /*
- * Submit the batch's @n TAP writes and wait for them: with RWF_NOWAIT the
- * TAP takes or refuses each frame inline, so this does not sleep.  A failed write is a
+ * Submit the batch's @n TAP writes and wait for them: the TAP takes or
+ * drops a frame inline, so this does not sleep.  A failed write is a
  * dropped frame, as with writev().  0 or -errno (the ring failed).
  */
 static int tx_write_wait(struct nb_queue *q, unsigned n)
@@ -228,9 +256,6 @@ static int tx_flush(struct nb_queue *q)
 			if (sqe) {
 				io_uring_prep_writev(sqe, q->tapfd, pkt->iov,
 						     2, (uint64_t)-1);
-				/* A TAP that cannot take it now drops it,
-				 * as writev() would: io_uring would wait. */
-				sqe->rw_flags = RWF_NOWAIT;
 				nw++;
 			} else if (writev(q->tapfd, pkt->iov, 2) < 0) {
 				/* A full TAP queue drops, as a full qdisc
