@@ -175,9 +175,8 @@ static int tx_vnet_hdr(struct nb_vif *vif, struct nb_txpkt *pkt,
 }
 
 /*
- * Submit the batch's @n TAP writes and wait for them.  They run inline:
- * a TAP write does not wait for room (tun's send buffer is INT_MAX unless
- * TUNSETSNDBUF set one), it takes or drops the frame.  A failed write is a
+ * Submit the batch's @n TAP writes and wait for them: the TAP takes or
+ * drops a frame inline, so this does not sleep.  A failed write is a
  * dropped frame, as with writev().  0 or -errno (the ring failed).
  */
 static int tx_write_wait(struct nb_queue *q, unsigned n)
