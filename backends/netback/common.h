@@ -19,10 +19,8 @@
 #ifndef DUET_NETBACK_COMMON_H
 #define DUET_NETBACK_COMMON_H
 
-#include <liburing.h>
 #include <net/if.h>
 #include <stdint.h>
-#include <sys/uio.h>
 
 #include <xen/io/netif.h>
 
@@ -82,7 +80,6 @@ struct nb_txslot {
  * @gso:     the GSO extra-info, when @has_gso.
  * @first_len: bytes in the first slot (req[0].size minus the others).
  * @status:  XEN_NETIF_RSP_OKAY, or the error every slot is answered with.
- * @vh, @iov: the vnet header and the TAP write of the frame (tx_flush()).
  * @mem:     page-aligned, NB_TX_BUF_SIZE bytes.
  * @buf:     the packet's bytes after the grant copy, in @mem where the
  *           first slot's bytes end on a page boundary (tx_complete()).
@@ -99,8 +96,6 @@ struct nb_txpkt {
 	unsigned len;
 	int status;
 	unsigned seg0, nseg;
-	struct netdev_vnet_hdr vh;
-	struct iovec iov[2];
 	uint8_t *mem, *buf;
 };
 
@@ -174,10 +169,6 @@ struct nb_queue {
 	unsigned ntxp;
 	struct duet_gnt_copy_seg txseg[NB_BATCH * NB_FATAL_SLOTS];
 	unsigned ntxseg;
-	/* A batch's TAP writes in one io_uring_enter() (tx.c); without one
-	 * (tx_ring_ok 0), a writev() per frame. */
-	struct io_uring tx_ring;
-	int tx_ring_ok;
 	/* Receive side: a frame read from the TAP waiting for rx requests. */
 	uint8_t *rx_pending;
 	size_t rx_pending_len;

@@ -35,58 +35,20 @@
  * is full).
  * Every request is copied out of the ring once by duet_ring_back_get_req()
  * before any of this looks at it.
- *
- * The TAP writes of a batch go to the kernel in one io_uring_enter()
- * (a ring per queue, set up at connect where the TAP device does
- * non-blocking io_uring writes; a writev() per frame otherwise), so that a
- * batch of n frames costs one system call instead of n.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include "duet/log.h"
-
 #include "backends/netback/common.h"
-
-/*
- * Whether TAP files take non-blocking (RWF_NOWAIT) I/O, which io_uring
- * needs to write to them inline: without it every write would be handed
- * to an io-wq worker thread, a wake-up more per batch.  Asked of a TAP
- * file that is attached to no device (its read fails either way), so
- * that no frame is consumed.
- */
-static int tap_nowait(void)
-{
-	static int known = -1;
-	struct iovec iov;
-	char b;
-	int fd;
-
-	if (known >= 0)
-		return known;
-	fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
-	if (fd < 0)
-		return known = 0;
-	iov.iov_base = &b;
-	iov.iov_len = 1;
-	known = !(preadv2(fd, &iov, 1, -1, RWF_NOWAIT) < 0 &&
-		  errno == EOPNOTSUPP);
-	close(fd);
-	return known;
-}
 
 int nb_tx_init(struct nb_queue *q)
 {
 	unsigned i;
 
-	if (!q->tx_ring_ok && tap_nowait() &&
-	    io_uring_queue_init(NB_BATCH, &q->tx_ring, 0) == 0)
-		q->tx_ring_ok = 1;
 	memset(&q->txs, 0, sizeof(q->txs));
 	q->ntxp = 0;
 	q->ntxseg = 0;
@@ -104,9 +66,6 @@ void nb_tx_fini(struct nb_queue *q)
 {
 	unsigned i;
 
-	if (q->tx_ring_ok)
-		io_uring_queue_exit(&q->tx_ring);
-	q->tx_ring_ok = 0;
 	for (i = 0; i < NB_BATCH; i++) {
 		free(q->txp[i].mem);
 		q->txp[i].mem = q->txp[i].buf = NULL;
@@ -175,34 +134,6 @@ static int tx_vnet_hdr(struct nb_vif *vif, struct nb_txpkt *pkt,
 }
 
 /*
- * Submit the batch's @n TAP writes and wait for them: the TAP takes or
- * drops a frame inline, so this does not sleep.  A failed write is a
- * dropped frame, as with writev().  0 or -errno (the ring failed).
- */
-static int tx_write_wait(struct nb_queue *q, unsigned n)
-{
-	struct io_uring_cqe *cqe;
-	unsigned head, seen = 0;
-	int rc;
-
-	do
-		rc = io_uring_submit_and_wait(&q->tx_ring, n);
-	while (rc == -EINTR);
-	if (rc < 0) {
-		duet_log(DUET_LOG_ERR, "netback: TAP writes: io_uring: %s",
-			 strerror(-rc));
-		return rc;
-	}
-	io_uring_for_each_cqe(&q->tx_ring, head, cqe) {
-		if (cqe->res < 0)
-			q->vif->st.tx_dropped++;
-		seen++;
-	}
-	io_uring_cq_advance(&q->tx_ring, seen);
-	return 0;
-}
-
-/*
  * Copy every gathered packet out of the frontend's pages in one grant-copy
  * batch, write the good ones to the TAP, answer every slot and notify.
  * Transmit by grant map (backend node duet-tx-mode = "map"): the batch's
@@ -215,8 +146,9 @@ static int tx_write_wait(struct nb_queue *q, unsigned n)
 static int tx_flush(struct nb_queue *q)
 {
 	struct nb_vif *vif = q->vif;
-	struct io_uring_sqe *sqe;
-	unsigned i, s, nw = 0;
+	struct netdev_vnet_hdr h;
+	struct iovec iov[2];
+	unsigned i, s;
 	int rc;
 
 	if (!q->ntxp)
@@ -242,26 +174,16 @@ static int tx_flush(struct nb_queue *q)
 			if (q->txseg[pkt->seg0 + s].status)
 				pkt->status = NETIF_RSP_ERROR;
 		if (pkt->status == NETIF_RSP_OKAY &&
-		    tx_vnet_hdr(vif, pkt, &pkt->vh) < 0)
+		    tx_vnet_hdr(vif, pkt, &h) < 0)
 			pkt->status = NETIF_RSP_ERROR;
 		if (pkt->status == NETIF_RSP_OKAY) {
-			pkt->iov[0].iov_base = &pkt->vh;
-			pkt->iov[0].iov_len = sizeof(pkt->vh);
-			pkt->iov[1].iov_base = pkt->buf;
-			pkt->iov[1].iov_len = pkt->len;
-			/* The ring has NB_BATCH entries and is empty at the
-			 * start of a batch: an SQE is always there. */
-			sqe = q->tx_ring_ok ? io_uring_get_sqe(&q->tx_ring) :
-					      NULL;
-			if (sqe) {
-				io_uring_prep_writev(sqe, q->tapfd, pkt->iov,
-						     2, (uint64_t)-1);
-				nw++;
-			} else if (writev(q->tapfd, pkt->iov, 2) < 0) {
-				/* A full TAP queue drops, as a full qdisc
-				 * would. */
+			iov[0].iov_base = &h;
+			iov[0].iov_len = sizeof(h);
+			iov[1].iov_base = pkt->buf;
+			iov[1].iov_len = pkt->len;
+			/* A full TAP queue drops, as a full qdisc would. */
+			if (writev(q->tapfd, iov, 2) < 0)
 				vif->st.tx_dropped++;
-			}
 			vif->st.tx_packets++;
 			vif->st.tx_bytes += pkt->len;
 			q->tx_frames++;
@@ -269,11 +191,6 @@ static int tx_flush(struct nb_queue *q)
 			vif->st.tx_errors++;
 		}
 		rc = tx_respond(q, pkt);
-		if (rc < 0)
-			return rc;
-	}
-	if (nw) {
-		rc = tx_write_wait(q, nw);
 		if (rc < 0)
 			return rc;
 	}
