@@ -80,7 +80,9 @@ struct nb_txslot {
  * @gso:     the GSO extra-info, when @has_gso.
  * @first_len: bytes in the first slot (req[0].size minus the others).
  * @status:  XEN_NETIF_RSP_OKAY, or the error every slot is answered with.
- * @buf:     the packet's bytes after the grant copy (NETDEV_MAX_FRAME).
+ * @mem:     page-aligned, NB_TX_BUF_SIZE bytes.
+ * @buf:     the packet's bytes after the grant copy, in @mem where the
+ *           first slot's bytes end on a page boundary (tx_complete()).
  */
 struct nb_txpkt {
 	struct netif_tx_request req[NB_FATAL_SLOTS];
@@ -94,8 +96,11 @@ struct nb_txpkt {
 	unsigned len;
 	int status;
 	unsigned seg0, nseg;
-	uint8_t *buf;
+	uint8_t *mem, *buf;
 };
+
+/* A tx packet's buffer: the largest frame, and room to shift it in a page. */
+#define NB_TX_BUF_SIZE (NETDEV_MAX_FRAME + DUET_PAGE_SIZE)
 
 /**
  * struct nb_txstate - the packet being assembled across ring slots.

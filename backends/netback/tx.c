@@ -53,10 +53,10 @@ int nb_tx_init(struct nb_queue *q)
 	q->ntxp = 0;
 	q->ntxseg = 0;
 	for (i = 0; i < NB_BATCH; i++) {
-		if (q->txp[i].buf)
+		if (q->txp[i].mem)
 			continue;
-		q->txp[i].buf = malloc(NETDEV_MAX_FRAME);
-		if (!q->txp[i].buf)
+		q->txp[i].mem = aligned_alloc(DUET_PAGE_SIZE, NB_TX_BUF_SIZE);
+		if (!q->txp[i].mem)
 			return -ENOMEM;
 	}
 	return 0;
@@ -67,8 +67,8 @@ void nb_tx_fini(struct nb_queue *q)
 	unsigned i;
 
 	for (i = 0; i < NB_BATCH; i++) {
-		free(q->txp[i].buf);
-		q->txp[i].buf = NULL;
+		free(q->txp[i].mem);
+		q->txp[i].mem = q->txp[i].buf = NULL;
 	}
 }
 
@@ -221,6 +221,14 @@ static int tx_complete(struct nb_queue *q)
 	pkt->first_len = pkt->req[0].size;
 	for (i = 1; i < pkt->nreq && i < NB_FATAL_SLOTS; i++)
 		pkt->first_len -= pkt->req[i].size;
+	/*
+	 * The first slot's bytes end on a page boundary of ours, so that the
+	 * page-sized slots after it (Linux's netfront: one per page of a
+	 * frag) are each copied into one page: on Xen, gntdev splits a
+	 * segment whose local side crosses a page into two hypercall ops.
+	 */
+	pkt->buf = pkt->mem + (DUET_PAGE_SIZE - pkt->first_len % DUET_PAGE_SIZE) %
+				      DUET_PAGE_SIZE;
 	if (pkt->status == NETIF_RSP_OKAY &&
 	    pkt->req[0].offset + pkt->first_len > DUET_PAGE_SIZE) {
 		nb_broken(vif, "tx: first slot offset %u + size %u crosses "

@@ -37,9 +37,10 @@
  * a PNG.
  *
  * iperf3 (unless --no-iperf): TCP and UDP from the driver domain to the
- * guest (the rx path) over each strategy's vif at MTU 1500, and over a
- * veth pair between the same two namespaces as the baseline, measured in
- * the same run.
+ * guest (the rx path) and TCP from the guest to the driver domain (-R, the
+ * tx path) over each strategy's vif at MTU 1500, and over a veth pair
+ * between the same two namespaces as the baseline, measured in the same
+ * run; TCP's ratios to veth are printed next to them.
  *
  * Needs root (TAP devices, network namespaces); exits CLI_EXIT_SKIP (77)
  * with the reason when it cannot run here.  It prints and never asserts a
@@ -109,6 +110,7 @@ struct bn_vif {
 	char fe_if[IFNAMSIZ], be_if[IFNAMSIZ];
 	uint8_t mac[6];
 	double tcp, udp; /* iperf3 Mbit/s, < 0: failed */
+	double tcp_rev;  /* TCP guest -> driver domain (netback's tx path) */
 };
 
 struct bn {
@@ -125,7 +127,7 @@ struct bn {
 	struct duet_xs *xs;
 	struct bn_vif vif[BN_NMODES];
 	struct bn_point pt[BN_NMODES][BN_MAX_SIZES];
-	double veth_tcp, veth_udp;
+	double veth_tcp, veth_udp, veth_tcp_rev;
 	int keep; /* --keep or a failure: leave the directory (its log) */
 };
 
@@ -729,11 +731,11 @@ static int is_iperf3(int pid)
 }
 
 /*
- * One iperf3 run from the driver domain to @addr in the guest, tried
- * twice (a UDP flood can lose iperf3's own control exchange); the
- * client's output goes to the log.
+ * One iperf3 run from the driver domain to @addr in the guest (@rev: TCP
+ * the other way, iperf3 -R), tried twice (a UDP flood can lose iperf3's
+ * own control exchange); the client's output goes to the log.
  */
-static double iperf_run(struct bn *b, const char *addr, int udp)
+static double iperf_run(struct bn *b, const char *addr, int udp, int rev)
 {
 	char out[8192], t[16], gu[16], dd[16], srvlog[128], pidf[128];
 	double v = -1;
@@ -752,15 +754,18 @@ static double iperf_run(struct bn *b, const char *addr, int udp)
 			continue;
 		sleep_s(0.3);
 		out[0] = '\0';
-		/* TCP: the NULL for "-u" ends the arguments there. */
+		/* TCP: a NULL in place of "-u" (or after "-R") ends the
+		 * arguments there. */
 		run(b, out, sizeof(out), b->iperf_secs + 15, b->self, "sim",
 		    "exec", dd, "--", "iperf3", "-c", addr, "-t", t, "-f", "m",
-		    udp ? "-u" : NULL, "-b", "0", "-l", "1400", NULL);
+		    udp ? "-u" : rev ? "-R" : NULL, udp ? "-b" : NULL, "0",
+		    "-l", "1400", NULL);
 		v = iperf_mbits(out);
 		f = fopen(b->log, "a");
 		if (f) {
-			fprintf(f, "iperf3 %s %s:\n%s", udp ? "UDP" : "TCP",
-				addr, out);
+			fprintf(f, "iperf3 %s%s %s:\n%s",
+				udp ? "UDP" : "TCP", rev ? " -R" : "", addr,
+				out);
 			fclose(f);
 		}
 		/* After a failure: the server, if it still waits. */
@@ -802,24 +807,26 @@ static void iperf_all(struct bn *b)
 		struct bn_vif *v = &b->vif[b->modes[i]];
 
 		m = b->modes[i];
-		v->tcp = v->udp = -1;
+		v->tcp = v->udp = v->tcp_rev = -1;
 		snprintf(net, sizeof(net), "10.78.%d", m);
 		snprintf(addr, sizeof(addr), "10.78.%d.2", m);
 		if (link_addr(b, v->be_if, v->fe_if, net) < 0)
 			continue;
-		v->tcp = iperf_run(b, addr, 0);
-		v->udp = iperf_run(b, addr, 1);
+		v->tcp = iperf_run(b, addr, 0, 0);
+		v->udp = iperf_run(b, addr, 1, 0);
+		v->tcp_rev = iperf_run(b, addr, 0, 1);
 	}
 	/* The baseline: a veth pair between the same two namespaces. */
-	b->veth_tcp = b->veth_udp = -1;
+	b->veth_tcp = b->veth_udp = b->veth_tcp_rev = -1;
 	snprintf(pid, sizeof(pid), "%d", (int)b->vif[b->modes[0]].nf_pid);
 	if (IN_DOM(b, dd, "ip", "link", "add", "bnveth0", "type", "veth",
 		   "peer", "name", "bnveth1") ||
 	    IN_DOM(b, dd, "ip", "link", "set", "bnveth1", "netns", pid) ||
 	    link_addr(b, "bnveth0", "bnveth1", "10.79.0") < 0)
 		return;
-	b->veth_tcp = iperf_run(b, "10.79.0.2", 0);
-	b->veth_udp = iperf_run(b, "10.79.0.2", 1);
+	b->veth_tcp = iperf_run(b, "10.79.0.2", 0, 0);
+	b->veth_udp = iperf_run(b, "10.79.0.2", 1, 0);
+	b->veth_tcp_rev = iperf_run(b, "10.79.0.2", 0, 1);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1013,18 +1020,36 @@ static int write_png(struct bn *b)
 	return rc ? -EIO : 0;
 }
 
+/* @x / @veth as "0.00", or "-" when either run failed. */
+static const char *ratio(char *buf, size_t n, double x, double veth)
+{
+	if (x < 0 || veth <= 0)
+		return "-";
+	snprintf(buf, n, "%.2f", x / veth);
+	return buf;
+}
+
 static void print_iperf(struct bn *b)
 {
+	char r1[16], r2[16];
 	int i;
 
-	printf("\niperf3, driver domain -> guest (netback's rx path), %g s "
-	       "each, MTU 1500:\n%-6s %12s %12s\n",
-	       b->iperf_secs, "path", "TCP Mbit/s", "UDP Mbit/s");
-	for (i = 0; i < b->nmodes; i++)
-		printf("%-6s %12.0f %12.0f\n", mode_name[b->modes[i]],
-		       b->vif[b->modes[i]].tcp, b->vif[b->modes[i]].udp);
-	printf("%-6s %12.0f %12.0f   (baseline, same namespaces)\n", "veth",
-	       b->veth_tcp, b->veth_udp);
+	printf("\niperf3 between the driver domain and the guest, %g s "
+	       "each, MTU 1500\n(TCP and UDP: driver domain -> guest, "
+	       "netback's rx path; TCP-R: guest -> driver domain, its tx "
+	       "path):\n%-6s %12s %12s %12s %8s %8s\n",
+	       b->iperf_secs, "path", "TCP Mbit/s", "UDP Mbit/s",
+	       "TCP-R Mbit/s", "TCP/veth", "R/veth");
+	for (i = 0; i < b->nmodes; i++) {
+		struct bn_vif *v = &b->vif[b->modes[i]];
+
+		printf("%-6s %12.0f %12.0f %12.0f %8s %8s\n",
+		       mode_name[b->modes[i]], v->tcp, v->udp, v->tcp_rev,
+		       ratio(r1, sizeof(r1), v->tcp, b->veth_tcp),
+		       ratio(r2, sizeof(r2), v->tcp_rev, b->veth_tcp_rev));
+	}
+	printf("%-6s %12.0f %12.0f %12.0f   (baseline, same namespaces)\n",
+	       "veth", b->veth_tcp, b->veth_udp, b->veth_tcp_rev);
 	printf("(-1: the run failed; UDP: 1400-byte datagrams, unlimited "
 	       "rate, what arrived)\n");
 }
