@@ -40,7 +40,8 @@
 
 /*
  * struct xen_mem - what translation needs, set up at the first call.
- * @state:    0 not tried, 1 ready, else the -errno of the first try.
+ * @state:    0 not tried, 1 ready, else the -errno of the first try
+ *            (kept: a domain does not become privileged or PV later).
  * @self:     the domid that maps our own frames (DOMID_SELF).
  * @shinfo:   this domain's shared_info, mapped read-only (the P2M's root
  *            and size are read from it at every call: they may change).
@@ -470,9 +471,6 @@ static int xen_mem_init(struct duet_platform *p, struct xen_mem *m)
 	rc = load_libs(m);
 	if (rc < 0)
 		return rc;
-	domid = duet_platform_domid(p);
-	if (domid < 0)
-		return domid;
 	m->xch = m->xc_open(NULL, NULL, 0);
 	if (!m->xch) {
 		err = errno ? errno : EPERM;
@@ -481,6 +479,9 @@ static int xen_mem_init(struct duet_platform *p, struct xen_mem *m)
 			 "domain needed", strerror(err));
 		return err == EACCES ? -EPERM : -err;
 	}
+	domid = duet_platform_domid(p);
+	if (domid < 0)
+		return domid;
 	/* XEN_DOMCTL_getdomaininfo: the control domain (or xenstore's). */
 	if (m->xc_getinfo(m->xch, (uint32_t)domid, 1, &info) != 1 ||
 	    info.domid != (uint32_t)domid) {
@@ -694,6 +695,13 @@ out:
 	return rc;
 }
 
+/*
+ * No userspace path (platform.h).  privcmd's raw hypercall would reach
+ * XENMEM_exchange, but Xen steals only pages nothing else maps, and ours
+ * stay mapped by the kernel's direct map and by this process; the kernel's
+ * own P2M would go stale too.  Only xen_create_contiguous_region() in the
+ * kernel unmaps, exchanges and remaps.
+ */
 static int xen_alloc_contig(struct duet_platform *p, unsigned count,
 			    unsigned dma_bits, void **addr)
 {

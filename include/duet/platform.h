@@ -315,10 +315,11 @@ int duet_gnt_transfer_page_free(struct duet_platform *p, void *page);
  * @mfns:  receives @count machine frame numbers.
  * @pfns:  receives @count pseudo-physical frame numbers (may be NULL).
  * Returns 0; -EINVAL (@addr not page aligned, @count 0, NULL @mfns);
- * -EFAULT (a page is not mapped, or is not memory of this domain a
- * device can address); -EPERM (not privileged enough to read frames);
+ * -EFAULT (a page is not mapped, or is not this domain's own memory,
+ * e.g. a grant mapping); -EPERM (not privileged enough to read frames);
  * -EOPNOTSUPP (the platform cannot translate, see above); -EIO (the
- * P2M and the M2P disagree, or a page is another domain's frame).
+ * P2M has no RAM frame for the page, or it and the M2P disagree).
+ * Thread-safe.
  */
 int duet_platform_frames(struct duet_platform *p, const void *addr,
 			 unsigned count, uint64_t *mfns, uint64_t *pfns);
