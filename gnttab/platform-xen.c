@@ -42,7 +42,6 @@
  * struct xen_mem - what translation needs, set up at the first call.
  * @state:    0 not tried, 1 ready, else the -errno of the first try
  *            (kept: a domain does not become privileged or PV later).
- * @self:     the domid that maps our own frames (DOMID_SELF).
  * @shinfo:   this domain's shared_info, mapped read-only (the P2M's root
  *            and size are read from it at every call: they may change).
  * @max_mfn:  the highest machine frame (XENMEM_maximum_ram_page).
@@ -54,7 +53,6 @@ struct xen_mem {
 	void *dl_xc, *dl_fm;
 	xc_interface *xch;
 	xenforeignmemory_handle *fm;
-	uint32_t self;
 	const shared_info_t *shinfo;
 	unsigned long max_mfn;
 	xen_pfn_t *chunks;
@@ -506,13 +504,9 @@ static int xen_mem_init(struct duet_platform *p, struct xen_mem *m)
 			 strerror(err));
 		return -err;
 	}
-	/* Own frames: Xen wants DOMID_SELF, not our own id, as the owner. */
-	m->self = DOMID_SELF;
-	m->shinfo = map_frame(m, m->self, info.shared_info_frame);
-	if (!m->shinfo) {
-		m->self = (uint32_t)domid;
-		m->shinfo = map_frame(m, m->self, info.shared_info_frame);
-	}
+	/* Own frames are mapped as DOMID_SELF's: Xen refuses our own domid
+	 * as a "foreign" owner (get_pg_owner()). */
+	m->shinfo = map_frame(m, DOMID_SELF, info.shared_info_frame);
 	if (!m->shinfo) {
 		err = errno ? errno : EIO;
 		duet_log(DUET_LOG_ERR, "frames: cannot map our shared_info "
@@ -569,7 +563,7 @@ static int p2m_read(struct xen_mem *m, unsigned long frame, unsigned long idx,
 
 	if (frame > m->max_mfn)
 		return -EIO;
-	page = map_frame(m, m->self, frame);
+	page = map_frame(m, DOMID_SELF, frame);
 	if (!page) {
 		duet_log(DUET_LOG_ERR, "frames: cannot map P2M frame %#lx: %s",
 			 frame, strerror(errno));
@@ -588,13 +582,15 @@ static int pfn_to_mfn(struct xen_mem *m, uint64_t pfn, uint64_t *mfn)
 	unsigned long fl, leaf, e;
 	int rc;
 
+	/* ~0: SIF_VIRT_P2M_4TOOLS (libxenguest sets it for every domU;
+	 * Xen's dom0 builder does not) or a P2M beyond the 3-level tree. */
 	if (!fll || fll == ~0ul) {
 		duet_log(DUET_LOG_ERR,
 			 "frames: the kernel publishes %s (shared_info's "
-			 "pfn_to_mfn_frame_list_list is %#lx); reading the "
-			 "virtually mapped P2M list instead is not "
-			 "implemented", fll ? "no P2M frame list (larger "
-			 "than the 3-level tree)" : "no P2M yet", fll);
+			 "pfn_to_mfn_frame_list_list is %#lx); walking the "
+			 "virtually mapped P2M list (p2m_cr3, p2m_vaddr) "
+			 "instead is not implemented", fll ? "only the "
+			 "virtually mapped P2M list" : "no P2M yet", fll);
 		return -EOPNOTSUPP;
 	}
 	if (pfn >= max_pfn) {

@@ -36,7 +36,8 @@ struct duet_platform {
 /*
  * struct duet_machine - the simulator's machine model as the sim
  * platform's memory hooks see it (swiotlb/dma-mem.c implements it,
- * duet_dma_mem_bind() installs it).  @domid is the platform's domain.
+ * duet_dma_mem_bind() installs it in any platform; only sim's hooks
+ * consult it, Xen has a real machine).  @domid is the platform's domain.
  * Conventions of duet_platform_frames() and duet_platform_alloc_contig().
  */
 struct duet_machine {

@@ -28,6 +28,8 @@
  * checked against the M2P, and a machine-contiguous pool is -EOPNOTSUPP
  * (only the kernel can exchange frames: xen_create_contiguous_region()).
  * Other domains of the machine, and an unbound machine, use the model.
+ * The emulated devices below reach memory through the model's frames
+ * only: they are the simulator's.
  *
  * A device (struct duet_dma_dev) belongs to one domain and has one
  * backend, chosen by name (duet_dma_backend_find()).  A device touches

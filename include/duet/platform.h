@@ -291,10 +291,13 @@ int duet_gnt_transfer_page_free(struct duet_platform *p, void *page);
  *       the tools (shared_info's pfn_to_mfn_frame_list_list: frame list
  *       list -> frame lists -> P2M pages, as Xen's save and core-dump code
  *       read a PV guest), read with libxenctrl and libxenforeignmemory
- *       (loaded on first use; the control domain only, since
- *       XEN_DOMCTL_getdomaininfo gives the shared_info frame).  Every
- *       translation is checked against Xen's M2P (m2p[mfn] == pfn) and
- *       refused with -EIO when they disagree.  HVM and PVH domains have
+ *       (loaded on first use).  The control domain only: a domU can
+ *       neither find its shared_info frame (XEN_DOMCTL_getdomaininfo:
+ *       -EPERM) nor has its kernel that tree (the toolstack's builder
+ *       sets SIF_VIRT_P2M_4TOOLS, leaving only the virtually mapped list;
+ *       Xen's dom0 builder does not).  Every translation is checked
+ *       against Xen's M2P (m2p[mfn] == pfn) and refused with -EIO when
+ *       they disagree.  HVM and PVH domains have
  *       no P2M of their own (the guest sees gfns; a device reaches them
  *       only through an IOMMU Xen programs, bus address = gfn):
  *       -EOPNOTSUPP.
