@@ -44,7 +44,7 @@
  *            (kept: a domain does not become privileged or PV later).
  * @shinfo:   this domain's shared_info, mapped read-only (the P2M's root
  *            and size are read from it at every call: they may change).
- * @max_mfn:  the highest machine frame (XENMEM_maximum_ram_page).
+ * @max_page: machine frames are below it (XENMEM_maximum_ram_page).
  * @chunks:   the M2P's 2 MiB chunks (XENMEM_machphys_mfn_list), @nchunks.
  */
 struct xen_mem {
@@ -54,7 +54,7 @@ struct xen_mem {
 	xc_interface *xch;
 	xenforeignmemory_handle *fm;
 	const shared_info_t *shinfo;
-	unsigned long max_mfn;
+	unsigned long max_page;
 	xen_pfn_t *chunks;
 	unsigned long nchunks;
 	int pagemap;
@@ -514,13 +514,13 @@ static int xen_mem_init(struct duet_platform *p, struct xen_mem *m)
 			 strerror(err));
 		return -err;
 	}
-	if (m->xc_max_ram(m->xch, &m->max_mfn) < 0) {
+	if (m->xc_max_ram(m->xch, &m->max_page) < 0) {
 		err = errno ? errno : EIO;
 		duet_log(DUET_LOG_ERR, "frames: XENMEM_maximum_ram_page: %s",
 			 strerror(err));
 		return -err;
 	}
-	m->nchunks = (m->max_mfn + M2P_PER_CHUNK) / M2P_PER_CHUNK;
+	m->nchunks = (m->max_page + M2P_PER_CHUNK - 1) / M2P_PER_CHUNK;
 	m->chunks = calloc(m->nchunks, sizeof(*m->chunks));
 	if (!m->chunks)
 		return -ENOMEM;
@@ -561,7 +561,7 @@ static int p2m_read(struct xen_mem *m, unsigned long frame, unsigned long idx,
 {
 	const xen_pfn_t *page;
 
-	if (frame > m->max_mfn)
+	if (frame >= m->max_page)
 		return -EIO;
 	page = map_frame(m, DOMID_SELF, frame);
 	if (!page) {
@@ -623,10 +623,10 @@ static int m2p_check(struct xen_mem *m, uint64_t pfn, uint64_t mfn)
 	const xen_pfn_t *page;
 	uint64_t back;
 
-	if (mfn > m->max_mfn || chunk >= m->nchunks) {
+	if (mfn >= m->max_page || chunk >= m->nchunks) {
 		duet_log(DUET_LOG_ERR, "frames: P2M gives pfn %#" PRIx64
 			 " mfn %#" PRIx64 ", beyond machine memory (%#lx)",
-			 pfn, mfn, m->max_mfn);
+			 pfn, mfn, m->max_page);
 		return -EIO;
 	}
 	page = map_frame(m, DOMID_XEN,
