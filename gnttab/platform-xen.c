@@ -469,6 +469,12 @@ static int xen_mem_init(struct duet_platform *p, struct xen_mem *m)
 	rc = load_libs(m);
 	if (rc < 0)
 		return rc;
+	if (access("/dev/xen/privcmd", R_OK | W_OK) < 0) {
+		err = errno;
+		duet_log(DUET_LOG_ERR, "frames: /dev/xen/privcmd: %s; root in "
+			 "a PV control domain needed", strerror(err));
+		return err == EACCES || err == EPERM ? -EPERM : -err;
+	}
 	m->xch = m->xc_open(NULL, NULL, 0);
 	if (!m->xch) {
 		err = errno ? errno : EPERM;

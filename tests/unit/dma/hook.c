@@ -80,6 +80,13 @@ int main(void)
 	duet_platform_frames(p, q, 8, mfns, NULL);
 	ok(mfns[0] % 8 == 0 && mfns[7] < (1u << 12),
 	   "aligned to 8 frames, below 16 MiB");
+	is_int(duet_platform_alloc_contig(p, 128, 32, &tmp), 0,
+	       "128 contiguous pages (more than one batch of the check)");
+	is_int(duet_platform_contig(p, tmp, 128, 32), 1,
+	       "contiguous across the batches");
+	is_int(duet_platform_contig(p, (unsigned char *)tmp + 4096, 128, 32),
+	       0, "one page further: the last page is not adjacent");
+	duet_platform_free_contig(p, tmp, 128);
 	is_int(duet_dma_domain_alloc_contig(drv, 4, 32, (void **)&r), 0,
 	       "the DMA layer's contiguous allocation goes through the hook");
 	is_int(duet_platform_contig(p, r, 4, 32), 1, "and is contiguous");
