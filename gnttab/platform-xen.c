@@ -464,7 +464,7 @@ static int xen_mem_init(struct duet_platform *p, struct xen_mem *m)
 		err = errno;
 		duet_log(DUET_LOG_ERR, "frames: /proc/self/pagemap: %s",
 			 strerror(err));
-		return -err;
+		return err == EACCES ? -EPERM : -err;
 	}
 	rc = load_libs(m);
 	if (rc < 0)

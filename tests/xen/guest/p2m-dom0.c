@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -60,7 +61,10 @@ static int unprivileged_rc(void *buf)
 	int st, rc;
 
 	if (pid == 0) {
-		if (setgid(65534) < 0 || setuid(65534) < 0)
+		/* Dumpable again, as a process started unprivileged is:
+		 * otherwise its /proc/self stays root's. */
+		if (setgid(65534) < 0 || setuid(65534) < 0 ||
+		    prctl(PR_SET_DUMPABLE, 1) < 0)
 			_exit(200);
 		rc = duet_platform_open("xen", &q);
 		if (rc == 0)
