@@ -421,3 +421,78 @@ int duet_evtchn_unbind(struct duet_evtchn *e, duet_evtchn_port_t port)
 {
 	return e ? e->p->ops->evtchn_unbind(e, port) : -EINVAL;
 }
+
+/* ------------------------------------------------------------------ */
+/* Memory a device can address                                         */
+/* ------------------------------------------------------------------ */
+
+void duet_platform_set_machine(struct duet_platform *p,
+			       const struct duet_machine *m, void *priv)
+{
+	p->machine = m;
+	p->machine_priv = priv;
+}
+
+int duet_platform_frames(struct duet_platform *p, const void *addr,
+			 unsigned count, uint64_t *mfns, uint64_t *pfns)
+{
+	if (!p || !count || !mfns || !page_aligned(addr))
+		return -EINVAL;
+	if (!p->ops->frames)
+		return -EOPNOTSUPP;
+	return p->ops->frames(p, addr, count, mfns, pfns);
+}
+
+/* Frames are translated in batches of this many. */
+#define CONTIG_BATCH 64u
+
+int duet_platform_contig(struct duet_platform *p, const void *addr,
+			 unsigned count, unsigned dma_bits)
+{
+	const unsigned char *a = addr;
+	uint64_t mfns[CONTIG_BATCH], next = 0, limit;
+	unsigned done = 0, n, i;
+	int rc, yes = 1;
+
+	if (!p || !count || !page_aligned(addr) || dma_bits < 12 ||
+	    dma_bits > 64)
+		return -EINVAL;
+	/* Frames below 2^dma_bits: mfn < limit (no limit for 64 bits). */
+	limit = dma_bits >= 64 ? UINT64_MAX : 1ull << (dma_bits - 12);
+	while (done < count) {
+		n = count - done < CONTIG_BATCH ? count - done : CONTIG_BATCH;
+		rc = duet_platform_frames(p, a + (size_t)done * DUET_PAGE_SIZE,
+					  n, mfns, NULL);
+		if (rc < 0)
+			return rc;
+		for (i = 0; i < n; i++) {
+			if ((done || i) && mfns[i] != next)
+				yes = 0;
+			if (dma_bits < 64 && mfns[i] >= limit)
+				yes = 0;
+			next = mfns[i] + 1;
+		}
+		done += n;
+	}
+	return yes;
+}
+
+int duet_platform_alloc_contig(struct duet_platform *p, unsigned count,
+			       unsigned dma_bits, void **addr)
+{
+	if (!p || !count || !addr || dma_bits < 20 || dma_bits > 64)
+		return -EINVAL;
+	if (!p->ops->alloc_contig)
+		return -EOPNOTSUPP;
+	return p->ops->alloc_contig(p, count, dma_bits, addr);
+}
+
+int duet_platform_free_contig(struct duet_platform *p, void *addr,
+			      unsigned count)
+{
+	if (!p || !count || !page_aligned(addr))
+		return -EINVAL;
+	if (!p->ops->free_contig)
+		return -EINVAL;
+	return p->ops->free_contig(p, addr, count);
+}

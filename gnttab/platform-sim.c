@@ -1523,6 +1523,50 @@ static int sim_evtchn_unbind(struct duet_evtchn *e, duet_evtchn_port_t port)
 	return 0;
 }
 
+/* ------------------------------------------------------------------ */
+/* Memory a device can address                                         */
+/* ------------------------------------------------------------------ */
+
+/*
+ * The simulator's machine is the DMA layer's model (swiotlb/dma-mem.c),
+ * bound to this platform by duet_dma_mem_bind(): these hooks answer from
+ * it for this platform's domain.
+ */
+static int no_machine(void)
+{
+	duet_log(DUET_LOG_ERR,
+		 "sim platform: no machine model bound (duet_dma_mem_bind()): "
+		 "the simulator's frames are the DMA layer's model");
+	return -EOPNOTSUPP;
+}
+
+static int sim_frames(struct duet_platform *p, const void *addr,
+		      unsigned count, uint64_t *mfns, uint64_t *pfns)
+{
+	if (!p->machine)
+		return no_machine();
+	return p->machine->frames(p->machine_priv, spriv(p)->domid, addr,
+				  count, mfns, pfns);
+}
+
+static int sim_alloc_contig(struct duet_platform *p, unsigned count,
+			    unsigned dma_bits, void **addr)
+{
+	if (!p->machine)
+		return no_machine();
+	return p->machine->alloc_contig(p->machine_priv, spriv(p)->domid,
+					count, dma_bits, addr);
+}
+
+static int sim_free_contig(struct duet_platform *p, void *addr,
+			   unsigned count)
+{
+	if (!p->machine)
+		return -EINVAL;
+	return p->machine->free_contig(p->machine_priv, spriv(p)->domid, addr,
+				       count);
+}
+
 const struct duet_platform_ops duet_platform_sim = {
 	.name = "sim",
 	.caps = DUET_PLATFORM_CAP_TRANSFER | DUET_PLATFORM_CAP_COPY,
@@ -1541,6 +1585,9 @@ const struct duet_platform_ops duet_platform_sim = {
 	.transfer_accept = sim_transfer_accept,
 	.page_alloc = sim_page_alloc,
 	.page_free = sim_page_free,
+	.frames = sim_frames,
+	.alloc_contig = sim_alloc_contig,
+	.free_contig = sim_free_contig,
 	.evtchn_open = sim_evtchn_open,
 	.evtchn_close = sim_evtchn_close,
 	.evtchn_fd = sim_evtchn_fd,

@@ -9,31 +9,79 @@
  *
  * Handles to gntdev and gntalloc are opened on first use, so a domain
  * without one of the drivers can still use the rest.
+ *
+ * Memory a device can address (duet_platform_frames(); platform.h says
+ * what works and why contiguous allocation does not): pagemap for
+ * virt -> pfn, this PV domain's P2M as its kernel publishes it for the
+ * tools for pfn -> mfn, Xen's M2P as the check.  libxenctrl and
+ * libxenforeignmemory are loaded (dlopen) at the first translation, so
+ * that programs that never translate -- and domUs whose initramfs lacks
+ * them -- do not need them.
  */
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <xenctrl.h>
 #include <xenevtchn.h>
+#include <xenforeignmemory.h>
 #include <xengnttab.h>
 #include <xenstore.h>
 #include <xentoolcore.h>
 
 #include "gnttab/private.h"
 
+/*
+ * struct xen_mem - what translation needs, set up at the first call.
+ * @state:    0 not tried, 1 ready, else the -errno of the first try
+ *            (kept: a domain does not become privileged or PV later).
+ * @shinfo:   this domain's shared_info, mapped read-only (the P2M's root
+ *            and size are read from it at every call: they may change).
+ * @max_page: machine frames are below it (XENMEM_maximum_ram_page).
+ * @chunks:   the M2P's 2 MiB chunks (XENMEM_machphys_mfn_list), @nchunks.
+ */
+struct xen_mem {
+	pthread_mutex_t lock;
+	int state;
+	void *dl_xc, *dl_fm;
+	xc_interface *xch;
+	xenforeignmemory_handle *fm;
+	const shared_info_t *shinfo;
+	unsigned long max_page;
+	xen_pfn_t *chunks;
+	unsigned long nchunks;
+	int pagemap;
+	__typeof__(xc_interface_open) *xc_open;
+	__typeof__(xc_interface_close) *xc_close;
+	__typeof__(xc_domain_getinfo) *xc_getinfo;
+	__typeof__(xc_maximum_ram_page) *xc_max_ram;
+	__typeof__(xc_machphys_mfn_list) *xc_m2p_list;
+	__typeof__(xenforeignmemory_open) *fm_open;
+	__typeof__(xenforeignmemory_close) *fm_close;
+	__typeof__(xenforeignmemory_map) *fm_map;
+	__typeof__(xenforeignmemory_unmap) *fm_unmap;
+};
+
 /**
  * struct xen_priv - state of an open xen platform.
  * @xgt: gntdev handle (map, unmap, copy), opened on first use.
  * @xgs: gntalloc handle (share, unshare), opened on first use.
+ * @mem: translation state.
  */
 struct xen_priv {
 	xengnttab_handle *xgt;
 	xengntshr_handle *xgs;
+	struct xen_mem mem;
 };
+
+static void xen_mem_fini(struct xen_mem *m);
 
 static struct xen_priv *xpriv(struct duet_platform *p)
 {
@@ -57,6 +105,8 @@ static int xen_open(struct duet_platform *p, const char *arg)
 	x = calloc(1, sizeof(*x));
 	if (!x)
 		return -ENOMEM;
+	pthread_mutex_init(&x->mem.lock, NULL);
+	x->mem.pagemap = -1;
 	p->priv = x;
 	return 0;
 }
@@ -71,6 +121,8 @@ static void xen_close(struct duet_platform *p)
 		xengnttab_close(x->xgt);
 	if (x->xgs)
 		xengntshr_close(x->xgs);
+	xen_mem_fini(&x->mem);
+	pthread_mutex_destroy(&x->mem.lock);
 	free(x);
 	p->priv = NULL;
 }
@@ -289,6 +341,381 @@ static int xen_copy(struct duet_platform *p, struct duet_gnt_copy_seg *segs,
 }
 
 /* ------------------------------------------------------------------ */
+/* Memory a device can address                                         */
+/* ------------------------------------------------------------------ */
+
+/* P2M and M2P entries (64-bit PV). */
+#define XEN_FPP 512ul                      /* entries per page */
+#define M2P_CHUNK_SHIFT 21                 /* the M2P comes in 2 MiB */
+#define M2P_PER_CHUNK ((1ul << M2P_CHUNK_SHIFT) / sizeof(xen_pfn_t))
+/* Linux's P2M marks (arch/x86/include/asm/xen/page.h). */
+#define P2M_INVALID (~0ul)
+#define P2M_FOREIGN (1ul << 63)
+#define P2M_IDENTITY (1ul << 62)
+
+static void xen_mem_fini(struct xen_mem *m)
+{
+	if (m->shinfo)
+		m->fm_unmap(m->fm, (void *)m->shinfo, 1);
+	if (m->fm)
+		m->fm_close(m->fm);
+	if (m->xch)
+		m->xc_close(m->xch);
+	if (m->dl_fm)
+		dlclose(m->dl_fm);
+	if (m->dl_xc)
+		dlclose(m->dl_xc);
+	if (m->pagemap >= 0)
+		close(m->pagemap);
+	free(m->chunks);
+	m->shinfo = NULL;
+	m->fm = NULL;
+	m->xch = NULL;
+	m->dl_fm = m->dl_xc = NULL;
+	m->pagemap = -1;
+	m->chunks = NULL;
+}
+
+/* HVM and PVH guests have no P2M of their own: say so plainly. */
+static int check_pv(void)
+{
+	char type[16] = "";
+	FILE *f = fopen("/sys/hypervisor/guest_type", "r");
+
+	if (!f)
+		return 0; /* older kernels: xc_domain_getinfo() tells */
+	if (!fgets(type, sizeof(type), f))
+		type[0] = '\0';
+	fclose(f);
+	type[strcspn(type, "\n")] = '\0';
+	if (!strcmp(type, "PV") || !type[0])
+		return 0;
+	duet_log(DUET_LOG_ERR,
+		 "frames: this is a %s domain: it has no P2M of its own (Xen "
+		 "translates its gfns); a device reaches its memory only "
+		 "through an IOMMU Xen programs, at bus address = gfn", type);
+	return -EOPNOTSUPP;
+}
+
+#define DLSYM(m, h, field, name)                                         \
+	((m)->field = (__typeof__((m)->field))dlsym((h), (name)))
+
+static int load_libs(struct xen_mem *m)
+{
+	m->dl_xc = dlopen("libxenctrl.so.4.17", RTLD_NOW | RTLD_LOCAL);
+	if (!m->dl_xc)
+		m->dl_xc = dlopen("libxenctrl.so", RTLD_NOW | RTLD_LOCAL);
+	m->dl_fm = dlopen("libxenforeignmemory.so.1", RTLD_NOW | RTLD_LOCAL);
+	if (!m->dl_xc || !m->dl_fm) {
+		duet_log(DUET_LOG_ERR,
+			 "frames: cannot load %s (Debian: libxenmisc4.17 and "
+			 "libxenforeignmemory1): %s",
+			 m->dl_xc ? "libxenforeignmemory" : "libxenctrl",
+			 dlerror());
+		return -EOPNOTSUPP;
+	}
+	if (!DLSYM(m, m->dl_xc, xc_open, "xc_interface_open") ||
+	    !DLSYM(m, m->dl_xc, xc_close, "xc_interface_close") ||
+	    !DLSYM(m, m->dl_xc, xc_getinfo, "xc_domain_getinfo") ||
+	    !DLSYM(m, m->dl_xc, xc_max_ram, "xc_maximum_ram_page") ||
+	    !DLSYM(m, m->dl_xc, xc_m2p_list, "xc_machphys_mfn_list") ||
+	    !DLSYM(m, m->dl_fm, fm_open, "xenforeignmemory_open") ||
+	    !DLSYM(m, m->dl_fm, fm_close, "xenforeignmemory_close") ||
+	    !DLSYM(m, m->dl_fm, fm_map, "xenforeignmemory_map") ||
+	    !DLSYM(m, m->dl_fm, fm_unmap, "xenforeignmemory_unmap")) {
+		duet_log(DUET_LOG_ERR, "frames: libxenctrl or "
+			 "libxenforeignmemory lacks a function: %s", dlerror());
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
+/* Map one frame read-only; NULL with errno on failure. */
+static const void *map_frame(struct xen_mem *m, uint32_t dom,
+			     unsigned long frame)
+{
+	xen_pfn_t f = frame;
+	int err = 0;
+	void *a = m->fm_map(m->fm, dom, PROT_READ, 1, &f, &err);
+
+	if (a && err) {
+		m->fm_unmap(m->fm, a, 1);
+		errno = -err > 0 ? -err : EIO;
+		return NULL;
+	}
+	return a;
+}
+
+static void unmap_frame(struct xen_mem *m, const void *a)
+{
+	m->fm_unmap(m->fm, (void *)a, 1);
+}
+
+static int xen_mem_init(struct duet_platform *p, struct xen_mem *m)
+{
+	xc_dominfo_t info;
+	int domid, rc, err;
+
+	rc = check_pv();
+	if (rc < 0)
+		return rc;
+	m->pagemap = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	if (m->pagemap < 0) {
+		err = errno;
+		duet_log(DUET_LOG_ERR, "frames: /proc/self/pagemap: %s",
+			 strerror(err));
+		return err == EACCES ? -EPERM : -err;
+	}
+	rc = load_libs(m);
+	if (rc < 0)
+		return rc;
+	if (access("/dev/xen/privcmd", R_OK | W_OK) < 0) {
+		err = errno;
+		duet_log(DUET_LOG_ERR, "frames: /dev/xen/privcmd: %s; root in "
+			 "a PV control domain needed", strerror(err));
+		return err == EACCES || err == EPERM ? -EPERM : -err;
+	}
+	m->xch = m->xc_open(NULL, NULL, 0);
+	if (!m->xch) {
+		err = errno ? errno : EPERM;
+		duet_log(DUET_LOG_ERR, "frames: cannot open privcmd "
+			 "(xc_interface_open): %s; root in a PV control "
+			 "domain needed", strerror(err));
+		return err == EACCES ? -EPERM : -err;
+	}
+	domid = duet_platform_domid(p);
+	if (domid < 0)
+		return domid;
+	/* XEN_DOMCTL_getdomaininfo: the control domain (or xenstore's). */
+	if (m->xc_getinfo(m->xch, (uint32_t)domid, 1, &info) != 1 ||
+	    info.domid != (uint32_t)domid) {
+		err = errno ? errno : ESRCH;
+		duet_log(DUET_LOG_ERR,
+			 "frames: XEN_DOMCTL_getdomaininfo for domain %d "
+			 "refused (%s): only the control domain can find its "
+			 "shared_info frame, where the P2M is published",
+			 domid, strerror(err));
+		return err == EACCES || err == EPERM ? -EPERM : -err;
+	}
+	if (info.hvm) {
+		duet_log(DUET_LOG_ERR,
+			 "frames: domain %d is HVM/PVH: no P2M of its own",
+			 domid);
+		return -EOPNOTSUPP;
+	}
+	m->fm = m->fm_open(NULL, 0);
+	if (!m->fm) {
+		err = errno ? errno : EPERM;
+		duet_log(DUET_LOG_ERR, "frames: xenforeignmemory_open: %s",
+			 strerror(err));
+		return -err;
+	}
+	/* Own frames are mapped as DOMID_SELF's: Xen refuses our own domid
+	 * as a "foreign" owner (get_pg_owner()). */
+	m->shinfo = map_frame(m, DOMID_SELF, info.shared_info_frame);
+	if (!m->shinfo) {
+		err = errno ? errno : EIO;
+		duet_log(DUET_LOG_ERR, "frames: cannot map our shared_info "
+			 "(mfn %#lx): %s", info.shared_info_frame,
+			 strerror(err));
+		return -err;
+	}
+	if (m->xc_max_ram(m->xch, &m->max_page) < 0) {
+		err = errno ? errno : EIO;
+		duet_log(DUET_LOG_ERR, "frames: XENMEM_maximum_ram_page: %s",
+			 strerror(err));
+		return -err;
+	}
+	m->nchunks = (m->max_page + M2P_PER_CHUNK - 1) / M2P_PER_CHUNK;
+	m->chunks = calloc(m->nchunks, sizeof(*m->chunks));
+	if (!m->chunks)
+		return -ENOMEM;
+	if (m->xc_m2p_list(m->xch, m->nchunks, m->chunks) < 0) {
+		err = errno ? errno : EIO;
+		duet_log(DUET_LOG_ERR, "frames: XENMEM_machphys_mfn_list: %s",
+			 strerror(err));
+		return -err;
+	}
+	return 0;
+}
+
+/* pfn of the locked page at @va from pagemap. */
+static int virt_to_pfn(struct xen_mem *m, uintptr_t va, uint64_t *pfn)
+{
+	uint64_t e;
+	ssize_t n = pread(m->pagemap, &e, sizeof(e),
+			  (off_t)(va / DUET_PAGE_SIZE * sizeof(e)));
+
+	if (n != (ssize_t)sizeof(e))
+		return n < 0 ? -errno : -EIO;
+	if (!(e >> 63))
+		return -EFAULT; /* not present */
+	*pfn = e & ((1ull << 55) - 1);
+	if (!*pfn) {
+		duet_log(DUET_LOG_ERR,
+			 "frames: /proc/self/pagemap hides frame numbers: "
+			 "CAP_SYS_ADMIN needed (root in dom0 or a driver "
+			 "domain)");
+		return -EPERM;
+	}
+	return 0;
+}
+
+/* Read entry @idx of the P2M tree page @frame. */
+static int p2m_read(struct xen_mem *m, unsigned long frame, unsigned long idx,
+		    unsigned long *out)
+{
+	const xen_pfn_t *page;
+
+	if (frame >= m->max_page)
+		return -EIO;
+	page = map_frame(m, DOMID_SELF, frame);
+	if (!page) {
+		duet_log(DUET_LOG_ERR, "frames: cannot map P2M frame %#lx: %s",
+			 frame, strerror(errno));
+		return -EIO;
+	}
+	*out = page[idx];
+	unmap_frame(m, page);
+	return 0;
+}
+
+/* pfn -> mfn through the frame list list (3 levels of 512). */
+static int pfn_to_mfn(struct xen_mem *m, uint64_t pfn, uint64_t *mfn)
+{
+	unsigned long fll = m->shinfo->arch.pfn_to_mfn_frame_list_list;
+	unsigned long max_pfn = m->shinfo->arch.max_pfn;
+	unsigned long fl, leaf, e;
+	int rc;
+
+	/* ~0: SIF_VIRT_P2M_4TOOLS (libxenguest sets it for every domU;
+	 * Xen's dom0 builder does not) or a P2M beyond the 3-level tree. */
+	if (!fll || fll == ~0ul) {
+		duet_log(DUET_LOG_ERR,
+			 "frames: the kernel publishes %s (shared_info's "
+			 "pfn_to_mfn_frame_list_list is %#lx); walking the "
+			 "virtually mapped P2M list (p2m_cr3, p2m_vaddr) "
+			 "instead is not implemented", fll ? "only the "
+			 "virtually mapped P2M list" : "no P2M yet", fll);
+		return -EOPNOTSUPP;
+	}
+	if (pfn >= max_pfn) {
+		duet_log(DUET_LOG_ERR, "frames: pfn %#" PRIx64 " beyond the "
+			 "published P2M (%#lx entries)", pfn, max_pfn);
+		return -EIO;
+	}
+	rc = p2m_read(m, fll, pfn / (XEN_FPP * XEN_FPP), &fl);
+	if (rc == 0)
+		rc = p2m_read(m, fl, pfn / XEN_FPP % XEN_FPP, &leaf);
+	if (rc == 0)
+		rc = p2m_read(m, leaf, pfn % XEN_FPP, &e);
+	if (rc < 0)
+		return rc;
+	if (e == P2M_INVALID || (e & P2M_IDENTITY)) {
+		duet_log(DUET_LOG_ERR, "frames: pfn %#" PRIx64 " has no RAM "
+			 "frame in the P2M (%#lx)", pfn, e);
+		return -EIO;
+	}
+	if (e & P2M_FOREIGN)
+		return -EFAULT; /* another domain's frame (grant mapping) */
+	*mfn = e;
+	return 0;
+}
+
+/* The M2P must say the same: m2p[mfn] == pfn. */
+static int m2p_check(struct xen_mem *m, uint64_t pfn, uint64_t mfn)
+{
+	unsigned long chunk = mfn / M2P_PER_CHUNK;
+	const xen_pfn_t *page;
+	uint64_t back;
+
+	if (mfn >= m->max_page || chunk >= m->nchunks) {
+		duet_log(DUET_LOG_ERR, "frames: P2M gives pfn %#" PRIx64
+			 " mfn %#" PRIx64 ", beyond machine memory (%#lx)",
+			 pfn, mfn, m->max_page);
+		return -EIO;
+	}
+	page = map_frame(m, DOMID_XEN,
+			 m->chunks[chunk] + mfn % M2P_PER_CHUNK / XEN_FPP);
+	if (!page) {
+		duet_log(DUET_LOG_ERR, "frames: cannot map the M2P: %s",
+			 strerror(errno));
+		return -EIO;
+	}
+	back = page[mfn % XEN_FPP];
+	unmap_frame(m, page);
+	if (back != pfn) {
+		duet_log(DUET_LOG_ERR, "frames: P2M and M2P disagree: pfn %#"
+			 PRIx64 " -> mfn %#" PRIx64 " but m2p[mfn] = %#" PRIx64,
+			 pfn, mfn, back);
+		return -EIO;
+	}
+	return 0;
+}
+
+static int xen_frames(struct duet_platform *p, const void *addr,
+		      unsigned count, uint64_t *mfns, uint64_t *pfns)
+{
+	struct xen_mem *m = &xpriv(p)->mem;
+	size_t len = (size_t)count * DUET_PAGE_SIZE;
+	uint64_t pfn = 0;
+	unsigned i;
+	int rc = 0;
+
+	pthread_mutex_lock(&m->lock);
+	if (!m->state) {
+		m->state = xen_mem_init(p, m);
+		if (!m->state)
+			m->state = 1;
+		else
+			xen_mem_fini(m);
+	}
+	if (m->state < 0) {
+		rc = m->state;
+		goto out;
+	}
+	/* Locked pages keep their frames (no swap, no migration). */
+	if (mlock(addr, len) < 0) {
+		rc = errno == ENOMEM ? -EFAULT : -errno;
+		if (rc != -EFAULT)
+			duet_log(DUET_LOG_ERR, "frames: mlock: %s (RLIMIT_MEMLOCK"
+				 " or CAP_IPC_LOCK)", strerror(errno));
+		goto out;
+	}
+	for (i = 0; i < count && rc == 0; i++) {
+		rc = virt_to_pfn(m, (uintptr_t)addr + (size_t)i *
+					    DUET_PAGE_SIZE, &pfn);
+		if (rc == 0)
+			rc = pfn_to_mfn(m, pfn, &mfns[i]);
+		if (rc == 0)
+			rc = m2p_check(m, pfn, mfns[i]);
+		if (rc == 0 && pfns)
+			pfns[i] = pfn;
+	}
+out:
+	pthread_mutex_unlock(&m->lock);
+	return rc;
+}
+
+/*
+ * No userspace path (platform.h).  privcmd's raw hypercall would reach
+ * XENMEM_exchange, but Xen steals only pages nothing else maps, and ours
+ * stay mapped by the kernel's direct map and by this process; the kernel's
+ * own P2M would go stale too.  Only xen_create_contiguous_region() in the
+ * kernel unmaps, exchanges and remaps.
+ */
+static int xen_alloc_contig(struct duet_platform *p, unsigned count,
+			    unsigned dma_bits, void **addr)
+{
+	duet_log(DUET_LOG_ERR,
+		 "alloc_contig: %u machine-contiguous pages below 2^%u need "
+		 "XENMEM_exchange of frames only the kernel can give up "
+		 "(xen_create_contiguous_region()); Linux offers userspace no "
+		 "interface to it", count, dma_bits);
+	return -EOPNOTSUPP;
+}
+
+/* ------------------------------------------------------------------ */
 /* Event channels                                                      */
 /* ------------------------------------------------------------------ */
 
@@ -399,6 +826,8 @@ const struct duet_platform_ops duet_platform_xen = {
 	.map = xen_map,
 	.unmap = xen_unmap,
 	.copy = xen_copy,
+	.frames = xen_frames,
+	.alloc_contig = xen_alloc_contig,
 	.evtchn_open = xen_evtchn_open,
 	.evtchn_close = xen_evtchn_close,
 	.evtchn_fd = xen_evtchn_fd,

@@ -29,7 +29,30 @@ struct duet_platform {
 	pthread_mutex_t ended_lock; /* guards @ended */
 	struct duet_gnt_ended *ended; /* duet_gnt_end_share(): shares the
 				       * peer still maps, to end later */
+	const struct duet_machine *machine; /* sim: the bound model */
+	void *machine_priv;
 };
+
+/*
+ * struct duet_machine - the simulator's machine model as the sim
+ * platform's memory hooks see it (swiotlb/dma-mem.c implements it,
+ * duet_dma_mem_bind() installs it in any platform; only sim's hooks
+ * consult it, Xen has a real machine).  @domid is the platform's domain.
+ * Conventions of duet_platform_frames() and duet_platform_alloc_contig().
+ */
+struct duet_machine {
+	int (*frames)(void *priv, duet_domid_t domid, const void *addr,
+		      unsigned count, uint64_t *mfns, uint64_t *pfns);
+	int (*alloc_contig)(void *priv, duet_domid_t domid, unsigned count,
+			    unsigned dma_bits, void **addr);
+	int (*free_contig)(void *priv, duet_domid_t domid, void *addr,
+			   unsigned count);
+};
+
+/* Install @m (NULL: none) as @p's machine. */
+DUET_INTERNAL void duet_platform_set_machine(struct duet_platform *p,
+					     const struct duet_machine *m,
+					     void *priv);
 
 /**
  * struct duet_evtchn - an open event-channel handle.
@@ -83,6 +106,14 @@ struct duet_platform_ops {
 			       void **page);
 	int (*page_alloc)(struct duet_platform *p, void **page);
 	int (*page_free)(struct duet_platform *p, void *page);
+
+	/* Memory a device can address; NULL: -EOPNOTSUPP. */
+	int (*frames)(struct duet_platform *p, const void *addr,
+		      unsigned count, uint64_t *mfns, uint64_t *pfns);
+	int (*alloc_contig)(struct duet_platform *p, unsigned count,
+			    unsigned dma_bits, void **addr);
+	int (*free_contig)(struct duet_platform *p, void *addr,
+			   unsigned count);
 
 	int (*evtchn_open)(struct duet_evtchn *e);
 	void (*evtchn_close)(struct duet_evtchn *e);

@@ -40,6 +40,8 @@ struct duet_dma_mem {
 	struct duet_dma_domain *domains; /* list */
 	uint64_t top;               /* RAM/foreign frames are taken below */
 	struct dma_iommu_hw *iommu; /* the IOMMU models (iommu-glue/) */
+	struct duet_platform *platform; /* duet_dma_mem_bind(), or NULL */
+	duet_domid_t pdomid;        /* the platform's domain */
 };
 
 struct duet_dma_domain {

@@ -4,13 +4,17 @@
  * p2m that is not the identity, foreign (granted) frames, and the
  * exchange that makes a range machine-contiguous.  This is the simulator's
  * implementation of the platform hook "CPU address -> machine address"
- * (duet_dma_virt_to_maddr()).
+ * (struct duet_machine, which duet_dma_mem_bind() installs in a sim
+ * platform).  A machine bound to a platform asks that platform for the
+ * frames and contiguous runs of the platform's own domain (on Xen: the
+ * real P2M), and answers from the model for every other domain.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 
+#include "gnttab/private.h"
 #include "swiotlb/dma-int.h"
 
 int duet_dma_mem_create(unsigned addr_bits, struct duet_dma_mem **out)
@@ -42,6 +46,7 @@ void duet_dma_mem_destroy(struct duet_dma_mem *m)
 {
 	if (!m)
 		return;
+	duet_dma_mem_bind(m, NULL);
 	dma_iommu_hw_destroy(m->iommu);
 	pthread_mutex_destroy(&m->lock);
 	free(m->frames);
@@ -283,14 +288,12 @@ static int exchange_contig(struct duet_dma_domain *d, unsigned pfn,
 	return 0;
 }
 
-int duet_dma_domain_alloc_contig(struct duet_dma_domain *d, unsigned npages,
-				 unsigned dma_bits, void **cpu)
+static int model_alloc_contig(struct duet_dma_domain *d, unsigned npages,
+			      unsigned dma_bits, void **cpu)
 {
 	void *p;
 	int rc;
 
-	if (!d || !cpu || dma_bits < 20 || dma_bits > 64)
-		return -EINVAL;
 	rc = duet_dma_domain_alloc(d, npages, &p);
 	if (rc < 0)
 		return rc;
@@ -306,19 +309,72 @@ int duet_dma_domain_alloc_contig(struct duet_dma_domain *d, unsigned npages,
 	return 0;
 }
 
+/* Whether @d's frames come from the bound platform. */
+static int on_platform(const struct duet_dma_domain *d)
+{
+	return d->mem->platform && d->domid == d->mem->pdomid;
+}
+
+int duet_dma_domain_alloc_contig(struct duet_dma_domain *d, unsigned npages,
+				 unsigned dma_bits, void **cpu)
+{
+	if (!d || !cpu || dma_bits < 20 || dma_bits > 64)
+		return -EINVAL;
+	if (on_platform(d))
+		return duet_platform_alloc_contig(d->mem->platform, npages,
+						  dma_bits, cpu);
+	return model_alloc_contig(d, npages, dma_bits, cpu);
+}
+
+/* The domain whose RAM holds @p, or NULL.  Caller holds m->lock. */
+static struct duet_dma_domain *ram_domain(struct duet_dma_mem *m,
+					  const unsigned char *p)
+{
+	struct duet_dma_domain *d;
+
+	for (d = m->domains; d; d = d->next)
+		if (p >= d->base && p < d->base + (size_t)d->npages * FRAME_SIZE)
+			return d;
+	return NULL;
+}
+
+static struct duet_dma_domain *domid_domain(struct duet_dma_mem *m,
+					    duet_domid_t domid)
+{
+	struct duet_dma_domain *d;
+
+	for (d = m->domains; d; d = d->next)
+		if (d->domid == domid)
+			return d;
+	return NULL;
+}
+
 int duet_dma_virt_to_maddr(struct duet_dma_mem *m, const void *cpu,
 			   uint64_t *maddr, duet_domid_t *owner, int *ro)
 {
 	const unsigned char *p = cpu;
 	uintptr_t page = (uintptr_t)p & ~(uintptr_t)(FRAME_SIZE - 1);
 	struct duet_dma_domain *d;
-	uint64_t i;
+	uint64_t i, mfn;
 	int rc = -EFAULT;
 
 	pthread_mutex_lock(&m->lock);
-	for (d = m->domains; d; d = d->next)
-		if (p >= d->base && p < d->base + (size_t)d->npages * FRAME_SIZE)
-			break;
+	d = ram_domain(m, p);
+	if (d && on_platform(d)) {
+		/* The platform's hook, without our lock (the sim's takes it). */
+		pthread_mutex_unlock(&m->lock);
+		rc = duet_platform_frames(m->platform, (const void *)page, 1,
+					  &mfn, NULL);
+		if (rc < 0)
+			return rc;
+		*maddr = (mfn << DUET_DMA_FRAME_SHIFT) |
+			 ((uintptr_t)p & (FRAME_SIZE - 1));
+		if (owner)
+			*owner = d->domid;
+		if (ro)
+			*ro = 0;
+		return 0;
+	}
 	if (d) {
 		*maddr = (d->p2m[(p - d->base) / FRAME_SIZE] <<
 			  DUET_DMA_FRAME_SHIFT) | ((uintptr_t)p & (FRAME_SIZE - 1));
@@ -347,6 +403,87 @@ int duet_dma_virt_to_maddr(struct duet_dma_mem *m, const void *cpu,
 out:
 	pthread_mutex_unlock(&m->lock);
 	return rc;
+}
+
+/* struct duet_machine over the model: @domid's RAM only. */
+static int model_frames(void *priv, duet_domid_t domid, const void *addr,
+			unsigned count, uint64_t *mfns, uint64_t *pfns)
+{
+	struct duet_dma_mem *m = priv;
+	const unsigned char *p = addr;
+	struct duet_dma_domain *d;
+	size_t first;
+	unsigned i;
+	int rc = -EFAULT;
+
+	pthread_mutex_lock(&m->lock);
+	d = domid_domain(m, domid);
+	if (!d || p < d->base)
+		goto out;
+	first = (size_t)(p - d->base) / FRAME_SIZE;
+	if (first >= d->npages || count > d->npages - first)
+		goto out;
+	for (i = 0; i < count; i++) {
+		mfns[i] = d->p2m[first + i];
+		if (pfns)
+			pfns[i] = first + i;
+	}
+	rc = 0;
+out:
+	pthread_mutex_unlock(&m->lock);
+	return rc;
+}
+
+static int model_alloc(void *priv, duet_domid_t domid, unsigned count,
+		       unsigned dma_bits, void **addr)
+{
+	struct duet_dma_mem *m = priv;
+	struct duet_dma_domain *d;
+
+	pthread_mutex_lock(&m->lock);
+	d = domid_domain(m, domid);
+	pthread_mutex_unlock(&m->lock);
+	if (!d)
+		return -ENOMEM;
+	return model_alloc_contig(d, count, dma_bits, addr);
+}
+
+static int model_free(void *priv, duet_domid_t domid, void *addr,
+		      unsigned count)
+{
+	struct duet_dma_mem *m = priv;
+	struct duet_dma_domain *d;
+
+	pthread_mutex_lock(&m->lock);
+	d = domid_domain(m, domid);
+	pthread_mutex_unlock(&m->lock);
+	return d ? duet_dma_domain_free(d, addr, count) : -EINVAL;
+}
+
+static const struct duet_machine model_machine = {
+	.frames = model_frames,
+	.alloc_contig = model_alloc,
+	.free_contig = model_free,
+};
+
+int duet_dma_mem_bind(struct duet_dma_mem *m, struct duet_platform *p)
+{
+	int domid = 0;
+
+	if (!m)
+		return -EINVAL;
+	if (p) {
+		domid = duet_platform_domid(p);
+		if (domid < 0)
+			return domid;
+	}
+	if (m->platform)
+		duet_platform_set_machine(m->platform, NULL, NULL);
+	m->platform = p;
+	m->pdomid = (duet_domid_t)domid;
+	if (p)
+		duet_platform_set_machine(p, &model_machine, m);
+	return 0;
 }
 
 int duet_dma_mem_add_foreign(struct duet_dma_mem *m, duet_domid_t owner,

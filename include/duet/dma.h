@@ -18,9 +18,18 @@
  * Frames of another domain that this process reached through a grant map
  * (duet_gnt_map()) are entered as foreign frames (owner = the granter).
  *
- * CPU address -> device address is a hook of the platform: on the
- * simulator it is this model (virt -> pfn -> p2m -> mfn); on Xen it would
- * be the kernel's p2m, which userspace cannot read yet (TODO issue 13).
+ * CPU address -> device address is a hook of the platform
+ * (duet_platform_frames(), duet_platform_alloc_contig() in
+ * duet/platform.h, where each platform's answer is described).  A machine
+ * bound to a platform (duet_dma_mem_bind()) takes the frames and the
+ * contiguous runs of the platform's own domain from it: on the simulator
+ * the hook is this model (virt -> pfn -> p2m -> mfn), so nothing changes;
+ * on Xen (a PV control domain) translation reads the domain's real P2M,
+ * checked against the M2P, and a machine-contiguous pool is -EOPNOTSUPP
+ * (only the kernel can exchange frames: xen_create_contiguous_region()).
+ * Other domains of the machine, and an unbound machine, use the model.
+ * The emulated devices below reach memory through the model's frames
+ * only: they are the simulator's.
  *
  * A device (struct duet_dma_dev) belongs to one domain and has one
  * backend, chosen by name (duet_dma_backend_find()).  A device touches
@@ -156,6 +165,15 @@ int duet_dma_domain_alloc_contig(struct duet_dma_domain *d, unsigned npages,
  */
 int duet_dma_virt_to_maddr(struct duet_dma_mem *m, const void *cpu,
 			   uint64_t *maddr, duet_domid_t *owner, int *ro);
+
+/**
+ * duet_dma_mem_bind() - take the memory hook of platform @p for @p's own
+ * domain (see the memory model above); @p NULL unbinds.  A sim platform
+ * gets this model as its machine in return.  Unbind (or destroy @m)
+ * before closing @p.  Returns 0, -EINVAL, or the -errno of
+ * duet_platform_domid().
+ */
+int duet_dma_mem_bind(struct duet_dma_mem *m, struct duet_platform *p);
 
 /**
  * duet_dma_mem_add_foreign() - enter the page at @cpu (a grant mapping of

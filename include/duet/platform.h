@@ -271,6 +271,87 @@ int duet_gnt_transfer_page_alloc(struct duet_platform *p, void **page);
 int duet_gnt_transfer_page_free(struct duet_platform *p, void *page);
 
 /* ------------------------------------------------------------------ */
+/* Memory a device can address (the DMA layer's platform hook)         */
+/* ------------------------------------------------------------------ */
+
+/*
+ * A device addresses machine frames.  In a PV domain a page of this
+ * process has a pseudo-physical frame (pfn, the kernel's view) and a
+ * machine frame (mfn, the bus's view before any IOMMU); pfn + 1 need not
+ * be mfn + 1.  These calls translate and allocate; the DMA layer
+ * (duet/dma.h) uses them for a machine bound with duet_dma_mem_bind().
+ *
+ * sim:  the DMA layer's machine model bound to the platform: virt ->
+ *       pfn -> p2m -> mfn in the model's domain of this platform's domid
+ *       (-EOPNOTSUPP until a model is bound).
+ * xen:  virt -> pfn from /proc/self/pagemap (frame numbers need
+ *       CAP_SYS_ADMIN: -EPERM otherwise), the pages locked first (mlock,
+ *       left locked: the frames cannot move while they are), then pfn ->
+ *       mfn from this domain's own P2M, which a PV kernel publishes for
+ *       the tools (shared_info's pfn_to_mfn_frame_list_list: frame list
+ *       list -> frame lists -> P2M pages, as Xen's save and core-dump code
+ *       read a PV guest), read with libxenctrl and libxenforeignmemory
+ *       (loaded on first use).  The control domain only: a domU can
+ *       neither find its shared_info frame (XEN_DOMCTL_getdomaininfo:
+ *       -EPERM) nor has its kernel that tree (the toolstack's builder
+ *       sets SIF_VIRT_P2M_4TOOLS, leaving only the virtually mapped list;
+ *       Xen's dom0 builder does not).  Every translation is checked
+ *       against Xen's M2P (m2p[mfn] == pfn) and refused with -EIO when
+ *       they disagree.  HVM and PVH domains have
+ *       no P2M of their own (the guest sees gfns; a device reaches them
+ *       only through an IOMMU Xen programs, bus address = gfn):
+ *       -EOPNOTSUPP.
+ *       Machine-contiguous allocation is -EOPNOTSUPP on Xen: it takes
+ *       XENMEM_exchange of pages the hypervisor can steal (no mapping
+ *       left but their owner's), which only the kernel can arrange
+ *       (xen_create_contiguous_region(), used by swiotlb-xen and
+ *       dma_alloc_coherent()); Linux 6.1 gives userspace no interface to
+ *       it: gntdev's DMA buffers (CONFIG_XEN_GRANT_DMA_ALLOC, off in
+ *       Debian 12's kernel) hold another domain's granted frames, and
+ *       dma-buf heaps, udmabuf and CMA are off in Debian 12 and are not
+ *       machine-contiguous under Xen anyway.
+ */
+
+/**
+ * duet_platform_frames() - the frames behind @count pages at @addr.
+ * @addr:  page aligned, in this process.
+ * @mfns:  receives @count machine frame numbers.
+ * @pfns:  receives @count pseudo-physical frame numbers (may be NULL).
+ * Returns 0; -EINVAL (@addr not page aligned, @count 0, NULL @mfns);
+ * -EFAULT (a page is not mapped, or is not this domain's own memory,
+ * e.g. a grant mapping); -EPERM (not privileged enough to read frames);
+ * -EOPNOTSUPP (the platform cannot translate, see above); -EIO (the
+ * P2M has no RAM frame for the page, or it and the M2P disagree).
+ * Thread-safe.
+ */
+int duet_platform_frames(struct duet_platform *p, const void *addr,
+			 unsigned count, uint64_t *mfns, uint64_t *pfns);
+
+/**
+ * duet_platform_contig() - whether the @count pages at @addr are
+ * machine-contiguous (mfn[i + 1] == mfn[i] + 1) and lie below
+ * 2^@dma_bits in machine memory (@dma_bits 12..64).
+ * Returns 1 (yes), 0 (no) or the -errno of duet_platform_frames().
+ */
+int duet_platform_contig(struct duet_platform *p, const void *addr,
+			 unsigned count, unsigned dma_bits);
+
+/**
+ * duet_platform_alloc_contig() - @count zeroed pages of this domain that
+ * are machine-contiguous, aligned to the power of two >= @count and
+ * below 2^@dma_bits (20..64): what a bounce pool needs.
+ * Returns 0 with *@addr set; -ENOMEM (no such run); -EINVAL;
+ * -EOPNOTSUPP (xen: no userspace interface, see above; sim: no model).
+ */
+int duet_platform_alloc_contig(struct duet_platform *p, unsigned count,
+			       unsigned dma_bits, void **addr);
+
+/** duet_platform_free_contig() - give back a duet_platform_alloc_contig()
+ *  (same @addr and @count).  Returns 0 or -EINVAL. */
+int duet_platform_free_contig(struct duet_platform *p, void *addr,
+			      unsigned count);
+
+/* ------------------------------------------------------------------ */
 /* Event channels                                                      */
 /* ------------------------------------------------------------------ */
 

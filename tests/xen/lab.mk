@@ -20,7 +20,8 @@ XEN_LAB_CFLAGS := $(ALL_CFLAGS) -Itests -Itests/xen/guest
 XEN_LAB_PLATFORM := $(wildcard include/duet/platform.h gnttab/platform-xen.c)
 XEN_LAB_BINS := $(XEN_LAB_BIN)/gnttest $(XEN_LAB_BIN)/xs-probe
 ifeq ($(words $(XEN_LAB_PLATFORM)),2)
-XEN_LAB_BINS += $(XEN_LAB_BIN)/b-dom0 $(XEN_LAB_BIN)/b-domu
+XEN_LAB_BINS += $(XEN_LAB_BIN)/b-dom0 $(XEN_LAB_BIN)/b-domu \
+		$(XEN_LAB_BIN)/p2m-dom0
 endif
 
 .PHONY: xen-deps xen-lab-bins
@@ -45,6 +46,14 @@ $(XEN_LAB_BIN)/b-%: tests/xen/guest/b-%.c tests/xen/guest/lab-wait.h \
 		tests/tap.h $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(XEN_LAB_CFLAGS) -o $@ $< $(LIBA) $(LDLIBS_ALL)
+
+# Entry m checks libduet's translation against libxenguest's M2P mapping
+# (dom0 has libxenctrl and libxenguest; libduet itself loads libxenctrl
+# only when it translates).
+$(XEN_LAB_BIN)/p2m-dom0: tests/xen/guest/p2m-dom0.c tests/tap.h $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(XEN_LAB_CFLAGS) -o $@ $< $(LIBA) $(LDLIBS_ALL) -lxenctrl \
+		-lxenguest
 
 xen-check: all xen-lab-bins
 	@tests/xen/run-lab.sh $(B)

@@ -88,7 +88,7 @@ done
 # (LAB_ENTRIES=k): it is not yet proven in the lab, and it needs a kernel
 # built from the series (46 minutes cold here).  Entry kl (the same with
 # Linux's kernel backends in the driver domain) likewise (LAB_ENTRIES=kl).
-ENTRIES="lab a b c d e f g h"
+ENTRIES="lab a b c d e f g h m"
 case " ${LAB_ENTRIES:-} " in *" k "*) ENTRIES="$ENTRIES k" ;; esac
 case " ${LAB_ENTRIES:-} " in *" kl "*) ENTRIES="$ENTRIES kl" ;; esac
 [ -z "${LAB_BENCH:-}" ] || ENTRIES="lab bench"
@@ -104,6 +104,7 @@ declare -A desc=(
 	[k]="k: patched Linux frontends keep disk and vif across a driver domain restart (stock kernel as baseline; no-backend timeout)"
 	[kl]="kl: as k, the driver domain running Linux's xen-blkback and xen-netback (stock kernel as baseline; no-backend timeout)"
 	[h]="h: xenstore op sequences (dom0; domU permissions) against the lab's xenstored match tests/xen/h-*.expected"
+	[m]="m: the DMA layer's platform hook in dom0: pagemap, own P2M, checked against the M2P"
 	[bench]="bench: fio and iperf3 in a domU over Linux's and duet's blkback and netback"
 )
 declare -A waits=(
@@ -118,7 +119,7 @@ declare -A waits=(
 	[bench]="duet blkback and netback"
 )
 declare -A limit=([lab]=120 [a]=420 [b]=420 [c]=600 [d]=600 [e]=600 [f]=600
-	[g]=600 [h]=180 [k]=2400 [kl]=2400 [bench]=1500)
+	[g]=600 [h]=180 [m]=120 [k]=2400 [kl]=2400 [bench]=1500)
 # The sources an entry's duet side needs (relative to the repository);
 # until they are all there (merged into main) the entry is a SKIP.
 declare -A needs=(
@@ -141,6 +142,7 @@ done
 if [ -n "${run[b]:-}" ] && ! { [ -x "$BINS/b-dom0" ] && [ -x "$BINS/b-domu" ]; }; then
 	unset 'run[b]'
 fi
+[ -x "$BINS/p2m-dom0" ] || unset 'run[m]'
 # Entries k and kl boot make xen-kernel's image (patches/): skipped until
 # it is built.
 XEN_KERNEL=
