@@ -36,14 +36,19 @@ stat() {
 }
 # line: the disk's status line.
 line() { "$DUET" status | grep "^vbd "; }
-
-for be in $bes; do
+# fresh_sim: a new simulator with a guest $g, its disk's backend path $BE
+# and an empty disk image of $SIZE bytes.
+fresh_sim() {
 	"$DUET" sim start >/dev/null || { echo "Bail out! cannot start"; exit 1; }
 	g=$("$DUET" sim domain create guest)
 	eval "$("$DUET" sim env 0)"
 	BE=/local/domain/0/backend/vbd/$g/51712
 	rm -f "$D/disk.img"
 	truncate -s $SIZE "$D/disk.img"
+}
+
+for be in $bes; do
+	fresh_sim
 	"$DUET" attach "$g" "disk=$D/disk.img,raw,xvda,rw" >/dev/null
 	"$DUET" backend --domid 0 --dma "$be" >"$D/daemon.log" 2>&1 &
 	bpid=$!
@@ -93,12 +98,7 @@ done
 # written.
 set -- $bes
 be=$(eval echo \$$#)
-"$DUET" sim start >/dev/null || { echo "Bail out! cannot start"; exit 1; }
-g=$("$DUET" sim domain create guest)
-eval "$("$DUET" sim env 0)"
-BE=/local/domain/0/backend/vbd/$g/51712
-rm -f "$D/disk.img"
-truncate -s $SIZE "$D/disk.img"
+fresh_sim
 "$DUET" attach --dma no-such-backend "$g" "disk=$D/disk.img,raw,xvda,rw" \
 	>/dev/null 2>"$D/err"
 is "$?/$(wc -l < "$D/err")" "2/1" "attach --dma no-such-backend: exit 2, one line"
@@ -124,10 +124,7 @@ wait $BG_PIDS
 BG_PIDS=
 
 # A device node naming an unknown backend fails that device alone.
-"$DUET" sim start >/dev/null || { echo "Bail out! cannot start"; exit 1; }
-g=$("$DUET" sim domain create guest)
-eval "$("$DUET" sim env 0)"
-BE=/local/domain/0/backend/vbd/$g/51712
+fresh_sim
 "$DUET" attach "$g" "disk=$D/disk.img,raw,xvda,rw" >/dev/null
 xenstore-write $BE/dma no-such-backend
 "$DUET" backend --domid 0 >"$D/daemon.log" 2>&1 &

@@ -53,6 +53,18 @@ static inline struct duet_dma_dev *dmat_dev(struct dmat *t, const char *be,
 	return dev;
 }
 
+/* A device of backend @o for @drv; swiotlb forced to bounce every
+ * mapping (so that it is tested as a bounce backend). */
+static inline int dmat_dev_bounce(struct duet_dma_domain *drv,
+				  const struct duet_dma_dev_cfg *c,
+				  const struct duet_dma_ops *o,
+				  struct duet_dma_dev **dev)
+{
+	return duet_dma_dev_create(drv, c, o,
+				   strcmp(o->name, "swiotlb") ? NULL : "force",
+				   dev);
+}
+
 /*
  * After an expected device fault, reset the device as its driver would:
  * on calgary the fault latched and the watchdog cut the PHB's slot off

@@ -17,6 +17,7 @@
 #include "lib/simtest.h"
 #include "tap.h"
 #include "duet/dma.h"
+#include "dmatest.h"
 
 #define NP 5
 
@@ -200,9 +201,7 @@ int main(void)
 		const struct duet_dma_ops *o = duet_dma_backend_at(i);
 		struct duet_dma_dev *dev;
 
-		if (duet_dma_dev_create(drv, &c, o,
-					strcmp(o->name, "swiotlb") ? NULL :
-					"force", &dev) < 0) {
+		if (dmat_dev_bounce(drv, &c, o, &dev) < 0) {
 			ok(0, "%s: device", o->name);
 			continue;
 		}
