@@ -320,19 +320,26 @@ static void start_growth(struct duet_swiotlb *t)
 	pthread_mutex_unlock(&t->grow_lock);
 }
 
-int duet_swiotlb_shrink(struct duet_dma_domain *d)
+static uint64_t now_ns(void)
 {
-	struct duet_swiotlb *t;
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * Free the added pools (never the first) that have had no slot in use for
+ * @min_idle_ns or more at @now (0: that have none in use now); a pool seen
+ * unused for the first time starts its idle time at @now.  Returns how
+ * many were freed.
+ */
+static unsigned reap_pools(struct duet_swiotlb *t, uint64_t now,
+			   uint64_t min_idle_ns)
+{
 	struct pool *dead[MAX_POOLS];
 	unsigned i, j, k, n = 0;
 
-	if (!d)
-		return -EINVAL;
-	pthread_mutex_lock(&d->tlb_lock);
-	t = d->tlb;
-	pthread_mutex_unlock(&d->tlb_lock);
-	if (!t)
-		return 0;
 	pthread_rwlock_wrlock(&t->pools_lock);
 	for (i = 1, j = 1; i < t->npools; i++) {
 		struct pool *p = t->pools[i];
@@ -342,23 +349,33 @@ int duet_swiotlb_shrink(struct duet_dma_domain *d)
 		for (k = 0; k < p->nareas; k++)
 			used += p->areas[k].used;
 		if (used)
-			t->pools[j++] = p;
-		else
+			p->idle_since = 0;
+		else if (!p->idle_since)
+			p->idle_since = now;
+		if (!used && now - p->idle_since >= min_idle_ns)
 			dead[n++] = p;
+		else
+			t->pools[j++] = p;
 	}
 	t->npools = j;
 	pthread_rwlock_unlock(&t->pools_lock);
 	for (i = 0; i < n; i++)
 		pool_free(t, dead[i]);
-	return (int)n;
+	return n;
 }
 
-static uint64_t now_ns(void)
+int duet_swiotlb_shrink(struct duet_dma_domain *d)
 {
-	struct timespec ts;
+	struct duet_swiotlb *t;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	if (!d)
+		return -EINVAL;
+	pthread_mutex_lock(&d->tlb_lock);
+	t = d->tlb;
+	pthread_mutex_unlock(&d->tlb_lock);
+	if (!t)
+		return 0;
+	return (int)reap_pools(t, now_ns(), 0);
 }
 
 /*
@@ -371,8 +388,6 @@ static uint64_t now_ns(void)
 static void idle_shrink(struct duet_swiotlb *t)
 {
 	uint64_t now = now_ns(), next;
-	struct pool *dead[MAX_POOLS];
-	unsigned i, j, k, n = 0;
 
 	/* Relaxed: the word only picks which caller looks; the pools it
 	 * looks at are guarded by pools_lock. */
@@ -383,27 +398,7 @@ static void idle_shrink(struct duet_swiotlb *t)
 						     memory_order_relaxed,
 						     memory_order_relaxed))
 		return;
-	pthread_rwlock_wrlock(&t->pools_lock);
-	for (i = 1, j = 1; i < t->npools; i++) {
-		struct pool *p = t->pools[i];
-		unsigned used = 0;
-
-		for (k = 0; k < p->nareas; k++)
-			used += p->areas[k].used;
-		if (used)
-			p->idle_since = 0;
-		else if (!p->idle_since)
-			p->idle_since = now;
-		if (!used && now - p->idle_since >= t->idle_ns) {
-			dead[n++] = p;
-			continue;
-		}
-		t->pools[j++] = p;
-	}
-	t->npools = j;
-	pthread_rwlock_unlock(&t->pools_lock);
-	for (i = 0; i < n; i++)
-		pool_free(t, dead[i]);
+	reap_pools(t, now, t->idle_ns);
 }
 
 /* ------------------------------------------------------------------ */
