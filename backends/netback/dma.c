@@ -211,6 +211,16 @@ static void segs_fail(struct duet_gnt_copy_seg *seg, unsigned s0,
 		seg[s0 + s].status = (int16_t)err;
 }
 
+/* Entries of d->v from @at on (of @n) that belong to the same packet. */
+static unsigned pkt_run(const struct nb_dma *d, unsigned at, unsigned n)
+{
+	unsigned k = 1;
+
+	while (at + k < n && d->vpkt[at + k] == d->vpkt[at])
+		k++;
+	return k;
+}
+
 /*
  * Map d->v[0..@n) for the device.  A grant the glue refuses takes its
  * packet out (@failed is called for it, its entries removed) and the
@@ -333,9 +343,7 @@ int nb_dma_tx(struct nb_queue *q)
 	if (nm <= 0)
 		return 0;
 	for (at = 0; at < (unsigned)nm; at += k) {
-		for (k = 1; at + k < (unsigned)nm &&
-			    d->vpkt[at + k] == d->vpkt[at]; k++)
-			;
+		k = pkt_run(d, at, (unsigned)nm);
 		tx_post(q, d->vpkt[at], at, k);
 	}
 	d->wq = q;
@@ -428,9 +436,7 @@ int nb_dma_rx(struct nb_queue *q)
 	if (nm <= 0)
 		return 0;
 	for (at = 0; at < (unsigned)nm; at += k) {
-		for (k = 1; at + k < (unsigned)nm &&
-			    d->vpkt[at + k] == d->vpkt[at]; k++)
-			;
+		k = pkt_run(d, at, (unsigned)nm);
 		rx_one(q, &q->rxp[d->vpkt[at]], at, k);
 	}
 	/* Unmapping copies the bounces back into the frontend's pages. */
