@@ -13,6 +13,7 @@
 
 #include <net/if.h>
 #include <stdint.h>
+#include <sys/uio.h>
 
 #include <xen/io/netif.h>
 
@@ -68,6 +69,11 @@ struct nf_queue {
 	struct netif_extra_info rx_gso;
 	int rx_has_gso;
 	unsigned rx_posted;     /* requests outstanding */
+	/* Copy mode: the packet's bytes stay in its rx pages, written to the
+	 * TAP from there; its slots are not reposted until then. */
+	struct iovec rx_iov[NF_MAX_SLOTS + 1]; /* [0]: the vnet header */
+	unsigned rx_niov;
+	unsigned rx_pkt_cons;   /* rx_cons of the packet's first slot */
 	uint8_t *tx_frame;      /* vnet header + frame read from the TAP */
 };
 

@@ -16,6 +16,15 @@
  * wrong id, more than NF_MAX_SLOTS data slots, more extra-info slots than
  * there are types, or extra-info of an unknown type drops the packet; the
  * slots are reused either way.
+ *
+ * Copy mode writes a packet to the TAP with writev() straight from its rx
+ * pages (no assembly into a buffer of ours); its slots are reposted only
+ * after that.  The headers are parsed in the first page; a packet whose
+ * headers run past it is assembled in rx_buf first, as flip mode's always
+ * is.  The kernel checks the vnet header against the frame (tun's
+ * virtio_net_hdr_to_skb()), so a backend that rewrites a page it still
+ * holds a grant on between our parse and the write gains nothing it could
+ * not send anyway.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -75,6 +84,12 @@ int nf_rx_fill(struct nf_queue *q)
 	while (duet_ring_front_free(q->rx) > 0) {
 		unsigned slot = duet_ring_front_slot(q->rx);
 
+		/* Request rx_cons + rx_posted reuses the slot of the response
+		 * NF_RING before it: not one of a packet still gathered. */
+		if (q->rx_active &&
+		    q->rx_cons + q->rx_posted - q->rx_pkt_cons >= NF_RING)
+			break;
+
 		if (q->rx_ref_used[slot]) {
 			rc = duet_gnt_transfer_offer(
 				q->vif->p, (duet_domid_t)q->vif->be_domid, 1,
@@ -101,20 +116,45 @@ int nf_rx_fill(struct nf_queue *q)
 	return rc < 0 ? rc : 0;
 }
 
+/* Copy the packet's pages after rx_iov[0] into rx_buf, which becomes its
+ * one iovec after the header. */
+static void rx_linearize(struct nf_queue *q)
+{
+	uint8_t *f = q->rx_buf + sizeof(struct netdev_vnet_hdr);
+	unsigned i;
+
+	for (i = 1; i < q->rx_niov; i++) {
+		memcpy(f, q->rx_iov[i].iov_base, q->rx_iov[i].iov_len);
+		f += q->rx_iov[i].iov_len;
+	}
+	q->rx_iov[1].iov_base = q->rx_buf + sizeof(struct netdev_vnet_hdr);
+	q->rx_iov[1].iov_len = q->rx_len;
+	q->rx_niov = 2;
+}
+
 /* The gathered packet is complete: hand it to the TAP, or drop it. */
 static void rx_deliver(struct nf_queue *q)
 {
 	struct nf_vif *vif = q->vif;
 	struct netdev_vnet_hdr *h = (struct netdev_vnet_hdr *)q->rx_buf;
-	uint8_t *f = q->rx_buf + sizeof(*h);
 	struct netdev_l4 l4;
+	int rc;
 
 	q->rx_active = 0;
 	if (q->rx_bad || q->rx_len < 14)
 		goto drop;
 	memset(h, 0, sizeof(*h));
+	if (q->rx_iov[1].iov_len < 14)
+		rx_linearize(q);
 	if (q->rx_flags & NETRXF_csum_blank) {
-		if (netdev_parse_l4(f, q->rx_len, &l4) < 0)
+		rc = netdev_parse_l4(q->rx_iov[1].iov_base,
+				     q->rx_iov[1].iov_len, &l4);
+		if (rc == -EINVAL && q->rx_iov[1].iov_len < q->rx_len) {
+			rx_linearize(q);
+			rc = netdev_parse_l4(q->rx_iov[1].iov_base,
+					     q->rx_len, &l4);
+		}
+		if (rc < 0)
 			goto drop;
 		h->flags = NETDEV_HDR_F_NEEDS_CSUM;
 		h->csum_start = l4.l4;
@@ -131,7 +171,7 @@ static void rx_deliver(struct nf_queue *q)
 	} else if (q->rx_flags & NETRXF_data_validated) {
 		h->flags = NETDEV_HDR_F_DATA_VALID;
 	}
-	if (write(q->tapfd, q->rx_buf, sizeof(*h) + q->rx_len) < 0)
+	if (writev(q->tapfd, q->rx_iov, (int)q->rx_niov) < 0)
 		goto drop;
 	vif->st.rx_packets++;
 	return;
@@ -174,6 +214,10 @@ static void rx_one(struct nf_queue *q, unsigned slot,
 		q->rx_has_gso = 0;
 		q->rx_flags = rsp->flags;
 		q->rx_want_extra = !!(rsp->flags & NETRXF_extra_info);
+		q->rx_pkt_cons = q->rx_cons - 1;
+		q->rx_iov[0].iov_base = q->rx_buf;
+		q->rx_iov[0].iov_len = sizeof(struct netdev_vnet_hdr);
+		q->rx_niov = 1;
 	}
 	if (rsp->id != slot || rsp->status < 0 ||
 	    rsp->offset + (unsigned)rsp->status > DUET_PAGE_SIZE ||
@@ -197,13 +241,19 @@ static void rx_one(struct nf_queue *q, unsigned slot,
 		} else {
 			q->rx_bad = 1;
 		}
-		if (!q->rx_bad)
+		if (!q->rx_bad) {
 			q->rx_len += (unsigned)rsp->status;
-	} else if (!q->rx_bad) {
-		memcpy(q->rx_buf + sizeof(struct netdev_vnet_hdr) + q->rx_len,
-		       q->rx_pages + (size_t)slot * DUET_PAGE_SIZE +
-			       rsp->offset,
-		       (size_t)rsp->status);
+			q->rx_iov[1].iov_base = q->rx_buf +
+						sizeof(struct netdev_vnet_hdr);
+			q->rx_iov[1].iov_len = q->rx_len;
+			q->rx_niov = 2;
+		}
+	} else if (!q->rx_bad && rsp->status) {
+		struct iovec *v = &q->rx_iov[q->rx_niov++];
+
+		v->iov_base = q->rx_pages + (size_t)slot * DUET_PAGE_SIZE +
+			      rsp->offset;
+		v->iov_len = (size_t)rsp->status;
 		q->rx_len += (unsigned)rsp->status;
 	}
 	q->rx_more = !!(rsp->flags & NETRXF_more_data);
