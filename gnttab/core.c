@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <xen/grant_table.h>
@@ -275,6 +276,32 @@ int duet_gnt_copy(struct duet_platform *p, struct duet_gnt_copy_seg *segs,
 			s->status = -EINVAL;
 	}
 	return p->ops->copy(p, segs, count);
+}
+
+int duet_gnt_copy_buf_alloc(struct duet_platform *p, size_t size,
+			    void **addr)
+{
+	void *a;
+
+	if (!p || !size || !addr || size > SIZE_MAX - DUET_PAGE_SIZE)
+		return -EINVAL;
+	if (p->ops->copy_buf_alloc)
+		return p->ops->copy_buf_alloc(p, size, addr);
+	a = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (a == MAP_FAILED)
+		return -errno;
+	*addr = a;
+	return 0;
+}
+
+int duet_gnt_copy_buf_free(struct duet_platform *p, void *addr, size_t size)
+{
+	if (!p || !size || !page_aligned(addr))
+		return -EINVAL;
+	if (p->ops->copy_buf_free)
+		return p->ops->copy_buf_free(p, addr, size);
+	return munmap(addr, size) < 0 ? -errno : 0;
 }
 
 int duet_gnt_transfer_offer(struct duet_platform *p, duet_domid_t domid,

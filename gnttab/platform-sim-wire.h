@@ -23,6 +23,11 @@
  *    It is the client's own memory, shared with the daemon only, and
  *    carries data only: the daemon reads segments and lengths from the
  *    message, never from the area;
+ *  - a COPY_BUF request carries a sealed memfd of count pages, a copy
+ *    buffer (duet_gnt_copy_buf_alloc()): like the area, the client's own
+ *    memory shared with the daemon only, but a COPY segment names a byte
+ *    range of it (DUET_SIM_COPY_SRC_BUF / _DST_BUF) and the daemon copies
+ *    straight to or from there, checking the range against the buffer;
  *  - a MAP reply carries one descriptor per distinct share, read-only
  *    (reopened O_RDONLY) when the mapping is read-only, so that the kernel
  *    refuses writes;
@@ -45,7 +50,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#define DUET_SIM_WIRE_VERSION 3
+#define DUET_SIM_WIRE_VERSION 4
 
 /* Socket file names inside the simulator directory. */
 #define DUET_SIM_CTL_FMT "%s/ctl-%u.sock"
@@ -60,6 +65,8 @@
 					     * several MAP requests) */
 #define DUET_SIM_COPY_MAX 128u              /* segments per COPY */
 #define DUET_SIM_COPY_AREA (2u * DUET_SIM_COPY_MAX * 4096u) /* 1 MiB */
+#define DUET_SIM_COPY_BUFS 64u              /* copy buffers per connection */
+#define DUET_SIM_COPY_BUF_PAGES 16384u      /* pages per copy buffer */
 #define DUET_SIM_NAME_MAX 64u               /* domain / netns names */
 
 /* Operations (duet_sim_req.op). */
@@ -82,8 +89,10 @@ enum duet_sim_op {
 	 * segment whose source is local are read from the area's first half,
 	 * packed in segment order, and those of every segment whose
 	 * destination is local written to its second half, likewise (left
-	 * as they were where the status is not 0); rep array =
-	 * int32_t status[count].  Without an area: -EINVAL. */
+	 * as they were where the status is not 0); a local side flagged
+	 * DUET_SIM_COPY_*_BUF is a range of a copy buffer instead and takes
+	 * no room in the area; rep array = int32_t status[count].  Without
+	 * an area: -EINVAL. */
 	DUET_SIM_OP_COPY,
 	/* domid = sender, count; rep array = uint32_t refs[count] */
 	DUET_SIM_OP_XFER_OFFER,
@@ -131,6 +140,12 @@ enum duet_sim_op {
 	/* fd = the connection's copy area, a sealed memfd of exactly
 	 * DUET_SIM_COPY_AREA bytes; once per connection (again: -EEXIST) */
 	DUET_SIM_OP_COPY_AREA,
+	/* count = pages (1..DUET_SIM_COPY_BUF_PAGES); fd = a sealed memfd
+	 * of count pages, a copy buffer; rep.id = its id (1..
+	 * DUET_SIM_COPY_BUFS); -ENOSPC when the connection has that many */
+	DUET_SIM_OP_COPY_BUF,
+	/* id = copy buffer id; the daemon unmaps it */
+	DUET_SIM_OP_COPY_BUF_FREE,
 	DUET_SIM_OP_MAX
 };
 
@@ -202,11 +217,16 @@ struct duet_sim_map_page {
 
 /*
  * struct duet_sim_copy_seg - one grant-copy segment on the wire.
- * @src_ref, @src_domid, @src_off: foreign source (DUET_GNT_COPY_SRC_GREF).
- * @dst_ref, @dst_domid, @dst_off: foreign destination (..._DST_GREF).
+ * @src_ref, @src_domid, @src_off: foreign source (DUET_GNT_COPY_SRC_GREF);
+ *         with DUET_SIM_COPY_SRC_BUF instead, a local source in a copy
+ *         buffer: @src_domid = its id, @src_ref = the byte offset.
+ * @dst_ref, @dst_domid, @dst_off: foreign destination (..._DST_GREF), or
+ *         a copy buffer's range likewise (DUET_SIM_COPY_DST_BUF).
  * @len:   bytes, at most DUET_PAGE_SIZE.
- * @flags: DUET_GNT_COPY_* bits.
+ * @flags: DUET_GNT_COPY_* and DUET_SIM_COPY_*_BUF bits.
  */
+#define DUET_SIM_COPY_SRC_BUF 0x100u
+#define DUET_SIM_COPY_DST_BUF 0x200u
 struct duet_sim_copy_seg {
 	uint32_t src_ref;
 	uint32_t dst_ref;

@@ -18,7 +18,9 @@
  * ones for read-only mappings) and are mapped here; grant copy is done by
  * the daemon, the local bytes passing through this handle's copy area (a
  * memfd only it and the daemon map: one round trip and two memcpys per
- * batch of up to 128 segments); a transferable page is
+ * batch of up to 128 segments) unless they lie in a copy buffer (a memfd
+ * likewise, which the daemon copies to and from in place); a transferable
+ * page is
  * a one-page memfd that moves from sender to receiver, never copied.
  *
  * A platform handle owns one control connection; each event-channel handle
@@ -89,6 +91,13 @@ struct sim_region {
  *          connection of this handle is restricted to.
  * @evts:   the open event-channel handles (to restrict them).
  */
+/* A copy buffer (DUET_SIM_OP_COPY_BUF): @size bytes at @addr, @id. */
+struct sim_cbuf {
+	uint8_t *addr;
+	size_t size;
+	uint64_t id;
+};
+
 struct sim_priv {
 	char dir[128];
 	char xs[160];
@@ -103,6 +112,8 @@ struct sim_priv {
 	struct sim_region *pool;
 	unsigned npool;
 	uint8_t *area;
+	struct sim_cbuf cbuf[DUET_SIM_COPY_BUFS];
+	unsigned ncbuf, cbuf_last;
 	uint8_t *buf;
 };
 
@@ -464,6 +475,7 @@ err:
 static void sim_close(struct duet_platform *p)
 {
 	struct sim_priv *s = spriv(p);
+	unsigned i;
 
 	if (!s)
 		return;
@@ -472,6 +484,8 @@ static void sim_close(struct duet_platform *p)
 	region_free_all(&s->shares);
 	region_free_all(&s->pages);
 	region_free_all(&s->pool);
+	for (i = 0; i < s->ncbuf; i++)
+		munmap(s->cbuf[i].addr, s->cbuf[i].size);
 	if (s->area)
 		munmap(s->area, DUET_SIM_COPY_AREA);
 	if (s->fd >= 0)
@@ -778,10 +792,102 @@ static int copy_area(struct sim_priv *s)
 }
 
 /*
+ * Copy buffers (duet_gnt_copy_buf_alloc()): a sealed memfd mapped here
+ * and in the daemon, which copies a segment's local side straight to or
+ * from it when the side lies wholly inside one.
+ */
+static int sim_copy_buf_alloc(struct duet_platform *p, size_t size,
+			      void **addr)
+{
+	struct sim_priv *s = spriv(p);
+	size_t pages = (size + PAGE - 1) / PAGE;
+	struct rpc r;
+	void *a;
+	int fd, rc;
+
+	if (pages > DUET_SIM_COPY_BUF_PAGES)
+		return -EINVAL;
+	if (s->ncbuf == DUET_SIM_COPY_BUFS)
+		return -ENOSPC;
+	rc = copy_area(s);
+	if (rc < 0)
+		return rc;
+	fd = new_memfd("duet-copybuf", (unsigned)pages);
+	if (fd < 0)
+		return fd;
+	a = mmap(NULL, pages * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+		 0);
+	if (a == MAP_FAILED) {
+		rc = -errno;
+		close(fd);
+		return rc;
+	}
+	rpc_init(&r, DUET_SIM_OP_COPY_BUF);
+	r.req.count = (uint32_t)pages;
+	r.fd_in = fd;
+	rc = rpc_simple(s->fd, &r);
+	close(fd);
+	if (rc < 0) {
+		munmap(a, pages * PAGE);
+		return rc;
+	}
+	s->cbuf[s->ncbuf].addr = a;
+	s->cbuf[s->ncbuf].size = pages * PAGE;
+	s->cbuf[s->ncbuf].id = r.rep.id;
+	s->ncbuf++;
+	*addr = a;
+	return 0;
+}
+
+static int sim_copy_buf_free(struct duet_platform *p, void *addr,
+			     size_t size)
+{
+	struct sim_priv *s = spriv(p);
+	size_t bytes = (size + PAGE - 1) / PAGE * PAGE;
+	unsigned i;
+	int rc;
+
+	for (i = 0; i < s->ncbuf; i++)
+		if (s->cbuf[i].addr == addr && s->cbuf[i].size == bytes)
+			break;
+	if (i == s->ncbuf)
+		return -EINVAL;
+	rc = call_op(s->fd, DUET_SIM_OP_COPY_BUF_FREE, 0, s->cbuf[i].id, 0,
+		     -1);
+	munmap(addr, bytes);
+	s->cbuf[i] = s->cbuf[--s->ncbuf];
+	s->cbuf_last = 0;
+	return rc < 0 ? rc : 0;
+}
+
+/* The copy buffer holding all of [@v, @v + @len), or NULL. */
+static const struct sim_cbuf *cbuf_find(struct sim_priv *s, const void *v,
+					unsigned len)
+{
+	uintptr_t a = (uintptr_t)v;
+	unsigned i, k;
+
+	for (k = 0; k < s->ncbuf; k++) {
+		const struct sim_cbuf *b;
+
+		i = (s->cbuf_last + k) % s->ncbuf;
+		b = &s->cbuf[i];
+		if (a >= (uintptr_t)b->addr &&
+		    a - (uintptr_t)b->addr <= b->size &&
+		    len <= b->size - (a - (uintptr_t)b->addr)) {
+			s->cbuf_last = i;
+			return b;
+		}
+	}
+	return NULL;
+}
+
+/*
  * Send segments @idx[0..n) of @segs as one COPY request: local sources
- * packed into the copy area's first half before the request, local
- * destinations taken from its second half after the reply (the socket
- * orders both against the daemon's accesses).
+ * in a copy buffer named by their range, the others packed into the copy
+ * area's first half before the request; local destinations likewise, the
+ * area's from its second half after the reply (the socket orders both
+ * against the daemon's accesses, to the buffers as to the area).
  */
 static int copy_chunk(struct sim_priv *s, struct duet_gnt_copy_seg *segs,
 		      const unsigned *idx, unsigned n)
@@ -789,6 +895,7 @@ static int copy_chunk(struct sim_priv *s, struct duet_gnt_copy_seg *segs,
 	struct duet_sim_copy_seg wire[DUET_SIM_COPY_MAX];
 	int32_t status[DUET_SIM_COPY_MAX];
 	uint8_t *src = s->area, *dst = s->area + DUET_SIM_COPY_AREA / 2;
+	const struct sim_cbuf *b;
 	struct rpc r;
 	unsigned i;
 	int rc;
@@ -809,6 +916,11 @@ static int copy_chunk(struct sim_priv *s, struct duet_gnt_copy_seg *segs,
 			w->src_ref = g->src.foreign.ref;
 			w->src_domid = g->src.foreign.domid;
 			w->src_off = g->src.foreign.offset;
+		} else if ((b = cbuf_find(s, g->src.virt, g->len))) {
+			w->flags |= DUET_SIM_COPY_SRC_BUF;
+			w->src_domid = (uint16_t)b->id;
+			w->src_ref = (uint32_t)((uint8_t *)g->src.virt -
+						b->addr);
 		} else {
 			memcpy(src, g->src.virt, g->len);
 			src += g->len;
@@ -817,6 +929,11 @@ static int copy_chunk(struct sim_priv *s, struct duet_gnt_copy_seg *segs,
 			w->dst_ref = g->dst.foreign.ref;
 			w->dst_domid = g->dst.foreign.domid;
 			w->dst_off = g->dst.foreign.offset;
+		} else if ((b = cbuf_find(s, g->dst.virt, g->len))) {
+			w->flags |= DUET_SIM_COPY_DST_BUF;
+			w->dst_domid = (uint16_t)b->id;
+			w->dst_ref = (uint32_t)((uint8_t *)g->dst.virt -
+						b->addr);
 		}
 	}
 	r.out = status;
@@ -830,7 +947,8 @@ static int copy_chunk(struct sim_priv *s, struct duet_gnt_copy_seg *segs,
 		struct duet_gnt_copy_seg *g = &segs[idx[i]];
 
 		g->status = (int16_t)status[i];
-		if (g->flags & DUET_GNT_COPY_DST_GREF)
+		if (wire[i].flags & (DUET_GNT_COPY_DST_GREF |
+				     DUET_SIM_COPY_DST_BUF))
 			continue;
 		if (!g->status)
 			memcpy(g->dst.virt, dst, g->len);
@@ -1580,6 +1698,8 @@ const struct duet_platform_ops duet_platform_sim = {
 	.map = sim_map,
 	.unmap = sim_unmap,
 	.copy = sim_copy,
+	.copy_buf_alloc = sim_copy_buf_alloc,
+	.copy_buf_free = sim_copy_buf_free,
 	.transfer_offer = sim_transfer_offer,
 	.transfer = sim_transfer,
 	.transfer_accept = sim_transfer_accept,

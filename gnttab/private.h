@@ -98,6 +98,10 @@ struct duet_platform_ops {
 	 */
 	int (*copy)(struct duet_platform *p, struct duet_gnt_copy_seg *segs,
 		    unsigned count);
+	/* NULL: core.c hands out anonymous memory. */
+	int (*copy_buf_alloc)(struct duet_platform *p, size_t size,
+			      void **addr);
+	int (*copy_buf_free)(struct duet_platform *p, void *addr, size_t size);
 	int (*transfer_offer)(struct duet_platform *p, duet_domid_t domid,
 			      unsigned count, duet_grant_ref_t *refs);
 	int (*transfer)(struct duet_platform *p, void *page,

@@ -481,6 +481,73 @@ void simd_gnt_copy_area(struct simd_conn *c, struct simd_msg *m)
 }
 
 /*
+ * COPY_BUF: count pages, fd = a copy buffer, mapped here until
+ * COPY_BUF_FREE or the connection's end; rep.id = its slot + 1.
+ */
+void simd_gnt_copy_buf(struct simd_conn *c, struct simd_msg *m)
+{
+	size_t size = (size_t)m->req.count * PAGE;
+	unsigned i;
+	void *a;
+	int rc;
+
+	if (m->len || !m->req.count || m->req.count > DUET_SIM_COPY_BUF_PAGES) {
+		m->rep.rc = -EINVAL;
+		return;
+	}
+	for (i = 0; i < DUET_SIM_COPY_BUFS && c->buf[i]; i++)
+		;
+	if (i == DUET_SIM_COPY_BUFS) {
+		m->rep.rc = -ENOSPC;
+		return;
+	}
+	rc = check_memfd(m->fd, size);
+	if (rc < 0) {
+		m->rep.rc = rc;
+		return;
+	}
+	a = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, m->fd, 0);
+	if (a == MAP_FAILED) {
+		m->rep.rc = -errno;
+		return;
+	}
+	c->buf[i] = a;
+	c->buf_size[i] = size;
+	m->rep.id = i + 1;
+	m->rep.rc = 0;
+}
+
+/* COPY_BUF_FREE: id. */
+void simd_gnt_copy_buf_free(struct simd_conn *c, struct simd_msg *m)
+{
+	uint64_t id = m->req.id;
+
+	if (m->len || !id || id > DUET_SIM_COPY_BUFS || !c->buf[id - 1]) {
+		m->rep.rc = -EINVAL;
+		return;
+	}
+	munmap(c->buf[id - 1], c->buf_size[id - 1]);
+	c->buf[id - 1] = NULL;
+	c->buf_size[id - 1] = 0;
+	m->rep.rc = 0;
+}
+
+/*
+ * buf_side() - @len bytes at byte @off of copy buffer @id, or NULL (and
+ * -EINVAL in *@err) when that is no range of one of @c's buffers.
+ */
+static uint8_t *buf_side(struct simd_conn *c, uint32_t id, uint32_t off,
+			 unsigned len, int *err)
+{
+	if (!id || id > DUET_SIM_COPY_BUFS || !c->buf[id - 1] ||
+	    off > c->buf_size[id - 1] || len > c->buf_size[id - 1] - off) {
+		*err = -EINVAL;
+		return NULL;
+	}
+	return c->buf[id - 1] + off;
+}
+
+/*
  * COPY: each segment is checked on its own.  Local sources are read from
  * the first half of the client's copy area, local destinations written to
  * its second half, both packed in segment order; the cursors advance by
@@ -508,9 +575,9 @@ void simd_gnt_copy(struct simd_conn *c, struct simd_msg *m)
 	for (i = 0; i < count; i++) {
 		unsigned f = seg[i].flags;
 
-		if (!(f & DUET_GNT_COPY_SRC_GREF))
+		if (!(f & (DUET_GNT_COPY_SRC_GREF | DUET_SIM_COPY_SRC_BUF)))
 			in += seg[i].len;
-		if (!(f & DUET_GNT_COPY_DST_GREF))
+		if (!(f & (DUET_GNT_COPY_DST_GREF | DUET_SIM_COPY_DST_BUF)))
 			out += seg[i].len;
 	}
 	if (in > half || out > half) {
@@ -526,12 +593,17 @@ void simd_gnt_copy(struct simd_conn *c, struct simd_msg *m)
 		unsigned f = sg->flags;
 		int err = 0;
 
-		if (!(f & DUET_GNT_COPY_SRC_GREF))
+		if (!(f & (DUET_GNT_COPY_SRC_GREF | DUET_SIM_COPY_SRC_BUF)))
 			src_data += sg->len;
-		if (!(f & DUET_GNT_COPY_DST_GREF))
+		if (!(f & (DUET_GNT_COPY_DST_GREF | DUET_SIM_COPY_DST_BUF)))
 			dst_data += sg->len;
 		if (!(f & (DUET_GNT_COPY_SRC_GREF | DUET_GNT_COPY_DST_GREF)) ||
-		    (f & ~(DUET_GNT_COPY_SRC_GREF | DUET_GNT_COPY_DST_GREF)) ||
+		    (f & ~(DUET_GNT_COPY_SRC_GREF | DUET_GNT_COPY_DST_GREF |
+			   DUET_SIM_COPY_SRC_BUF | DUET_SIM_COPY_DST_BUF)) ||
+		    ((f & DUET_GNT_COPY_SRC_GREF) &&
+		     (f & DUET_SIM_COPY_SRC_BUF)) ||
+		    ((f & DUET_GNT_COPY_DST_GREF) &&
+		     (f & DUET_SIM_COPY_DST_BUF)) ||
 		    sg->len > PAGE) {
 			status[i] = -EINVAL;
 			continue;
@@ -539,9 +611,15 @@ void simd_gnt_copy(struct simd_conn *c, struct simd_msg *m)
 		if (f & DUET_GNT_COPY_SRC_GREF)
 			from = copy_side(c, sg->src_domid, sg->src_ref,
 					 sg->src_off, sg->len, 0, &err);
+		else if (f & DUET_SIM_COPY_SRC_BUF)
+			from = buf_side(c, sg->src_domid, sg->src_ref, sg->len,
+					&err);
 		if (from && (f & DUET_GNT_COPY_DST_GREF))
 			to = copy_side(c, sg->dst_domid, sg->dst_ref,
 				       sg->dst_off, sg->len, 1, &err);
+		else if (from && (f & DUET_SIM_COPY_DST_BUF))
+			to = buf_side(c, sg->dst_domid, sg->dst_ref, sg->len,
+				      &err);
 		if (!from || !to) {
 			status[i] = err;
 			continue;
@@ -677,6 +755,11 @@ void simd_gnt_conn_gone(struct simd_conn *c)
 
 		c->maps = map->next;
 		map_release(map);
+	}
+	for (i = 0; i < DUET_SIM_COPY_BUFS; i++) {
+		if (c->buf[i])
+			munmap(c->buf[i], c->buf_size[i]);
+		c->buf[i] = NULL;
 	}
 	if (c->area) {
 		munmap(c->area, DUET_SIM_COPY_AREA);

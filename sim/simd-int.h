@@ -151,6 +151,8 @@ struct simd_map {
  * @nports: ports owned.
  * @maps:   mappings made through it.
  * @area:   its copy area (COPY_AREA), mapped read-write, or NULL.
+ * @buf, @buf_size: its copy buffers (COPY_BUF) by id - 1, mapped
+ *          read-write (NULL: free slot).
  * @rl:     rate limit for messages about this client's misbehaviour.
  * @restricted: set by RESTRICT: the connection may act only on its own
  *          domain and on @rdomid (simd_conn_may()).
@@ -168,6 +170,8 @@ struct simd_conn {
 	unsigned nports;
 	struct simd_map *maps;
 	uint8_t *area;
+	uint8_t *buf[DUET_SIM_COPY_BUFS];
+	size_t buf_size[DUET_SIM_COPY_BUFS];
 	struct duet_log_limit rl;
 	struct simd_conn *next;
 };
@@ -290,6 +294,8 @@ void simd_gnt_map(struct simd_conn *c, struct simd_msg *m);
 void simd_gnt_unmap(struct simd_conn *c, struct simd_msg *m);
 void simd_gnt_copy(struct simd_conn *c, struct simd_msg *m);
 void simd_gnt_copy_area(struct simd_conn *c, struct simd_msg *m);
+void simd_gnt_copy_buf(struct simd_conn *c, struct simd_msg *m);
+void simd_gnt_copy_buf_free(struct simd_conn *c, struct simd_msg *m);
 void simd_gnt_xfer_offer(struct simd_conn *c, struct simd_msg *m);
 void simd_gnt_xfer(struct simd_conn *c, struct simd_msg *m);
 void simd_gnt_xfer_accept(struct simd_conn *c, struct simd_msg *m);

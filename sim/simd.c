@@ -477,6 +477,12 @@ static void dispatch(struct simd_conn *c, struct simd_msg *m)
 	case DUET_SIM_OP_COPY_AREA:
 		simd_gnt_copy_area(c, m);
 		break;
+	case DUET_SIM_OP_COPY_BUF:
+		simd_gnt_copy_buf(c, m);
+		break;
+	case DUET_SIM_OP_COPY_BUF_FREE:
+		simd_gnt_copy_buf_free(c, m);
+		break;
 	case DUET_SIM_OP_XFER_OFFER:
 		simd_gnt_xfer_offer(c, m);
 		break;

@@ -230,6 +230,24 @@ struct duet_gnt_copy_seg {
 int duet_gnt_copy(struct duet_platform *p, struct duet_gnt_copy_seg *segs,
 		  unsigned count);
 
+/**
+ * duet_gnt_copy_buf_alloc() - @size bytes (rounded up to whole pages,
+ * zeroed, page aligned) of local memory for the local sides of
+ * duet_gnt_copy(): on the simulator a segment whose local side lies
+ * wholly inside one such buffer is copied in place by the daemon instead
+ * of being staged through the handle's copy area (any other local memory
+ * still works, staged); on Xen it is plain memory.  The buffer is this
+ * process's own; only the simulator daemon also maps it.
+ * Returns 0; -EINVAL (@size 0 or over 64 MiB on the simulator); -ENOSPC
+ * (the simulator takes 64 per handle); -ENOMEM; another -errno.
+ */
+int duet_gnt_copy_buf_alloc(struct duet_platform *p, size_t size,
+			    void **addr);
+
+/** duet_gnt_copy_buf_free() - free a duet_gnt_copy_buf_alloc() (same
+ *  @addr and @size).  Returns 0 or -EINVAL.  Left ones go at close. */
+int duet_gnt_copy_buf_free(struct duet_platform *p, void *addr, size_t size);
+
 /* ------------------------------------------------------------------ */
 /* Grants: transfer (page flip)                                        */
 /* ------------------------------------------------------------------ */
