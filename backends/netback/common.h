@@ -101,6 +101,12 @@ struct nb_txpkt {
 
 /* A tx packet's buffer: the largest frame, and room to shift it in a page. */
 #define NB_TX_BUF_SIZE (NETDEV_MAX_FRAME + DUET_PAGE_SIZE)
+/* The tx buffers' stride in their copy buffer: whole pages. */
+#define NB_TX_STRIDE ((NB_TX_BUF_SIZE + DUET_PAGE_SIZE - 1) & \
+		      ~(size_t)(DUET_PAGE_SIZE - 1))
+/* An rx buffer: a vnet header and the largest frame; 64-byte stride. */
+#define NB_RX_STRIDE ((NETDEV_MAX_FRAME + sizeof(struct netdev_vnet_hdr) + \
+		       63) & ~(size_t)63)
 
 /**
  * struct nb_txstate - the packet being assembled across ring slots.
@@ -167,6 +173,9 @@ struct nb_queue {
 	struct nb_txstate txs;
 	struct nb_txpkt txp[NB_BATCH];
 	unsigned ntxp;
+	/* The tx and rx buffers, in one copy buffer each
+	 * (duet_gnt_copy_buf_alloc()): the local sides of the grant copies. */
+	uint8_t *tx_mem, *rx_mem;
 	struct duet_gnt_copy_seg txseg[NB_BATCH * NB_FATAL_SLOTS];
 	unsigned ntxseg;
 	/* Receive side: a frame read from the TAP waiting for rx requests. */

@@ -62,24 +62,24 @@
 int nb_rx_init(struct nb_queue *q)
 {
 	unsigned i;
+	void *m;
+	int rc;
 
 	q->nrxp = 0;
 	q->nrxseg = 0;
 	q->rx_pending_len = 0;
 	q->rx_stalled = 0;
-	if (!q->rx_pending) {
-		q->rx_pending = malloc(NETDEV_MAX_FRAME + sizeof(struct netdev_vnet_hdr));
-		if (!q->rx_pending)
-			return -ENOMEM;
-	}
-	for (i = 0; i < NB_BATCH; i++) {
-		if (q->rxp[i].buf)
-			continue;
-		q->rxp[i].buf = malloc(NETDEV_MAX_FRAME +
-				       sizeof(struct netdev_vnet_hdr));
-		if (!q->rxp[i].buf)
-			return -ENOMEM;
-	}
+	if (q->rx_mem)
+		return 0;
+	rc = duet_gnt_copy_buf_alloc(q->vif->p, (NB_BATCH + 1) * NB_RX_STRIDE,
+				     &m);
+	if (rc < 0)
+		return rc;
+	/* The buffers change hands (rx_take()) but stay in rx_mem. */
+	q->rx_mem = m;
+	q->rx_pending = q->rx_mem + NB_BATCH * NB_RX_STRIDE;
+	for (i = 0; i < NB_BATCH; i++)
+		q->rxp[i].buf = q->rx_mem + i * NB_RX_STRIDE;
 	return 0;
 }
 
@@ -87,12 +87,13 @@ void nb_rx_fini(struct nb_queue *q)
 {
 	unsigned i;
 
-	free(q->rx_pending);
+	if (q->rx_mem)
+		duet_gnt_copy_buf_free(q->vif->p, q->rx_mem,
+				       (NB_BATCH + 1) * NB_RX_STRIDE);
+	q->rx_mem = NULL;
 	q->rx_pending = NULL;
-	for (i = 0; i < NB_BATCH; i++) {
-		free(q->rxp[i].buf);
+	for (i = 0; i < NB_BATCH; i++)
 		q->rxp[i].buf = NULL;
-	}
 }
 
 /* The buffers hold the vnet header first, the frame after it. */

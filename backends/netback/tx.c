@@ -52,13 +52,17 @@ int nb_tx_init(struct nb_queue *q)
 	memset(&q->txs, 0, sizeof(q->txs));
 	q->ntxp = 0;
 	q->ntxseg = 0;
-	for (i = 0; i < NB_BATCH; i++) {
-		if (q->txp[i].mem)
-			continue;
-		q->txp[i].mem = aligned_alloc(DUET_PAGE_SIZE, NB_TX_BUF_SIZE);
-		if (!q->txp[i].mem)
-			return -ENOMEM;
+	if (!q->tx_mem) {
+		void *m;
+		int rc = duet_gnt_copy_buf_alloc(q->vif->p,
+						 NB_BATCH * NB_TX_STRIDE, &m);
+
+		if (rc < 0)
+			return rc;
+		q->tx_mem = m;
 	}
+	for (i = 0; i < NB_BATCH; i++)
+		q->txp[i].mem = q->tx_mem + i * NB_TX_STRIDE;
 	return 0;
 }
 
@@ -66,10 +70,12 @@ void nb_tx_fini(struct nb_queue *q)
 {
 	unsigned i;
 
-	for (i = 0; i < NB_BATCH; i++) {
-		free(q->txp[i].mem);
+	if (q->tx_mem)
+		duet_gnt_copy_buf_free(q->vif->p, q->tx_mem,
+				       NB_BATCH * NB_TX_STRIDE);
+	q->tx_mem = NULL;
+	for (i = 0; i < NB_BATCH; i++)
 		q->txp[i].mem = q->txp[i].buf = NULL;
-	}
 }
 
 /* Answer every slot of @pkt and forget it. */
