@@ -175,6 +175,25 @@ int main(void)
 		for (i = 0; i < 5; i++)
 			ok(1, "# SKIP the page before the buffer is taken");
 	}
+	/* A side running from one buffer into the next: staged too. */
+	is_int(duet_gnt_copy_buf_alloc(p2, DUET_PAGE_SIZE, (void **)&prev), 0,
+	       "a second copy buffer");
+	if (prev + DUET_PAGE_SIZE == b || b + 3 * DUET_PAGE_SIZE == prev) {
+		uint8_t *end = prev + DUET_PAGE_SIZE == b ? b : prev;
+
+		memset(end - 50, 'u', 50);
+		memset(end, 'v', 50);
+		seg_set(&seg[0], 1, end - 50, d1, refs[0], 0, 100);
+		is_int(duet_gnt_copy(p2, seg, 1), 0, "across two: submitted");
+		ok(!seg[0].status && a[49] == 'u' && a[50] == 'v' &&
+			   a[99] == 'v',
+		   "across two buffers: ok, both halves landed");
+	} else {
+		for (i = 0; i < 2; i++)
+			ok(1, "# SKIP the two buffers are not adjacent");
+	}
+	is_int(duet_gnt_copy_buf_free(p2, prev, DUET_PAGE_SIZE), 0,
+	       "free the second");
 	is_int(duet_gnt_copy_buf_free(p2, b, size), 0, "free");
 	is_int(duet_gnt_copy_buf_free(p2, b, size), -EINVAL,
 	       "free again: -EINVAL");
