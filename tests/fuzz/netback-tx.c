@@ -79,6 +79,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
 		for (i = 0; i < FZ_PAGES; i++)
 			memset(fz_pages[i], (int)i, DUET_PAGE_SIZE);
+		if (vif) {
+			/* nb_tx_init() takes its buffers from the platform. */
+			vif->q[0].vif = vif;
+			vif->p = &plat;
+		}
 		if (!vif || devnull < 0 || nb_tx_init(&vif->q[0]) < 0)
 			abort();
 	}
