@@ -39,7 +39,7 @@ awk '$2 == "linux" || $2 == "duet" || $2 == "qdisk" {
 	}
 	function cell(x, k) { return x == "" ? "-" : x " " u[k] }
 	function ratio(x, l) {
-		return (l > 0 && x != "") ? sprintf("%.2f", x / l) : "-"
+		return (l > 0 && x != "" && x !~ /\//) ? sprintf("%.2f", x / l) : "-"
 	}
 	END {
 		for (k in m) {
@@ -49,4 +49,10 @@ awk '$2 == "linux" || $2 == "duet" || $2 == "qdisk" {
 		}
 	}' "$R" | sort
 grep '^qdisk -' "$R" | sed 's/^/# /' || true
+# The profiled runs (entry-bench.sh profile()): threads and symbols.
+for f in "$OUT"/results/profile-*; do
+	[ -s "$f" ] || continue
+	echo "# ${f##*/}:"
+	sed 's/^/#   /' "$f"
+done
 exit $rc
