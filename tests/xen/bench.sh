@@ -7,7 +7,8 @@
 # Boots the lab (run-lab.sh with LAB_BENCH=1: the lab's own checks, then
 # matrix/entry-bench.sh), where one PV domU runs the same fio jobs (4 KiB
 # random read at QD32, 1 MiB sequential read and write, O_DIRECT, libaio)
-# on its xvda and serves iperf3 to dom0 (both directions), first over
+# on its xvda and serves iperf3 to dom0 (both directions, three rounds;
+# CPU per frame of dom0 and the domU; a perf profile), first over
 # Linux's kernel blkback and netback, then the fio jobs over QEMU's qdisk
 # (qemu-system-xen in dom0), then both over duet's.
 # Absolute numbers under TCG mean little; the ratios are what counts.
