@@ -32,12 +32,12 @@ num() {
 		printf "%.2f", n * m }'
 }
 
-# dom_cpu DOMID: the domain's CPU time so far in ms (xl vcpu-list, all
-# vcpus; Xen's own accounting, so a backend's kernel and user work and the
+# dom_cpu DOMID: the domain's CPU time so far in ms (xl vcpu-list: Name ID
+# VCPU CPU State Time(s) Affinity; all vcpus; Xen's own accounting, so a backend's kernel and user work and the
 # hypervisor's work on the domain's behalf all count).
 dom_cpu() {
 	xl vcpu-list "$1" 2>/dev/null |
-		awk 'NR > 1 { t += $(NF - 1) } END { printf "%d", t * 1000 }'
+		awk 'NR > 1 && $6 ~ /^[0-9.]+$/ { t += $6 } END { printf "%d", t * 1000 }'
 }
 
 # vif_frames DIR: frames the domU's vif carried so far in direction DIR
@@ -66,19 +66,24 @@ median() {
 # profile BE DIR M: one more iperf3 run, not counted in the figures,
 # under perf in dom0 (when the image has it): every thread's CPU time,
 # context switches and system calls (perf stat --per-thread), and where
-# dom0's CPU time goes (perf record -a -g), both over 8 s of the run.
+# dom0's CPU time goes (perf record -a at 99 Hz: under TCG perf's own
+# sample processing takes a whole CPU at the default rate), both over 8 s
+# of the run.  It waits for its own jobs only: duet's backend daemon is a
+# child of this shell too.
 profile() {
-	local be=$1 dir=$2 m=$3
+	local be=$1 dir=$2 m=$3 ipid spid
 	command -v perf > /dev/null || { echo "# no perf in dom0: no profile"; return 0; }
 	mountpoint -q /sys/kernel/tracing ||
 		mount -t tracefs tracefs /sys/kernel/tracing 2> /dev/null || true
 	iperf3 -c $IP -t 12 -f m $dir > /tmp/iperf-prof.txt 2>&1 &
+	ipid=$!
 	sleep 2
 	perf stat -a --per-thread -x, -o /tmp/perf-stat.txt \
 		-e task-clock,context-switches,raw_syscalls:sys_enter -- sleep 8 \
 		> /dev/null 2>&1 &
-	perf record -a -g -F 499 -o /tmp/perf.data -- sleep 8 > /dev/null 2>&1 || true
-	wait
+	spid=$!
+	perf record -a -F 99 -o /tmp/perf.data -- sleep 8 > /dev/null 2>&1 || true
+	wait $spid $ipid || true
 	# Threads that did something: comm-tid, task-clock ms, switches, syscalls.
 	awk -F, '$1 != "" && $1 !~ /^#/ { t = $1; sub(/^ */, "", t)
 			if ($4 == "task-clock") ms[t] = $2
@@ -87,9 +92,11 @@ profile() {
 		END { for (t in ms) if (ms[t] + 0 >= 50)
 			printf "%-28s %9.0f ms %9d switches %10d syscalls\n", t, ms[t], cs[t], sc[t] }' \
 		/tmp/perf-stat.txt | sort -k2 -g -r > $RESULTS/profile-$be-$m-threads.txt
+	# Percentages of all of dom0's CPU time, idle (swapper) left out.
 	perf report -i /tmp/perf.data --no-children --sort comm,dso,sym \
-		--stdio --percent-limit 0.7 -g none 2> /dev/null |
-		grep -v '^#' | grep -v '^$' | head -45 > $RESULTS/profile-$be-$m-top.txt
+		--stdio --percent-limit 0.3 2> /dev/null |
+		grep -v '^#' | grep -v '^$' | grep -v ' swapper ' |
+		head -45 > $RESULTS/profile-$be-$m-top.txt
 	echo "# profile $be $m (iperf3 $(sed -n 's|.* \([0-9.]*\) Mbits/sec.* receiver|\1|p' /tmp/iperf-prof.txt) Mbit/s under perf):"
 	sed 's/^/#   /' $RESULTS/profile-$be-$m-threads.txt $RESULTS/profile-$be-$m-top.txt
 }
