@@ -719,41 +719,68 @@ static int xen_alloc_contig(struct duet_platform *p, unsigned count,
 /* Event channels                                                      */
 /* ------------------------------------------------------------------ */
 
-static xenevtchn_handle *xce(struct duet_evtchn *e)
+/*
+ * struct xen_evt - an event-channel handle: libxenevtchn's, and the ports
+ * of its last read.  The evtchn device hands out as many pending ports as
+ * a read() has room for (each delivered port is masked until unmasked),
+ * so one read serves a whole wake-up instead of one read per port plus
+ * one that finds none: @port[@next..@n) are still to be returned, and
+ * @drained says the last call returned the last of them.
+ */
+struct xen_evt {
+	xenevtchn_handle *h;
+	evtchn_port_t port[64];
+	unsigned n, next;
+	int drained;
+};
+
+static struct xen_evt *xevt(struct duet_evtchn *e)
 {
 	return e->priv;
 }
 
+static xenevtchn_handle *xce(struct duet_evtchn *e)
+{
+	return xevt(e)->h;
+}
+
 static int xen_evtchn_open(struct duet_evtchn *e)
 {
-	xenevtchn_handle *h = xenevtchn_open(NULL, 0);
+	struct xen_evt *v = calloc(1, sizeof(*v));
 	int fd, fl;
 
-	if (!h) {
+	if (!v)
+		return -ENOMEM;
+	v->h = xenevtchn_open(NULL, 0);
+	if (!v->h) {
 		int err = errno ? errno : ENODEV;
 
+		free(v);
 		duet_log(DUET_LOG_ERR,
 			 "cannot open /dev/xen/evtchn (xen-evtchn loaded?): %s",
 			 strerror(err));
 		return -err;
 	}
 	/* duet_evtchn_pending() must not block: make the fd non-blocking. */
-	fd = xenevtchn_fd(h);
+	fd = xenevtchn_fd(v->h);
 	fl = fcntl(fd, F_GETFL);
 	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) {
 		int err = errno;
 
-		xenevtchn_close(h);
+		xenevtchn_close(v->h);
+		free(v);
 		return -err;
 	}
-	e->priv = h;
+	e->priv = v;
 	return 0;
 }
 
 static void xen_evtchn_close(struct duet_evtchn *e)
 {
-	if (e->priv)
+	if (e->priv) {
 		xenevtchn_close(xce(e));
+		free(e->priv);
+	}
 	e->priv = NULL;
 }
 
@@ -789,14 +816,34 @@ static int xen_evtchn_notify(struct duet_evtchn *e, duet_evtchn_port_t port)
 	return 0;
 }
 
+/*
+ * The next pending port.  After the last port of a read, one -EAGAIN
+ * without a system call: ports that became pending since keep the fd
+ * readable, so a caller that polls before asking again misses nothing,
+ * and one that asks again reads.
+ */
 static int xen_evtchn_pending(struct duet_evtchn *e)
 {
-	xenevtchn_port_or_error_t rc = xenevtchn_pending(xce(e));
+	struct xen_evt *v = xevt(e);
+	ssize_t got;
 
-	if (rc < 0)
-		return (errno == EWOULDBLOCK) ? -EAGAIN :
-					       (errno ? -errno : -EIO);
-	return (int)rc;
+	if (v->next < v->n) {
+		v->drained = v->next + 1 == v->n;
+		return (int)v->port[v->next++];
+	}
+	if (v->drained) {
+		v->drained = 0;
+		return -EAGAIN;
+	}
+	got = read(xenevtchn_fd(v->h), v->port, sizeof(v->port));
+	if (got < 0)
+		return errno == EWOULDBLOCK ? -EAGAIN : -errno;
+	if (got < (ssize_t)sizeof(v->port[0]))
+		return -EIO;
+	v->n = (unsigned)got / sizeof(v->port[0]);
+	v->next = 1;
+	v->drained = v->n == 1;
+	return (int)v->port[0];
 }
 
 static int xen_evtchn_unmask(struct duet_evtchn *e, duet_evtchn_port_t port)
@@ -808,8 +855,18 @@ static int xen_evtchn_unmask(struct duet_evtchn *e, duet_evtchn_port_t port)
 
 static int xen_evtchn_unbind(struct duet_evtchn *e, duet_evtchn_port_t port)
 {
-	if (xenevtchn_unbind(xce(e), port) < 0)
+	struct xen_evt *v = xevt(e);
+	unsigned i, k;
+
+	if (xenevtchn_unbind(v->h, port) < 0)
 		return errno ? -errno : -EINVAL;
+	/* A port read but not returned yet is not reported any more. */
+	for (i = k = v->next; i < v->n; i++)
+		if (v->port[i] != port)
+			v->port[k++] = v->port[i];
+	v->n = k;
+	if (v->next == v->n)
+		v->drained = 0;
 	return 0;
 }
 

@@ -83,6 +83,7 @@ struct nb_txslot {
  * @mem:     page-aligned, NB_TX_BUF_SIZE bytes.
  * @buf:     the packet's bytes after the grant copy, in @mem where the
  *           first slot's bytes end on a page boundary (tx_complete()).
+ * @vh:      its virtio-net header for the TAP, once the copy is done.
  */
 struct nb_txpkt {
 	struct netif_tx_request req[NB_FATAL_SLOTS];
@@ -97,6 +98,7 @@ struct nb_txpkt {
 	int status;
 	unsigned seg0, nseg;
 	uint8_t *mem, *buf;
+	struct netdev_vnet_hdr vh;
 };
 
 /* A tx packet's buffer: the largest frame, and room to shift it in a page. */

@@ -141,7 +141,12 @@ static int tx_vnet_hdr(struct nb_vif *vif, struct nb_txpkt *pkt,
 
 /*
  * Copy every gathered packet out of the frontend's pages in one grant-copy
- * batch, write the good ones to the TAP, answer every slot and notify.
+ * batch, answer every slot and notify, then write the good packets to the
+ * TAP.  The answers go first, as Linux's netback answers a copied slot
+ * before the stack sees the packet: the frontend's pages are free once
+ * the copy is done, and a TAP write runs the whole receive path (bridge,
+ * TCP) of the frame before it returns, which the frontend, short of tx
+ * slots meanwhile, would otherwise wait for.
  * Transmit by grant map (backend node duet-tx-mode = "map"): the batch's
  * pages are mapped read-only, copied out and unmapped instead
  * (nb_map_copy()) -- the way Linux's netback takes tx data (it maps the
@@ -152,7 +157,6 @@ static int tx_vnet_hdr(struct nb_vif *vif, struct nb_txpkt *pkt,
 static int tx_flush(struct nb_queue *q)
 {
 	struct nb_vif *vif = q->vif;
-	struct netdev_vnet_hdr h;
 	struct iovec iov[2];
 	unsigned i, s;
 	int rc;
@@ -169,36 +173,41 @@ static int tx_flush(struct nb_queue *q)
 	for (i = 0; i < q->ntxp; i++) {
 		struct nb_txpkt *pkt = &q->txp[i];
 
-		if (pkt->has_mcast) {
-			rc = tx_respond(q, pkt);
-			if (rc < 0)
-				return rc;
-			continue;
-		}
 		for (s = 0; s < pkt->nseg && pkt->status == NETIF_RSP_OKAY;
 		     s++)
 			if (q->txseg[pkt->seg0 + s].status)
 				pkt->status = NETIF_RSP_ERROR;
-		if (pkt->status == NETIF_RSP_OKAY &&
-		    tx_vnet_hdr(vif, pkt, &h) < 0)
+		if (!pkt->has_mcast && pkt->status == NETIF_RSP_OKAY &&
+		    tx_vnet_hdr(vif, pkt, &pkt->vh) < 0)
 			pkt->status = NETIF_RSP_ERROR;
-		if (pkt->status == NETIF_RSP_OKAY) {
-			iov[0].iov_base = &h;
-			iov[0].iov_len = sizeof(h);
-			iov[1].iov_base = pkt->buf;
-			iov[1].iov_len = pkt->len;
-			/* A full TAP queue drops, as a full qdisc would. */
-			if (writev(q->tapfd, iov, 2) < 0)
-				vif->st.tx_dropped++;
-			vif->st.tx_packets++;
-			vif->st.tx_bytes += pkt->len;
-			q->tx_frames++;
-		} else {
-			vif->st.tx_errors++;
-		}
 		rc = tx_respond(q, pkt);
 		if (rc < 0)
 			return rc;
+	}
+	rc = duet_ring_back_push(q->tx);
+	if (rc < 0)
+		return rc;
+	if (rc > 0)
+		duet_evtchn_notify(vif->evt, (duet_evtchn_port_t)q->tx_port);
+	for (i = 0; i < q->ntxp; i++) {
+		struct nb_txpkt *pkt = &q->txp[i];
+
+		if (pkt->has_mcast)
+			continue;
+		if (pkt->status != NETIF_RSP_OKAY) {
+			vif->st.tx_errors++;
+			continue;
+		}
+		iov[0].iov_base = &pkt->vh;
+		iov[0].iov_len = sizeof(pkt->vh);
+		iov[1].iov_base = pkt->buf;
+		iov[1].iov_len = pkt->len;
+		/* A full TAP queue drops, as a full qdisc would. */
+		if (writev(q->tapfd, iov, 2) < 0)
+			vif->st.tx_dropped++;
+		vif->st.tx_packets++;
+		vif->st.tx_bytes += pkt->len;
+		q->tx_frames++;
 	}
 	/* A packet still being gathered (its later slots not produced yet)
 	 * sits at txp[ntxp]: keep it, as the batch's first entry. */
@@ -210,10 +219,7 @@ static int tx_flush(struct nb_queue *q)
 	}
 	q->ntxp = 0;
 	q->ntxseg = 0;
-	rc = duet_ring_back_push(q->tx);
-	if (rc > 0)
-		duet_evtchn_notify(vif->evt, (duet_evtchn_port_t)q->tx_port);
-	return rc < 0 ? rc : 0;
+	return 0;
 }
 
 /* The packet in q->txp[q->ntxp] is complete: validate, plan its copy. */

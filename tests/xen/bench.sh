@@ -7,7 +7,8 @@
 # Boots the lab (run-lab.sh with LAB_BENCH=1: the lab's own checks, then
 # matrix/entry-bench.sh), where one PV domU runs the same fio jobs (4 KiB
 # random read at QD32, 1 MiB sequential read and write, O_DIRECT, libaio)
-# on its xvda and serves iperf3 to dom0 (both directions), first over
+# on its xvda and serves iperf3 to dom0 (both directions, three rounds;
+# CPU per frame of dom0 and the domU; a perf profile), first over
 # Linux's kernel blkback and netback, then the fio jobs over QEMU's qdisk
 # (qemu-system-xen in dom0), then both over duet's.
 # Absolute numbers under TCG mean little; the ratios are what counts.
@@ -39,7 +40,7 @@ awk '$2 == "linux" || $2 == "duet" || $2 == "qdisk" {
 	}
 	function cell(x, k) { return x == "" ? "-" : x " " u[k] }
 	function ratio(x, l) {
-		return (l > 0 && x != "") ? sprintf("%.2f", x / l) : "-"
+		return (l > 0 && x != "" && x !~ /\//) ? sprintf("%.2f", x / l) : "-"
 	}
 	END {
 		for (k in m) {
@@ -49,4 +50,10 @@ awk '$2 == "linux" || $2 == "duet" || $2 == "qdisk" {
 		}
 	}' "$R" | sort
 grep '^qdisk -' "$R" | sed 's/^/# /' || true
+# The profiled runs (entry-bench.sh profile()): threads and symbols.
+for f in "$OUT"/results/profile-*; do
+	[ -s "$f" ] || continue
+	echo "# ${f##*/}:"
+	sed 's/^/#   /' "$f"
+done
 exit $rc

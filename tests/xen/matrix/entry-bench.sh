@@ -32,6 +32,117 @@ num() {
 		printf "%.2f", n * m }'
 }
 
+# dom_cpu DOMID: the domain's CPU time so far in ms (xl vcpu-list: Name ID
+# VCPU CPU State Time(s) Affinity; all vcpus; Xen's own accounting, so a backend's kernel and user work and the
+# hypervisor's work on the domain's behalf all count).
+dom_cpu() {
+	xl vcpu-list "$1" 2>/dev/null |
+		awk 'NR > 1 && $6 ~ /^[0-9.]+$/ { t += $6 } END { printf "%d", t * 1000 }'
+}
+
+# vif_frames DIR: frames the domU's vif carried so far in direction DIR
+# ("" dom0 -> domU: the vif's tx_packets; -R: its rx_packets), counted by
+# dom0's net device (Linux's netback device or duet's TAP: either way one
+# count per (GSO) frame the backend handles).
+vif_frames() {
+	local f=tx_packets
+	[ -z "$1" ] || f=rx_packets
+	cat /sys/class/net/$VIF/statistics/$f 2>/dev/null || echo 0
+}
+
+# iperf_one DIR OUT: one 10 s iperf3 run, the receiver's Mbit/s on stdout.
+iperf_one() {
+	iperf3 -c $IP -t 10 -f m $1 > "$2" 2>&1 || true
+	sed -n 's|.* \([0-9.]*\) Mbits/sec.* receiver|\1|p' "$2"
+}
+
+# median A B C...: the median of numbers.
+median() {
+	printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 }
+		END { if (NR % 2) print v[(NR + 1) / 2]
+		      else printf "%.1f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+# profile BE DIR M: one more iperf3 run, not counted in the figures,
+# under perf in dom0 (when the image has it): every thread's CPU time,
+# context switches and system calls (perf stat --per-thread), and where
+# dom0's CPU time goes (perf record -a at 99 Hz: under TCG perf's own
+# sample processing takes a whole CPU at the default rate), both over 8 s
+# of the run.  It waits for its own jobs only: duet's backend daemon is a
+# child of this shell too.
+profile() {
+	local be=$1 dir=$2 m=$3 ipid spid
+	command -v perf > /dev/null || { echo "# no perf in dom0: no profile"; return 0; }
+	mountpoint -q /sys/kernel/tracing ||
+		mount -t tracefs tracefs /sys/kernel/tracing 2> /dev/null || true
+	iperf3 -c $IP -t 12 -f m $dir > /tmp/iperf-prof.txt 2>&1 &
+	ipid=$!
+	sleep 2
+	perf stat -a --per-thread -x, -o /tmp/perf-stat.txt \
+		-e task-clock,context-switches,raw_syscalls:sys_enter -- sleep 8 \
+		> /dev/null 2>&1 &
+	spid=$!
+	perf record -a -F 99 -o /tmp/perf.data -- sleep 8 > /dev/null 2>&1 || true
+	wait $spid $ipid || true
+	# Threads that did something: comm-tid, task-clock ms, switches, syscalls.
+	awk -F, '$1 != "" && $1 !~ /^#/ { t = $1; sub(/^ */, "", t)
+			if ($4 == "task-clock") ms[t] = $2
+			else if ($4 == "context-switches") cs[t] = $2
+			else if ($4 ~ /sys_enter/) sc[t] = $2 }
+		END { for (t in ms) if (ms[t] + 0 >= 50)
+			printf "%-28s %9.0f ms %9d switches %10d syscalls\n", t, ms[t], cs[t], sc[t] }' \
+		/tmp/perf-stat.txt | sort -k2 -g -r > $RESULTS/profile-$be-$m-threads.txt
+	# Percentages of all of dom0's CPU time, idle (swapper) left out.
+	perf report -i /tmp/perf.data --no-children --sort comm,dso,sym \
+		--stdio --percent-limit 0.3 2> /dev/null |
+		grep -v '^#' | grep -v '^$' | grep -v ' swapper ' |
+		head -45 > $RESULTS/profile-$be-$m-top.txt
+	echo "# profile $be $m (iperf3 $(sed -n 's|.* \([0-9.]*\) Mbits/sec.* receiver|\1|p' /tmp/iperf-prof.txt) Mbit/s under perf):"
+	sed 's/^/#   /' $RESULTS/profile-$be-$m-threads.txt $RESULTS/profile-$be-$m-top.txt
+}
+
+# net_bench BE DOMID: iperf3 both ways, three rounds alternating the
+# directions; per direction the median Mbit/s, and per frame the CPU time
+# of dom0 and of the domU (Xen's accounting, over the three runs); then
+# one profiled run per direction.
+net_bench() {
+	local be=$1 D=$2 r dir m v cpu0 cpud fr
+	local -A vals=() c0=() cd=() nf=()
+	VIF=vif$D.0
+	for r in 1 2 3; do
+		for dir in "" -R; do
+			m=iperf3-dom0-to-domU
+			[ -z "$dir" ] || m=iperf3-domU-to-dom0
+			cpu0=$(dom_cpu 0); cpud=$(dom_cpu "$D"); fr=$(vif_frames "$dir")
+			v=$(iperf_one "$dir" /tmp/iperf.txt)
+			cpu0=$(($(dom_cpu 0) - cpu0)); cpud=$(($(dom_cpu "$D") - cpud))
+			fr=$(($(vif_frames "$dir") - fr))
+			cat /tmp/iperf.txt
+			check "$be: $m run $r" test -n "$v"
+			echo "# $be $m run $r: ${v:-?} Mbit/s, $fr frames, CPU dom0 $cpu0 ms, domU $cpud ms"
+			[ -n "$v" ] || continue
+			vals[$m]="${vals[$m]:-} $v"
+			c0[$m]=$((${c0[$m]:-0} + cpu0))
+			cd[$m]=$((${cd[$m]:-0} + cpud))
+			nf[$m]=$((${nf[$m]:-0} + fr))
+		done
+	done
+	for m in iperf3-dom0-to-domU iperf3-domU-to-dom0; do
+		[ -n "${vals[$m]:-}" ] || continue
+		# shellcheck disable=SC2086 # the runs' figures, one word each
+		echo "$m $be $(median ${vals[$m]}) Mbit/s" >> "$OUTF"
+		# shellcheck disable=SC2086
+		echo "$m-runs $be $(echo ${vals[$m]} | tr ' ' /) Mbit/s" >> "$OUTF"
+		[ "${nf[$m]}" -gt 0 ] || continue
+		echo "$m-dom0-cpu $be $(awk -v c="${c0[$m]}" -v n="${nf[$m]}" \
+			'BEGIN { printf "%.1f", c * 1000 / n }') us/frame" >> "$OUTF"
+		echo "$m-domU-cpu $be $(awk -v c="${cd[$m]}" -v n="${nf[$m]}" \
+			'BEGIN { printf "%.1f", c * 1000 / n }') us/frame" >> "$OUTF"
+	done
+	profile "$be" "" dom0-to-domU
+	profile "$be" -R domU-to-dom0
+}
+
 # run_one BACKEND [DISKOPTS] [NET]: create the domU (disk spec options
 # DISKOPTS), measure, destroy it; NET=0 skips iperf3.
 run_one() {
@@ -48,16 +159,9 @@ run_one() {
 		return 0
 	fi
 	check "$name: network up" wait_console $name '^DOMU-NET-READY' 120 || true
-	for dir in "" -R; do
-		[ "$net" = 1 ] || break
-		iperf3 -c $IP -t 10 -f m $dir > /tmp/iperf.txt 2>&1 || true
-		cat /tmp/iperf.txt
-		v=$(sed -n 's|.* \([0-9.]*\) Mbits/sec.* receiver|\1|p' /tmp/iperf.txt)
-		m=iperf3-dom0-to-domU
-		[ -z "$dir" ] || m=iperf3-domU-to-dom0
-		check "$name: $m" test -n "$v"
-		[ -z "$v" ] || echo "$m $be $v Mbit/s" >> $OUTF
-	done
+	if [ "$net" = 1 ]; then
+		net_bench "$be" "$D"
+	fi
 	[ -z "$D" ] || xenstore-write /local/domain/$D/data/release 1 || true
 	domu_wait_gone $name 120 || true
 	cp "$log" $RESULTS/console-$name.log 2>/dev/null || true
