@@ -1474,7 +1474,9 @@ static uint32_t spin(struct sim_evt *v)
  * nothing after one that did not take anything was woken for no event
  * (a spurious wake, or a masked port's): drain the doorbells so that
  * poll() sleeps again, and look once more (a word stored before a write
- * we drained is seen now).
+ * we drained is seen now).  On return every unmasked port whose word is
+ * set still has a count in its doorbell (or its notifier is about to
+ * write one), so the fd stays readable for it.
  */
 static int sim_evtchn_pending(struct duet_evtchn *e)
 {
@@ -1487,6 +1489,9 @@ static int sim_evtchn_pending(struct duet_evtchn *e)
 		if (rc < 0)
 			return rc;
 		port = cells_take(v, 1);
+		/* The drain took the counts of the words still set. */
+		if (port)
+			cells_ring(v);
 	}
 	if (!port && v->spin_ns)
 		port = spin(v);
@@ -1497,7 +1502,8 @@ static int sim_evtchn_pending(struct duet_evtchn *e)
 /*
  * No system call unless an event came while the port was masked: it left
  * its pending word set (its count may have been drained), so ring our own
- * doorbell for a sleeper, as Xen re-raises a pending event on unmask.
+ * doorbell for a sleeper, as Xen re-raises a pending event on unmask.  An
+ * unmasked port's set word has its count already (sim_evtchn_pending()).
  */
 static int sim_evtchn_unmask(struct duet_evtchn *e, duet_evtchn_port_t port)
 {
@@ -1508,7 +1514,7 @@ static int sim_evtchn_unmask(struct duet_evtchn *e, duet_evtchn_port_t port)
 	if (!port || port >= v->nports)
 		return -EINVAL;
 	sp = &v->port[port];
-	if (sp->efd < 0)
+	if (sp->efd < 0 || !sp->masked)
 		return 0;
 	sp->masked = 0;
 	/* Seq-cst: pairs with the notifier's store of the word (a Dekker
