@@ -153,11 +153,11 @@ enum duet_sim_op {
 
 /*
  * struct duet_sim_evt_cell - a port's cell, shared by its owner and its
- * bound peer (both map it read-write; nobody else has it), the notify
- * path without a system call of the optional spin-before-sleep
- * (platform-sim.c, DUET_SIM_EVTCHN_SPIN_US).
- * @pending: set to 1 by the notifier before it looks at @awake; taken
- *           (exchanged to 0) by the owner.
+ * bound peer (both map it read-write; nobody else has it): the port's
+ * event; the doorbell only wakes (sim/simd-evt.c).
+ * @pending: the event: set to 1 by a notifier before it looks at @awake
+ *           (and by the daemon before it rings the doorbell); taken
+ *           (exchanged to 0) by the owner after it read the doorbell.
  * @awake:   1 while the owner is inside duet_evtchn_pending() and will
  *           look at @pending before it sleeps: the notifier may then skip
  *           the doorbell.  0 (the initial value, and always for an owner

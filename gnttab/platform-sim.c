@@ -136,7 +136,7 @@ struct sim_priv {
  *            until the daemon handed it out.
  * @peer_cell: the peer port's cell, handed out with @peer_efd.
  * @peer_gen: the port's binding generation when it was handed out.
- * @masked:   (spinning handles) delivered and not yet unmasked.
+ * @masked:   taken by duet_evtchn_pending() and not yet unmasked.
  */
 struct sim_port {
 	int efd;
@@ -151,13 +151,15 @@ struct sim_port {
  * struct sim_evt - an open event-channel handle (sim/simd-evt.c has the
  * design: the daemon binds, the clients signal each other directly).
  * @fd:     its own control connection (its ports die with it).
- * @epfd:   epoll set of the owned ports' doorbells, each EPOLLONESHOT: a
- *          reported port is masked until unmasked (duet_evtchn_fd()).
+ * @epfd:   epoll set of the owned ports' doorbells, level triggered
+ *          (duet_evtchn_fd()); they only wake: a port's event is its
+ *          cell's pending word, and masking is the handle's (@masked).
  * @gen:    the domain's port binding generations (read-only mapping).
  * @port:   by port number, @nports of them.
  * @spin_ns: spin-before-sleep budget (DUET_SIM_EVTCHN_SPIN_US), 0: none.
- * @awake:  the owned ports' cells say awake (only inside a spin).
  * @owned:  the ports this handle owns, @nowned of them.
+ * @scan:   where in @owned the next scan for an event starts.
+ * @took:   the last duet_evtchn_pending() returned a port.
  * @next:   the platform's list of event-channel handles.
  */
 struct sim_evt {
@@ -167,9 +169,10 @@ struct sim_evt {
 	struct sim_port *port;
 	unsigned nports;
 	unsigned spin_ns;
-	int awake;
 	uint32_t *owned;
 	unsigned nowned;
+	unsigned scan;
+	int took;
 	struct sim_evt *next;
 };
 
@@ -1278,11 +1281,9 @@ static int sim_evtchn_fd(struct duet_evtchn *e)
  */
 static int port_add(struct sim_evt *v, int port, int efd, int cfd)
 {
-	struct epoll_event ev = { .events = EPOLLIN | EPOLLONESHOT };
+	struct epoll_event ev = { .events = EPOLLIN };
 	struct sim_port *sp;
 
-	if (v->spin_ns)
-		ev.events = EPOLLIN; /* masking is ours: spin_drain() */
 	if (port <= 0 || (unsigned)port >= v->nports ||
 	    v->port[port].efd >= 0) {
 		close(efd);
@@ -1424,82 +1425,71 @@ static int sim_evtchn_notify(struct duet_evtchn *e, duet_evtchn_port_t port)
 }
 
 /*
- * One doorbell epoll reported, or -EAGAIN / -errno.  The port is masked
- * now (EPOLLONESHOT); its count is cleared so that only events after this
- * read bring it back on unmask.
+ * A port's event is its cell's pending word, set by every notifier and by
+ * the daemon before they ring the port's doorbell; the doorbell only
+ * wakes.  Its epoll entry is level triggered (readable while its count is
+ * not zero) and masking is ours (sp->masked): a masked port is skipped by
+ * the scans below and its word stays set until unmask rings again.
  */
-static int epoll_take(struct sim_evt *v)
+static void bell_clear(struct sim_evt *v, uint32_t port)
 {
-	struct epoll_event ev;
 	uint64_t cnt;
-	uint32_t port;
-	int n;
 
-	do
-		n = epoll_wait(v->epfd, &ev, 1, 0);
-	while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return -errno;
-	if (n == 0)
-		return -EAGAIN;
-	port = ev.data.u32;
-	if (port >= v->nports || v->port[port].efd < 0)
-		return -EIO;
-	if (read(v->port[port].efd, &cnt, sizeof(cnt)) < 0 &&
-	    errno != EAGAIN)
-		return -errno;
-	return (int)port;
+	if (read(v->port[port].efd, &cnt, sizeof(cnt)) < 0 && errno != EAGAIN)
+		duet_log(DUET_LOG_WARN, "sim: doorbell of our port %u: %s",
+			 port, strerror(errno));
 }
 
-/* Spinning handles: an unmasked owned port whose pending word was set
- * (taken: exchanged to 0), or 0. */
-static uint32_t cells_take(struct sim_evt *v)
+/*
+ * Take the event of an unmasked owned port whose pending word is set: the
+ * port, masked now, or 0.  The scan starts after the port taken last, so
+ * that a busy port does not starve the others.
+ *
+ * With @bell the port's doorbell is read first, then the word exchanged,
+ * so that no wake-up is lost: a notifier stores the word before it
+ * writes the doorbell, and the eventfd's lock orders its write with our
+ * read.  If our read consumed its write, its store came before our
+ * exchange, which sees it: its event is returned now.  If not, its count
+ * stays and wakes the poller again, and its word is either taken now (a
+ * spurious wake, drained by the next call) or left for the next scan.
+ * Without @bell (inside a spin, where notifiers skip the doorbell) a
+ * count may be left the same way.
+ */
+static uint32_t cells_take(struct sim_evt *v, int bell)
 {
-	unsigned i;
+	unsigned i, k;
 
 	for (i = 0; i < v->nowned; i++) {
-		struct sim_port *sp = &v->port[v->owned[i]];
+		struct sim_port *sp;
 
-		if (!sp->masked &&
-		    atomic_load_explicit((_Atomic uint32_t *)&sp->cell->pending,
-					 memory_order_relaxed) &&
-		    atomic_exchange((_Atomic uint32_t *)&sp->cell->pending,
-				    0)) {
-			sp->masked = 1;
-			return v->owned[i];
-		}
+		k = (v->scan + i) % v->nowned;
+		sp = &v->port[v->owned[k]];
+		/* Seq-cst load and exchange: the owner's half of the Dekker
+		 * pair with the notifier's store of the word and load of
+		 * awake (sim_evtchn_notify(), struct duet_sim_evt_cell);
+		 * the daemon's word is ordered by the doorbell (above). */
+		if (sp->masked ||
+		    !atomic_load((_Atomic uint32_t *)&sp->cell->pending))
+			continue;
+		if (bell)
+			bell_clear(v, v->owned[k]);
+		if (!atomic_exchange((_Atomic uint32_t *)&sp->cell->pending,
+				     0))
+			continue;
+		sp->masked = 1;
+		v->scan = k + 1;
+		return v->owned[k];
 	}
 	return 0;
 }
 
-static void cells_awake(struct sim_evt *v, uint32_t awake)
-{
-	unsigned i;
-
-	for (i = 0; i < v->nowned; i++)
-		atomic_store((_Atomic uint32_t *)
-			     &v->port[v->owned[i]].cell->awake, awake);
-	v->awake = (int)awake;
-}
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 /*
- * Spinning handles: a doorbell only wakes; the event is the port's pending
- * word (set by every notifier, and by the daemon when it delivers).  Drain
- * the counts of the doorbells epoll reports (their entries are level
- * triggered, not one-shot: masking is ours, sp->masked).
+ * Read every doorbell epoll reports (masked ports' too: their words stay
+ * set), so that a wake that brought no event stops the fd being readable.
  */
-static int spin_drain(struct sim_evt *v)
+static int bells_drain(struct sim_evt *v)
 {
 	struct epoll_event ev[16];
-	uint64_t cnt;
 	int n, k;
 
 	do {
@@ -1513,18 +1503,34 @@ static int spin_drain(struct sim_evt *v)
 
 			if (port >= v->nports || v->port[port].efd < 0)
 				return -EIO;
-			if (read(v->port[port].efd, &cnt, sizeof(cnt)) < 0 &&
-			    errno != EAGAIN)
-				return -errno;
+			bell_clear(v, port);
 		}
 	} while (n == 16);
 	return 0;
 }
 
+static void cells_awake(struct sim_evt *v, uint32_t awake)
+{
+	unsigned i;
+
+	/* Seq-cst: the owner's store of the Dekker pair (cells_take()). */
+	for (i = 0; i < v->nowned; i++)
+		atomic_store((_Atomic uint32_t *)
+			     &v->port[v->owned[i]].cell->awake, awake);
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 /*
- * Spinning handles: ring our own doorbell for every unmasked port whose
- * pending word is set, so that epoll reports it to a caller about to
- * sleep (a notifier that saw us awake set only the word).
+ * Ring our own doorbell for every unmasked port whose pending word is
+ * set, so that a caller about to sleep wakes for it (a notifier that saw
+ * us awake set only the word).
  */
 static void cells_ring(struct sim_evt *v)
 {
@@ -1534,6 +1540,7 @@ static void cells_ring(struct sim_evt *v)
 	for (i = 0; i < v->nowned; i++) {
 		struct sim_port *sp = &v->port[v->owned[i]];
 
+		/* Seq-cst: read after cells_awake(v, 0), the Dekker pair. */
 		if (!sp->masked &&
 		    atomic_load((_Atomic uint32_t *)&sp->cell->pending) &&
 		    write(sp->efd, &one, sizeof(one)) < 0 && errno != EAGAIN)
@@ -1543,37 +1550,25 @@ static void cells_ring(struct sim_evt *v)
 }
 
 /*
- * duet_evtchn_pending().  A spinning handle says it is awake in its ports'
- * cells only while it spins here (so a notifier skips the doorbell only
- * while somebody is looking), and says it is not before it returns; then,
- * the Dekker pair of struct duet_sim_evt_cell: a notifier that saw it
- * awake set a pending word that is found now -- returned, or rung on our
- * own doorbell when we return another port.
+ * Spin-before-sleep: say awake in our ports' cells (a notifier then skips
+ * the doorbell) and look at the words for up to v->spin_ns; say not awake
+ * before returning.  Then, the Dekker pair of struct duet_sim_evt_cell: a
+ * notifier that saw us awake set a word that is found now -- returned, or
+ * rung on our own doorbell when we return another port.
  */
-static int sim_evtchn_pending(struct duet_evtchn *e)
+static uint32_t spin(struct sim_evt *v)
 {
-	struct sim_evt *v = sevt(e);
+	uint64_t until = mono_ns() + v->spin_ns;
 	unsigned spins = 0;
-	uint64_t until;
 	uint32_t port;
-	int rc;
 
-	if (!v->spin_ns)
-		return epoll_take(v);
-	rc = spin_drain(v);
-	if (rc < 0)
-		return rc;
-	port = cells_take(v);
-	if (port)
-		return (int)port;
 	cells_awake(v, 1);
-	until = mono_ns() + v->spin_ns;
 	/* A pause between looks, and now and then a yield: on a machine
 	 * with more runnable tasks than cores the notifier may be waiting
 	 * for this very CPU (measured under load: 7.7-12 us round trips
 	 * with the yield, 550 us without it at a 1 ms budget). */
 	do {
-		port = cells_take(v);
+		port = cells_take(v, 0);
 		if (port)
 			break;
 		if (++spins % 32)
@@ -1583,16 +1578,53 @@ static int sim_evtchn_pending(struct duet_evtchn *e)
 	} while (mono_ns() < until);
 	cells_awake(v, 0);
 	if (!port)
-		port = cells_take(v);
-	if (!port)
-		return -EAGAIN;
-	cells_ring(v);
-	return (int)port;
+		port = cells_take(v, 0);
+	if (port)
+		cells_ring(v);
+	return port;
 }
 
+/*
+ * duet_evtchn_pending().  The common case is one read() of the doorbell
+ * per event: a scan of the cells, then, when the previous call returned
+ * a port, -EAGAIN with no system call (the caller's loop until -EAGAIN;
+ * a count left meanwhile keeps the fd readable).  A call that finds
+ * nothing after one that did not take anything was woken for no event
+ * (a spurious wake, or a masked port's): drain the doorbells so that
+ * poll() sleeps again, and look once more (a word stored before a write
+ * we drained is seen now).  On return every unmasked port whose word is
+ * set still has a count in its doorbell (or its notifier is about to
+ * write one), so the fd stays readable for it.
+ */
+static int sim_evtchn_pending(struct duet_evtchn *e)
+{
+	struct sim_evt *v = sevt(e);
+	uint32_t port = cells_take(v, 1);
+	int rc;
+
+	if (!port && !v->took) {
+		rc = bells_drain(v);
+		if (rc < 0)
+			return rc;
+		port = cells_take(v, 1);
+		/* The drain took the counts of the words still set. */
+		if (port)
+			cells_ring(v);
+	}
+	if (!port && v->spin_ns)
+		port = spin(v);
+	v->took = port != 0;
+	return port ? (int)port : -EAGAIN;
+}
+
+/*
+ * No system call unless an event came while the port was masked: it left
+ * its pending word set (its count may have been drained), so ring our own
+ * doorbell for a sleeper, as Xen re-raises a pending event on unmask.  An
+ * unmasked port's set word has its count already (sim_evtchn_pending()).
+ */
 static int sim_evtchn_unmask(struct duet_evtchn *e, duet_evtchn_port_t port)
 {
-	struct epoll_event ev = { .events = EPOLLIN | EPOLLONESHOT };
 	struct sim_evt *v = sevt(e);
 	struct sim_port *sp;
 	uint64_t one = 1;
@@ -1600,20 +1632,14 @@ static int sim_evtchn_unmask(struct duet_evtchn *e, duet_evtchn_port_t port)
 	if (!port || port >= v->nports)
 		return -EINVAL;
 	sp = &v->port[port];
-	if (sp->efd < 0)
+	if (sp->efd < 0 || !sp->masked)
 		return 0;
-	if (v->spin_ns) {
-		sp->masked = 0;
-		/* An event that came while masked left only the pending
-		 * word: ring our own doorbell so that a sleeper wakes for
-		 * it, as Xen re-raises a pending event on unmask. */
-		if (atomic_load((_Atomic uint32_t *)&sp->cell->pending) &&
-		    write(sp->efd, &one, sizeof(one)) < 0 && errno != EAGAIN)
-			return -errno;
-		return 0;
-	}
-	ev.data.u32 = port;
-	if (epoll_ctl(v->epfd, EPOLL_CTL_MOD, sp->efd, &ev) < 0)
+	sp->masked = 0;
+	/* Seq-cst: pairs with the notifier's store of the word (a Dekker
+	 * pair for a notifier that saw us awake and did not ring); a word
+	 * stored after this load comes with its own doorbell write. */
+	if (atomic_load((_Atomic uint32_t *)&sp->cell->pending) &&
+	    write(sp->efd, &one, sizeof(one)) < 0 && errno != EAGAIN)
 		return -errno;
 	return 0;
 }

@@ -10,17 +10,19 @@
  * and polls it; its peer gets a copy only once the two are bound (in the
  * BIND reply, or the first NOTIFY reply) and notifies by writing 1 to it,
  * one system call with no daemon in between, as a Xen notify is one
- * hypercall.  Masking is the owner's (platform-sim.c: an epoll set with
- * EPOLLONESHOT, so a delivered port stays masked until unmasked and
- * events meanwhile stay counted in the eventfd), so there is no UNMASK
- * request any more.
+ * hypercall.
  *
  * Each port also has a cell (struct duet_sim_evt_cell, a one-page memfd
- * made with the doorbell and handed out with it, to the same clients):
- * a notifier sets its pending word and rings the doorbell only when the
- * owner is not awake in a spin (platform-sim.c: the optional
- * spin-before-sleep).  A cell reaches exactly the clients its doorbell
- * reaches, so everything below holds for both.
+ * made with the doorbell and handed out with it, to the same clients).
+ * Its pending word is the event: a notifier (and deliver() here) sets it,
+ * then rings the doorbell -- unless the owner is awake in a spin
+ * (platform-sim.c: the optional spin-before-sleep) and will see the word.
+ * The doorbell only wakes the owner, who takes the event by exchanging
+ * the word to 0.  Masking is the owner's (platform-sim.c: level-triggered
+ * doorbells, a taken port masked in the handle until unmasked; an event
+ * meanwhile leaves the word set and unmask rings the owner's own
+ * doorbell), so there is no UNMASK request.  A cell reaches exactly the
+ * clients its doorbell reaches, so everything below holds for both.
  *
  * Isolation: a client can write only the doorbells of the ports it is
  * bound to, and the daemon hands out a doorbell only for a port the
@@ -128,10 +130,11 @@ unsigned simd_evt_bound(const struct simd_dom *dom)
 }
 
 /*
- * Set @port's pending word and ring its doorbell (its owner masks and
- * counts, not we).  The word goes through the cell's memfd (the page its
- * owner maps) before the doorbell's write, which its owner reads before
- * it looks at the word.
+ * Set @port's pending word and ring its doorbell (its owner masks, not
+ * we).  The word goes through the cell's memfd (the page its owner maps)
+ * before the doorbell's write; the eventfd's lock orders that write with
+ * the owner's read of the doorbell, which comes before it takes the word
+ * (platform-sim.c, cells_take()).
  */
 static void deliver(struct simd_dom *dom, uint32_t port)
 {

@@ -127,9 +127,9 @@ int simtest_wait_event(struct duet_evtchn *e, int ms)
 	int left = ms;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	/* A wake-up with nothing pending is allowed (a spinning handle took
-	 * the event from its cell before the doorbell's count was read):
-	 * wait again for what is left of @ms. */
+	/* A wake-up with nothing pending is allowed (the event was taken
+	 * from its port's cell before the notifier's doorbell write landed,
+	 * or it is a masked port's): wait again for what is left of @ms. */
 	while (rc == -EAGAIN) {
 		rc = poll(&pfd, 1, left);
 		if (rc <= 0)
