@@ -64,17 +64,24 @@ median() {
 }
 
 # profile BE DIR M: one more iperf3 run, not counted in the figures,
-# under perf in dom0 (when the image has it): every thread's CPU time,
-# context switches and system calls (perf stat --per-thread), and where
-# dom0's CPU time goes (perf record -a at 99 Hz: under TCG perf's own
-# sample processing takes a whole CPU at the default rate), both over 8 s
-# of the run.  It waits for its own jobs only: duet's backend daemon is a
-# child of this shell too.
+# under perf in dom0 (when the image has it), over 8 s of the run: every
+# busy thread's CPU time, context switches and system calls (perf stat
+# -a --per-thread) and, for duet, where its netback instance's system
+# calls spend their time (perf trace -s).  No sampled profile: in a PV
+# dom0 every cpu-clock sample lands in the event upcall
+# (xen_hypercall_pv), so perf record shows nothing of the work.  It waits
+# for its own jobs only: duet's backend daemon is a child of this shell.
 profile() {
-	local be=$1 dir=$2 m=$3 ipid spid
+	local be=$1 dir=$2 m=$3 ipid spid tpid p f inst=
 	command -v perf > /dev/null || { echo "# no perf in dom0: no profile"; return 0; }
 	mountpoint -q /sys/kernel/tracing ||
 		mount -t tracefs tracefs /sys/kernel/tracing 2> /dev/null || true
+	# duet's vif instance: the duet process holding the TAP device.
+	for p in $(pgrep -x duet); do
+		for f in /proc/$p/fd/*; do
+			[ "$(readlink "$f")" != /dev/net/tun ] || inst=$p
+		done
+	done
 	iperf3 -c $IP -t 12 -f m $dir > /tmp/iperf-prof.txt 2>&1 &
 	ipid=$!
 	sleep 2
@@ -82,7 +89,13 @@ profile() {
 		-e task-clock,context-switches,raw_syscalls:sys_enter -- sleep 8 \
 		> /dev/null 2>&1 &
 	spid=$!
-	perf record -a -F 99 -o /tmp/perf.data -- sleep 8 > /dev/null 2>&1 || true
+	: > /tmp/perf-trace.txt
+	if [ -n "$inst" ]; then
+		perf trace -s -p "$inst" -o /tmp/perf-trace.txt -- sleep 8 \
+			> /dev/null 2>&1 &
+		tpid=$!
+		wait $tpid || true
+	fi
 	wait $spid $ipid || true
 	# Threads that did something: comm-tid, task-clock ms, switches, syscalls.
 	awk -F, '$1 != "" && $1 !~ /^#/ { t = $1; sub(/^ */, "", t)
@@ -92,13 +105,15 @@ profile() {
 		END { for (t in ms) if (ms[t] + 0 >= 50)
 			printf "%-28s %9.0f ms %9d switches %10d syscalls\n", t, ms[t], cs[t], sc[t] }' \
 		/tmp/perf-stat.txt | sort -k2 -g -r > $RESULTS/profile-$be-$m-threads.txt
-	# Percentages of all of dom0's CPU time, idle (swapper) left out.
-	perf report -i /tmp/perf.data --no-children --sort comm,dso,sym \
-		--stdio --percent-limit 0.3 2> /dev/null |
-		grep -v '^#' | grep -v '^$' | grep -v ' swapper ' |
-		head -45 > $RESULTS/profile-$be-$m-top.txt
+	# The instance's system calls, by total time.
+	if grep -q ' calls ' /tmp/perf-trace.txt; then
+		echo "instance $inst: syscall calls errors total-ms min-ms avg-ms max-ms stddev"
+		awk 'NF >= 7 && $2 ~ /^[0-9]+$/' /tmp/perf-trace.txt | sort -k4 -g -r
+	fi > $RESULTS/profile-$be-$m-syscalls.txt
+	[ -s $RESULTS/profile-$be-$m-syscalls.txt ] ||
+		rm -f $RESULTS/profile-$be-$m-syscalls.txt
 	echo "# profile $be $m (iperf3 $(sed -n 's|.* \([0-9.]*\) Mbits/sec.* receiver|\1|p' /tmp/iperf-prof.txt) Mbit/s under perf):"
-	sed 's/^/#   /' $RESULTS/profile-$be-$m-threads.txt $RESULTS/profile-$be-$m-top.txt
+	cat $RESULTS/profile-$be-$m-* | sed 's/^/#   /'
 }
 
 # net_bench BE DOMID: iperf3 both ways, three rounds alternating the
