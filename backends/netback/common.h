@@ -180,6 +180,14 @@ struct nb_queue {
 	uint8_t *tx_mem, *rx_mem;
 	struct duet_gnt_copy_seg txseg[NB_BATCH * NB_FATAL_SLOTS];
 	unsigned ntxseg;
+	/* tx map mode: each segment's mapped page (NULL: not mapped) and the
+	 * mappings to end (nb_tx_map()). */
+	uint8_t *txpage[NB_BATCH * NB_FATAL_SLOTS];
+	struct {
+		void *addr;
+		unsigned count;
+	} txmap[NB_BATCH * NB_FATAL_SLOTS];
+	unsigned ntxmap;
 	/* Receive side: a frame read from the TAP waiting for rx requests. */
 	uint8_t *rx_pending;
 	size_t rx_pending_len;
@@ -275,6 +283,11 @@ unsigned nb_hash_select(const struct nb_vif *vif, const uint8_t *f,
  */
 int nb_map_copy(struct nb_vif *vif, struct duet_gnt_copy_seg *seg,
 		unsigned count);
+/* mapcopy.c: map @q's tx batch read-only and keep it mapped (segment i's
+ * page in q->txpage[i], status -EINVAL and NULL when its ref cannot be
+ * mapped); nb_tx_unmap() ends the mappings.  0 or -errno. */
+int nb_tx_map(struct nb_queue *q);
+int nb_tx_unmap(struct nb_queue *q);
 
 /* dma.c */
 struct nb_dma;

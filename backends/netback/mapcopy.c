@@ -15,8 +15,14 @@
  * its segments is mapped on its own so that only the segments with a bad
  * ref fail.  Offsets and lengths were checked against the page by the
  * callers (tx_feed()/tx_complete(), rx_take()).
+ *
+ * The transmit path maps instead of copying when it can (nb_tx_map()): the
+ * TAP write reads the frame straight out of the mapped pages, so the only
+ * copy of the data in dom0 is the kernel's into its socket buffer, as with
+ * Linux's netback, which also maps the guest's tx pages.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "backends/netback/common.h"
@@ -96,4 +102,66 @@ int nb_map_copy(struct nb_vif *vif, struct duet_gnt_copy_seg *seg,
 			return rc;
 	}
 	return 0;
+}
+
+/*
+ * Zero-copy transmit (tx map mode): map the batch's pages and leave them
+ * mapped so that the TAP write gathers straight from them; nb_tx_unmap()
+ * ends every mapping once the writes are done, before the slots are
+ * answered.  A segment whose page cannot be mapped gets status -EINVAL and
+ * a NULL page.  Mappings are recorded in q->txmap (chunks, or single pages
+ * after a failed chunk).
+ */
+int nb_tx_map(struct nb_queue *q)
+{
+	struct nb_vif *vif = q->vif;
+	duet_grant_ref_t refs[NB_MAP_CHUNK];
+	duet_domid_t fe = (duet_domid_t)vif->fe_domid;
+	unsigned i, k, n, off;
+	uint8_t *map;
+	int w;
+
+	q->ntxmap = 0;
+	for (i = 0; i < q->ntxseg; i += n) {
+		n = q->ntxseg - i < NB_MAP_CHUNK ? q->ntxseg - i : NB_MAP_CHUNK;
+		for (k = 0; k < n; k++) {
+			q->txseg[i + k].status = 0;
+			seg_foreign(&q->txseg[i + k], &refs[k], &off, &w);
+		}
+		if (duet_gnt_map(vif->p, fe, n, refs, DUET_GNT_READONLY,
+				 (void **)&map) == 0) {
+			q->txmap[q->ntxmap].addr = map;
+			q->txmap[q->ntxmap++].count = n;
+			for (k = 0; k < n; k++)
+				q->txpage[i + k] = map + (size_t)k * DUET_PAGE_SIZE;
+			continue;
+		}
+		for (k = 0; k < n; k++) {
+			q->txpage[i + k] = NULL;
+			if (duet_gnt_map(vif->p, fe, 1, &refs[k],
+					 DUET_GNT_READONLY, (void **)&map) < 0) {
+				q->txseg[i + k].status = -EINVAL;
+				continue;
+			}
+			q->txmap[q->ntxmap].addr = map;
+			q->txmap[q->ntxmap++].count = 1;
+			q->txpage[i + k] = map;
+		}
+	}
+	return 0;
+}
+
+int nb_tx_unmap(struct nb_queue *q)
+{
+	unsigned i;
+	int rc = 0, r;
+
+	for (i = 0; i < q->ntxmap; i++) {
+		r = duet_gnt_unmap(q->vif->p, q->txmap[i].addr,
+				   q->txmap[i].count);
+		if (r < 0 && !rc)
+			rc = r;
+	}
+	q->ntxmap = 0;
+	return rc;
 }

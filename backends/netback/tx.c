@@ -98,7 +98,7 @@ static int tx_respond(struct nb_queue *q, const struct nb_txpkt *pkt)
 
 /* Fill the virtio_net_hdr for a copied packet; -errno drops it. */
 static int tx_vnet_hdr(struct nb_vif *vif, struct nb_txpkt *pkt,
-		       struct netdev_vnet_hdr *h)
+		       unsigned have, struct netdev_vnet_hdr *h)
 {
 	uint16_t flags = pkt->req[0].flags;
 	struct netdev_l4 l4;
@@ -115,7 +115,7 @@ static int tx_vnet_hdr(struct nb_vif *vif, struct nb_txpkt *pkt,
 	 * Linux's skb_checksum_setup() does.  The checksum field holds the
 	 * pseudo-header sum (CHECKSUM_PARTIAL), as virtio's NEEDS_CSUM wants.
 	 */
-	rc = netdev_parse_l4(pkt->buf, pkt->len, &l4);
+	rc = netdev_parse_l4(pkt->buf, have, &l4);
 	if (rc < 0)
 		return rc;
 	h->flags = NETDEV_HDR_F_NEEDS_CSUM;
@@ -139,6 +139,107 @@ static int tx_vnet_hdr(struct nb_vif *vif, struct nb_txpkt *pkt,
 	return 0;
 }
 
+/* Answer every packet of the batch and notify. */
+static int tx_respond_all(struct nb_queue *q)
+{
+	unsigned i;
+	int rc;
+
+	for (i = 0; i < q->ntxp; i++) {
+		rc = tx_respond(q, &q->txp[i]);
+		if (rc < 0)
+			return rc;
+	}
+	rc = duet_ring_back_push(q->tx);
+	if (rc > 0)
+		duet_evtchn_notify(q->vif->evt,
+				   (duet_evtchn_port_t)q->tx_port);
+	return rc < 0 ? rc : 0;
+}
+
+/* Write @pkt to the TAP: its vnet header, then @n more iovecs. */
+static void tx_write(struct nb_queue *q, struct nb_txpkt *pkt,
+		     struct iovec *iov, unsigned n)
+{
+	struct nb_vif *vif = q->vif;
+
+	iov[0].iov_base = &pkt->vh;
+	iov[0].iov_len = sizeof(pkt->vh);
+	/* A full TAP queue drops, as a full qdisc would. */
+	if (writev(q->tapfd, iov, (int)n + 1) < 0)
+		vif->st.tx_dropped++;
+	vif->st.tx_packets++;
+	vif->st.tx_bytes += pkt->len;
+	q->tx_frames++;
+}
+
+/*
+ * Map mode: the first slot (the frontend's linear part, where the headers
+ * are) is copied into pkt->buf to be parsed; the other slots go to the
+ * TAP straight from their mapped pages.  A packet whose headers run past
+ * its first slot is copied whole first.  The slots are answered once the
+ * pages are unmapped: the frontend may reuse a page as soon as it sees its
+ * answer.
+ */
+static int tx_flush_map(struct nb_queue *q)
+{
+	struct nb_vif *vif = q->vif;
+	struct iovec iov[1 + NB_FATAL_SLOTS];
+	unsigned i, s, n, have;
+	int rc;
+
+	rc = nb_tx_map(q);
+	if (rc < 0)
+		return rc;
+	for (i = 0; i < q->ntxp; i++) {
+		struct nb_txpkt *pkt = &q->txp[i];
+		struct duet_gnt_copy_seg *g = &q->txseg[pkt->seg0];
+
+		for (s = 0; s < pkt->nseg && pkt->status == NETIF_RSP_OKAY;
+		     s++)
+			if (g[s].status)
+				pkt->status = NETIF_RSP_ERROR;
+		if (pkt->has_mcast)
+			continue;
+		if (pkt->status != NETIF_RSP_OKAY) {
+			vif->st.tx_errors++;
+			continue;
+		}
+		memcpy(pkt->buf, q->txpage[pkt->seg0] + g[0].src.foreign.offset,
+		       g[0].len);
+		have = g[0].len;
+		rc = tx_vnet_hdr(vif, pkt, have, &pkt->vh);
+		if (rc == -EINVAL && have < pkt->len) {
+			for (s = 1; s < pkt->nseg; s++) {
+				memcpy(pkt->buf + have,
+				       q->txpage[pkt->seg0 + s] +
+					       g[s].src.foreign.offset,
+				       g[s].len);
+				have += g[s].len;
+			}
+			rc = tx_vnet_hdr(vif, pkt, have, &pkt->vh);
+		}
+		if (rc < 0) {
+			pkt->status = NETIF_RSP_ERROR;
+			vif->st.tx_errors++;
+			continue;
+		}
+		iov[1].iov_base = pkt->buf;
+		iov[1].iov_len = have;
+		n = 1;
+		for (s = 1; have < pkt->len && s < pkt->nseg; s++) {
+			iov[1 + n].iov_base = q->txpage[pkt->seg0 + s] +
+					      g[s].src.foreign.offset;
+			iov[1 + n++].iov_len = g[s].len;
+		}
+		tx_write(q, pkt, iov, n);
+	}
+	rc = nb_tx_unmap(q);
+	if (rc < 0)
+		return rc;
+	return tx_respond_all(q);
+}
+
 /*
  * Copy every gathered packet out of the frontend's pages in one grant-copy
  * batch, answer every slot and notify, then write the good packets to the
@@ -148,11 +249,11 @@ static int tx_vnet_hdr(struct nb_vif *vif, struct nb_txpkt *pkt,
  * TCP) of the frame before it returns, which the frontend, short of tx
  * slots meanwhile, would otherwise wait for.
  * Transmit by grant map (backend node duet-tx-mode = "map"): the batch's
- * pages are mapped read-only, copied out and unmapped instead
- * (nb_map_copy()) -- the way Linux's netback takes tx data (it maps the
- * guest's pages), minus its zero-copy into the stack.  With a DMA backend
- * the emulated NIC gathers each packet from its granted pages instead
- * (nb_dma_tx(), dma.c).
+ * pages are mapped read-only and the TAP writes gather from them
+ * (tx_flush_map()) -- the way Linux's netback takes tx data (it maps the
+ * guest's pages).  With a DMA backend the emulated NIC gathers each packet
+ * from its granted pages into the packet's buffer instead (nb_dma_tx(),
+ * dma.c).
  */
 static int tx_flush(struct nb_queue *q)
 {
@@ -163,10 +264,15 @@ static int tx_flush(struct nb_queue *q)
 
 	if (!q->ntxp)
 		return 0;
+	if (vif->tx_map && !vif->dma) {
+		rc = tx_flush_map(q);
+		if (rc < 0)
+			return rc;
+		goto done;
+	}
 	if (q->ntxseg) {
-		rc = vif->dma    ? nb_dma_tx(q) :
-		     vif->tx_map ? nb_map_copy(vif, q->txseg, q->ntxseg) :
-				   duet_gnt_copy(vif->p, q->txseg, q->ntxseg);
+		rc = vif->dma ? nb_dma_tx(q) :
+				duet_gnt_copy(vif->p, q->txseg, q->ntxseg);
 		if (rc < 0)
 			return rc;
 	}
@@ -178,17 +284,12 @@ static int tx_flush(struct nb_queue *q)
 			if (q->txseg[pkt->seg0 + s].status)
 				pkt->status = NETIF_RSP_ERROR;
 		if (!pkt->has_mcast && pkt->status == NETIF_RSP_OKAY &&
-		    tx_vnet_hdr(vif, pkt, &pkt->vh) < 0)
+		    tx_vnet_hdr(vif, pkt, pkt->len, &pkt->vh) < 0)
 			pkt->status = NETIF_RSP_ERROR;
-		rc = tx_respond(q, pkt);
-		if (rc < 0)
-			return rc;
 	}
-	rc = duet_ring_back_push(q->tx);
+	rc = tx_respond_all(q);
 	if (rc < 0)
 		return rc;
-	if (rc > 0)
-		duet_evtchn_notify(vif->evt, (duet_evtchn_port_t)q->tx_port);
 	for (i = 0; i < q->ntxp; i++) {
 		struct nb_txpkt *pkt = &q->txp[i];
 
@@ -198,17 +299,11 @@ static int tx_flush(struct nb_queue *q)
 			vif->st.tx_errors++;
 			continue;
 		}
-		iov[0].iov_base = &pkt->vh;
-		iov[0].iov_len = sizeof(pkt->vh);
 		iov[1].iov_base = pkt->buf;
 		iov[1].iov_len = pkt->len;
-		/* A full TAP queue drops, as a full qdisc would. */
-		if (writev(q->tapfd, iov, 2) < 0)
-			vif->st.tx_dropped++;
-		vif->st.tx_packets++;
-		vif->st.tx_bytes += pkt->len;
-		q->tx_frames++;
+		tx_write(q, pkt, iov, 1);
 	}
+done:
 	/* A packet still being gathered (its later slots not produced yet)
 	 * sits at txp[ntxp]: keep it, as the batch's first entry. */
 	if (q->txs.active && q->ntxp) {
