@@ -39,7 +39,10 @@
  *      Values:  "copy" | "map"
  *      Default: "copy"
  *      Notes:   how transmitted data leaves the frontend's pages: grant
- *               copy, or grant map of the batch.  Read at each connect.
+ *               copy, or grant map of the batch with the TAP write
+ *               gathering from the mapped pages (zero-copy in netback;
+ *               the slots are answered once unmapped).  Read at each
+ *               connect.
  * duet-rx-mode                             (duet's own node)
  *      Values:  "copy" | "map"
  *      Default: "copy"
