@@ -143,3 +143,19 @@ int simtest_wait_event(struct duet_evtchn *e, int ms)
 	}
 	return rc;
 }
+
+void simtest_copy_seg(struct duet_gnt_copy_seg *s, int to, void *local,
+		      unsigned dom, duet_grant_ref_t ref, unsigned off,
+		      unsigned len)
+{
+	union duet_gnt_copy_ptr *l = to ? &s->src : &s->dst;
+	union duet_gnt_copy_ptr *g = to ? &s->dst : &s->src;
+
+	memset(s, 0, sizeof(*s));
+	l->virt = local;
+	g->foreign.domid = (duet_domid_t)dom;
+	g->foreign.ref = ref;
+	g->foreign.offset = (uint16_t)off;
+	s->len = (uint16_t)len;
+	s->flags = to ? DUET_GNT_COPY_DST_GREF : DUET_GNT_COPY_SRC_GREF;
+}

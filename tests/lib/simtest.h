@@ -57,4 +57,10 @@ void simtest_pair(unsigned frames, unsigned *d1,
 /* Wait up to @ms for an event on @e; the port or -errno (-ETIMEDOUT). */
 int simtest_wait_event(struct duet_evtchn *e, int ms);
 
+/* Make @s a grant-copy segment between local @local and grant (@dom,
+ * @ref, @off) of @len bytes, towards the grant if @to. */
+void simtest_copy_seg(struct duet_gnt_copy_seg *s, int to, void *local,
+		      unsigned dom, duet_grant_ref_t ref, unsigned off,
+		      unsigned len);
+
 #endif /* DUET_TESTS_LIB_SIMTEST_H */

@@ -4,6 +4,7 @@
  * range, or not granted to the backend's domain) drops that packet with
  * XEN_NETIF_RSP_ERROR, as Linux's netback does when a grant copy fails;
  * the vif stays Connected, and a good packet in the same batch passes.
+ * tx-map-bad-gref.c runs it with netback transmitting by grant map.
  */
 #include "lib/nbtest.h"
 
@@ -14,6 +15,10 @@ int main(void)
 	long before;
 	int n, i;
 
+#ifdef NBT_TX_MODE
+	nbt_be_nodes[0] = "duet-tx-mode=" NBT_TX_MODE;
+	diag("tx by %s (duet-tx-mode)", NBT_TX_MODE);
+#endif
 	nbt_start();
 	nbt_vif(&a, 0);
 	before = nbt_tap_frames(&a);

@@ -15,23 +15,6 @@
 #include "lib/simtest.h"
 #include "gnttab/platform-sim-wire.h"
 
-/* A local side @local and grant (@dom, @ref, @off); to the grant if @to. */
-static void seg_set(struct duet_gnt_copy_seg *s, int to, void *local,
-		    unsigned dom, duet_grant_ref_t ref, unsigned off,
-		    unsigned len)
-{
-	union duet_gnt_copy_ptr *l = to ? &s->src : &s->dst;
-	union duet_gnt_copy_ptr *g = to ? &s->dst : &s->src;
-
-	memset(s, 0, sizeof(*s));
-	l->virt = local;
-	g->foreign.domid = (duet_domid_t)dom;
-	g->foreign.ref = ref;
-	g->foreign.offset = (uint16_t)off;
-	s->len = (uint16_t)len;
-	s->flags = to ? DUET_GNT_COPY_DST_GREF : DUET_GNT_COPY_SRC_GREF;
-}
-
 /* One request on raw connection @fd; the reply's rc, its array in @out. */
 static int raw_req(int fd, uint32_t op, uint32_t count, uint64_t id,
 		   const void *data, size_t len, int xfd, void *out,
@@ -130,11 +113,11 @@ int main(void)
 		b[i] = (uint8_t)(i * 7 + 1);
 	memset(a + DUET_PAGE_SIZE, 0x5a, DUET_PAGE_SIZE);
 
-	seg_set(&seg[0], 1, b, d1, refs[0], 0, DUET_PAGE_SIZE);
-	seg_set(&seg[1], 1, b + 5000, d1, refs[1], 7, 100);
-	seg_set(&seg[2], 1, b, d1, refs[1] + 300, 0, 10);   /* unused ref */
-	seg_set(&seg[3], 0, b + 2 * DUET_PAGE_SIZE, d1, refs[1], 1000, 200);
-	seg_set(&seg[4], 0, b + DUET_PAGE_SIZE + 50, d1, refs[1] + 300, 0,
+	simtest_copy_seg(&seg[0], 1, b, d1, refs[0], 0, DUET_PAGE_SIZE);
+	simtest_copy_seg(&seg[1], 1, b + 5000, d1, refs[1], 7, 100);
+	simtest_copy_seg(&seg[2], 1, b, d1, refs[1] + 300, 0, 10);   /* unused ref */
+	simtest_copy_seg(&seg[3], 0, b + 2 * DUET_PAGE_SIZE, d1, refs[1], 1000, 200);
+	simtest_copy_seg(&seg[4], 0, b + DUET_PAGE_SIZE + 50, d1, refs[1] + 300, 0,
 		10);                                         /* unused ref */
 	is_int(duet_gnt_copy(p2, seg, 5), 0, "batch of 5 submitted");
 	is_int(seg[0].status, 0, "buffer -> granted page: ok");
@@ -160,8 +143,8 @@ int main(void)
 	if (prev == b - DUET_PAGE_SIZE) {
 		memset(b - 50, 'x', 50);
 		memset(b, 'y', 50);
-		seg_set(&seg[0], 1, b - 50, d1, refs[0], 10, 100);
-		seg_set(&seg[1], 0, b - 30, d1, refs[1], 7, 60);
+		simtest_copy_seg(&seg[0], 1, b - 50, d1, refs[0], 10, 100);
+		simtest_copy_seg(&seg[1], 0, b - 30, d1, refs[1], 7, 60);
 		is_int(duet_gnt_copy(p2, seg, 2), 0, "straddling: submitted");
 		is_int(seg[0].status, 0, "source half in the buffer: ok");
 		ok(a[10] == 'x' && a[59] == 'x' && a[60] == 'y' &&
@@ -183,7 +166,7 @@ int main(void)
 
 		memset(end - 50, 'u', 50);
 		memset(end, 'v', 50);
-		seg_set(&seg[0], 1, end - 50, d1, refs[0], 0, 100);
+		simtest_copy_seg(&seg[0], 1, end - 50, d1, refs[0], 0, 100);
 		is_int(duet_gnt_copy(p2, seg, 1), 0, "across two: submitted");
 		ok(!seg[0].status && a[49] == 'u' && a[50] == 'v' &&
 			   a[99] == 'v',

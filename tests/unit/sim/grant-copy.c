@@ -12,33 +12,16 @@
 
 #define NBIG 300
 
-/* A segment between local @buf and grant (@dom, @ref, @off), @to it. */
-static void seg_set(struct duet_gnt_copy_seg *s, int to, void *buf,
-		    unsigned dom, duet_grant_ref_t ref, unsigned off,
-		    unsigned len)
-{
-	union duet_gnt_copy_ptr *local = to ? &s->src : &s->dst;
-	union duet_gnt_copy_ptr *grant = to ? &s->dst : &s->src;
-
-	memset(s, 0, sizeof(*s));
-	local->virt = buf;
-	grant->foreign.domid = (duet_domid_t)dom;
-	grant->foreign.ref = ref;
-	grant->foreign.offset = (uint16_t)off;
-	s->len = (uint16_t)len;
-	s->flags = to ? DUET_GNT_COPY_DST_GREF : DUET_GNT_COPY_SRC_GREF;
-}
-
 static void seg_to(struct duet_gnt_copy_seg *s, void *src, unsigned dom,
 		   duet_grant_ref_t ref, unsigned off, unsigned len)
 {
-	seg_set(s, 1, src, dom, ref, off, len);
+	simtest_copy_seg(s, 1, src, dom, ref, off, len);
 }
 
 static void seg_from(struct duet_gnt_copy_seg *s, void *dst, unsigned dom,
 		     duet_grant_ref_t ref, unsigned off, unsigned len)
 {
-	seg_set(s, 0, dst, dom, ref, off, len);
+	simtest_copy_seg(s, 0, dst, dom, ref, off, len);
 }
 
 int main(void)
