@@ -72,6 +72,17 @@ extern struct duet_xs *nbt_xs0, *nbt_xsfe;
 
 void nbt_start(void);
 
+/* nbt_start(), after setting the backend node duet-tx-mode=NBT_TX_MODE
+ * when the test defines NBT_TX_MODE (tx-map.c, tx-map-bad-gref.c). */
+static inline void nbt_start_tx(void)
+{
+#ifdef NBT_TX_MODE
+	nbt_be_nodes[0] = "duet-tx-mode=" NBT_TX_MODE;
+	diag("tx by %s (duet-tx-mode)", NBT_TX_MODE);
+#endif
+	nbt_start();
+}
+
 /* The value of @path, or "" (static buffer). */
 const char *nbt_read(const char *path);
 

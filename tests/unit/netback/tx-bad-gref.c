@@ -15,11 +15,7 @@ int main(void)
 	long before;
 	int n, i;
 
-#ifdef NBT_TX_MODE
-	nbt_be_nodes[0] = "duet-tx-mode=" NBT_TX_MODE;
-	diag("tx by %s (duet-tx-mode)", NBT_TX_MODE);
-#endif
-	nbt_start();
+	nbt_start_tx();
 	nbt_vif(&a, 0);
 	before = nbt_tap_frames(&a);
 	nbt_frame(&a, 0, 0, 60);

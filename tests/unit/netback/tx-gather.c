@@ -63,11 +63,7 @@ int main(void)
 	unsigned i;
 	int n, s;
 
-#ifdef NBT_TX_MODE
-	nbt_be_nodes[0] = "duet-tx-mode=" NBT_TX_MODE;
-	diag("tx by %s (duet-tx-mode)", NBT_TX_MODE);
-#endif
-	nbt_start();
+	nbt_start_tx();
 	nbt_vif(&a, 0);
 	s = capture(a.ifname);
 	ok(s >= 0, "packet socket on %s", a.ifname);
