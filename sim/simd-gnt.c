@@ -448,6 +448,22 @@ static void copy_bytes(uint8_t *to, const uint8_t *from, size_t len)
 	memcpy(to, from, len);
 }
 
+/* Map a client's sealed memfd @fd of @size bytes (check_memfd()) shared
+ * and writable: the copy area and copy buffers.  0 or -errno. */
+static int map_client_memfd(int fd, size_t size, void **addr)
+{
+	int rc = check_memfd(fd, size);
+	void *a;
+
+	if (rc < 0)
+		return rc;
+	a = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (a == MAP_FAILED)
+		return -errno;
+	*addr = a;
+	return 0;
+}
+
 /*
  * COPY_AREA: the client's copy area, mapped here for the connection's
  * lifetime (simd_gnt_conn_gone() unmaps it).
@@ -465,15 +481,9 @@ void simd_gnt_copy_area(struct simd_conn *c, struct simd_msg *m)
 		m->rep.rc = -EEXIST;
 		return;
 	}
-	rc = check_memfd(m->fd, DUET_SIM_COPY_AREA);
+	rc = map_client_memfd(m->fd, DUET_SIM_COPY_AREA, &a);
 	if (rc < 0) {
 		m->rep.rc = rc;
-		return;
-	}
-	a = mmap(NULL, DUET_SIM_COPY_AREA, PROT_READ | PROT_WRITE, MAP_SHARED,
-		 m->fd, 0);
-	if (a == MAP_FAILED) {
-		m->rep.rc = -errno;
 		return;
 	}
 	c->area = a;
@@ -501,14 +511,9 @@ void simd_gnt_copy_buf(struct simd_conn *c, struct simd_msg *m)
 		m->rep.rc = -ENOSPC;
 		return;
 	}
-	rc = check_memfd(m->fd, size);
+	rc = map_client_memfd(m->fd, size, &a);
 	if (rc < 0) {
 		m->rep.rc = rc;
-		return;
-	}
-	a = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, m->fd, 0);
-	if (a == MAP_FAILED) {
-		m->rep.rc = -errno;
 		return;
 	}
 	c->buf[i] = a;
