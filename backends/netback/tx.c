@@ -139,6 +139,16 @@ static int tx_vnet_hdr(struct nb_vif *vif, struct nb_txpkt *pkt,
 	return 0;
 }
 
+/* A segment that failed (copy or map) fails its packet. */
+static void tx_seg_status(const struct nb_queue *q, struct nb_txpkt *pkt)
+{
+	unsigned s;
+
+	for (s = 0; s < pkt->nseg && pkt->status == NETIF_RSP_OKAY; s++)
+		if (q->txseg[pkt->seg0 + s].status)
+			pkt->status = NETIF_RSP_ERROR;
+}
+
 /* Answer every packet of the batch and notify. */
 static int tx_respond_all(struct nb_queue *q)
 {
@@ -195,10 +205,7 @@ static int tx_flush_map(struct nb_queue *q)
 		struct nb_txpkt *pkt = &q->txp[i];
 		struct duet_gnt_copy_seg *g = &q->txseg[pkt->seg0];
 
-		for (s = 0; s < pkt->nseg && pkt->status == NETIF_RSP_OKAY;
-		     s++)
-			if (g[s].status)
-				pkt->status = NETIF_RSP_ERROR;
+		tx_seg_status(q, pkt);
 		if (pkt->has_mcast)
 			continue;
 		if (pkt->status != NETIF_RSP_OKAY) {
@@ -259,7 +266,7 @@ static int tx_flush(struct nb_queue *q)
 {
 	struct nb_vif *vif = q->vif;
 	struct iovec iov[2];
-	unsigned i, s;
+	unsigned i;
 	int rc;
 
 	if (!q->ntxp)
@@ -279,10 +286,7 @@ static int tx_flush(struct nb_queue *q)
 	for (i = 0; i < q->ntxp; i++) {
 		struct nb_txpkt *pkt = &q->txp[i];
 
-		for (s = 0; s < pkt->nseg && pkt->status == NETIF_RSP_OKAY;
-		     s++)
-			if (q->txseg[pkt->seg0 + s].status)
-				pkt->status = NETIF_RSP_ERROR;
+		tx_seg_status(q, pkt);
 		if (!pkt->has_mcast && pkt->status == NETIF_RSP_OKAY &&
 		    tx_vnet_hdr(vif, pkt, pkt->len, &pkt->vh) < 0)
 			pkt->status = NETIF_RSP_ERROR;
