@@ -61,6 +61,24 @@ const char *duet_platform_sim_dir(const char *spec)
 	return spec + 4;
 }
 
+/*
+ * A platform handle may be used from several threads (duet/platform.h):
+ * a platform whose hooks are not thread-safe has them serialised here.
+ * Recursive, so that a hook may call back into the public functions
+ * (the machine model's hooks do).
+ */
+static void op_lock(struct duet_platform *p)
+{
+	if (!p->ops->thread_safe)
+		pthread_mutex_lock(&p->op_lock);
+}
+
+static void op_unlock(struct duet_platform *p)
+{
+	if (!p->ops->thread_safe)
+		pthread_mutex_unlock(&p->op_lock);
+}
+
 /* A share whose end waits for the peer to unmap it. */
 struct duet_gnt_ended {
 	void *addr;
@@ -71,6 +89,7 @@ struct duet_gnt_ended {
 int duet_platform_open(const char *spec, struct duet_platform **out)
 {
 	const struct duet_platform_ops *ops;
+	pthread_mutexattr_t attr;
 	struct duet_platform *p;
 	const char *arg;
 	int rc;
@@ -87,10 +106,15 @@ int duet_platform_open(const char *spec, struct duet_platform **out)
 		return -ENOMEM;
 	p->ops = ops;
 	p->domid = -1;
+	pthread_mutexattr_init(&attr);
+	pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
+	pthread_mutex_init(&p->op_lock, &attr);
+	pthread_mutexattr_destroy(&attr);
 	pthread_mutex_init(&p->ended_lock, NULL);
 	rc = ops->open(p, arg);
 	if (rc < 0) {
 		pthread_mutex_destroy(&p->ended_lock);
+		pthread_mutex_destroy(&p->op_lock);
 		free(p);
 		return rc;
 	}
@@ -111,6 +135,7 @@ void duet_platform_close(struct duet_platform *p)
 	}
 	p->ops->close(p);
 	pthread_mutex_destroy(&p->ended_lock);
+	pthread_mutex_destroy(&p->op_lock);
 	free(p);
 }
 
@@ -130,21 +155,31 @@ int duet_platform_domid(struct duet_platform *p)
 
 	if (!p)
 		return -EINVAL;
-	if (p->domid >= 0)
-		return p->domid;
-	rc = p->ops->domid(p);
+	/* Relaxed: the cached value is the only thing shared; a race makes
+	 * two threads ask the platform once each. */
+	rc = __atomic_load_n(&p->domid, __ATOMIC_RELAXED);
 	if (rc >= 0)
-		p->domid = rc;
+		return rc;
+	op_lock(p);
+	rc = p->ops->domid(p);
+	op_unlock(p);
+	if (rc >= 0)
+		__atomic_store_n(&p->domid, rc, __ATOMIC_RELAXED);
 	return rc;
 }
 
 int duet_platform_restrict(struct duet_platform *p, duet_domid_t domid)
 {
+	int rc;
+
 	if (!p)
 		return -EINVAL;
 	if (!p->ops->restrict_to)
 		return -EOPNOTSUPP;
-	return p->ops->restrict_to(p, domid);
+	op_lock(p);
+	rc = p->ops->restrict_to(p, domid);
+	op_unlock(p);
+	return rc;
 }
 
 const char *duet_platform_xs_socket(struct duet_platform *p)
@@ -165,26 +200,39 @@ int duet_gnt_share(struct duet_platform *p, duet_domid_t domid,
 		   unsigned count, unsigned flags, duet_grant_ref_t *refs,
 		   void **addr)
 {
+	int rc;
+
 	if (!p || !count || !refs || !addr || (flags & ~DUET_GNT_READONLY))
 		return -EINVAL;
-	return p->ops->share(p, domid, count, flags, refs, addr);
+	op_lock(p);
+	rc = p->ops->share(p, domid, count, flags, refs, addr);
+	op_unlock(p);
+	return rc;
 }
 
 int duet_gnt_unshare(struct duet_platform *p, void *addr, unsigned count)
 {
+	int rc;
+
 	if (!p || !count || !page_aligned(addr))
 		return -EINVAL;
-	return p->ops->unshare(p, addr, count);
+	op_lock(p);
+	rc = p->ops->unshare(p, addr, count);
+	op_unlock(p);
+	return rc;
 }
 
 /* Retry every deferred end; ended_lock held.  Returns how many wait. */
 static int reap_locked(struct duet_platform *p)
 {
 	struct duet_gnt_ended **pp = &p->ended, *e;
-	int left = 0;
+	int left = 0, rc;
 
 	while ((e = *pp)) {
-		if (p->ops->unshare(p, e->addr, e->count) == -EBUSY) {
+		op_lock(p);
+		rc = p->ops->unshare(p, e->addr, e->count);
+		op_unlock(p);
+		if (rc == -EBUSY) {
 			pp = &e->next;
 			left++;
 			continue;
@@ -232,22 +280,33 @@ int duet_gnt_map(struct duet_platform *p, duet_domid_t domid,
 		 unsigned count, const duet_grant_ref_t *refs, unsigned flags,
 		 void **addr)
 {
+	int rc;
+
 	if (!p || !count || !refs || !addr || (flags & ~DUET_GNT_READONLY))
 		return -EINVAL;
-	return p->ops->map(p, domid, count, refs, flags, addr);
+	op_lock(p);
+	rc = p->ops->map(p, domid, count, refs, flags, addr);
+	op_unlock(p);
+	return rc;
 }
 
 int duet_gnt_unmap(struct duet_platform *p, void *addr, unsigned count)
 {
+	int rc;
+
 	if (!p || !count || !page_aligned(addr))
 		return -EINVAL;
-	return p->ops->unmap(p, addr, count);
+	op_lock(p);
+	rc = p->ops->unmap(p, addr, count);
+	op_unlock(p);
+	return rc;
 }
 
 int duet_gnt_copy(struct duet_platform *p, struct duet_gnt_copy_seg *segs,
 		  unsigned count)
 {
 	unsigned i;
+	int rc;
 
 	if (!p || (count && !segs))
 		return -EINVAL;
@@ -275,18 +334,26 @@ int duet_gnt_copy(struct duet_platform *p, struct duet_gnt_copy_seg *segs,
 		    (unsigned)s->dst.foreign.offset + s->len > DUET_PAGE_SIZE)
 			s->status = -EINVAL;
 	}
-	return p->ops->copy(p, segs, count);
+	op_lock(p);
+	rc = p->ops->copy(p, segs, count);
+	op_unlock(p);
+	return rc;
 }
 
 int duet_gnt_copy_buf_alloc(struct duet_platform *p, size_t size,
 			    void **addr)
 {
 	void *a;
+	int rc;
 
 	if (!p || !size || !addr || size > SIZE_MAX - DUET_PAGE_SIZE)
 		return -EINVAL;
-	if (p->ops->copy_buf_alloc)
-		return p->ops->copy_buf_alloc(p, size, addr);
+	if (p->ops->copy_buf_alloc) {
+		op_lock(p);
+		rc = p->ops->copy_buf_alloc(p, size, addr);
+		op_unlock(p);
+		return rc;
+	}
 	a = mmap(NULL, size, PROT_READ | PROT_WRITE,
 		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (a == MAP_FAILED)
@@ -297,59 +364,90 @@ int duet_gnt_copy_buf_alloc(struct duet_platform *p, size_t size,
 
 int duet_gnt_copy_buf_free(struct duet_platform *p, void *addr, size_t size)
 {
+	int rc;
+
 	if (!p || !size || !page_aligned(addr))
 		return -EINVAL;
-	if (p->ops->copy_buf_free)
-		return p->ops->copy_buf_free(p, addr, size);
+	if (p->ops->copy_buf_free) {
+		op_lock(p);
+		rc = p->ops->copy_buf_free(p, addr, size);
+		op_unlock(p);
+		return rc;
+	}
 	return munmap(addr, size) < 0 ? -errno : 0;
 }
 
 int duet_gnt_transfer_offer(struct duet_platform *p, duet_domid_t domid,
 			    unsigned count, duet_grant_ref_t *refs)
 {
+	int rc;
+
 	if (!p || !count || !refs)
 		return -EINVAL;
 	if (!p->ops->transfer_offer)
 		return -EOPNOTSUPP;
-	return p->ops->transfer_offer(p, domid, count, refs);
+	op_lock(p);
+	rc = p->ops->transfer_offer(p, domid, count, refs);
+	op_unlock(p);
+	return rc;
 }
 
 int duet_gnt_transfer(struct duet_platform *p, void *page,
 		      duet_domid_t domid, duet_grant_ref_t ref)
 {
+	int rc;
+
 	if (!p || !page_aligned(page))
 		return -EINVAL;
 	if (!p->ops->transfer)
 		return -EOPNOTSUPP;
-	return p->ops->transfer(p, page, domid, ref);
+	op_lock(p);
+	rc = p->ops->transfer(p, page, domid, ref);
+	op_unlock(p);
+	return rc;
 }
 
 int duet_gnt_transfer_accept(struct duet_platform *p, duet_grant_ref_t ref,
 			     void **page)
 {
+	int rc;
+
 	if (!p || !page)
 		return -EINVAL;
 	if (!p->ops->transfer_accept)
 		return -EOPNOTSUPP;
-	return p->ops->transfer_accept(p, ref, page);
+	op_lock(p);
+	rc = p->ops->transfer_accept(p, ref, page);
+	op_unlock(p);
+	return rc;
 }
 
 int duet_gnt_transfer_page_alloc(struct duet_platform *p, void **page)
 {
+	int rc;
+
 	if (!p || !page)
 		return -EINVAL;
 	if (!p->ops->page_alloc)
 		return -EOPNOTSUPP;
-	return p->ops->page_alloc(p, page);
+	op_lock(p);
+	rc = p->ops->page_alloc(p, page);
+	op_unlock(p);
+	return rc;
 }
 
 int duet_gnt_transfer_page_free(struct duet_platform *p, void *page)
 {
+	int rc;
+
 	if (!p || !page_aligned(page))
 		return -EINVAL;
 	if (!p->ops->page_free)
 		return -EOPNOTSUPP;
-	return p->ops->page_free(p, page);
+	op_lock(p);
+	rc = p->ops->page_free(p, page);
+	op_unlock(p);
+	return rc;
 }
 
 /*
@@ -396,7 +494,9 @@ int duet_evtchn_open(struct duet_platform *p, struct duet_evtchn **out)
 	if (!e)
 		return -ENOMEM;
 	e->p = p;
+	op_lock(p);
 	rc = p->ops->evtchn_open(e);
+	op_unlock(p);
 	if (rc < 0) {
 		free(e);
 		return rc;
@@ -409,7 +509,9 @@ void duet_evtchn_close(struct duet_evtchn *e)
 {
 	if (!e)
 		return;
+	op_lock(e->p);
 	e->p->ops->evtchn_close(e);
+	op_unlock(e->p);
 	free(e);
 }
 
@@ -420,13 +522,27 @@ int duet_evtchn_fd(struct duet_evtchn *e)
 
 int duet_evtchn_alloc_unbound(struct duet_evtchn *e, duet_domid_t remote)
 {
-	return e ? e->p->ops->evtchn_alloc_unbound(e, remote) : -EINVAL;
+	int rc;
+
+	if (!e)
+		return -EINVAL;
+	op_lock(e->p);
+	rc = e->p->ops->evtchn_alloc_unbound(e, remote);
+	op_unlock(e->p);
+	return rc;
 }
 
 int duet_evtchn_bind(struct duet_evtchn *e, duet_domid_t remote,
 		     duet_evtchn_port_t remote_port)
 {
-	return e ? e->p->ops->evtchn_bind(e, remote, remote_port) : -EINVAL;
+	int rc;
+
+	if (!e)
+		return -EINVAL;
+	op_lock(e->p);
+	rc = e->p->ops->evtchn_bind(e, remote, remote_port);
+	op_unlock(e->p);
+	return rc;
 }
 
 int duet_evtchn_notify(struct duet_evtchn *e, duet_evtchn_port_t port)
@@ -446,7 +562,14 @@ int duet_evtchn_unmask(struct duet_evtchn *e, duet_evtchn_port_t port)
 
 int duet_evtchn_unbind(struct duet_evtchn *e, duet_evtchn_port_t port)
 {
-	return e ? e->p->ops->evtchn_unbind(e, port) : -EINVAL;
+	int rc;
+
+	if (!e)
+		return -EINVAL;
+	op_lock(e->p);
+	rc = e->p->ops->evtchn_unbind(e, port);
+	op_unlock(e->p);
+	return rc;
 }
 
 /* ------------------------------------------------------------------ */
@@ -463,11 +586,16 @@ void duet_platform_set_machine(struct duet_platform *p,
 int duet_platform_frames(struct duet_platform *p, const void *addr,
 			 unsigned count, uint64_t *mfns, uint64_t *pfns)
 {
+	int rc;
+
 	if (!p || !count || !mfns || !page_aligned(addr))
 		return -EINVAL;
 	if (!p->ops->frames)
 		return -EOPNOTSUPP;
-	return p->ops->frames(p, addr, count, mfns, pfns);
+	op_lock(p);
+	rc = p->ops->frames(p, addr, count, mfns, pfns);
+	op_unlock(p);
+	return rc;
 }
 
 /* Frames are translated in batches of this many. */
@@ -507,19 +635,29 @@ int duet_platform_contig(struct duet_platform *p, const void *addr,
 int duet_platform_alloc_contig(struct duet_platform *p, unsigned count,
 			       unsigned dma_bits, void **addr)
 {
+	int rc;
+
 	if (!p || !count || !addr || dma_bits < 20 || dma_bits > 64)
 		return -EINVAL;
 	if (!p->ops->alloc_contig)
 		return -EOPNOTSUPP;
-	return p->ops->alloc_contig(p, count, dma_bits, addr);
+	op_lock(p);
+	rc = p->ops->alloc_contig(p, count, dma_bits, addr);
+	op_unlock(p);
+	return rc;
 }
 
 int duet_platform_free_contig(struct duet_platform *p, void *addr,
 			      unsigned count)
 {
+	int rc;
+
 	if (!p || !count || !page_aligned(addr))
 		return -EINVAL;
 	if (!p->ops->free_contig)
 		return -EINVAL;
-	return p->ops->free_contig(p, addr, count);
+	op_lock(p);
+	rc = p->ops->free_contig(p, addr, count);
+	op_unlock(p);
+	return rc;
 }

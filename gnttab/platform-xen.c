@@ -73,9 +73,13 @@ struct xen_mem {
  * struct xen_priv - state of an open xen platform.
  * @xgt: gntdev handle (map, unmap, copy), opened on first use.
  * @xgs: gntalloc handle (share, unshare), opened on first use.
+ * The hooks run concurrently (thread_safe): libxengnttab's and
+ * libxengntshr's calls are ioctls and mmaps on one fd, safe from several
+ * threads; the handles are published once, with release/acquire.
  * @mem: translation state.
  */
 struct xen_priv {
+	pthread_mutex_t open_lock; /* the first opens of @xgt and @xgs */
 	xengnttab_handle *xgt;
 	xengntshr_handle *xgs;
 	struct xen_mem mem;
@@ -105,6 +109,7 @@ static int xen_open(struct duet_platform *p, const char *arg)
 	x = calloc(1, sizeof(*x));
 	if (!x)
 		return -ENOMEM;
+	pthread_mutex_init(&x->open_lock, NULL);
 	pthread_mutex_init(&x->mem.lock, NULL);
 	x->mem.pagemap = -1;
 	p->priv = x;
@@ -123,45 +128,69 @@ static void xen_close(struct duet_platform *p)
 		xengntshr_close(x->xgs);
 	xen_mem_fini(&x->mem);
 	pthread_mutex_destroy(&x->mem.lock);
+	pthread_mutex_destroy(&x->open_lock);
 	free(x);
 	p->priv = NULL;
 }
 
+/*
+ * The gntdev handle, opened by the first caller.  Acquire pairs with the
+ * release below: a handle seen is a handle fully opened.
+ */
 static int gnttab_handle(struct duet_platform *p, xengnttab_handle **out)
 {
 	struct xen_priv *x = xpriv(p);
+	xengnttab_handle *h = __atomic_load_n(&x->xgt, __ATOMIC_ACQUIRE);
+	int err = 0;
 
-	if (!x->xgt) {
-		x->xgt = xengnttab_open(NULL, 0);
-		if (!x->xgt) {
-			int err = errno ? errno : ENODEV;
-
-			duet_log(DUET_LOG_ERR,
-				 "cannot open gntdev (xen-gntdev loaded?): %s",
-				 strerror(err));
-			return -err;
+	if (!h) {
+		pthread_mutex_lock(&x->open_lock);
+		h = x->xgt;
+		if (!h) {
+			h = xengnttab_open(NULL, 0);
+			if (h)
+				__atomic_store_n(&x->xgt, h, __ATOMIC_RELEASE);
+			else
+				err = errno ? errno : ENODEV;
 		}
+		pthread_mutex_unlock(&x->open_lock);
 	}
-	*out = x->xgt;
+	if (err) {
+		duet_log(DUET_LOG_ERR,
+			 "cannot open gntdev (xen-gntdev loaded?): %s",
+			 strerror(err));
+		return -err;
+	}
+	*out = h;
 	return 0;
 }
 
+/* The gntalloc handle, as gnttab_handle(). */
 static int gntshr_handle(struct duet_platform *p, xengntshr_handle **out)
 {
 	struct xen_priv *x = xpriv(p);
+	xengntshr_handle *h = __atomic_load_n(&x->xgs, __ATOMIC_ACQUIRE);
+	int err = 0;
 
-	if (!x->xgs) {
-		x->xgs = xengntshr_open(NULL, 0);
-		if (!x->xgs) {
-			int err = errno ? errno : ENODEV;
-
-			duet_log(DUET_LOG_ERR,
-				 "cannot open gntalloc (xen-gntalloc loaded?): %s",
-				 strerror(err));
-			return -err;
+	if (!h) {
+		pthread_mutex_lock(&x->open_lock);
+		h = x->xgs;
+		if (!h) {
+			h = xengntshr_open(NULL, 0);
+			if (h)
+				__atomic_store_n(&x->xgs, h, __ATOMIC_RELEASE);
+			else
+				err = errno ? errno : ENODEV;
 		}
+		pthread_mutex_unlock(&x->open_lock);
 	}
-	*out = x->xgs;
+	if (err) {
+		duet_log(DUET_LOG_ERR,
+			 "cannot open gntalloc (xen-gntalloc loaded?): %s",
+			 strerror(err));
+		return -err;
+	}
+	*out = h;
 	return 0;
 }
 
@@ -244,10 +273,11 @@ static int xen_share(struct duet_platform *p, duet_domid_t domid,
 static int xen_unshare(struct duet_platform *p, void *addr, unsigned count)
 {
 	struct xen_priv *x = xpriv(p);
+	xengntshr_handle *h = __atomic_load_n(&x->xgs, __ATOMIC_ACQUIRE);
 
-	if (!x->xgs)
+	if (!h)
 		return -EINVAL;
-	if (xengntshr_unshare(x->xgs, addr, count) < 0)
+	if (xengntshr_unshare(h, addr, count) < 0)
 		return errno ? -errno : -EINVAL;
 	return 0;
 }
@@ -275,10 +305,11 @@ static int xen_map(struct duet_platform *p, duet_domid_t domid,
 static int xen_unmap(struct duet_platform *p, void *addr, unsigned count)
 {
 	struct xen_priv *x = xpriv(p);
+	xengnttab_handle *h = __atomic_load_n(&x->xgt, __ATOMIC_ACQUIRE);
 
-	if (!x->xgt)
+	if (!h)
 		return -EINVAL;
-	if (xengnttab_unmap(x->xgt, addr, count) < 0)
+	if (xengnttab_unmap(h, addr, count) < 0)
 		return errno ? -errno : -EINVAL;
 	return 0;
 }
@@ -873,6 +904,7 @@ static int xen_evtchn_unbind(struct duet_evtchn *e, duet_evtchn_port_t port)
 const struct duet_platform_ops duet_platform_xen = {
 	.name = "xen",
 	.caps = DUET_PLATFORM_CAP_COPY,
+	.thread_safe = 1,
 	.open = xen_open,
 	.close = xen_close,
 	.domid = xen_domid,

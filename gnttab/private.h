@@ -26,7 +26,8 @@ struct duet_platform {
 	const struct duet_platform_ops *ops;
 	void *priv;
 	int domid;
-	pthread_mutex_t ended_lock; /* guards @ended */
+	pthread_mutex_t op_lock; /* serialises the hooks unless thread_safe */
+	pthread_mutex_t ended_lock; /* guards @ended; taken before op_lock */
 	struct duet_gnt_ended *ended; /* duet_gnt_end_share(): shares the
 				       * peer still maps, to end later */
 	const struct duet_machine *machine; /* sim: the bound model */
@@ -72,6 +73,13 @@ struct duet_evtchn {
 struct duet_platform_ops {
 	const char *name;
 	unsigned caps;
+	/*
+	 * 1: the hooks may run concurrently from several threads (every
+	 * event-channel hook on one handle still from one thread at a time).
+	 * 0: core.c holds the platform's op_lock around every hook but
+	 * evtchn_fd/notify/pending/unmask, which touch only their handle.
+	 */
+	int thread_safe;
 
 	/* @arg: the part of the spec after "name:", or NULL. */
 	int (*open)(struct duet_platform *p, const char *arg);

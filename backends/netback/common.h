@@ -13,13 +13,23 @@
  *             (backend node "dma" or `duet backend --dma`)
  *   netdev.c TAP devices, bridges, header parsing (shared with netfront)
  *
- * One instance process serves one vif: a single thread drives every queue
- * from one poll loop, so nothing here is locked.
+ * One instance process serves one vif with two threads, as Linux's netback
+ * splits its NAPI (tx) and guest-rx kthread work: the main thread runs
+ * the XenBus end, the poll loop and every queue's transmit path; the rx
+ * thread (xenbus.c rx_main(), while connected with split event channels
+ * and duet-rx-thread not "0") runs every queue's receive path and the
+ * control ring.  Each owns its event-channel handle and the ports bound
+ * on it.  What both touch: the multicast filter (mcast_lock), the
+ * counters (single writer each, nb_count()), @disabled (nb_disabled())
+ * and a fatal error found on the rx thread, which it hands to the main
+ * thread to write to xenstore (nb_broken()).  Without the rx thread the
+ * main thread does it all from one loop.
  */
 #ifndef DUET_NETBACK_COMMON_H
 #define DUET_NETBACK_COMMON_H
 
 #include <net/if.h>
+#include <pthread.h>
 #include <stdint.h>
 
 #include <xen/io/netif.h>
@@ -171,6 +181,8 @@ struct nb_queue {
 	struct duet_ring *tx, *rx;
 	/* Local ports; equal unless split event channels are in use. */
 	int tx_port, rx_port;
+	/* The handles that bound them (notify through the binder). */
+	struct duet_evtchn *tx_evt, *rx_evt;
 	/* Transmit side. */
 	struct nb_txstate txs;
 	struct nb_txpkt txp[NB_BATCH];
@@ -217,6 +229,22 @@ struct nb_vif {
 	struct duet_xs *xs;
 	struct duet_xenbus_dev *dev;
 	struct duet_evtchn *evt;
+	/* The rx thread's handle: split rx ports and the control port; NULL
+	 * when duet-rx-thread is "0" or with a DMA device. */
+	struct duet_evtchn *rx_evt;
+	/* Binds the control port: rx_evt when threaded, else evt. */
+	struct duet_evtchn *ctrl_evt;
+	int threaded;      /* the rx thread runs (started at connect) */
+	pthread_t main_thread, rx_thread;
+	int rx_stop_fd;    /* eventfd: main -> rx thread, stop */
+	int wake_fd;       /* eventfd: rx thread -> main, see below */
+	int rx_err;        /* the rx thread's local failure (-errno) */
+	/* A fatal violation the rx thread found, for the main thread to
+	 * write (nb_broken()): @broken_ready set with release after
+	 * @broken_msg, taken with acquire. */
+	int broken_ready;
+	char broken_msg[192];
+	pthread_mutex_t mcast_lock; /* mcast[] and nmcast */
 	char ifname[IFNAMSIZ];
 	unsigned fe_domid;
 	unsigned mtu;
@@ -248,7 +276,33 @@ struct nb_vif {
 	uint64_t st_published_ms; /* when the counters were last published */
 };
 
+/*
+ * A counter of struct nb_stats or struct nb_queue: each has one writer
+ * thread (tx ones the main thread, rx ones the rx thread; fatal both,
+ * nb_broken() adds atomically) and publish_stats() reads them from the
+ * main thread.  Relaxed: a reader needs each value whole, not ordered.
+ */
+static inline void nb_count(uint64_t *c, uint64_t n)
+{
+	__atomic_store_n(c, __atomic_load_n(c, __ATOMIC_RELAXED) + n,
+			 __ATOMIC_RELAXED);
+}
+
+static inline uint64_t nb_counter(const uint64_t *c)
+{
+	return __atomic_load_n(c, __ATOMIC_RELAXED);
+}
+
+/* The vif is disabled (a fatal violation); relaxed: a thread that misses
+ * it serves one more batch, which nb_broken()'s caller already stopped. */
+static inline int nb_disabled(const struct nb_vif *vif)
+{
+	return __atomic_load_n(&vif->disabled, __ATOMIC_RELAXED);
+}
+
 /* xenbus.c */
+/* A fatal protocol violation: disable the vif and go to Closing with a
+ * rate-limited log (on the rx thread, the main thread writes it). */
 void nb_broken(struct nb_vif *vif, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
@@ -262,7 +316,7 @@ int nb_tx_process(struct nb_queue *q);
  * -ENOSPC when the filter is full), rx.c asks whether a destination was
  * subscribed (1 or 0). */
 int nb_mcast_update(struct nb_vif *vif, const struct netif_extra_info *ex);
-int nb_mcast_match(const struct nb_vif *vif, const uint8_t *dst);
+int nb_mcast_match(struct nb_vif *vif, const uint8_t *dst);
 int nb_ctrl_connect(struct nb_vif *vif);
 void nb_ctrl_disconnect(struct nb_vif *vif);
 int nb_ctrl_process(struct nb_vif *vif);

@@ -96,7 +96,7 @@ int nb_ctrl_connect(struct nb_vif *vif)
 			      DUET_RING_BACK, vif->ctrl_sring, 0, &vif->ctrl);
 	if (rc < 0)
 		return rc;
-	rc = duet_evtchn_bind(vif->evt, (duet_domid_t)vif->fe_domid,
+	rc = duet_evtchn_bind(vif->ctrl_evt, (duet_domid_t)vif->fe_domid,
 			      (duet_evtchn_port_t)v);
 	if (rc < 0) {
 		nb_broken(vif, "cannot bind event-channel-ctrl "
@@ -188,7 +188,10 @@ static void ctrl_one(struct nb_vif *vif,
 		st = XEN_NETIF_CTRL_STATUS_INVALID_PARAMETER;
 		if (req->data[0] == XEN_NETIF_CTRL_HASH_ALGORITHM_NONE ||
 		    req->data[0] == XEN_NETIF_CTRL_HASH_ALGORITHM_TOEPLITZ) {
-			h->alg = req->data[0];
+			/* Relaxed: publish_stats() reads it from the main
+			 * thread, for show. */
+			__atomic_store_n(&h->alg, req->data[0],
+					 __ATOMIC_RELAXED);
 			st = XEN_NETIF_CTRL_STATUS_SUCCESS;
 		}
 		break;
@@ -266,7 +269,8 @@ int nb_ctrl_process(struct nb_vif *vif)
 		return 0;
 	rc = duet_ring_back_push(vif->ctrl);
 	if (rc > 0)
-		duet_evtchn_notify(vif->evt, (duet_evtchn_port_t)vif->ctrl_port);
+		duet_evtchn_notify(vif->ctrl_evt,
+				   (duet_evtchn_port_t)vif->ctrl_port);
 	return rc < 0 ? rc : 0;
 }
 
@@ -364,17 +368,19 @@ unsigned nb_hash_select(const struct nb_vif *vif, const uint8_t *f,
 /* Multicast control (request-multicast-control)                       */
 /* ------------------------------------------------------------------ */
 
-int nb_mcast_match(const struct nb_vif *vif, const uint8_t *dst)
+int nb_mcast_match(struct nb_vif *vif, const uint8_t *dst)
 {
 	unsigned i;
+	int hit = 0;
 
-	for (i = 0; i < vif->nmcast; i++)
-		if (!memcmp(vif->mcast[i], dst, 6))
-			return 1;
-	return 0;
+	pthread_mutex_lock(&vif->mcast_lock);
+	for (i = 0; i < vif->nmcast && !hit; i++)
+		hit = !memcmp(vif->mcast[i], dst, 6);
+	pthread_mutex_unlock(&vif->mcast_lock);
+	return hit;
 }
 
-int nb_mcast_update(struct nb_vif *vif, const struct netif_extra_info *ex)
+static int mcast_update(struct nb_vif *vif, const struct netif_extra_info *ex)
 {
 	const uint8_t *a = ex->u.mcast.addr;
 	unsigned i;
@@ -394,4 +400,14 @@ int nb_mcast_update(struct nb_vif *vif, const struct netif_extra_info *ex)
 		return -ENOSPC;
 	memcpy(vif->mcast[vif->nmcast++], a, 6);
 	return 0;
+}
+
+int nb_mcast_update(struct nb_vif *vif, const struct netif_extra_info *ex)
+{
+	int rc;
+
+	pthread_mutex_lock(&vif->mcast_lock);
+	rc = mcast_update(vif, ex);
+	pthread_mutex_unlock(&vif->mcast_lock);
+	return rc;
 }

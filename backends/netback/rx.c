@@ -140,11 +140,11 @@ static int rx_flush(struct nb_queue *q)
 			pkt->flip_page[s] = NULL;
 		}
 		if (err)
-			vif->st.rx_dropped++;
+			nb_count(&vif->st.rx_dropped, 1);
 		else {
-			vif->st.rx_packets++;
-			vif->st.rx_bytes += pkt->len;
-			q->rx_frames++;
+			nb_count(&vif->st.rx_packets, 1);
+			nb_count(&vif->st.rx_bytes, pkt->len);
+			nb_count(&q->rx_frames, 1);
 		}
 		left = pkt->len;
 		for (s = 0, d = 0; s < pkt->nreq; s++) {
@@ -181,7 +181,7 @@ static int rx_flush(struct nb_queue *q)
 	q->nrxseg = 0;
 	rc = duet_ring_back_push(q->rx);
 	if (rc > 0)
-		duet_evtchn_notify(vif->evt, (duet_evtchn_port_t)q->rx_port);
+		duet_evtchn_notify(q->rx_evt, (duet_evtchn_port_t)q->rx_port);
 	return rc < 0 ? rc : 0;
 }
 
@@ -195,8 +195,10 @@ static int rx_slots(struct nb_queue *q, unsigned need)
 	int avail;
 
 	avail = duet_ring_back_final_check(q->rx);
-	if (avail < 0 || (unsigned)avail >= need)
+	if (avail >= 0 && (unsigned)avail >= need)
 		return avail;
+	if (avail < 0)
+		goto runaway;
 	/*
 	 * Ask for an event on the very next request, as Linux's
 	 * xenvif_rx_ring_slots_available() does; req_event is the backend's
@@ -209,7 +211,12 @@ static int rx_slots(struct nb_queue *q, unsigned need)
 			 __atomic_load_n(&sring->req_prod, __ATOMIC_RELAXED) + 1,
 			 __ATOMIC_RELAXED);
 	atomic_thread_fence(memory_order_seq_cst);
-	return duet_ring_back_final_check(q->rx);
+	avail = duet_ring_back_final_check(q->rx);
+	if (avail >= 0)
+		return avail;
+runaway:
+	nb_broken(q->vif, "rx: ring producer index runs away");
+	return avail;
 }
 
 /*
@@ -337,7 +344,7 @@ static int rx_take(struct nb_queue *src, struct nb_queue *q,
 	q->nrxp++;
 	return 1;
 drop:
-	vif->st.rx_dropped++;
+	nb_count(&vif->st.rx_dropped, 1);
 	src->rx_pending_len = 0;
 	return 1;
 }
@@ -407,7 +414,7 @@ int nb_rx_retry_stalled(struct nb_vif *vif)
 
 	if (vif->hash.alg == XEN_NETIF_CTRL_HASH_ALGORITHM_NONE)
 		return 0;
-	for (i = 0; i < vif->nqueues && !vif->disabled; i++) {
+	for (i = 0; i < vif->nqueues && !nb_disabled(vif); i++) {
 		if (!vif->q[i].rx_stalled)
 			continue;
 		rc = nb_rx_process(&vif->q[i]);

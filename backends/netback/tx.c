@@ -162,7 +162,7 @@ static int tx_respond_all(struct nb_queue *q)
 	}
 	rc = duet_ring_back_push(q->tx);
 	if (rc > 0)
-		duet_evtchn_notify(q->vif->evt,
+		duet_evtchn_notify(q->tx_evt,
 				   (duet_evtchn_port_t)q->tx_port);
 	return rc < 0 ? rc : 0;
 }
@@ -177,10 +177,10 @@ static void tx_write(struct nb_queue *q, struct nb_txpkt *pkt,
 	iov[0].iov_len = sizeof(pkt->vh);
 	/* A full TAP queue drops, as a full qdisc would. */
 	if (writev(q->tapfd, iov, (int)n + 1) < 0)
-		vif->st.tx_dropped++;
-	vif->st.tx_packets++;
-	vif->st.tx_bytes += pkt->len;
-	q->tx_frames++;
+		nb_count(&vif->st.tx_dropped, 1);
+	nb_count(&vif->st.tx_packets, 1);
+	nb_count(&vif->st.tx_bytes, pkt->len);
+	nb_count(&q->tx_frames, 1);
 }
 
 /*
@@ -209,7 +209,7 @@ static int tx_flush_map(struct nb_queue *q)
 		if (pkt->has_mcast)
 			continue;
 		if (pkt->status != NETIF_RSP_OKAY) {
-			vif->st.tx_errors++;
+			nb_count(&vif->st.tx_errors, 1);
 			continue;
 		}
 		memcpy(pkt->buf, q->txpage[pkt->seg0] + g[0].src.foreign.offset,
@@ -228,7 +228,7 @@ static int tx_flush_map(struct nb_queue *q)
 		}
 		if (rc < 0) {
 			pkt->status = NETIF_RSP_ERROR;
-			vif->st.tx_errors++;
+			nb_count(&vif->st.tx_errors, 1);
 			continue;
 		}
 		iov[1].iov_base = pkt->buf;
@@ -300,7 +300,7 @@ static int tx_flush(struct nb_queue *q)
 		if (pkt->has_mcast)
 			continue;
 		if (pkt->status != NETIF_RSP_OKAY) {
-			vif->st.tx_errors++;
+			nb_count(&vif->st.tx_errors, 1);
 			continue;
 		}
 		iov[1].iov_base = pkt->buf;

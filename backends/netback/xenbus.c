@@ -11,7 +11,9 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -34,17 +36,53 @@ static const char *const be_features[] = {
 
 static void publish_stats(struct nb_vif *vif, int force);
 
+/* Wake the main thread's poll() (the rx thread has news for it). */
+static void wake_main(struct nb_vif *vif)
+{
+	uint64_t one = 1;
+
+	if (write(vif->wake_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+		duet_log(DUET_LOG_WARN, "vif %s: wake: %s", vif->ifname,
+			 strerror(errno));
+}
+
 void nb_broken(struct nb_vif *vif, const char *fmt, ...)
 {
 	va_list ap;
 
 	/* Linux's xenvif_fatal_tx_err(): stop serving this vif; the
 	 * frontend sees Closing and tears down. */
-	vif->disabled = 1;
-	vif->st.fatal++;
+	__atomic_store_n(&vif->disabled, 1, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&vif->st.fatal, 1, __ATOMIC_RELAXED);
 	va_start(ap, fmt);
+	if (!pthread_equal(pthread_self(), vif->main_thread)) {
+		/* The rx thread: xenstore is the main thread's.  Acquire
+		 * pairs with take_broken()'s release: the buffer is ours
+		 * once the main thread is done with the last message. */
+		if (!__atomic_load_n(&vif->broken_ready, __ATOMIC_ACQUIRE)) {
+			vsnprintf(vif->broken_msg, sizeof(vif->broken_msg),
+				  fmt, ap);
+			/* Release: the message before the flag (pairs with
+			 * take_broken()'s acquire). */
+			__atomic_store_n(&vif->broken_ready, 1,
+					 __ATOMIC_RELEASE);
+			wake_main(vif);
+		}
+		va_end(ap);
+		return;
+	}
 	duet_xenbus_vbroken(vif->dev, fmt, ap);
 	va_end(ap);
+	publish_stats(vif, 1);
+}
+
+/* Main thread: write the rx thread's fatal violation, if it found one. */
+static void take_broken(struct nb_vif *vif)
+{
+	if (!__atomic_load_n(&vif->broken_ready, __ATOMIC_ACQUIRE))
+		return;
+	duet_xenbus_broken(vif->dev, "%s", vif->broken_msg);
+	__atomic_store_n(&vif->broken_ready, 0, __ATOMIC_RELEASE);
 	publish_stats(vif, 1);
 }
 
@@ -143,10 +181,14 @@ static int tap_attach(struct nb_vif *vif)
 /* Connect and disconnect                                              */
 /* ------------------------------------------------------------------ */
 
+static int rx_thread_start(struct nb_vif *vif);
+static void rx_thread_stop(struct nb_vif *vif);
+
 static void disconnect(struct nb_vif *vif)
 {
 	unsigned i;
 
+	rx_thread_stop(vif);
 	netdev_if_carrier(vif->tapfd[0], 0);
 	for (i = 0; i < vif->nqueues; i++) {
 		struct nb_queue *q = &vif->q[i];
@@ -167,10 +209,11 @@ static void disconnect(struct nb_vif *vif)
 	for (i = 1; i < vif->ntapq; i++)
 		netdev_tap_queue(vif->tapfd[i], 0);
 	duet_evtchn_close(vif->evt);
-	vif->evt = NULL;
+	duet_evtchn_close(vif->rx_evt);
+	vif->evt = vif->rx_evt = vif->ctrl_evt = NULL;
 	vif->nqueues = 0;
 	vif->connected = 0;
-	vif->disabled = 0;
+	__atomic_store_n(&vif->disabled, 0, __ATOMIC_RELAXED);
 }
 
 static int read_flag(struct nb_vif *vif, const char *node, int def, int *out)
@@ -183,8 +226,9 @@ static int read_flag(struct nb_vif *vif, const char *node, int def, int *out)
 	return rc < 0 ? rc : 0;
 }
 
-static int read_port(struct nb_vif *vif, const char *qdir, const char *node,
-		     int *port)
+/* Bind the port the frontend wrote at @qdir/@node on @evt. */
+static int read_port(struct nb_vif *vif, struct duet_evtchn *evt,
+		     const char *qdir, const char *node, int *port)
 {
 	uint64_t v;
 	int rc;
@@ -195,7 +239,7 @@ static int read_port(struct nb_vif *vif, const char *qdir, const char *node,
 			  qdir, node);
 		return rc < 0 ? rc : -ENOENT;
 	}
-	rc = duet_evtchn_bind(vif->evt, (duet_domid_t)vif->fe_domid,
+	rc = duet_evtchn_bind(evt, (duet_domid_t)vif->fe_domid,
 			      (duet_evtchn_port_t)v);
 	if (rc < 0) {
 		nb_broken(vif, "cannot bind %s %llu: %s", node,
@@ -244,7 +288,7 @@ static int connect_vif(struct nb_vif *vif)
 	char qdir[512], mode[8];
 	uint64_t nq;
 	unsigned i, off = 0;
-	int rc, rx_copy, no_csum, split;
+	int rc, rx_copy, no_csum, split, all_split = 1;
 
 	rc = duet_xenbus_read_uint(vif->xs, fe, "multi-queue-num-queues", 1,
 				   NB_MAX_QUEUES, &nq);
@@ -306,6 +350,17 @@ static int connect_vif(struct nb_vif *vif)
 	rc = duet_evtchn_open(vif->p, &vif->evt);
 	if (rc < 0)
 		return rc;
+	/* The rx thread's handle, unless turned off or a DMA device (its
+	 * model serves both directions from one thread). */
+	if (!vif->dma &&
+	    !(duet_xenbus_read_str(vif->xs, vif->ctx->dir,
+				   DUET_NETIF_NODE_RX_THREAD, mode,
+				   sizeof(mode)) > 0 &&
+	      !strcmp(mode, "0"))) {
+		rc = duet_evtchn_open(vif->p, &vif->rx_evt);
+		if (rc < 0)
+			return rc;
+	}
 	vif->nqueues = (unsigned)nq;
 	for (i = 0; i < vif->nqueues; i++) {
 		struct nb_queue *q = &vif->q[i];
@@ -331,14 +386,17 @@ static int connect_vif(struct nb_vif *vif)
 		rc = duet_xenbus_read_uint(vif->xs, qdir, "event-channel-tx",
 					   0, UINT32_MAX, &nq);
 		split = rc > 0;
+		all_split &= split;
+		q->tx_evt = vif->evt;
+		q->rx_evt = split && vif->rx_evt ? vif->rx_evt : vif->evt;
 		if (split) {
-			rc = read_port(vif, qdir, "event-channel-tx",
-				       &q->tx_port);
+			rc = read_port(vif, q->tx_evt, qdir,
+				       "event-channel-tx", &q->tx_port);
 			if (!rc)
-				rc = read_port(vif, qdir, "event-channel-rx",
-					       &q->rx_port);
+				rc = read_port(vif, q->rx_evt, qdir,
+					       "event-channel-rx", &q->rx_port);
 		} else {
-			rc = read_port(vif, qdir, "event-channel",
+			rc = read_port(vif, q->tx_evt, qdir, "event-channel",
 				       &q->tx_port);
 			q->rx_port = q->tx_port;
 		}
@@ -347,6 +405,11 @@ static int connect_vif(struct nb_vif *vif)
 		if (i)
 			netdev_tap_queue(vif->tapfd[i], 1);
 	}
+	/* Every rx port on the rx thread's handle: the thread takes the
+	 * receive path and the control ring.  Otherwise the main thread
+	 * serves both handles. */
+	vif->threaded = vif->rx_evt && all_split;
+	vif->ctrl_evt = vif->threaded ? vif->rx_evt : vif->evt;
 	rc = nb_ctrl_connect(vif);
 	if (rc < 0)
 		return rc;
@@ -408,24 +471,25 @@ static void publish_stats(struct nb_vif *vif, int force)
 		return;
 	vif->st_published_ms = now;
 	s[n++] = (struct duet_backend_stat){"queues", vif->nqueues};
-	s[n++] = (struct duet_backend_stat){"connects", vif->st.connects};
-	s[n++] = (struct duet_backend_stat){"tx-packets", vif->st.tx_packets};
-	s[n++] = (struct duet_backend_stat){"tx-errors", vif->st.tx_errors};
-	s[n++] = (struct duet_backend_stat){"rx-packets", vif->st.rx_packets};
-	s[n++] = (struct duet_backend_stat){"rx-dropped", vif->st.rx_dropped};
-	s[n++] = (struct duet_backend_stat){"fatal", vif->st.fatal};
+	s[n++] = (struct duet_backend_stat){"connects", nb_counter(&vif->st.connects)};
+	s[n++] = (struct duet_backend_stat){"tx-packets", nb_counter(&vif->st.tx_packets)};
+	s[n++] = (struct duet_backend_stat){"tx-errors", nb_counter(&vif->st.tx_errors)};
+	s[n++] = (struct duet_backend_stat){"rx-packets", nb_counter(&vif->st.rx_packets)};
+	s[n++] = (struct duet_backend_stat){"rx-dropped", nb_counter(&vif->st.rx_dropped)};
+	s[n++] = (struct duet_backend_stat){"fatal", nb_counter(&vif->st.fatal)};
 	s[n++] = (struct duet_backend_stat){"tx-map", (unsigned)vif->tx_map};
 	s[n++] = (struct duet_backend_stat){"rx-flip", (unsigned)vif->rx_flip};
 	s[n++] = (struct duet_backend_stat){"ctrl-ring", vif->ctrl != NULL};
-	s[n++] = (struct duet_backend_stat){"hash-alg", vif->hash.alg};
+	s[n++] = (struct duet_backend_stat){
+		"hash-alg", __atomic_load_n(&vif->hash.alg, __ATOMIC_RELAXED)};
 	s[n++] = (struct duet_backend_stat){"rx-map", (unsigned)vif->rx_map};
 	for (i = 0; i < vif->nqueues; i++) {
 		snprintf(keys[2 * i], sizeof(keys[0]), "q%u-tx", i);
 		snprintf(keys[2 * i + 1], sizeof(keys[0]), "q%u-rx", i);
-		s[n++] = (struct duet_backend_stat){keys[2 * i],
-						    vif->q[i].tx_frames};
-		s[n++] = (struct duet_backend_stat){keys[2 * i + 1],
-						    vif->q[i].rx_frames};
+		s[n++] = (struct duet_backend_stat){
+			keys[2 * i], nb_counter(&vif->q[i].tx_frames)};
+		s[n++] = (struct duet_backend_stat){
+			keys[2 * i + 1], nb_counter(&vif->q[i].rx_frames)};
 	}
 	nb_dma_stats(vif, s, &n);
 	duet_backend_stats_write(vif->ctx, s, n);
@@ -468,11 +532,24 @@ static int xb_connect(void *arg)
 	}
 	/* A frontend that went Connected before us may have queued
 	 * requests already: serve them now, control requests first, so
-	 * that the hash settings they make steer the first frames too. */
-	nb_ctrl_process(vif);
+	 * that the hash settings they make steer the first frames too
+	 * (the rx thread does its part as it starts). */
+	if (vif->threaded) {
+		rc = rx_thread_start(vif);
+		if (rc < 0) {
+			duet_log(DUET_LOG_ERR, "vif %s: rx thread: %s",
+				 vif->ifname, strerror(-rc));
+			vif->threaded = 0;
+			disconnect(vif);
+			return rc;
+		}
+	} else {
+		nb_ctrl_process(vif);
+	}
 	for (unsigned i = 0; i < vif->nqueues; i++) {
 		nb_tx_process(&vif->q[i]);
-		nb_rx_process(&vif->q[i]);
+		if (!vif->threaded)
+			nb_rx_process(&vif->q[i]);
 	}
 	return 0;
 }
@@ -493,7 +570,9 @@ static int handshake(struct nb_vif *vif)
 	return duet_xenbus_run(vif->dev, &xb_ops, vif, &vif->connected, NULL);
 }
 
-static struct nb_queue *port_queue(struct nb_vif *vif, int port, int *rx,
+/* The queue whose tx or rx port @port of handle @evt is. */
+static struct nb_queue *port_queue(struct nb_vif *vif,
+				   struct duet_evtchn *evt, int port, int *rx,
 				   int *tx)
 {
 	unsigned i;
@@ -501,42 +580,40 @@ static struct nb_queue *port_queue(struct nb_vif *vif, int port, int *rx,
 	for (i = 0; i < vif->nqueues; i++) {
 		struct nb_queue *q = &vif->q[i];
 
-		if (q->tx_port == port || q->rx_port == port) {
-			*tx = q->tx_port == port;
-			*rx = q->rx_port == port;
+		*tx = q->tx_evt == evt && q->tx_port == port;
+		*rx = q->rx_evt == evt && q->rx_port == port;
+		if (*tx || *rx)
 			return q;
-		}
 	}
 	return NULL;
 }
 
-/* Serve event-channel notifications; -errno on a local failure. */
-static int do_events(struct nb_vif *vif)
+/* Serve the notifications pending on @evt; -errno on a local failure. */
+static int do_events(struct nb_vif *vif, struct duet_evtchn *evt)
 {
 	struct nb_queue *q;
 	int port, rx, tx, rc = 0;
 
-	while ((port = duet_evtchn_pending(vif->evt)) >= 0) {
-		if (port == vif->ctrl_port) {
-			if (!vif->disabled)
+	while ((port = duet_evtchn_pending(evt)) >= 0) {
+		if (evt == vif->ctrl_evt && port == vif->ctrl_port) {
+			if (!nb_disabled(vif))
 				rc = nb_ctrl_process(vif);
-			duet_evtchn_unmask(vif->evt,
-					   (duet_evtchn_port_t)port);
+			duet_evtchn_unmask(evt, (duet_evtchn_port_t)port);
 			if (rc == -EPROTO)
 				rc = 0;
 			if (rc < 0)
 				return rc;
 			continue;
 		}
-		q = port_queue(vif, port, &rx, &tx);
-		if (q && !vif->disabled && tx)
+		q = port_queue(vif, evt, port, &rx, &tx);
+		if (q && !nb_disabled(vif) && tx)
 			rc = nb_tx_process(q);
-		if (q && !vif->disabled && rx && rc >= 0)
+		if (q && !nb_disabled(vif) && rx && rc >= 0)
 			rc = nb_rx_process(q);
 		/* Hashing: frames of other queues may wait for this ring. */
-		if (q && !vif->disabled && rx && rc >= 0)
+		if (q && !nb_disabled(vif) && rx && rc >= 0)
 			rc = nb_rx_retry_stalled(vif);
-		duet_evtchn_unmask(vif->evt, (duet_evtchn_port_t)port);
+		duet_evtchn_unmask(evt, (duet_evtchn_port_t)port);
 		if (rc == -EPROTO)
 			rc = 0; /* the vif is disabled; others keep going */
 		if (rc < 0)
@@ -560,12 +637,160 @@ static int do_xs(struct nb_vif *vif)
 	return ours ? handshake(vif) : 0;
 }
 
+/*
+ * The receive half of a poll loop (the rx thread's, or the main thread's
+ * without it): rx_fds() adds the TAP fds of the queues that can take
+ * frames to @pfd (their queues in @qmap) and returns how many; *@rx_poll
+ * says a queue waits for rx requests from a frontend that does not notify
+ * (without feature-rx-notify): poll with a 10 ms timeout then.  rx_ready()
+ * receives on what poll() found.
+ */
+static unsigned rx_fds(struct nb_vif *vif, struct pollfd *pfd,
+		       struct nb_queue **qmap, int *rx_poll)
+{
+	unsigned i, nq = 0;
+
+	*rx_poll = 0;
+	for (i = 0; vif->connected && !nb_disabled(vif) && i < vif->nqueues;
+	     i++) {
+		if (vif->q[i].rx_stalled) {
+			if (!vif->fe_rx_notify)
+				*rx_poll = 1;
+			continue;
+		}
+		qmap[nq] = &vif->q[i];
+		pfd[nq].fd = vif->q[i].tapfd;
+		pfd[nq].events = POLLIN;
+		pfd[nq++].revents = 0;
+	}
+	return nq;
+}
+
+static int rx_ready(struct nb_vif *vif, const struct pollfd *pfd,
+		    struct nb_queue **qmap, unsigned nq, int rx_poll)
+{
+	unsigned i;
+	int rc;
+
+	for (i = 0; i < nq; i++) {
+		if (!pfd[i].revents || !vif->connected || nb_disabled(vif))
+			continue;
+		rc = nb_rx_process(qmap[i]);
+		if (rc < 0 && rc != -EPROTO)
+			return rc;
+	}
+	for (i = 0; rx_poll && vif->connected && !nb_disabled(vif) &&
+		    i < vif->nqueues;
+	     i++)
+		if (vif->q[i].rx_stalled) {
+			rc = nb_rx_process(&vif->q[i]);
+			if (rc < 0 && rc != -EPROTO)
+				return rc;
+		}
+	return 0;
+}
+
+/*
+ * The rx thread: every queue's receive path (TAP -> rx ring) and the
+ * control ring, from its own handle, until rx_thread_stop().  A local
+ * failure ends it and is handed to the main thread (rx_err), which ends
+ * the instance as its own failures do.
+ */
+static void *rx_main(void *arg)
+{
+	struct nb_vif *vif = arg;
+	struct pollfd pfd[2 + NB_MAX_QUEUES];
+	struct nb_queue *qmap[NB_MAX_QUEUES];
+	unsigned i, nq;
+	int rc, rx_poll;
+
+	/* What the frontend queued before we ran: control requests first,
+	 * so that the hash settings they make steer the first frames. */
+	rc = nb_ctrl_process(vif);
+	for (i = 0; i < vif->nqueues && rc >= 0; i++)
+		rc = nb_rx_process(&vif->q[i]);
+	if (rc == -EPROTO)
+		rc = 0;
+	while (rc >= 0) {
+		pfd[0].fd = vif->rx_stop_fd;
+		pfd[0].events = POLLIN;
+		pfd[1].fd = duet_evtchn_fd(vif->rx_evt);
+		pfd[1].events = POLLIN;
+		nq = rx_fds(vif, pfd + 2, qmap, &rx_poll);
+		if (poll(pfd, 2 + nq, rx_poll ? 10 : -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			rc = -errno;
+			break;
+		}
+		if (pfd[0].revents)
+			return NULL;
+		if (pfd[1].revents & (POLLHUP | POLLERR | POLLNVAL)) {
+			rc = -ECONNRESET;
+			break;
+		}
+		if (pfd[1].revents)
+			rc = do_events(vif, vif->rx_evt);
+		if (rc >= 0)
+			rc = rx_ready(vif, pfd + 2, qmap, nq, rx_poll);
+	}
+	/* Release: pairs with the main thread's acquire of rx_err. */
+	__atomic_store_n(&vif->rx_err, rc, __ATOMIC_RELEASE);
+	wake_main(vif);
+	return NULL;
+}
+
+/* Start the rx thread (vif->threaded); every signal stays the main
+ * thread's.  0 or -errno. */
+static int rx_thread_start(struct nb_vif *vif)
+{
+	sigset_t all, old;
+	int rc;
+
+	vif->rx_stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (vif->rx_stop_fd < 0)
+		return -errno;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	rc = pthread_create(&vif->rx_thread, NULL, rx_main, vif);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc) {
+		close(vif->rx_stop_fd);
+		vif->rx_stop_fd = -1;
+		return -rc;
+	}
+	return 0;
+}
+
+/* Stop and join the rx thread if it runs; what it left for the main
+ * thread (a violation, a failure) goes with the connection. */
+static void rx_thread_stop(struct nb_vif *vif)
+{
+	uint64_t one = 1;
+
+	if (vif->rx_stop_fd < 0)
+		return;
+	if (write(vif->rx_stop_fd, &one, sizeof(one)) < 0)
+		duet_log(DUET_LOG_ERR, "vif %s: stopping the rx thread: %s",
+			 vif->ifname, strerror(errno));
+	pthread_join(vif->rx_thread, NULL);
+	close(vif->rx_stop_fd);
+	vif->rx_stop_fd = -1;
+	vif->threaded = 0;
+	if (vif->broken_ready)
+		duet_log(DUET_LOG_WARN, "vif %s: %s (while disconnecting)",
+			 vif->ifname, vif->broken_msg);
+	vif->broken_ready = 0;
+	vif->rx_err = 0;
+}
+
 static int loop(struct nb_vif *vif)
 {
-	struct pollfd pfd[3 + NB_MAX_QUEUES];
+	struct pollfd pfd[5 + NB_MAX_QUEUES];
 	struct nb_queue *qmap[NB_MAX_QUEUES];
-	unsigned i, n, nq;
-	int rc, timeout, rx_poll;
+	unsigned n, nq = 0;
+	int rc, timeout, rx_poll = 0, rx_evt_fd;
+	uint64_t cnt;
 
 	rc = handshake(vif);
 	while (rc == 0) {
@@ -576,26 +801,21 @@ static int loop(struct nb_vif *vif)
 		pfd[n++].events = POLLIN;
 		pfd[n].fd = vif->evt ? duet_evtchn_fd(vif->evt) : -1;
 		pfd[n++].events = POLLIN;
-		nq = 0;
+		pfd[n].fd = vif->wake_fd;
+		pfd[n++].events = POLLIN;
+		/* Without the rx thread, its handle is ours to serve. */
+		rx_evt_fd = vif->rx_evt && !vif->threaded ?
+				    duet_evtchn_fd(vif->rx_evt) : -1;
+		pfd[n].fd = rx_evt_fd;
+		pfd[n++].events = POLLIN;
 		timeout = vif->connected ? NB_STATS_PERIOD_MS : -1;
+		nq = 0;
 		rx_poll = 0;
-		for (i = 0; vif->connected && !vif->disabled &&
-			    i < vif->nqueues;
-		     i++) {
-			if (vif->q[i].rx_stalled) {
-				/* Without feature-rx-notify the frontend
-				 * does not kick us for rx requests. */
-				if (!vif->fe_rx_notify)
-					rx_poll = 1;
-				continue;
-			}
-			qmap[nq++] = &vif->q[i];
-			pfd[n].fd = vif->q[i].tapfd;
-			pfd[n++].events = POLLIN;
-		}
+		if (!vif->threaded)
+			nq = rx_fds(vif, pfd + n, qmap, &rx_poll);
 		if (rx_poll)
 			timeout = 10;
-		if (poll(pfd, n, timeout) < 0) {
+		if (poll(pfd, n + nq, timeout) < 0) {
 			if (errno == EINTR)
 				continue;
 			return -errno;
@@ -605,39 +825,42 @@ static int loop(struct nb_vif *vif)
 		/* xenstore or the platform went away (the simulator
 		 * stopped, the daemon died): nothing left to serve, and a
 		 * hung-up fd would keep poll() spinning. */
-		if ((pfd[0].revents | pfd[2].revents) &
+		if ((pfd[0].revents | pfd[2].revents | pfd[4].revents) &
 		    (POLLHUP | POLLERR | POLLNVAL))
 			return -ECONNRESET;
+		if (pfd[3].revents) {
+			if (read(vif->wake_fd, &cnt, sizeof(cnt)) < 0 &&
+			    errno != EAGAIN)
+				return -errno;
+			take_broken(vif);
+			/* Acquire: pairs with rx_main()'s release. */
+			rc = __atomic_load_n(&vif->rx_err, __ATOMIC_ACQUIRE);
+			if (rc < 0) {
+				duet_log(DUET_LOG_ERR, "vif %s: rx thread: %s",
+					 vif->ifname, strerror(-rc));
+				break;
+			}
+		}
 		if (pfd[0].revents) {
 			rc = do_xs(vif);
 			if (rc)
 				break;
 		}
 		if (vif->evt && pfd[2].revents) {
-			rc = do_events(vif);
+			rc = do_events(vif, vif->evt);
 			if (rc < 0)
 				break;
 		}
-		for (i = 0; i < nq; i++) {
-			if (!pfd[3 + i].revents || !vif->connected ||
-			    vif->disabled)
-				continue;
-			rc = nb_rx_process(qmap[i]);
-			if (rc == -EPROTO)
-				rc = 0;
+		if (rx_evt_fd >= 0 && pfd[4].revents && vif->rx_evt) {
+			rc = do_events(vif, vif->rx_evt);
+			if (rc < 0)
+				break;
+		}
+		if (!vif->threaded) {
+			rc = rx_ready(vif, pfd + 5, qmap, nq, rx_poll);
 			if (rc < 0)
 				return rc;
 		}
-		for (i = 0; rx_poll && vif->connected && !vif->disabled &&
-			    i < vif->nqueues;
-		     i++)
-			if (vif->q[i].rx_stalled) {
-				rc = nb_rx_process(&vif->q[i]);
-				if (rc == -EPROTO)
-					rc = 0;
-				if (rc < 0)
-					return rc;
-			}
 		if (vif->connected)
 			publish_stats(vif, 0);
 		/* Our own state may have changed (broken): let the handshake
@@ -668,8 +891,16 @@ int duet_netback_serve(const struct duet_backend_ctx *ctx)
 	vif->xs = ctx->xs;
 	vif->fe_domid = ctx->frontend_domid;
 	vif->ctrl_port = -1;
+	vif->main_thread = pthread_self();
+	vif->rx_stop_fd = -1;
+	pthread_mutex_init(&vif->mcast_lock, NULL);
 	for (i = 0; i < NB_MAX_QUEUES; i++)
 		vif->tapfd[i] = -1;
+	vif->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (vif->wake_fd < 0) {
+		rc = -errno;
+		goto out_free;
+	}
 	rc = duet_xenbus_open(vif->xs, DUET_XENBUS_BACKEND, ctx->dir,
 			      &vif->dev);
 	if (rc < 0)
@@ -721,6 +952,9 @@ out_close:
 		if (vif->tapfd[i] >= 0)
 			close(vif->tapfd[i]);
 out_free:
+	if (vif->wake_fd >= 0)
+		close(vif->wake_fd);
+	pthread_mutex_destroy(&vif->mcast_lock);
 	free(vif);
 	return rc;
 }

@@ -49,6 +49,14 @@
  *      Notes:   how received data enters the frontend's pages: grant copy,
  *               or map + memcpy + unmap.  Read at each connect; ignored
  *               when the frontend asked for page transfer.
+ * duet-rx-thread                           (duet's own node)
+ *      Values:  "0" | "1"
+ *      Default: "1"
+ *      Notes:   "1": with split event channels, the receive path and the
+ *               control ring run on a thread of their own next to the
+ *               transmit path, as Linux's netback splits NAPI and its
+ *               guest-rx kthread; "0": one thread does all.  Read at each
+ *               connect; ignored with dma.
  * dma                                      (duet's own node)
  *      Notes:   as duet/blkif.h's dma: the vif's frames go through the
  *               emulated NIC behind that DMA backend; duet-tx-mode and
@@ -119,6 +127,7 @@
 /* duet's own backend nodes (above) and their values. */
 #define DUET_NETIF_NODE_TX_MODE "duet-tx-mode"
 #define DUET_NETIF_NODE_RX_MODE "duet-rx-mode"
+#define DUET_NETIF_NODE_RX_THREAD "duet-rx-thread"
 
 enum duet_netif_data_mode {
 	DUET_NETIF_DATA_COPY = 0, /* "copy": grant copy (the default) */

@@ -14,8 +14,14 @@
  * Conventions: every int-returning function returns 0 or a count on
  * success and a negative errno on failure.  Handles are opaque.  Unless a
  * function says otherwise it may block (it may talk to the hypervisor or
- * the simulator daemon) and a handle is not safe for concurrent use from
- * several threads without the caller's own lock.
+ * the simulator daemon).
+ *
+ * Threads: a platform handle may be used from several threads at once
+ * (Xen's drivers take concurrent calls; the simulator's are serialised
+ * inside the handle).  An event-channel handle is one thread's at a time:
+ * threads that wait for events each open their own and bind their ports
+ * on it (a port is notified, unmasked and unbound through the handle that
+ * bound it).
  */
 #ifndef DUET_PLATFORM_H
 #define DUET_PLATFORM_H
@@ -139,7 +145,7 @@ int duet_gnt_unshare(struct duet_platform *p, void *addr, unsigned count);
  * later duet_gnt_end_share() and duet_gnt_reap() on @p, and dropped at
  * duet_platform_close() (Linux's gnttab_end_foreign_access() with its
  * deferred list).  The caller must not touch the pages after this call.
- * Thread-safe.  Returns 0 when access ended, 1 when it was deferred,
+ * Returns 0 when access ended, 1 when it was deferred,
  * -ENOMEM when it could not be remembered (the pages stay shared), or
  * another -errno from duet_gnt_unshare().
  */
@@ -147,7 +153,7 @@ int duet_gnt_end_share(struct duet_platform *p, void *addr, unsigned count);
 
 /**
  * duet_gnt_reap() - retry the deferred ends of @p.  Returns how many are
- * still waiting for their peer (0 when none).  Thread-safe.
+ * still waiting for their peer (0 when none).
  */
 int duet_gnt_reap(struct duet_platform *p);
 
@@ -340,7 +346,6 @@ int duet_gnt_transfer_page_free(struct duet_platform *p, void *page);
  * e.g. a grant mapping); -EPERM (not privileged enough to read frames);
  * -EOPNOTSUPP (the platform cannot translate, see above); -EIO (the
  * P2M has no RAM frame for the page, or it and the M2P disagree).
- * Thread-safe.
  */
 int duet_platform_frames(struct duet_platform *p, const void *addr,
 			 unsigned count, uint64_t *mfns, uint64_t *pfns);

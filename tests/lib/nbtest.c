@@ -14,6 +14,7 @@ void (*nbt_fe_hook)(struct nbt_vif *v);
 const char *nbt_be_nodes[4];
 
 struct duet_platform *nbt_p0, *nbt_pfe;
+int nbt_split;
 
 struct duet_xs *nbt_xs0, *nbt_xsfe;
 
@@ -156,7 +157,18 @@ void nbt_vif_spec(struct nbt_vif *v, unsigned devid,
 						    (duet_domid_t)nbt_be_dom);
 		rc = v->port < 0 ? v->port : 0;
 	}
-	rc = rc ?: nbt_fe_write(v, "event-channel", (unsigned)v->port);
+	v->rx_port = v->port;
+	if (!rc && nbt_split) {
+		v->rx_port = duet_evtchn_alloc_unbound(v->evt,
+						       (duet_domid_t)nbt_be_dom);
+		rc = v->rx_port < 0 ? v->rx_port : 0;
+		rc = rc ?: nbt_fe_write(v, "event-channel-tx",
+					(unsigned)v->port);
+		rc = rc ?: nbt_fe_write(v, "event-channel-rx",
+					(unsigned)v->rx_port);
+	} else {
+		rc = rc ?: nbt_fe_write(v, "event-channel", (unsigned)v->port);
+	}
 	rc = rc ?: nbt_fe_write(v, "request-rx-copy", 1);
 	rc = rc ?: nbt_fe_write(v, "feature-sg", 1);
 	rc = rc ?: nbt_fe_write(v, "feature-rx-notify", 1);
@@ -299,7 +311,7 @@ void nbt_post_rx(struct nbt_vif *v, unsigned n)
 		duet_ring_front_put_req(v->rx, &r);
 	}
 	if (duet_ring_front_push(v->rx) > 0)
-		duet_evtchn_notify(v->evt, (duet_evtchn_port_t)v->port);
+		duet_evtchn_notify(v->evt, (duet_evtchn_port_t)v->rx_port);
 }
 
 void nbt_post_rx_ids(struct nbt_vif *v, unsigned n, int bad_slot)
@@ -316,7 +328,7 @@ void nbt_post_rx_ids(struct nbt_vif *v, unsigned n, int bad_slot)
 		duet_ring_front_put_req(v->rx, &r);
 	}
 	if (duet_ring_front_push(v->rx) > 0)
-		duet_evtchn_notify(v->evt, (duet_evtchn_port_t)v->port);
+		duet_evtchn_notify(v->evt, (duet_evtchn_port_t)v->rx_port);
 }
 
 int nbt_rx_responses(struct nbt_vif *v, struct netif_rx_response *rsp,

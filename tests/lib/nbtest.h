@@ -7,7 +7,8 @@
  * backend domain.  nbt_vif() attaches a vif (libxl's layout, TAP name
  * "nbt<pid>.<devid>" in this network namespace), forks a process that
  * runs duet_netback_serve() for it as the backend domain, and connects to
- * it as the frontend: tx and rx rings, one event channel, 32 data pages
+ * it as the frontend: tx and rx rings, one event channel (two with
+ * nbt_split), 32 data pages
  * granted read-only.  The tests then put raw tx requests on the ring --
  * well-formed or not -- and look at the responses, the backend's XenBus
  * state, the TAP's counters, and whether the backend process lives.
@@ -47,7 +48,8 @@ struct nbt_vif {
 	char fe[96], be[96];
 	pid_t pid;                 /* the netback instance */
 	struct duet_evtchn *evt;
-	int port;
+	int port;                  /* the tx port (the only one unsplit) */
+	int rx_port;               /* the rx port (= port unless split) */
 	void *tx_sring, *rx_sring;
 	struct duet_ring *tx, *rx;
 	duet_grant_ref_t refs[NBT_PAGES];
@@ -67,6 +69,9 @@ extern void (*nbt_fe_hook)(struct nbt_vif *v);
 /* Extra backend nodes ("duet-rx-mode=map") nbt_vif() writes before it
  * starts netback; NULL-terminated. */
 extern const char *nbt_be_nodes[4];
+/* 1: nbt_vif() writes split event channels (event-channel-tx and -rx),
+ * which run netback's receive path on its rx thread. */
+extern int nbt_split;
 extern struct duet_platform *nbt_p0, *nbt_pfe;
 extern struct duet_xs *nbt_xs0, *nbt_xsfe;
 

@@ -98,6 +98,10 @@ int main(void)
 	struct nbt_vif a;
 
 	nbt_start();
+#ifdef NBT_SPLIT
+	nbt_split = 1;
+	diag("split event channels: netback's rx thread");
+#endif
 	nbt_fe_hook = nbc_hook;
 	nbt_vif(&a, 0);
 	nbt_no_ipv6(&a);

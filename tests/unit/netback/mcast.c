@@ -76,6 +76,10 @@ int main(void)
 	long frames;
 
 	nbt_start();
+#ifdef NBT_SPLIT
+	nbt_split = 1;
+	diag("split event channels: netback's rx thread");
+#endif
 	nbt_fe_flags[0] = "request-multicast-control";
 	nbt_vif(&a, 0);
 	nbt_no_ipv6(&a);

@@ -31,6 +31,10 @@ int main(void)
 	int n, same = 1;
 
 	nbt_start();
+#ifdef NBT_SPLIT
+	nbt_split = 1;
+	diag("split event channels: netback's rx thread");
+#endif
 #ifdef NBT_RX_MODE
 	nbt_be_nodes[0] = "duet-rx-mode=" NBT_RX_MODE;
 	diag("rx by %s (duet-rx-mode)", NBT_RX_MODE);
