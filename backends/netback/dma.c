@@ -10,8 +10,8 @@
  * machine and RAM, one DMA device with the named backend, the
  * grant-aware glue over the instance's platform handle, counters and
  * fault log), and one NIC whose tx and rx descriptor rings (NB_DMA_RING
- * entries each) lie in coherent memory.  All queues share it; netback
- * runs one thread, so nothing here is locked.
+ * entries each) lie in coherent memory.  All queues share it; with a DMA
+ * device netback runs no rx thread (xenbus.c), so nothing here is locked.
  *
  * The data moves where tx.c and rx.c would grant-copy a batch, with the
  * same segments (struct duet_gnt_copy_seg) and the same per-segment
