@@ -504,8 +504,11 @@ int nb_tx_process(struct nb_queue *q)
 			/* Arm req_event and look once more (pairs with the
 			 * frontend's RING_PUSH_REQUESTS_AND_CHECK_NOTIFY). */
 			rc = duet_ring_back_final_check(q->tx);
-			if (rc < 0)
+			if (rc < 0) {
+				nb_broken(q->vif,
+					  "tx: ring producer index runs away");
 				return rc;
+			}
 			if (rc == 0)
 				return 0;
 			continue;
