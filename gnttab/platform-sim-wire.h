@@ -50,7 +50,11 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#define DUET_SIM_WIRE_VERSION 4
+/*
+ * Bumped on any change of a message, an op's meaning or a shared layout
+ * (struct duet_sim_evt_cell included): v5 added the cell's @masked.
+ */
+#define DUET_SIM_WIRE_VERSION 5
 
 /* Socket file names inside the simulator directory. */
 #define DUET_SIM_CTL_FMT "%s/ctl-%u.sock"
@@ -109,8 +113,9 @@ enum duet_sim_op {
 	 * memfd of DUET_SIM_EVT_CELL_SIZE bytes, struct duet_sim_evt_cell) */
 	DUET_SIM_OP_EVT_ALLOC,
 	/* domid = remote, port = remote port; rep.rc = local port, fds =
-	 * its doorbell and cell, then the remote port's (set pending and
-	 * write 1 to notify), rep.id = the local port's generation */
+	 * its doorbell and cell, then the remote port's (to notify, set
+	 * pending and write 1 unless masked or awake: struct
+	 * duet_sim_evt_cell), rep.id = the local port's generation */
 	DUET_SIM_OP_EVT_BIND,
 	/* port; delivers, and when the port is bound answers with the
 	 * remote port's doorbell and cell (fds) and the local port's
@@ -153,23 +158,58 @@ enum duet_sim_op {
 
 /*
  * struct duet_sim_evt_cell - a port's cell, shared by its owner and its
- * bound peer (both map it read-write; nobody else has it): the port's
- * event; the doorbell only wakes (sim/simd-evt.c).
- * @pending: the event: set to 1 by a notifier before it looks at @awake
- *           (and by the daemon before it rings the doorbell); taken
- *           (exchanged to 0) by the owner after it read the doorbell.
- * @awake:   1 while the owner is inside duet_evtchn_pending() and will
- *           look at @pending before it sleeps: the notifier may then skip
- *           the doorbell.  0 (the initial value, and always for an owner
- *           that does not spin): the notifier must ring the doorbell.
- * Both are accessed sequentially consistently (a Dekker pair: notifier
- * stores pending then loads awake; owner stores awake = 0 then loads
- * pending), so at least one side sees the other's store and no event is
- * lost.
+ * bound peer (both map it read-write; nobody else has it) and the daemon
+ * (sim/simd-evt.c maps its own): the port's event and its mask, Xen's
+ * 2-level evtchn_pending and evtchn_mask bits for one port; the doorbell
+ * only wakes, as Xen's upcall does.  A memfd is zero when made, so a new
+ * port starts with every word 0.
+ * @pending: the event.  Set to 1 by a notifier (the bound peer, or the
+ *           daemon: a first notify, the peer's close) before it loads
+ *           @masked and @awake; taken (exchanged to 0) by the owner.
+ * @awake:   1 while the owner is inside duet_evtchn_pending() spinning
+ *           (DUET_SIM_EVTCHN_SPIN_US) and will look at @pending before it
+ *           sleeps.  Written by the owner only.
+ * @masked:  1 from the moment the owner takes the port's event (stored
+ *           before it exchanges @pending) until it unmasks the port.
+ *           Written by the owner only; a hint to notifiers, the owner's
+ *           own copy of its mask stays in its handle.
+ *
+ * Notifier: store pending = 1; load masked; load awake; only when both
+ * were 0, write 1 to the port's doorbell.  Xen's evtchn_set_pending()
+ * likewise raises the upcall only for a port that is not masked.
+ *
+ * All three words are accessed sequentially consistently, and two Dekker
+ * pairs, each a store then a load on either side, make sure that no
+ * event is left set with nobody to ring for it:
+ *  - pending/awake: the owner stores awake = 0, then loads pending (and
+ *    rings its own doorbell for an unmasked port whose word is set, or
+ *    returns it); the notifier stores pending, then loads awake.  In the
+ *    single order of seq-cst operations one of the two stores comes
+ *    first, so the other side's load sees it: the owner finds the word,
+ *    or the notifier finds awake = 0 and rings.
+ *  - pending/masked: the unmasker stores masked = 0, then loads pending
+ *    and rings its own doorbell when it is set (Xen's evtchn_unmask()
+ *    re-raises a pending event the same way); the notifier stores
+ *    pending, then loads masked.  Either the unmasker sees the word and
+ *    rings, or the notifier sees masked = 0 and rings (or skips it for
+ *    awake, and the first pair takes over).  Both may ring: one event,
+ *    two doorbell writes, and the count left after the event was taken
+ *    is a wake with no event, which the owner drains (never a loss).
+ * Taking stores masked = 1 before it exchanges pending: a notify that
+ * sets the word after the exchange (so after the store) loads masked = 1
+ * and does not ring, so a masked port does not wake its owner.  A notify
+ * that set the word before then is part of the event taken.
+ *
+ * The peer may write every word (it maps the cell read-write): clearing
+ * @masked or @awake costs its owner a spurious wake, setting them or
+ * clearing @pending loses only the peer's own events and the daemon's
+ * last event of the peer's close (which Xen does not send); the owner
+ * never trusts a word of its cell for its own state.
  */
 struct duet_sim_evt_cell {
 	uint32_t pending;
 	uint32_t awake;
+	uint32_t masked;
 };
 #define DUET_SIM_EVT_CELL_SIZE 4096u
 

@@ -136,7 +136,9 @@ struct sim_priv {
  *            until the daemon handed it out.
  * @peer_cell: the peer port's cell, handed out with @peer_efd.
  * @peer_gen: the port's binding generation when it was handed out.
- * @masked:   taken by duet_evtchn_pending() and not yet unmasked.
+ * @masked:   taken by duet_evtchn_pending() and not yet unmasked: the
+ *            handle's mask, which it trusts; the cell's @masked is its
+ *            copy for notifiers (struct duet_sim_evt_cell).
  */
 struct sim_port {
 	int efd;
@@ -153,7 +155,8 @@ struct sim_port {
  * @fd:     its own control connection (its ports die with it).
  * @epfd:   epoll set of the owned ports' doorbells, level triggered
  *          (duet_evtchn_fd()); they only wake: a port's event is its
- *          cell's pending word, and masking is the handle's (@masked).
+ *          cell's pending word, and its mask the cell's masked word
+ *          (struct duet_sim_evt_cell has the protocol).
  * @gen:    the domain's port binding generations (read-only mapping).
  * @port:   by port number, @nports of them.
  * @spin_ns: spin-before-sleep budget (DUET_SIM_EVTCHN_SPIN_US), 0: none.
@@ -1374,9 +1377,10 @@ static int sim_evtchn_bind(struct duet_evtchn *e, duet_domid_t remote,
 
 /*
  * Notify: set the peer port's pending word and ring its doorbell (one
- * eventfd write, no daemon) unless its owner is awake in a spin and will
- * see the word; all that while the port's binding generation is the one
- * the doorbell and cell came with.  Else (not known yet, or the binding
+ * eventfd write, no daemon) unless its owner masked the port (unmask will
+ * ring) or is awake in a spin and will see the word (struct
+ * duet_sim_evt_cell); all that while the port's binding generation is the
+ * one the doorbell and cell came with.  Else (not known yet, or the binding
  * changed) through the daemon, which validates the binding as Xen's
  * EVTCHNOP_send does and hands out the current doorbell and cell.
  */
@@ -1399,11 +1403,14 @@ static int sim_evtchn_notify(struct duet_evtchn *e, duet_evtchn_port_t port)
 	if (sp->peer_efd >= 0 &&
 	    atomic_load_explicit(&v->gen[port], memory_order_acquire) ==
 		    sp->peer_gen) {
-		/* Seq-cst store then load: the Dekker pair with the owner's
-		 * store of awake = 0 and load of pending in
-		 * sim_evtchn_pending() (struct duet_sim_evt_cell). */
+		/* Seq-cst store, then loads: the notifier's half of both
+		 * Dekker pairs of struct duet_sim_evt_cell, masked with the
+		 * owner's store of masked = 0 then load of pending in
+		 * cell_unmask(), awake with its store of awake = 0 then
+		 * load of pending in spin(). */
 		atomic_store((_Atomic uint32_t *)&sp->peer_cell->pending, 1);
-		if (atomic_load((_Atomic uint32_t *)&sp->peer_cell->awake))
+		if (atomic_load((_Atomic uint32_t *)&sp->peer_cell->masked) ||
+		    atomic_load((_Atomic uint32_t *)&sp->peer_cell->awake))
 			return 0;
 		/* Fails only when the counter would overflow: the peer
 		 * has an event pending anyway. */
@@ -1428,8 +1435,9 @@ static int sim_evtchn_notify(struct duet_evtchn *e, duet_evtchn_port_t port)
  * A port's event is its cell's pending word, set by every notifier and by
  * the daemon before they ring the port's doorbell; the doorbell only
  * wakes.  Its epoll entry is level triggered (readable while its count is
- * not zero) and masking is ours (sp->masked): a masked port is skipped by
- * the scans below and its word stays set until unmask rings again.
+ * not zero).  A taken port is masked (sp->masked, and the cell's word for
+ * notifiers, who then do not ring): the scans below skip it and its
+ * pending word stays set until unmask rings for it.
  */
 static void bell_clear(struct sim_evt *v, uint32_t port)
 {
@@ -1441,9 +1449,34 @@ static void bell_clear(struct sim_evt *v, uint32_t port)
 }
 
 /*
+ * Unmask @sp in its cell and ring our own doorbell if an event came while
+ * it was masked (its notifier did not ring; struct duet_sim_evt_cell).
+ * Return: 0 or the -errno of the doorbell write.
+ */
+static int cell_unmask(struct sim_port *sp)
+{
+	uint64_t one = 1;
+
+	/* Seq-cst store then load: the unmasker's half of the masked
+	 * Dekker pair, with the notifier's store of pending then load of
+	 * masked in sim_evtchn_notify() and deliver() (sim/simd-evt.c):
+	 * a word stored after our load comes with its notifier's own
+	 * doorbell write. */
+	atomic_store((_Atomic uint32_t *)&sp->cell->masked, 0);
+	if (atomic_load((_Atomic uint32_t *)&sp->cell->pending) &&
+	    write(sp->efd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+		return -errno;
+	return 0;
+}
+
+/*
  * Take the event of an unmasked owned port whose pending word is set: the
  * port, masked now, or 0.  The scan starts after the port taken last, so
  * that a busy port does not starve the others.
+ *
+ * The port is masked in its cell before its word is exchanged, so that a
+ * notify whose word the exchange does not take finds it masked and does
+ * not ring (struct duet_sim_evt_cell).
  *
  * With @bell the port's doorbell is read first, then the word exchanged,
  * so that no wake-up is lost: a notifier stores the word before it
@@ -1464,18 +1497,27 @@ static uint32_t cells_take(struct sim_evt *v, int bell)
 
 		k = (v->scan + i) % v->nowned;
 		sp = &v->port[v->owned[k]];
-		/* Seq-cst load and exchange: the owner's half of the Dekker
-		 * pair with the notifier's store of the word and load of
-		 * awake (sim_evtchn_notify(), struct duet_sim_evt_cell);
-		 * the daemon's word is ordered by the doorbell (above). */
+		/* Seq-cst load: after cells_awake(v, 0) in spin(), the
+		 * owner's half of the awake Dekker pair with the notifier's
+		 * store of the word then load of awake (sim_evtchn_notify(),
+		 * deliver() in sim/simd-evt.c); outside a spin the doorbell
+		 * orders the word (above). */
 		if (sp->masked ||
 		    !atomic_load((_Atomic uint32_t *)&sp->cell->pending))
 			continue;
+		/* Seq-cst store before the exchange below: a notifier whose
+		 * store of the word comes after the exchange loads
+		 * masked = 1 after it (sim_evtchn_notify(), deliver()). */
+		atomic_store((_Atomic uint32_t *)&sp->cell->masked, 1);
 		if (bell)
 			bell_clear(v, v->owned[k]);
 		if (!atomic_exchange((_Atomic uint32_t *)&sp->cell->pending,
-				     0))
+				     0)) {
+			/* Only the owner clears the word, so only a
+			 * hostile peer gets here: unmask again. */
+			cell_unmask(sp);
 			continue;
+		}
 		sp->masked = 1;
 		v->scan = k + 1;
 		return v->owned[k];
@@ -1484,8 +1526,9 @@ static uint32_t cells_take(struct sim_evt *v, int bell)
 }
 
 /*
- * Read every doorbell epoll reports (masked ports' too: their words stay
- * set), so that a wake that brought no event stops the fd being readable.
+ * Read every doorbell epoll reports (masked ports' too: a count written
+ * just before the port was masked), so that a wake that brought no event
+ * stops the fd being readable.
  */
 static int bells_drain(struct sim_evt *v)
 {
@@ -1513,7 +1556,9 @@ static void cells_awake(struct sim_evt *v, uint32_t awake)
 {
 	unsigned i;
 
-	/* Seq-cst: the owner's store of the Dekker pair (cells_take()). */
+	/* Seq-cst: the owner's store of the awake Dekker pair, before its
+	 * loads of pending in cells_take(); pairs with the notifier's store
+	 * of pending then load of awake (sim_evtchn_notify(), deliver()). */
 	for (i = 0; i < v->nowned; i++)
 		atomic_store((_Atomic uint32_t *)
 			     &v->port[v->owned[i]].cell->awake, awake);
@@ -1590,11 +1635,12 @@ static uint32_t spin(struct sim_evt *v)
  * a port, -EAGAIN with no system call (the caller's loop until -EAGAIN;
  * a count left meanwhile keeps the fd readable).  A call that finds
  * nothing after one that did not take anything was woken for no event
- * (a spurious wake, or a masked port's): drain the doorbells so that
- * poll() sleeps again, and look once more (a word stored before a write
- * we drained is seen now).  On return every unmasked port whose word is
- * set still has a count in its doorbell (or its notifier is about to
- * write one), so the fd stays readable for it.
+ * (a count written after its event was taken, or just before its port
+ * was masked: a masked port's notifier does not ring): drain the
+ * doorbells so that poll() sleeps again, and look once more (a word
+ * stored before a write we drained is seen now).  On return every
+ * unmasked port whose word is set still has a count in its doorbell (or
+ * its notifier is about to write one), so the fd stays readable for it.
  */
 static int sim_evtchn_pending(struct duet_evtchn *e)
 {
@@ -1618,16 +1664,15 @@ static int sim_evtchn_pending(struct duet_evtchn *e)
 }
 
 /*
- * No system call unless an event came while the port was masked: it left
- * its pending word set (its count may have been drained), so ring our own
- * doorbell for a sleeper, as Xen re-raises a pending event on unmask.  An
- * unmasked port's set word has its count already (sim_evtchn_pending()).
+ * No system call unless an event came while the port was masked: its
+ * notifier set the pending word and did not ring, so ring our own
+ * doorbell for a sleeper, as Xen re-raises a pending event on unmask
+ * (cell_unmask(); struct duet_sim_evt_cell argues that no event is lost).
  */
 static int sim_evtchn_unmask(struct duet_evtchn *e, duet_evtchn_port_t port)
 {
 	struct sim_evt *v = sevt(e);
 	struct sim_port *sp;
-	uint64_t one = 1;
 
 	if (!port || port >= v->nports)
 		return -EINVAL;
@@ -1635,13 +1680,7 @@ static int sim_evtchn_unmask(struct duet_evtchn *e, duet_evtchn_port_t port)
 	if (sp->efd < 0 || !sp->masked)
 		return 0;
 	sp->masked = 0;
-	/* Seq-cst: pairs with the notifier's store of the word (a Dekker
-	 * pair for a notifier that saw us awake and did not ring); a word
-	 * stored after this load comes with its own doorbell write. */
-	if (atomic_load((_Atomic uint32_t *)&sp->cell->pending) &&
-	    write(sp->efd, &one, sizeof(one)) < 0 && errno != EAGAIN)
-		return -errno;
-	return 0;
+	return cell_unmask(sp);
 }
 
 static int sim_evtchn_unbind(struct duet_evtchn *e, duet_evtchn_port_t port)

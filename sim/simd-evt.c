@@ -13,16 +13,17 @@
  * hypercall.
  *
  * Each port also has a cell (struct duet_sim_evt_cell, a one-page memfd
- * made with the doorbell and handed out with it, to the same clients).
- * Its pending word is the event: a notifier (and deliver() here) sets it,
- * then rings the doorbell -- unless the owner is awake in a spin
- * (platform-sim.c: the optional spin-before-sleep) and will see the word.
- * The doorbell only wakes the owner, who takes the event by exchanging
- * the word to 0.  Masking is the owner's (platform-sim.c: level-triggered
- * doorbells, a taken port masked in the handle until unmasked; an event
- * meanwhile leaves the word set and unmask rings the owner's own
- * doorbell), so there is no UNMASK request.  A cell reaches exactly the
- * clients its doorbell reaches, so everything below holds for both.
+ * made with the doorbell and handed out with it, to the same clients; the
+ * daemon maps its own).  Its pending word is the event: a notifier (and
+ * deliver() here) sets it, then rings the doorbell -- unless the owner
+ * masked the port or is awake in a spin (platform-sim.c: the optional
+ * spin-before-sleep) and will see the word.  The doorbell only wakes the
+ * owner, who takes the event by exchanging the word to 0 and masks the
+ * port (its cell's masked word) until it unmasks it; unmask rings the
+ * owner's own doorbell for an event that came meanwhile, so there is no
+ * UNMASK request.  The header, at struct duet_sim_evt_cell, has the
+ * protocol and why no event is lost.  A cell reaches exactly the clients
+ * its doorbell reaches, so everything below holds for both.
  *
  * Isolation: a client can write only the doorbells of the ports it is
  * bound to, and the daemon hands out a doorbell only for a port the
@@ -130,28 +131,32 @@ unsigned simd_evt_bound(const struct simd_dom *dom)
 }
 
 /*
- * Set @port's pending word and ring its doorbell (its owner masks, not
- * we).  The word goes through the cell's memfd (the page its owner maps)
- * before the doorbell's write; the eventfd's lock orders that write with
- * the owner's read of the doorbell, which comes before it takes the word
- * (platform-sim.c, cells_take()).
+ * Set @port's pending word and ring its doorbell unless its owner masked
+ * the port or is awake in a spin, as a client's notify does
+ * (platform-sim.c, sim_evtchn_notify(); struct duet_sim_evt_cell).  When
+ * it rings, the doorbell orders the word for a sleeping owner: the
+ * eventfd's lock orders our write with the owner's read of the doorbell,
+ * which comes before it takes the word (platform-sim.c, cells_take()).
  */
 static void deliver(struct simd_dom *dom, uint32_t port)
 {
-	static const uint32_t one32 = 1;
+	struct simd_port *p = &dom->ports[port];
 	uint64_t one = 1;
 
-	if (dom->ports[port].cell >= 0 &&
-	    pwrite(dom->ports[port].cell, &one32, sizeof(one32),
-		   offsetof(struct duet_sim_evt_cell, pending)) < 0 &&
-	    dom->ports[port].owner)
-		simd_conn_warn(dom->ports[port].owner,
-			       "cell of port %u: %s", port, strerror(errno));
-	if (dom->ports[port].efd >= 0 &&
-	    write(dom->ports[port].efd, &one, sizeof(one)) != sizeof(one) &&
-	    dom->ports[port].owner)
-		simd_conn_warn(dom->ports[port].owner,
-			       "doorbell of port %u overflows", port);
+	if (!p->cellp || p->efd < 0)
+		return;
+	/* Seq-cst store, then loads: the notifier's half of both Dekker
+	 * pairs of struct duet_sim_evt_cell, masked with the owner's store
+	 * of masked = 0 then load of pending (platform-sim.c,
+	 * cell_unmask()), awake with its store of awake = 0 then load of
+	 * pending (spin()). */
+	atomic_store((_Atomic uint32_t *)&p->cellp->pending, 1);
+	if (atomic_load((_Atomic uint32_t *)&p->cellp->masked) ||
+	    atomic_load((_Atomic uint32_t *)&p->cellp->awake))
+		return;
+	if (write(p->efd, &one, sizeof(one)) != sizeof(one) && p->owner)
+		simd_conn_warn(p->owner, "doorbell of port %u overflows",
+			       port);
 }
 
 /*
@@ -188,6 +193,8 @@ static void port_close(struct simd_dom *dom, uint32_t port)
 		p->owner->nports--;
 	if (p->efd >= 0)
 		close(p->efd);
+	if (p->cellp)
+		munmap(p->cellp, DUET_SIM_EVT_CELL_SIZE);
 	if (p->cell >= 0)
 		close(p->cell);
 	*p = (struct simd_port){ .efd = -1, .cell = -1 };
@@ -227,12 +234,17 @@ static int port_alloc(struct simd_conn *c)
 			int efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 			int cell = memfd_create("duet-evt-cell", MFD_CLOEXEC |
 						MFD_ALLOW_SEALING);
+			void *cellp = MAP_FAILED;
 			int rc;
 
-			if (efd < 0 || cell < 0 ||
-			    ftruncate(cell, DUET_SIM_EVT_CELL_SIZE) < 0 ||
+			if (efd >= 0 && cell >= 0 &&
+			    ftruncate(cell, DUET_SIM_EVT_CELL_SIZE) == 0 &&
 			    fcntl(cell, F_ADD_SEALS, F_SEAL_GROW |
-				  F_SEAL_SHRINK | F_SEAL_SEAL) < 0) {
+				  F_SEAL_SHRINK | F_SEAL_SEAL) == 0)
+				cellp = mmap(NULL, DUET_SIM_EVT_CELL_SIZE,
+					     PROT_READ | PROT_WRITE,
+					     MAP_SHARED, cell, 0);
+			if (cellp == MAP_FAILED) {
 				rc = -errno;
 				if (efd >= 0)
 					close(efd);
@@ -242,6 +254,7 @@ static int port_alloc(struct simd_conn *c)
 			}
 			dom->ports[i].efd = efd;
 			dom->ports[i].cell = cell;
+			dom->ports[i].cellp = cellp;
 			dom->ports[i].owner = c;
 			c->nports++;
 			return (int)i;

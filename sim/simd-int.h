@@ -116,6 +116,8 @@ enum simd_port_state {
  *           epoll set) and its peer writes to notify, -1 when free.
  * @cell:    the port's cell (struct duet_sim_evt_cell in a memfd), handed
  *           out with the doorbell to the same clients, -1 when free.
+ * @cellp:   our own mapping of @cell (deliver() sets pending and looks at
+ *           masked and awake there), NULL when free.
  * @owner:   the event-channel connection that owns the port.
  */
 struct simd_port {
@@ -124,6 +126,7 @@ struct simd_port {
 	uint32_t rport;
 	int efd;
 	int cell;
+	struct duet_sim_evt_cell *cellp;
 	struct simd_conn *owner;
 };
 

@@ -2,20 +2,35 @@
 /*
  * evtchn-mask.c - what a receiver sees of its ports' events, the event
  * being the port's pending word and the doorbell only a wake-up: an event
- * sent while its port is masked is delivered once after unmask, which
- * makes the fd readable again; a burst of notifies before the receiver
- * looks is at least one and at most that many deliveries; a wake that
- * brings no event (a doorbell count left after its event was taken, or
- * a masked port's) is answered -EAGAIN and the fd stops being readable,
- * so that poll() does not spin; two ports notified are both delivered,
- * and one port notified every time does not starve the other; an event
- * pending on a port that is closed goes with it.  With plain handles and
- * with spinning ones (DUET_SIM_EVTCHN_SPIN_US).
+ * sent while its port is masked does not wake the receiver (its fd does
+ * not become readable: the notifier sees the mask in the port's cell and
+ * skips the doorbell, as Xen raises no upcall for a masked port), not
+ * even the daemon's last event when the peer closes, and is delivered
+ * once after unmask, which makes the fd readable again; a burst of
+ * notifies before the receiver looks is at least one and at most that
+ * many deliveries; a wake that brings no event (a doorbell count left
+ * after its event was taken) is answered -EAGAIN and the fd stops being
+ * readable, so that poll() does not spin; two ports notified are both
+ * delivered, and one port notified every time does not starve the other;
+ * an event pending on a port that is closed goes with it; two processes
+ * playing ping-pong for STRESS_ROUNDS rounds, sleeping in poll() as an
+ * event loop does and unmasking before or after they notify, now and
+ * then dawdling masked or unmasking right into the other's notify, lose
+ * no event and see none twice (each wait bounded: a lost event fails the
+ * test, never hangs it).  With plain handles and with spinning ones
+ * (DUET_SIM_EVTCHN_SPIN_US).
  */
 #include "tap.h"
 #include "lib/simtest.h"
 
+#include <sched.h>
+#include <stdatomic.h>
+#include <sys/mman.h>
+#include <time.h>
+
 #define BURST 50
+#define STRESS_ROUNDS 20000
+#define STRESS_WAIT_MS 5000
 
 static const char *mode = "";
 
@@ -74,7 +89,7 @@ static int scenario(unsigned d1, unsigned d2)
 {
 	struct duet_platform *p1 = simtest_open(d1), *p2 = simtest_open(d2);
 	struct duet_evtchn *e1, *e2;
-	int a, b, a2, b2, a3, b3, bell, rc, i, n, seen_a, seen_a2;
+	int a, b, a2, b2, a3, b3, a4, b4, bell, rc, i, n, seen_a, seen_a2;
 	uint64_t one = 1;
 
 	if (duet_evtchn_open(p1, &e1) || duet_evtchn_open(p2, &e2)) {
@@ -97,8 +112,13 @@ static int scenario(unsigned d1, unsigned d2)
 	is_int(simtest_wait_event(e1, 2000), a, "d1 takes its event on %d",
 	       a);
 	duet_evtchn_notify(e2, (duet_evtchn_port_t)b);
+	is_int(readable(e1), 0, "a notify to masked %d does not make the fd "
+	       "readable", a);
+	for (i = 0; i < BURST; i++)
+		duet_evtchn_notify(e2, (duet_evtchn_port_t)b);
+	is_int(readable(e1), 0, "nor %d more", BURST);
 	is_int(settle(e1), 0, "an event while %d is masked: -EAGAIN and the "
-	       "fd stops being readable", a);
+	       "fd stays quiet", a);
 	is_int(duet_evtchn_unmask(e1, (duet_evtchn_port_t)a), 0, "unmask");
 	is_int(readable(e1), 1, "unmask makes the fd readable again");
 	is_int(duet_evtchn_pending(e1), a, "the event is delivered");
@@ -177,12 +197,259 @@ static int scenario(unsigned d1, unsigned d2)
 	is_int(settle(e1), 0, "the fd is quiet");
 	duet_evtchn_notify(e2, (duet_evtchn_port_t)b);
 	is_int(simtest_wait_event(e1, 2000), a, "%d still works", a);
+	duet_evtchn_unmask(e1, (duet_evtchn_port_t)a);
+
+	/* The daemon's event (the peer's close) to a masked port. */
+	a4 = duet_evtchn_alloc_unbound(e1, (duet_domid_t)d2);
+	b4 = duet_evtchn_bind(e2, (duet_domid_t)d1, (unsigned)a4);
+	ok(a4 > 0 && b4 > 0, "a fourth port %d", a4);
+	duet_evtchn_notify(e2, (duet_evtchn_port_t)b4);
+	is_int(simtest_wait_event(e1, 2000), a4, "d1 takes an event on %d",
+	       a4);
+	is_int(duet_evtchn_unbind(e2, (duet_evtchn_port_t)b4), 0,
+	       "d2 closes its end");
+	is_int(readable(e1), 0, "the daemon's last event to masked %d does "
+	       "not make the fd readable", a4);
+	is_int(duet_evtchn_unmask(e1, (duet_evtchn_port_t)a4), 0, "unmask");
+	is_int(readable(e1), 1, "unmask makes the fd readable");
+	is_int(duet_evtchn_pending(e1), a4, "the close's event is delivered");
+	is_int(duet_evtchn_pending(e1), -EAGAIN, "once");
+	duet_evtchn_unmask(e1, (duet_evtchn_port_t)a4);
+	is_int(simtest_wait_event(e1, 100), -ETIMEDOUT, "and not again");
+	duet_evtchn_unbind(e1, (duet_evtchn_port_t)a4);
 
 	duet_evtchn_close(e2);
 	duet_evtchn_close(e1);
 	duet_platform_close(p2);
 	duet_platform_close(p1);
 	return 0;
+}
+
+/*
+ * The ping-pong of stress(): each side's round number, stored before it
+ * notifies, so that the receiver of round i can tell a lost event (a
+ * wait that times out), one seen twice or early (the sender's number is
+ * not i), and a reply that came while it was still masked.
+ */
+struct stress_sh {
+	_Atomic uint32_t seq[2];
+	_Atomic uint32_t raced;  /* replies already sent before our unmask */
+	_Atomic uint32_t woke;   /* ... that made our masked fd readable */
+	_Atomic uint32_t fail;   /* the round a side failed in, 0: none */
+	_Atomic int32_t why;     /* its rc (-ETIMEDOUT: a lost event) */
+	_Atomic uint32_t done;   /* side 0 checked that nothing more came */
+};
+
+/* xorshift32: which order and whether to dawdle, per round. */
+static uint32_t rnd(uint32_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 17;
+	*s ^= *s << 5;
+	return *s;
+}
+
+/* Spin for up to @ns, or until *@w (if not NULL) is @val. */
+static void ns_wait(long ns, _Atomic uint32_t *w, uint32_t val)
+{
+	struct timespec t0, t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	do {
+		if (w && atomic_load(w) == val)
+			return;
+		clock_gettime(CLOCK_MONOTONIC, &t);
+	} while ((t.tv_sec - t0.tv_sec) * 1000000000L + t.tv_nsec -
+		 t0.tv_nsec < ns);
+}
+
+/*
+ * Our send of round @i on port @port (side 0 then waits for the reply,
+ * side 1 waited for round @i first): store our number, then notify and
+ * unmask in a random order; when the notify comes first, now and then
+ * dawdle masked between the two, so that the reply finds the port
+ * masked, or unmask the moment the reply is under way.  0, or what
+ * failed.
+ */
+static int stress_send(struct duet_evtchn *e, int port, struct stress_sh *sh,
+		       int side, uint32_t i, uint32_t *seed)
+{
+	uint32_t r = rnd(seed), reply, k;
+	int rc;
+
+	atomic_store(&sh->seq[side], i);
+	if (r & 1) {
+		rc = duet_evtchn_unmask(e, (duet_evtchn_port_t)port);
+		if (!rc)
+			rc = duet_evtchn_notify(e, (duet_evtchn_port_t)port);
+		return rc;
+	}
+	/* A few hundred ns at most between our number and our notify, a
+	 * different span each time: the other side meets it (below). */
+	for (k = (r >> 16) & 255; k; k--)
+		__asm__ volatile("" ::: "memory");
+	rc = duet_evtchn_notify(e, (duet_evtchn_port_t)port);
+	if (rc)
+		return rc;
+	reply = i + (uint32_t)side;
+	if (r & 4) {
+		/* Meet the reply: its sender stored its number a varying
+		 * span before its notify, so unmask (store masked = 0, load
+		 * pending) as soon as we see it, to land now and then in
+		 * the middle of the notify (store pending, load masked):
+		 * the two halves of the Dekker pair interleave. */
+		ns_wait(100000, &sh->seq[!side], reply);
+	} else if (!(r & 2)) {
+		/* Dawdle masked: ~50 us, or a yield. */
+		if (r & 8)
+			sched_yield();
+		else
+			ns_wait(50000, NULL, 0);
+		if (atomic_load(&sh->seq[!side]) == reply) {
+			atomic_fetch_add(&sh->raced, 1);
+			if (readable(e) == 1)
+				atomic_fetch_add(&sh->woke, 1);
+		}
+	}
+	return duet_evtchn_unmask(e, (duet_evtchn_port_t)port);
+}
+
+/*
+ * Wait for round @want of the other side on @port as an event loop does:
+ * sleep in poll() until the fd is readable, then ask; so that an event
+ * whose doorbell nobody rang is lost here, not found by a look at the
+ * cells.  0, or what failed.
+ */
+static int stress_recv(struct duet_evtchn *e, int port, struct stress_sh *sh,
+		       int side, uint32_t want)
+{
+	struct pollfd pfd = { .fd = duet_evtchn_fd(e), .events = POLLIN };
+	struct timespec t0, t;
+	int rc, left = STRESS_WAIT_MS;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	do {
+		rc = poll(&pfd, 1, left);
+		if (rc <= 0)
+			return rc ? -errno : -ETIMEDOUT;
+		rc = duet_evtchn_pending(e);
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		left = STRESS_WAIT_MS - (int)((t.tv_sec - t0.tv_sec) * 1000 +
+					      (t.tv_nsec - t0.tv_nsec) /
+					      1000000);
+	} while (rc == -EAGAIN && left > 0);
+	if (rc < 0)
+		return rc == -EAGAIN ? -ETIMEDOUT : rc;
+	if (rc != port)
+		return -EPROTO;
+	return atomic_load(&sh->seq[!side]) == want ? 0 : -EBADMSG;
+}
+
+static void stress_fail(struct stress_sh *sh, uint32_t i, int rc)
+{
+	uint32_t none = 0;
+
+	if (atomic_compare_exchange_strong(&sh->fail, &none, i ? i : ~0u))
+		atomic_store(&sh->why, rc);
+}
+
+/* Side 1, in its own process (domain @me): bind to @port of @peer. */
+static int stress_pong(unsigned me, unsigned peer, unsigned port,
+		       struct stress_sh *sh)
+{
+	struct duet_platform *p = simtest_open(me);
+	struct duet_evtchn *e;
+	uint32_t i, seed = 0x9e3779b9u;
+	int lp, rc;
+
+	if (duet_evtchn_open(p, &e) < 0)
+		return 1;
+	lp = duet_evtchn_bind(e, (duet_domid_t)peer, port);
+	if (lp < 0)
+		return 1;
+	/* Round 0: tell side 0 that we are bound. */
+	rc = duet_evtchn_notify(e, (duet_evtchn_port_t)lp);
+	for (i = 1; !rc && i <= STRESS_ROUNDS; i++) {
+		rc = stress_recv(e, lp, sh, 1, i);
+		if (!rc)
+			rc = stress_send(e, lp, sh, 1, i, &seed);
+		if (rc)
+			stress_fail(sh, i, rc);
+	}
+	/* Exactly once: nothing more comes (side 0 closes only after we
+	 * exit, so no close event either); and we close only after side 0
+	 * looked (our close gives its port one last event), or after
+	 * STRESS_WAIT_MS. */
+	if (!rc && simtest_wait_event(e, 100) != -ETIMEDOUT)
+		stress_fail(sh, i, -EEXIST);
+	for (i = 0; !atomic_load(&sh->done) && i < STRESS_WAIT_MS; i++)
+		usleep(1000);
+	duet_evtchn_close(e);
+	duet_platform_close(p);
+	return rc ? 1 : 0;
+}
+
+static void stress(unsigned d1, unsigned d2)
+{
+	struct duet_platform *p = simtest_open(d1);
+	struct stress_sh *sh = mmap(NULL, sizeof(*sh), PROT_READ |
+				    PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+				    -1, 0);
+	struct duet_evtchn *e;
+	uint32_t i, seed = 0x2545f491u;
+	int port, rc, status = 0;
+	pid_t pid;
+
+	if (sh == MAP_FAILED || duet_evtchn_open(p, &e) < 0) {
+		printf("Bail out! stress: cannot set up\n");
+		exit(1);
+	}
+	port = duet_evtchn_alloc_unbound(e, (duet_domid_t)d2);
+	fflush(stdout);
+	pid = fork();
+	if (!pid) {
+		close_range(3, ~0u, 0);
+		_exit(stress_pong(d2, d1, (unsigned)port, sh));
+	}
+	rc = pid < 0 ? -errno : stress_recv(e, port, sh, 0, 0);
+	if (rc)
+		stress_fail(sh, 0, rc);
+	for (i = 1; !rc && i <= STRESS_ROUNDS; i++) {
+		rc = stress_send(e, port, sh, 0, i, &seed);
+		if (!rc)
+			rc = stress_recv(e, port, sh, 0, i);
+		if (rc)
+			stress_fail(sh, i, rc);
+	}
+	if (!rc) {
+		duet_evtchn_unmask(e, (duet_evtchn_port_t)port);
+		if (simtest_wait_event(e, 100) != -ETIMEDOUT)
+			stress_fail(sh, i, -EEXIST);
+	}
+	atomic_store(&sh->done, 1);
+	if (pid > 0) {
+		/* A side that failed leaves the other one waiting out its
+		 * STRESS_WAIT_MS, then failing too: it exits either way. */
+		waitpid(pid, &status, 0);
+	}
+	ok(!atomic_load(&sh->fail) && pid > 0 && WIFEXITED(status) &&
+	   !WEXITSTATUS(status),
+	   "%sping-pong of %u rounds across two processes, masked in "
+	   "between: no event lost or seen twice", mode, STRESS_ROUNDS);
+	if (atomic_load(&sh->fail))
+		diag("failed in round %u: %s", atomic_load(&sh->fail),
+		     atomic_load(&sh->why) == -ETIMEDOUT ? "an event lost" :
+		     atomic_load(&sh->why) == -EBADMSG ? "an event seen "
+		     "twice or early" : atomic_load(&sh->why) == -EEXIST ?
+		     "an event after the last round" :
+		     strerror(-atomic_load(&sh->why)));
+	diag("%u replies were sent before their receiver unmasked, %u of "
+	     "them made its fd readable meanwhile", atomic_load(&sh->raced),
+	     atomic_load(&sh->woke));
+	ok(atomic_load(&sh->raced) > 0, "some replies found the port masked");
+	duet_evtchn_close(e);
+	duet_platform_close(p);
+	munmap(sh, sizeof(*sh));
 }
 
 int main(void)
@@ -195,9 +462,11 @@ int main(void)
 	unsetenv("DUET_SIM_EVTCHN_SPIN_US");
 	if (scenario(d1, d2))
 		return 1;
+	stress(d1, d2);
 	setenv("DUET_SIM_EVTCHN_SPIN_US", "200", 1);
 	mode = "spinning: ";
 	if (scenario(d1, d2))
 		return 1;
+	stress(d1, d2);
 	return done_testing();
 }
