@@ -40,7 +40,10 @@
  * guest (the rx path) and TCP from the guest to the driver domain (-R, the
  * tx path) over each strategy's vif at MTU 1500, and over a veth pair
  * between the same two namespaces as the baseline, measured in the same
- * run; TCP's ratios to veth are printed next to them.
+ * run: --iperf-rounds rounds (default 3), each running every path in turn,
+ * so that a change of load hits the baseline as much as the vifs; the
+ * medians, TCP's ratios of medians to veth, and the range of the ratios
+ * round by round are printed.
  *
  * Needs root (TAP devices, network namespaces); exits CLI_EXIT_SKIP (77)
  * with the reason when it cannot run here.  It prints and never asserts a
@@ -69,6 +72,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "duet/parse.h"
 #include "duet/platform.h"
 #include "duet/xs.h"
 #include "sim/simctl.h"
@@ -102,6 +106,10 @@ struct bn_point {
 };
 
 /** One strategy's vif: devid, processes, interface names. */
+/* iperf3 runs per path and round: TCP, UDP, TCP the other way (-R). */
+enum { BN_TCP, BN_UDP, BN_REV, BN_NKIND };
+#define BN_MAX_ROUNDS 9u
+
 struct bn_vif {
 	int on;
 	unsigned devid;
@@ -109,8 +117,9 @@ struct bn_vif {
 	pid_t nb_pid;  /* the netback instance (driver domain's) */
 	char fe_if[IFNAMSIZ], be_if[IFNAMSIZ];
 	uint8_t mac[6];
-	double tcp, udp; /* iperf3 Mbit/s, < 0: failed */
+	double tcp, udp; /* iperf3 Mbit/s, medians of the rounds, < 0: failed */
 	double tcp_rev;  /* TCP guest -> driver domain (netback's tx path) */
+	double run[BN_NKIND][BN_MAX_ROUNDS]; /* each round's, < 0: failed */
 };
 
 struct bn {
@@ -128,6 +137,8 @@ struct bn {
 	struct bn_vif vif[BN_NMODES];
 	struct bn_point pt[BN_NMODES][BN_MAX_SIZES];
 	double veth_tcp, veth_udp, veth_tcp_rev;
+	double veth_run[BN_NKIND][BN_MAX_ROUNDS];
+	unsigned rounds; /* --iperf-rounds */
 	int keep; /* --keep or a failure: leave the directory (its log) */
 };
 
@@ -144,6 +155,8 @@ static void bench_usage(FILE *f)
 		"                      64,256,1500,4096,16384,65536)\n"
 		"  --duration S        seconds per point (default 1)\n"
 		"  --iperf-duration S  seconds per iperf3 run (default 2)\n"
+		"  --iperf-rounds N    rounds of every path in turn, medians\n"
+		"                      printed (1-9, default 3)\n"
 		"  --no-iperf          skip the iperf3 runs\n"
 		"  --csv PATH          the table as CSV (default bench-net.csv)\n"
 		"  --png PATH          the gnuplot chart (default bench-net.png)\n"
@@ -797,36 +810,81 @@ static int link_addr(struct bn *b, const char *dd_if, const char *gu_if,
 	return 0;
 }
 
+/* Round @r of one path: TCP, UDP and TCP-R to @addr. */
+static void iperf_path(struct bn *b, const char *addr,
+		       double run[BN_NKIND][BN_MAX_ROUNDS], unsigned r)
+{
+	run[BN_TCP][r] = iperf_run(b, addr, 0, 0);
+	run[BN_UDP][r] = iperf_run(b, addr, 1, 0);
+	run[BN_REV][r] = iperf_run(b, addr, 0, 1);
+}
+
+/* The median of the runs of @x[0..@n) that did not fail, or -1. */
+static double median_ok(const double *x, unsigned n)
+{
+	double v[BN_MAX_ROUNDS], t;
+	unsigned k = 0, i, j;
+
+	for (i = 0; i < n; i++)
+		if (x[i] >= 0)
+			v[k++] = x[i];
+	if (!k)
+		return -1;
+	for (i = 1; i < k; i++)
+		for (j = i; j > 0 && v[j - 1] > v[j]; j--) {
+			t = v[j];
+			v[j] = v[j - 1];
+			v[j - 1] = t;
+		}
+	return k % 2 ? v[k / 2] : (v[k / 2 - 1] + v[k / 2]) / 2;
+}
+
 static void iperf_all(struct bn *b)
 {
-	char net[32], addr[32], dd[16], pid[16];
-	int i, m;
+	char net[32], addr[BN_NMODES][32], dd[16], pid[16];
+	int i, m, up[BN_NMODES] = {0}, veth_up;
+	unsigned r, k;
 
 	snprintf(dd, sizeof(dd), "%u", b->dd);
+	for (k = 0; k < BN_NKIND; k++)
+		for (r = 0; r < BN_MAX_ROUNDS; r++) {
+			b->veth_run[k][r] = -1;
+			for (i = 0; i < b->nmodes; i++)
+				b->vif[b->modes[i]].run[k][r] = -1;
+		}
 	for (i = 0; i < b->nmodes; i++) {
 		struct bn_vif *v = &b->vif[b->modes[i]];
 
 		m = b->modes[i];
-		v->tcp = v->udp = v->tcp_rev = -1;
 		snprintf(net, sizeof(net), "10.78.%d", m);
-		snprintf(addr, sizeof(addr), "10.78.%d.2", m);
-		if (link_addr(b, v->be_if, v->fe_if, net) < 0)
-			continue;
-		v->tcp = iperf_run(b, addr, 0, 0);
-		v->udp = iperf_run(b, addr, 1, 0);
-		v->tcp_rev = iperf_run(b, addr, 0, 1);
+		snprintf(addr[i], sizeof(addr[i]), "10.78.%d.2", m);
+		up[i] = link_addr(b, v->be_if, v->fe_if, net) == 0;
 	}
 	/* The baseline: a veth pair between the same two namespaces. */
-	b->veth_tcp = b->veth_udp = b->veth_tcp_rev = -1;
 	snprintf(pid, sizeof(pid), "%d", (int)b->vif[b->modes[0]].nf_pid);
-	if (IN_DOM(b, dd, "ip", "link", "add", "bnveth0", "type", "veth",
-		   "peer", "name", "bnveth1") ||
-	    IN_DOM(b, dd, "ip", "link", "set", "bnveth1", "netns", pid) ||
-	    link_addr(b, "bnveth0", "bnveth1", "10.79.0") < 0)
-		return;
-	b->veth_tcp = iperf_run(b, "10.79.0.2", 0, 0);
-	b->veth_udp = iperf_run(b, "10.79.0.2", 1, 0);
-	b->veth_tcp_rev = iperf_run(b, "10.79.0.2", 0, 1);
+	veth_up = !IN_DOM(b, dd, "ip", "link", "add", "bnveth0", "type",
+			  "veth", "peer", "name", "bnveth1") &&
+		  !IN_DOM(b, dd, "ip", "link", "set", "bnveth1", "netns",
+			  pid) &&
+		  link_addr(b, "bnveth0", "bnveth1", "10.79.0") == 0;
+	for (r = 0; r < b->rounds; r++) {
+		for (i = 0; i < b->nmodes; i++)
+			if (up[i])
+				iperf_path(b, addr[i], b->vif[b->modes[i]].run,
+					   r);
+		if (veth_up)
+			iperf_path(b, "10.79.0.2", b->veth_run, r);
+	}
+	for (i = 0; i < b->nmodes; i++) {
+		struct bn_vif *v = &b->vif[b->modes[i]];
+
+		v->tcp = median_ok(v->run[BN_TCP], b->rounds);
+		v->udp = median_ok(v->run[BN_UDP], b->rounds);
+		v->tcp_rev = median_ok(v->run[BN_REV], b->rounds);
+	}
+	b->veth_tcp = median_ok(b->veth_run[BN_TCP], b->rounds);
+	b->veth_udp = median_ok(b->veth_run[BN_UDP], b->rounds);
+	b->veth_tcp_rev = median_ok(b->veth_run[BN_REV], b->rounds);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1029,9 +1087,31 @@ static const char *ratio(char *buf, size_t n, double x, double veth)
 	return buf;
 }
 
+/* The lowest and highest of the rounds' @x / @veth as "0.00-0.00", or
+ * "-" when no round has both. */
+static const char *ratio_range(char *buf, size_t n, const double *x,
+			       const double *veth, unsigned rounds)
+{
+	double lo = 0, hi = 0, q;
+	unsigned r, k = 0;
+
+	for (r = 0; r < rounds; r++) {
+		if (x[r] < 0 || veth[r] <= 0)
+			continue;
+		q = x[r] / veth[r];
+		lo = k && lo < q ? lo : q;
+		hi = k && hi > q ? hi : q;
+		k++;
+	}
+	if (!k)
+		return "-";
+	snprintf(buf, n, "%.2f-%.2f", lo, hi);
+	return buf;
+}
+
 static void print_iperf(struct bn *b)
 {
-	char r1[16], r2[16];
+	char r1[24], r2[24];
 	int i;
 
 	printf("\niperf3 between the driver domain and the guest, %g s "
@@ -1050,8 +1130,19 @@ static void print_iperf(struct bn *b)
 	}
 	printf("%-6s %12.0f %12.0f %12.0f   (baseline, same namespaces)\n",
 	       "veth", b->veth_tcp, b->veth_udp, b->veth_tcp_rev);
-	printf("(-1: the run failed; UDP: 1400-byte datagrams, unlimited "
-	       "rate, what arrived)\n");
+	printf("(medians of %u interleaved rounds; -1: every run failed; UDP: "
+	       "1400-byte datagrams, unlimited rate, what arrived)\n",
+	       b->rounds);
+	for (i = 0; i < b->nmodes; i++) {
+		const struct bn_vif *v = &b->vif[b->modes[i]];
+
+		printf("%-6s round by round: TCP/veth %s, R/veth %s\n",
+		       mode_name[b->modes[i]],
+		       ratio_range(r1, sizeof(r1), v->run[BN_TCP],
+				   b->veth_run[BN_TCP], b->rounds),
+		       ratio_range(r2, sizeof(r2), v->run[BN_REV],
+				   b->veth_run[BN_REV], b->rounds));
+	}
 }
 
 /* ------------------------------------------------------------------ */
@@ -1104,6 +1195,7 @@ static const struct option bench_opts[] = {
 	{ "sizes", required_argument, NULL, 's' },
 	{ "duration", required_argument, NULL, 'd' },
 	{ "iperf-duration", required_argument, NULL, 'D' },
+	{ "iperf-rounds", required_argument, NULL, 'R' },
 	{ "keep", no_argument, NULL, 'k' },
 	{ "no-iperf", no_argument, NULL, 'n' },
 	{ "csv", required_argument, NULL, 'c' },
@@ -1116,12 +1208,14 @@ static int bench_net(int argc, char **argv)
 	static struct bn bn;
 	struct bn *b = &bn;
 	int i, j, rc, ret = CLI_EXIT_FAIL;
+	uint64_t u;
 	unsigned s;
 
 	parse_modes(b, "copy,map,flip");
 	parse_sizes(b, "64,256,1500,4096,16384,65536");
 	b->secs = 1;
 	b->iperf_secs = 2;
+	b->rounds = 3;
 	b->iperf = 1;
 	b->csv = "bench-net.csv";
 	b->png = "bench-net.png";
@@ -1155,6 +1249,14 @@ static int bench_net(int argc, char **argv)
 				return cli_usage_error(
 					"bench net",
 					"bad --iperf-duration '%s'", optarg);
+			break;
+		case 'R':
+			if (duet_parse_uint(optarg, BN_MAX_ROUNDS, &u) < 0 ||
+			    u < 1)
+				return cli_usage_error(
+					"bench net", "bad --iperf-rounds '%s' "
+					"(1..%u)", optarg, BN_MAX_ROUNDS);
+			b->rounds = (unsigned)u;
 			break;
 		case 'k':
 			b->keep = 1;
