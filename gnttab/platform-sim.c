@@ -928,7 +928,7 @@ static int copy_chunk(struct sim_priv *s, struct duet_gnt_copy_seg *segs,
 			w->src_ref = (uint32_t)((uint8_t *)g->src.virt -
 						b->addr);
 		} else {
-			memcpy(src, g->src.virt, g->len);
+			duet_copy_bytes(src, g->src.virt, g->len);
 			src += g->len;
 		}
 		if (g->flags & DUET_GNT_COPY_DST_GREF) {
@@ -957,7 +957,7 @@ static int copy_chunk(struct sim_priv *s, struct duet_gnt_copy_seg *segs,
 				     DUET_SIM_COPY_DST_BUF))
 			continue;
 		if (!g->status)
-			memcpy(g->dst.virt, dst, g->len);
+			duet_copy_bytes(g->dst.virt, dst, g->len);
 		dst += g->len;
 	}
 	return 0;

@@ -140,6 +140,9 @@ struct duet_platform_ops {
 	int (*evtchn_unbind)(struct duet_evtchn *e, duet_evtchn_port_t port);
 };
 
+/* memmove() for grant-copy segments, without rep movsb (gnttab/copy.c). */
+DUET_INTERNAL void duet_copy_bytes(void *dst, const void *src, size_t len);
+
 DUET_INTERNAL extern const struct duet_platform_ops duet_platform_xen;
 DUET_INTERNAL extern const struct duet_platform_ops duet_platform_sim;
 

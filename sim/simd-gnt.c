@@ -421,33 +421,6 @@ static uint8_t *copy_side(struct simd_conn *c, uint32_t domid, uint32_t ref,
 	return s ? s->addr + (size_t)idx * PAGE + off : NULL;
 }
 
-/*
- * copy_bytes() - memmove() for the segments.  glibc's memmove() uses
- * rep movsb from 4 KiB up (one page, every full segment); on the AMD EPYC
- * guest of issue #16 that ran at a quarter of the speed of vector loads
- * and stores here, where source and destination were last touched on
- * another core (the daemon's copy per 64 KiB frame: 33-39 us with
- * rep movsb, 8-16 us without).  The fixed-size memcpy() compiles to
- * vector moves; the loop is kept from turning back into a memcpy() call.
- */
-#ifdef __clang__
-#define NO_MEMCPY_IDIOM
-#else
-#define NO_MEMCPY_IDIOM \
-	__attribute__((optimize("no-tree-loop-distribute-patterns")))
-#endif
-NO_MEMCPY_IDIOM
-static void copy_bytes(uint8_t *to, const uint8_t *from, size_t len)
-{
-	if ((to < from + len && from < to + len) || len < 256) {
-		memmove(to, from, len);
-		return;
-	}
-	for (; len >= 64; len -= 64, to += 64, from += 64)
-		memcpy(to, from, 64);
-	memcpy(to, from, len);
-}
-
 /* Map a client's sealed memfd @fd of @size bytes (check_memfd()) shared
  * and writable: the copy area and copy buffers.  0 or -errno. */
 static int map_client_memfd(int fd, size_t size, void **addr)
@@ -629,7 +602,7 @@ void simd_gnt_copy(struct simd_conn *c, struct simd_msg *m)
 			status[i] = err;
 			continue;
 		}
-		copy_bytes(to, from, sg->len);
+		duet_copy_bytes(to, from, sg->len);
 		status[i] = 0;
 	}
 	m->out_len = count * sizeof(*status);
