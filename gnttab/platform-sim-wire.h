@@ -44,6 +44,7 @@
 #define DUET_GNTTAB_PLATFORM_SIM_WIRE_H
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/socket.h>
@@ -212,6 +213,21 @@ struct duet_sim_evt_cell {
 	uint32_t masked;
 };
 #define DUET_SIM_EVT_CELL_SIZE 4096u
+
+/*
+ * The notifier's step above, for a client's notify and the daemon's
+ * deliver() alike: set @c's event; 1 when the caller must write 1 to the
+ * port's doorbell, 0 when the owner masked the port or is awake in a
+ * spin.  Seq-cst store, then loads: the notifier's half of both Dekker
+ * pairs (masked with the owner's cell_unmask(), awake with its spin(),
+ * gnttab/platform-sim.c).
+ */
+static inline int duet_sim_evt_cell_notify(struct duet_sim_evt_cell *c)
+{
+	atomic_store((_Atomic uint32_t *)&c->pending, 1);
+	return !atomic_load((_Atomic uint32_t *)&c->masked) &&
+	       !atomic_load((_Atomic uint32_t *)&c->awake);
+}
 
 /*
  * struct duet_sim_req - head of every request.

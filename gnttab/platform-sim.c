@@ -1403,14 +1403,7 @@ static int sim_evtchn_notify(struct duet_evtchn *e, duet_evtchn_port_t port)
 	if (sp->peer_efd >= 0 &&
 	    atomic_load_explicit(&v->gen[port], memory_order_acquire) ==
 		    sp->peer_gen) {
-		/* Seq-cst store, then loads: the notifier's half of both
-		 * Dekker pairs of struct duet_sim_evt_cell, masked with the
-		 * owner's store of masked = 0 then load of pending in
-		 * cell_unmask(), awake with its store of awake = 0 then
-		 * load of pending in spin(). */
-		atomic_store((_Atomic uint32_t *)&sp->peer_cell->pending, 1);
-		if (atomic_load((_Atomic uint32_t *)&sp->peer_cell->masked) ||
-		    atomic_load((_Atomic uint32_t *)&sp->peer_cell->awake))
+		if (!duet_sim_evt_cell_notify(sp->peer_cell))
 			return 0;
 		/* Fails only when the counter would overflow: the peer
 		 * has an event pending anyway. */
@@ -1459,7 +1452,7 @@ static int cell_unmask(struct sim_port *sp)
 
 	/* Seq-cst store then load: the unmasker's half of the masked
 	 * Dekker pair, with the notifier's store of pending then load of
-	 * masked in sim_evtchn_notify() and deliver() (sim/simd-evt.c):
+	 * masked in duet_sim_evt_cell_notify() (every notifier's step):
 	 * a word stored after our load comes with its notifier's own
 	 * doorbell write. */
 	atomic_store((_Atomic uint32_t *)&sp->cell->masked, 0);
@@ -1499,15 +1492,15 @@ static uint32_t cells_take(struct sim_evt *v, int bell)
 		sp = &v->port[v->owned[k]];
 		/* Seq-cst load: after cells_awake(v, 0) in spin(), the
 		 * owner's half of the awake Dekker pair with the notifier's
-		 * store of the word then load of awake (sim_evtchn_notify(),
-		 * deliver() in sim/simd-evt.c); outside a spin the doorbell
+		 * store of the word then load of awake
+		 * (duet_sim_evt_cell_notify()); outside a spin the doorbell
 		 * orders the word (above). */
 		if (sp->masked ||
 		    !atomic_load((_Atomic uint32_t *)&sp->cell->pending))
 			continue;
 		/* Seq-cst store before the exchange below: a notifier whose
 		 * store of the word comes after the exchange loads
-		 * masked = 1 after it (sim_evtchn_notify(), deliver()). */
+		 * masked = 1 after it (duet_sim_evt_cell_notify()). */
 		atomic_store((_Atomic uint32_t *)&sp->cell->masked, 1);
 		if (bell)
 			bell_clear(v, v->owned[k]);
@@ -1558,7 +1551,7 @@ static void cells_awake(struct sim_evt *v, uint32_t awake)
 
 	/* Seq-cst: the owner's store of the awake Dekker pair, before its
 	 * loads of pending in cells_take(); pairs with the notifier's store
-	 * of pending then load of awake (sim_evtchn_notify(), deliver()). */
+	 * of pending then load of awake (duet_sim_evt_cell_notify()). */
 	for (i = 0; i < v->nowned; i++)
 		atomic_store((_Atomic uint32_t *)
 			     &v->port[v->owned[i]].cell->awake, awake);

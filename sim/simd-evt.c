@@ -143,16 +143,7 @@ static void deliver(struct simd_dom *dom, uint32_t port)
 	struct simd_port *p = &dom->ports[port];
 	uint64_t one = 1;
 
-	if (!p->cellp || p->efd < 0)
-		return;
-	/* Seq-cst store, then loads: the notifier's half of both Dekker
-	 * pairs of struct duet_sim_evt_cell, masked with the owner's store
-	 * of masked = 0 then load of pending (platform-sim.c,
-	 * cell_unmask()), awake with its store of awake = 0 then load of
-	 * pending (spin()). */
-	atomic_store((_Atomic uint32_t *)&p->cellp->pending, 1);
-	if (atomic_load((_Atomic uint32_t *)&p->cellp->masked) ||
-	    atomic_load((_Atomic uint32_t *)&p->cellp->awake))
+	if (!p->cellp || p->efd < 0 || !duet_sim_evt_cell_notify(p->cellp))
 		return;
 	if (write(p->efd, &one, sizeof(one)) != sizeof(one) && p->owner)
 		simd_conn_warn(p->owner, "doorbell of port %u overflows",
