@@ -80,8 +80,8 @@ struct xen_mem {
  */
 struct xen_priv {
 	pthread_mutex_t open_lock; /* the first opens of @xgt and @xgs */
-	xengnttab_handle *xgt;
-	xengntshr_handle *xgs;
+	void *xgt; /* xengnttab_handle */
+	void *xgs; /* xengntshr_handle */
 	struct xen_mem mem;
 };
 
@@ -134,64 +134,60 @@ static void xen_close(struct duet_platform *p)
 }
 
 /*
- * The gntdev handle, opened by the first caller.  Acquire pairs with the
- * release below: a handle seen is a handle fully opened.
+ * Open-once for the handles: *@slot, opened with @open_fn by the first
+ * caller.  Acquire pairs with the release below: a handle seen is a
+ * handle fully opened.  NULL (logged, errno set) when it cannot be opened.
  */
-static int gnttab_handle(struct duet_platform *p, xengnttab_handle **out)
+static void *open_once(struct xen_priv *x, void **slot,
+		       void *(*open_fn)(void), const char *what)
 {
-	struct xen_priv *x = xpriv(p);
-	xengnttab_handle *h = __atomic_load_n(&x->xgt, __ATOMIC_ACQUIRE);
+	void *h = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
 	int err = 0;
 
+	if (h)
+		return h;
+	pthread_mutex_lock(&x->open_lock);
+	h = *slot;
 	if (!h) {
-		pthread_mutex_lock(&x->open_lock);
-		h = x->xgt;
-		if (!h) {
-			h = xengnttab_open(NULL, 0);
-			if (h)
-				__atomic_store_n(&x->xgt, h, __ATOMIC_RELEASE);
-			else
-				err = errno ? errno : ENODEV;
-		}
-		pthread_mutex_unlock(&x->open_lock);
+		h = open_fn();
+		if (h)
+			__atomic_store_n(slot, h, __ATOMIC_RELEASE);
+		else
+			err = errno ? errno : ENODEV;
 	}
+	pthread_mutex_unlock(&x->open_lock);
 	if (err) {
-		duet_log(DUET_LOG_ERR,
-			 "cannot open gntdev (xen-gntdev loaded?): %s",
+		duet_log(DUET_LOG_ERR, "cannot open %s: %s", what,
 			 strerror(err));
-		return -err;
+		errno = err;
 	}
-	*out = h;
-	return 0;
+	return h;
 }
 
-/* The gntalloc handle, as gnttab_handle(). */
+static void *gnttab_open(void)
+{
+	return xengnttab_open(NULL, 0);
+}
+
+static void *gntshr_open(void)
+{
+	return xengntshr_open(NULL, 0);
+}
+
+/* The gntdev handle (map, unmap, copy). */
+static int gnttab_handle(struct duet_platform *p, xengnttab_handle **out)
+{
+	*out = open_once(xpriv(p), &xpriv(p)->xgt, gnttab_open,
+			 "gntdev (xen-gntdev loaded?)");
+	return *out ? 0 : -errno;
+}
+
+/* The gntalloc handle (share, unshare). */
 static int gntshr_handle(struct duet_platform *p, xengntshr_handle **out)
 {
-	struct xen_priv *x = xpriv(p);
-	xengntshr_handle *h = __atomic_load_n(&x->xgs, __ATOMIC_ACQUIRE);
-	int err = 0;
-
-	if (!h) {
-		pthread_mutex_lock(&x->open_lock);
-		h = x->xgs;
-		if (!h) {
-			h = xengntshr_open(NULL, 0);
-			if (h)
-				__atomic_store_n(&x->xgs, h, __ATOMIC_RELEASE);
-			else
-				err = errno ? errno : ENODEV;
-		}
-		pthread_mutex_unlock(&x->open_lock);
-	}
-	if (err) {
-		duet_log(DUET_LOG_ERR,
-			 "cannot open gntalloc (xen-gntalloc loaded?): %s",
-			 strerror(err));
-		return -err;
-	}
-	*out = h;
-	return 0;
+	*out = open_once(xpriv(p), &xpriv(p)->xgs, gntshr_open,
+			 "gntalloc (xen-gntalloc loaded?)");
+	return *out ? 0 : -errno;
 }
 
 /*
