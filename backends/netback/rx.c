@@ -195,27 +195,25 @@ static int rx_slots(struct nb_queue *q, unsigned need)
 	int avail;
 
 	avail = duet_ring_back_final_check(q->rx);
-	if (avail >= 0 && (unsigned)avail >= need)
-		return avail;
+	if (avail >= 0 && (unsigned)avail < need) {
+		/*
+		 * Ask for an event on the very next request, as Linux's
+		 * xenvif_rx_ring_slots_available() does; req_event is the
+		 * backend's field of the shared header.  The fence orders
+		 * this store before the re-read of req_prod in final_check
+		 * below, and pairs with the frontend's full barrier between
+		 * its req_prod store and its req_event load
+		 * (RING_PUSH_REQUESTS_AND_CHECK_NOTIFY).
+		 */
+		__atomic_store_n(&sring->req_event,
+				 __atomic_load_n(&sring->req_prod,
+						 __ATOMIC_RELAXED) + 1,
+				 __ATOMIC_RELAXED);
+		atomic_thread_fence(memory_order_seq_cst);
+		avail = duet_ring_back_final_check(q->rx);
+	}
 	if (avail < 0)
-		goto runaway;
-	/*
-	 * Ask for an event on the very next request, as Linux's
-	 * xenvif_rx_ring_slots_available() does; req_event is the backend's
-	 * field of the shared header.  The fence orders this store before
-	 * the re-read of req_prod in final_check below, and pairs with the
-	 * frontend's full barrier between its req_prod store and its
-	 * req_event load (RING_PUSH_REQUESTS_AND_CHECK_NOTIFY).
-	 */
-	__atomic_store_n(&sring->req_event,
-			 __atomic_load_n(&sring->req_prod, __ATOMIC_RELAXED) + 1,
-			 __ATOMIC_RELAXED);
-	atomic_thread_fence(memory_order_seq_cst);
-	avail = duet_ring_back_final_check(q->rx);
-	if (avail >= 0)
-		return avail;
-runaway:
-	nb_broken(q->vif, "rx: ring producer index runs away");
+		nb_broken(q->vif, "rx: ring producer index runs away");
 	return avail;
 }
 

@@ -471,12 +471,18 @@ static void publish_stats(struct nb_vif *vif, int force)
 		return;
 	vif->st_published_ms = now;
 	s[n++] = (struct duet_backend_stat){"queues", vif->nqueues};
-	s[n++] = (struct duet_backend_stat){"connects", nb_counter(&vif->st.connects)};
-	s[n++] = (struct duet_backend_stat){"tx-packets", nb_counter(&vif->st.tx_packets)};
-	s[n++] = (struct duet_backend_stat){"tx-errors", nb_counter(&vif->st.tx_errors)};
-	s[n++] = (struct duet_backend_stat){"rx-packets", nb_counter(&vif->st.rx_packets)};
-	s[n++] = (struct duet_backend_stat){"rx-dropped", nb_counter(&vif->st.rx_dropped)};
-	s[n++] = (struct duet_backend_stat){"fatal", nb_counter(&vif->st.fatal)};
+	s[n++] = (struct duet_backend_stat){
+		"connects", nb_counter(&vif->st.connects)};
+	s[n++] = (struct duet_backend_stat){
+		"tx-packets", nb_counter(&vif->st.tx_packets)};
+	s[n++] = (struct duet_backend_stat){
+		"tx-errors", nb_counter(&vif->st.tx_errors)};
+	s[n++] = (struct duet_backend_stat){
+		"rx-packets", nb_counter(&vif->st.rx_packets)};
+	s[n++] = (struct duet_backend_stat){
+		"rx-dropped", nb_counter(&vif->st.rx_dropped)};
+	s[n++] = (struct duet_backend_stat){
+		"fatal", nb_counter(&vif->st.fatal)};
 	s[n++] = (struct duet_backend_stat){"tx-map", (unsigned)vif->tx_map};
 	s[n++] = (struct duet_backend_stat){"rx-flip", (unsigned)vif->rx_flip};
 	s[n++] = (struct duet_backend_stat){"ctrl-ring", vif->ctrl != NULL};
