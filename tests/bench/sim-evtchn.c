@@ -91,16 +91,13 @@ static double median(double *t, unsigned n)
 
 static int pong(unsigned me, unsigned peer, unsigned port)
 {
-	struct duet_platform *p = simtest_open(me);
+	struct duet_platform *p;
 	struct duet_evtchn *e;
-	int lp, rc;
+	int lp, rc = 0;
 
-	if (duet_evtchn_open(p, &e) < 0)
-		return 1;
-	lp = duet_evtchn_bind(e, (duet_domid_t)peer, port);
+	lp = simtest_bind_peer(me, peer, port, &p, &e);
 	if (lp < 0)
 		return 1;
-	rc = duet_evtchn_notify(e, (duet_evtchn_port_t)lp);
 	while (rc >= 0) {
 		rc = simtest_wait_event(e, 10000);
 		if (rc >= 0)

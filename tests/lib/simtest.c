@@ -119,6 +119,22 @@ void simtest_pair(unsigned frames, unsigned *d1,
 	*p2 = simtest_open(*d2);
 }
 
+int simtest_bind_peer(unsigned me, unsigned peer, unsigned port,
+		      struct duet_platform **p, struct duet_evtchn **e)
+{
+	int lp, rc;
+
+	*p = simtest_open(me);
+	rc = duet_evtchn_open(*p, e);
+	if (rc < 0)
+		return rc;
+	lp = duet_evtchn_bind(*e, (duet_domid_t)peer, port);
+	if (lp < 0)
+		return lp;
+	rc = duet_evtchn_notify(*e, (duet_evtchn_port_t)lp);
+	return rc < 0 ? rc : lp;
+}
+
 int simtest_wait_event(struct duet_evtchn *e, int ms)
 {
 	struct pollfd pfd = { .fd = duet_evtchn_fd(e), .events = POLLIN };

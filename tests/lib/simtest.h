@@ -57,6 +57,14 @@ void simtest_pair(unsigned frames, unsigned *d1,
 /* Wait up to @ms for an event on @e; the port or -errno (-ETIMEDOUT). */
 int simtest_wait_event(struct duet_evtchn *e, int ms);
 
+/*
+ * The peer side of a ping-pong, in its own process: open the platform as
+ * domain @me (*@p) and an event-channel handle (*@e), bind to @port of
+ * @peer and notify it once to say so.  The local port, or -errno.
+ */
+int simtest_bind_peer(unsigned me, unsigned peer, unsigned port,
+		      struct duet_platform **p, struct duet_evtchn **e);
+
 /* Make @s a grant-copy segment between local @local and grant (@dom,
  * @ref, @off) of @len bytes, towards the grant if @to. */
 void simtest_copy_seg(struct duet_gnt_copy_seg *s, int to, void *local,

@@ -357,18 +357,15 @@ static void stress_fail(struct stress_sh *sh, uint32_t i, int rc)
 static int stress_pong(unsigned me, unsigned peer, unsigned port,
 		       struct stress_sh *sh)
 {
-	struct duet_platform *p = simtest_open(me);
+	struct duet_platform *p;
 	struct duet_evtchn *e;
 	uint32_t i, seed = 0x9e3779b9u;
-	int lp, rc;
+	int lp, rc = 0;
 
-	if (duet_evtchn_open(p, &e) < 0)
-		return 1;
-	lp = duet_evtchn_bind(e, (duet_domid_t)peer, port);
+	/* Round 0: tell side 0 that we are bound. */
+	lp = simtest_bind_peer(me, peer, port, &p, &e);
 	if (lp < 0)
 		return 1;
-	/* Round 0: tell side 0 that we are bound. */
-	rc = duet_evtchn_notify(e, (duet_evtchn_port_t)lp);
 	for (i = 1; !rc && i <= STRESS_ROUNDS; i++) {
 		rc = stress_recv(e, lp, sh, 1, i);
 		if (!rc)

@@ -14,16 +14,14 @@
 
 static int pong_child(unsigned me, unsigned peer, unsigned port)
 {
-	struct duet_platform *p = simtest_open(me);
+	struct duet_platform *p;
 	struct duet_evtchn *e;
 	int lp, rc, n = 0;
 
-	if (duet_evtchn_open(p, &e) < 0)
-		return 1;
-	lp = duet_evtchn_bind(e, (duet_domid_t)peer, port);
+	lp = simtest_bind_peer(me, peer, port, &p, &e);
 	if (lp < 0)
 		return 2;
-	rc = duet_evtchn_notify(e, (duet_evtchn_port_t)lp);
+	rc = 0;
 	while (rc >= 0 && n < ROUNDS) {
 		rc = simtest_wait_event(e, 5000);
 		if (rc >= 0)
