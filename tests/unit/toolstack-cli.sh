@@ -145,6 +145,12 @@ run "bench net, size 0" 2 bench net --sizes 0
 oneline "bad --sizes '0'"
 run "bench net, size not a number" 2 bench net --sizes 64,abc
 oneline "bad --sizes '64,abc'"
+run "bench net, --iperf-rounds 0" 2 bench net --iperf-rounds 0
+oneline "bad --iperf-rounds '0' (1..9)"
+run "bench net, --iperf-rounds past 9" 2 bench net --iperf-rounds 10
+oneline "bad --iperf-rounds '10' (1..9)"
+run "bench net, --iperf-rounds not a number" 2 bench net --iperf-rounds 3x
+oneline "bad --iperf-rounds '3x' (1..9)"
 run "bench dma, unknown backend" 2 bench dma --backends direct,nope
 oneline "unknown DMA backend 'nope'"
 run "bench dma, duration 0" 2 bench dma --duration 0
