@@ -50,6 +50,40 @@ vif_frames() {
 	cat /sys/class/net/$VIF/statistics/$f 2>/dev/null || echo 0
 }
 
+# irq_counts: dom0's interrupts so far, as domu-init's irq_counts.
+irq_counts() {
+	awk 'NR == 1 { n = NF; next }
+		$1 ~ /^[0-9]+:$/ { c = 0; for (i = 2; i <= n + 1; i++) c += $i
+			if (c > 0) s[$NF] += c }
+		END { for (k in s) printf "%s=%d ", k, s[k] }' /proc/interrupts
+}
+
+# domu_irqs DOMID TAG: the domU's interrupt counts (its irq_reporter, asked
+# through data/irq-req); nothing when it has not answered within 10 s.
+domu_irqs() {
+	local i v
+	xenstore-write /local/domain/$1/data/irq-req "$2" || return 0
+	for i in $(seq 40); do
+		v=$(xenstore-read /local/domain/$1/data/irq 2>/dev/null) || v=
+		case "$v" in "\"$2\" "*) echo "${v#* }"; return 0 ;; esac
+		sleep 0.2
+	done
+}
+
+# irq_delta BEFORE AFTER RE FRAMES: the interrupts of the names matching
+# the awk regex RE between two counts: "<total per frame> name=delta ...",
+# busiest first.
+irq_delta() {
+	awk -v a="$1" -v b="$2" -v re="$3" -v fr="$4" 'BEGIN {
+		n = split(a, x, " "); for (i = 1; i <= n; i++) { split(x[i], kv, "="); c[kv[1]] = kv[2] }
+		n = split(b, x, " ")
+		for (i = 1; i <= n; i++) { split(x[i], kv, "=")
+			if (kv[1] !~ re) continue
+			d = kv[2] - c[kv[1]]; if (d <= 0) continue
+			t += d; l = l sprintf(" %s=%d", kv[1], d) }
+		printf "%.2f%s\n", (fr > 0 ? t / fr : 0), l }'
+}
+
 # iperf_one DIR OUT: one 10 s iperf3 run, the receiver's Mbit/s on stdout.
 iperf_one() {
 	iperf3 -c $IP -t 10 -f m $1 > "$2" 2>&1 || true
@@ -72,7 +106,7 @@ median() {
 # (xen_hypercall_pv), so perf record shows nothing of the work.  It waits
 # for its own jobs only: duet's backend daemon is a child of this shell.
 profile() {
-	local be=$1 dir=$2 m=$3 ipid spid tpid p f inst=
+	local be=$1 dir=$2 m=$3 ipid spid tpid p f fr inst=
 	command -v perf > /dev/null || { echo "# no perf in dom0: no profile"; return 0; }
 	mountpoint -q /sys/kernel/tracing ||
 		mount -t tracefs tracefs /sys/kernel/tracing 2> /dev/null || true
@@ -85,6 +119,7 @@ profile() {
 	iperf3 -c $IP -t 12 -f m $dir > /tmp/iperf-prof.txt 2>&1 &
 	ipid=$!
 	sleep 2
+	fr=$(vif_frames "$dir")
 	perf stat -a --per-thread -x, -o /tmp/perf-stat.txt \
 		-e task-clock,context-switches,raw_syscalls:sys_enter -- sleep 8 \
 		> /dev/null 2>&1 &
@@ -96,7 +131,9 @@ profile() {
 		tpid=$!
 		wait $tpid || true
 	fi
-	wait $spid $ipid || true
+	wait $spid
+	fr=$(($(vif_frames "$dir") - fr))
+	wait $ipid || true
 	# Threads that did something: comm-tid, task-clock ms, switches, syscalls.
 	awk -F, '$1 != "" && $1 !~ /^#/ { t = $1; sub(/^ */, "", t)
 			if ($4 == "task-clock") ms[t] = $2
@@ -112,7 +149,7 @@ profile() {
 	fi > $RESULTS/profile-$be-$m-syscalls.txt
 	[ -s $RESULTS/profile-$be-$m-syscalls.txt ] ||
 		rm -f $RESULTS/profile-$be-$m-syscalls.txt
-	echo "# profile $be $m (iperf3 $(sed -n 's|.* \([0-9.]*\) Mbits/sec.* receiver|\1|p' /tmp/iperf-prof.txt) Mbit/s under perf):"
+	echo "# profile $be $m (iperf3 $(sed -n 's|.* \([0-9.]*\) Mbits/sec.* receiver|\1|p' /tmp/iperf-prof.txt) Mbit/s under perf, $fr frames in the 8 s):"
 	cat $RESULTS/profile-$be-$m-* | sed 's/^/#   /'
 }
 
@@ -121,21 +158,37 @@ profile() {
 # of dom0 and of the domU (Xen's accounting, over the three runs); then
 # one profiled run per direction.
 net_bench() {
-	local be=$1 D=$2 r dir m v cpu0 cpud fr
-	local -A vals=() c0=() cd=() nf=()
+	local be=$1 D=$2 r dir m v cpu0 cpud fr i0 id j0 jd e0 ed
+	local -A vals=() c0=() cd=() nf=() q0=() qd=()
 	VIF=vif$D.0
 	for r in 1 2 3; do
 		for dir in "" -R; do
 			m=iperf3-dom0-to-domU
 			[ -z "$dir" ] || m=iperf3-domU-to-dom0
+			i0=$(irq_counts); id=$(domu_irqs "$D" "$r$dir-a")
 			cpu0=$(dom_cpu 0); cpud=$(dom_cpu "$D"); fr=$(vif_frames "$dir")
 			v=$(iperf_one "$dir" /tmp/iperf.txt)
 			cpu0=$(($(dom_cpu 0) - cpu0)); cpud=$(($(dom_cpu "$D") - cpud))
 			fr=$(($(vif_frames "$dir") - fr))
+			j0=$(irq_counts); jd=$(domu_irqs "$D" "$r$dir-b")
 			cat /tmp/iperf.txt
 			check "$be: $m run $r" test -n "$v"
 			echo "# $be $m run $r: ${v:-?} Mbit/s, $fr frames, CPU dom0 $cpu0 ms, domU $cpud ms"
+			# Interrupts per frame: the domU's from its vif (netfront
+			# names its event channels after the device: vif0-q0-tx
+			# ...), dom0's from it (Linux's vifD.Q-* or a user event
+			# channel of duet's: evtchn:duet).
+			e0=$(irq_delta "$i0" "$j0" "^(vif$D[.]|evtchn:duet)" "$fr")
+			echo "# $be $m run $r: dom0 irqs/frame ${e0:-?}"
+			ed=
+			if [ -n "$id" ] && [ -n "$jd" ]; then
+				ed=$(irq_delta "$id" "$jd" "^vif" "$fr")
+				echo "# $be $m run $r: domU irqs/frame $ed"
+				echo "# $be $m run $r: domU all irqs: $(irq_delta "$id" "$jd" . 1)"
+			fi
 			[ -n "$v" ] || continue
+			q0[$m]="${q0[$m]:-} ${e0%% *}"
+			[ -z "$ed" ] || qd[$m]="${qd[$m]:-} ${ed%% *}"
 			vals[$m]="${vals[$m]:-} $v"
 			c0[$m]=$((${c0[$m]:-0} + cpu0))
 			cd[$m]=$((${cd[$m]:-0} + cpud))
@@ -153,6 +206,11 @@ net_bench() {
 			'BEGIN { printf "%.1f", c * 1000 / n }') us/frame" >> "$OUTF"
 		echo "$m-domU-cpu $be $(awk -v c="${cd[$m]}" -v n="${nf[$m]}" \
 			'BEGIN { printf "%.1f", c * 1000 / n }') us/frame" >> "$OUTF"
+		# shellcheck disable=SC2086
+		echo "$m-dom0-irq $be $(median ${q0[$m]}) irq/frame" >> "$OUTF"
+		# shellcheck disable=SC2086
+		[ -z "${qd[$m]:-}" ] ||
+			echo "$m-domU-irq $be $(median ${qd[$m]}) irq/frame" >> "$OUTF"
 	done
 	profile "$be" "" dom0-to-domU
 	profile "$be" -R domU-to-dom0
