@@ -232,6 +232,9 @@ struct bb_store {
 	unsigned discard_secure : 1;
 	unsigned inline_io : 1;
 	uint64_t size;
+	/* An inline store's data mapped (MAP_SHARED, st->size bytes), or
+	 * NULL: io.c, "Memory-backed stores". */
+	uint8_t *map;
 	unsigned sector_size;
 	unsigned phys_sector_size;
 	unsigned dio_align;

@@ -38,7 +38,15 @@
  * with preadv/pwritev/fdatasync/fallocate on the buffered descriptor
  * (O_DIRECT means nothing there): the ring pass is the I/O, and requests
  * finish in the order they were taken, which keeps barriers trivially
- * ordered.
+ * ordered.  The inline engine maps the file (MAP_SHARED, its size at
+ * open) and copies with memcpy(): the same page cache preadv() reads, with
+ * no system call, no page-cache lookup and no iovec import per request
+ * (those were half of the CPU per 4 KiB read in the benchmark).  A file
+ * truncated under us, or a tmpfs that is full when a write needs a page,
+ * raises SIGBUS on the access where preadv() would return a short count or
+ * ENOSPC: the copy runs under a SIGBUS guard (bus_copy()) that fails the
+ * request with -EIO instead.  Without a mapping (mmap refused) it uses
+ * preadv/pwritev.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -49,6 +57,10 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <linux/magic.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <unistd.h>
@@ -60,6 +72,72 @@ static int uring_submit(struct bb_queue *q, struct bb_req *r);
 /* ------------------------------------------------------------------ */
 /* The store                                                           */
 /* ------------------------------------------------------------------ */
+
+/*
+ * The SIGBUS guard of the inline engine's copies.  A fault on a mapped
+ * store is delivered to the thread that made it; when that thread is in
+ * bus_copy() (bus_jmp set) the handler jumps back there, which answers
+ * -EIO.  Any other SIGBUS goes to the disposition there was before ours
+ * (for the default one: restored, and the faulting access, re-run on
+ * return, ends the process as it would have).  SA_NODEFER leaves SIGBUS
+ * unblocked after the jump, so sigsetjmp() need not save the mask.
+ */
+static __thread sigjmp_buf *bus_jmp;
+static struct sigaction bus_prev;
+static pthread_once_t bus_once = PTHREAD_ONCE_INIT;
+static int bus_err;
+
+static void bus_handler(int sig, siginfo_t *si, void *uc)
+{
+	if (bus_jmp)
+		siglongjmp(*bus_jmp, 1);
+	if (bus_prev.sa_flags & SA_SIGINFO) {
+		bus_prev.sa_sigaction(sig, si, uc);
+	} else if (bus_prev.sa_handler == SIG_DFL ||
+		   bus_prev.sa_handler == SIG_IGN) {
+		sigaction(SIGBUS, &bus_prev, NULL);
+	} else {
+		bus_prev.sa_handler(sig);
+	}
+}
+
+static void bus_install(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = bus_handler;
+	sa.sa_flags = SA_SIGINFO | SA_NODEFER | SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGBUS, &sa, &bus_prev) < 0)
+		bus_err = -errno;
+}
+
+static int bus_guard_init(void)
+{
+	pthread_once(&bus_once, bus_install);
+	return bus_err;
+}
+
+/* @n bytes from @src to @dst, one side in a store mapping: 0, or -EIO when
+ * the mapping faulted (the file shrank, or tmpfs had no page to give). */
+static int bus_copy(void *dst, const void *src, size_t n)
+{
+	sigjmp_buf env;
+
+	if (sigsetjmp(env, 0)) {
+		bus_jmp = NULL;
+		return -EIO;
+	}
+	bus_jmp = &env;
+	/* The handler runs on this thread: signal fences keep the copy
+	 * between the two stores of bus_jmp the handler reads. */
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	memcpy(dst, src, n);
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	bus_jmp = NULL;
+	return 0;
+}
 
 /* A file whose data lives in memory only (see "Memory-backed stores"). */
 static int memory_backed(int fd)
@@ -133,6 +211,14 @@ int bb_store_open(struct bb_store *st, const char *path,
 	}
 	if (st->phys_sector_size < st->sector_size)
 		st->phys_sector_size = st->sector_size;
+	if (st->inline_io && st->size && st->size <= SIZE_MAX &&
+	    bus_guard_init() == 0) {
+		void *m = mmap(NULL, (size_t)st->size,
+			       PROT_READ | (readonly ? 0 : PROT_WRITE),
+			       MAP_SHARED, st->fd, 0);
+
+		st->map = m == MAP_FAILED ? NULL : m;
+	}
 	st->dfd = open(path, flags | O_DIRECT);
 	atomic_store(&st->direct_ok, st->dfd >= 0);
 	return 0;
@@ -152,6 +238,9 @@ int bb_store_secure_erase(int fd)
 
 void bb_store_close(struct bb_store *st)
 {
+	if (st->map)
+		munmap(st->map, (size_t)st->size);
+	st->map = NULL;
 	if (st->dfd >= 0)
 		close(st->dfd);
 	if (st->fd >= 0)
@@ -275,7 +364,27 @@ static int inline_rw(struct bb_store *st, struct bb_req *r)
 {
 	off_t off = (off_t)(r->p.sector * 512);
 	ssize_t n;
+	unsigned i;
 
+	if (st->map) {
+		uint64_t at = r->p.sector * 512;
+
+		if (at > st->size || r->len > st->size - at)
+			return -EIO;
+		for (i = 0; i < r->niov; i++) {
+			void *m = st->map + at;
+			int rc = r->p.write_data ?
+				bus_copy(m, r->iov[i].iov_base,
+					 r->iov[i].iov_len) :
+				bus_copy(r->iov[i].iov_base, m,
+					 r->iov[i].iov_len);
+
+			if (rc)
+				return rc;
+			at += r->iov[i].iov_len;
+		}
+		return 0;
+	}
 	do {
 		if (r->p.write_data)
 			n = pwritev(st->fd, r->iov, (int)r->niov, off);

@@ -11,10 +11,19 @@
  *   - through an inline store, writes land in the file and reads return
  *     it, by grant copy and by persistent grants, with requests in
  *     flight; flush, barrier with data, and discard (a hole that reads
- *     back as zeros) work.
+ *     back as zeros) work;
+ *   - an inline store is mapped; when its file shrinks under a connected
+ *     disk, a read or write past the new end is ERROR (the mapping's
+ *     SIGBUS is caught), twice in a row, the backend lives on and the rest
+ *     of the disk still works; a SIGBUS that is not blkback's still ends
+ *     the process (a child that touches a truncated mapping of its own
+ *     dies).
  */
 #include <linux/magic.h>
+#include <signal.h>
+#include <sys/mman.h>
 #include <sys/statfs.h>
+#include <sys/wait.h>
 
 #include "backends/blkback/common.h"
 #include "lib/tbsetup.h"
@@ -51,10 +60,87 @@ static void decisions(const char *file, const char *shm)
 		skip_n(1, "/dev/shm is not a tmpfs");
 		return;
 	}
-	if (ok(!bb_store_open(&st, shm, 0), "open a file in /dev/shm")) {
-		is_int(st.inline_io, 1, "  a tmpfs file runs inline");
+	if (ok(!bb_store_open(&st, file, 0), "open a file again")) {
+		ok(!st.map || st.inline_io, "  only an inline store is mapped");
 		bb_store_close(&st);
 	}
+	if (ok(!bb_store_open(&st, shm, 0), "open a file in /dev/shm")) {
+		is_int(st.inline_io, 1, "  a tmpfs file runs inline");
+		ok(st.map != NULL, "  and is mapped");
+		bb_store_close(&st);
+	}
+}
+
+/* The file under a connected inline disk shrinks to half its size. */
+static void inline_shrunk(const char *path)
+{
+	struct tf_opts o = { .order = 2, .nqueues = 1, .persistent = 1,
+			     .indirect = 1 };
+	uint64_t past = (DISK / 2 + 4096) / 512;
+	struct tb_disk d;
+
+	if (!ok(!tb_disk_up(&d, "xvdd", path, NULL, &o),
+		"inline store: connected"))
+		return;
+	tb_fill(wbuf, 4096, 77);
+	is_int(tf_rw(&d.f, 0, 1, past, wbuf, 8), BLKIF_RSP_OKAY,
+	       "  a write at 2.004 MiB is OKAY");
+	ok(!truncate(path, DISK / 2), "  the file shrinks to 2 MiB");
+	is_int(tf_rw(&d.f, 0, 0, past, rbuf, 8), BLKIF_RSP_ERROR,
+	       "  a read past the new end is ERROR");
+	is_int(tf_rw(&d.f, 0, 1, past + 8, wbuf, 8), BLKIF_RSP_ERROR,
+	       "  and so is a write there, right after");
+	tb_fill(wbuf, 4096, 78);
+	is_int(tf_rw(&d.f, 0, 1, 16, wbuf, 8), BLKIF_RSP_OKAY,
+	       "  a write inside the file is OKAY");
+	memset(rbuf, 0, 4096);
+	ok(!tf_rw(&d.f, 0, 0, 16, rbuf, 8) && !memcmp(rbuf, wbuf, 4096) &&
+		   tb_file_equals(path, 16 * 512, wbuf, 4096),
+	   "  and reads back from the file");
+	tb_disk_down(&d);
+	ok(!truncate(path, DISK), "  the file grows back");
+}
+
+/* Under AddressSanitizer its handler, the one before ours, reports the
+ * fault and exits 1. */
+#ifdef __SANITIZE_ADDRESS__
+#define ASAN_EXIT 1
+#else
+#define ASAN_EXIT (-1)
+#endif
+
+/* A SIGBUS outside blkback's copies is not swallowed. */
+static void foreign_sigbus(const char *shm)
+{
+	char other[160];
+	struct bb_store st;
+	int status = 0;
+	pid_t pid;
+
+	snprintf(other, sizeof(other), "%s.other", shm);
+	pid = fork();
+	if (pid == 0) {
+		int fd = open(other, O_CREAT | O_TRUNC | O_RDWR, 0600);
+		volatile char *m;
+
+		if (fd < 0 || ftruncate(fd, 8192) ||
+		    bb_store_open(&st, shm, 0))
+			_exit(0);
+		m = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+			 0);
+		if (m == MAP_FAILED || ftruncate(fd, 0))
+			_exit(0);
+		alarm(10);
+		m[4096] = 1;
+		_exit(0);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid)
+		status = 0;
+	ok((WIFSIGNALED(status) && WTERMSIG(status) == SIGBUS) ||
+		   (WIFEXITED(status) && WEXITSTATUS(status) == ASAN_EXIT),
+	   "a SIGBUS outside blkback's copies still ends the process "
+	   "(wait status %#x)", status);
+	unlink(other);
 }
 
 static void secure_discard_refused(const char *path)
@@ -168,6 +254,8 @@ int main(void)
 	if (shmp) {
 		inline_data(shmp, 0, 0);
 		inline_data(shmp, 1, 1);
+		inline_shrunk(shmp);
+		foreign_sigbus(shmp);
 	} else {
 		skip_n(1, "/dev/shm is not a tmpfs: no inline store");
 	}
