@@ -7,7 +7,10 @@
  * xen/io/blkif.h that Linux's xen-blkback offers: multi-page rings
  * (max-ring-page-order 4), multi-queue, indirect segments (256),
  * persistent grants, flush, barrier, discard, 512 and 4096-byte sectors
- * and read-only disks.  Storage I/O goes through io_uring.
+ * and read-only disks.  Storage I/O goes through io_uring; a file on
+ * tmpfs or ramfs is mapped and copied instead, and for that the first such
+ * disk installs a process-wide SIGBUS handler (faults outside blkback's
+ * copies go on to the handler that was there before it).
  *
  * The XenStore nodes it reads and writes: duet/blkif.h.
  */
