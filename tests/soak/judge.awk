@@ -30,7 +30,7 @@ BEGIN {
 	for (i = 1; i <= nf; i++) { split(fa[i], kv, "="); fk[kv[1]] = kv[2] + 0 }
 }
 NR == 1 { next }
-$4 == "pgrants" { next }	# for the record only
+$4 == "pgrants" || $4 == "diskmap_kb" { next }	# for the record only
 {
 	k = $2 SUBSEP $4
 	if (!(k in n)) { keys[++nk] = k; n[k] = 0 }

@@ -18,7 +18,9 @@
 # killed with -9 (devices round-robin, disk and vif alternately: vbd of
 # guest 1, vif of guest 1, vbd of guest 2, ...); the daemon restarts it
 # and the frontend reconnects.  Every SOAK_SAMPLE_SECONDS, the samples:
-#   per process (RSS kB from /proc/PID/status, open fds in /proc/PID/fd):
+#   per process (RSS kB from /proc/PID/status, open fds in /proc/PID/fd;
+#     a disk instance's RSS without its mapping of the disk image, which
+#     is recorded apart as diskmap_kb and not judged):
 #     simd (the simulator daemon), daemon (duet backend), vbd-<g> and
 #     vif-<g> (the device's current instance), netfront-<g>, nbdkit-<g>;
 #   per domain (`duet sim status`): grants in use, event-channel ports
@@ -365,7 +367,21 @@ sample() {
 			while read -r key val rest; do
 				[ "$key" = VmRSS: ] && { rss=$val; break; }
 			done < "/proc/$p/status"
-			[ -n "$rss" ] && echo "$t,$s,$p,rss_kb,$rss"
+			[ -n "$rss" ] || continue
+			# A disk instance maps its image (a tmpfs file: blkback's
+			# inline engine), whose pages count in VmRSS as the guest
+			# touches them, up to the disk's size: page cache, not the
+			# instance's memory.  Judged without them; recorded apart.
+			case $s in vbd-*)
+				dm=$(awk -v d="$IMGD/" 'NF >= 6 && $2 ~ /^[r-][w-][x-][sp]$/ {
+						on = index($6, d) == 1; next }
+					on && $1 == "Rss:" { k += $2 }
+					END { print k + 0 }' "/proc/$p/smaps" 2>/dev/null)
+				dm=${dm:-0}
+				rss=$((rss - dm))
+				echo "$t,$s,$p,diskmap_kb,$dm" ;;
+			esac
+			echo "$t,$s,$p,rss_kb,$rss"
 		done < "$D/procs"
 		awk -v t="$t" '!(($1, $2) in m) || $3 < m[$1, $2] {
 			if (!(($1, $2) in m)) o[++n] = $1 SUBSEP $2
