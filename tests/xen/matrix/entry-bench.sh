@@ -59,7 +59,7 @@ irq_counts() {
 }
 
 # domu_irqs DOMID TAG: the domU's interrupt counts (its irq_reporter, asked
-# through data/irq-req); nothing when it has not answered within 10 s.
+# through data/irq-req); nothing when it has not answered within 8 s.
 domu_irqs() {
 	local i v
 	xenstore-write /local/domain/$1/data/irq-req "$2" || return 0
