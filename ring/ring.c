@@ -428,6 +428,11 @@ int duet_ring_back_push(struct duet_ring *r)
 	return publish(r, &r->hdr->rsp_prod, &r->hdr->rsp_event);
 }
 
+int duet_ring_back_unconsumed(struct duet_ring *r)
+{
+	return r->broken ? -EPROTO : back_avail(r);
+}
+
 int duet_ring_back_final_check(struct duet_ring *r)
 {
 	int n;

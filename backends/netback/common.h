@@ -274,6 +274,12 @@ struct nb_vif {
 	int ctrl_port;
 	struct nb_hash hash;
 	uint64_t st_published_ms; /* when the counters were last published */
+	/* Busy-poll budget of the tx path in ns (DUET_NETBACK_POLL_US; 0:
+	 * off), see nb_tx_process(). */
+	uint64_t poll_ns;
+	/* tx passes that found the next request by busy-polling, and those
+	 * whose budget ran out (published as tx-poll-hit / tx-poll-miss). */
+	uint64_t poll_hit, poll_miss;
 };
 
 /*

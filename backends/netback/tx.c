@@ -38,9 +38,11 @@
  */
 #include <errno.h>
 #include <netinet/in.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "backends/netback/common.h"
@@ -486,6 +488,47 @@ check_done:
 	return tx_complete(q);
 }
 
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * Busy-poll (DUET_NETBACK_POLL_US, off by default): before going to sleep,
+ * watch the ring for the frontend's next request for up to vif->poll_ns.
+ * req_event is not armed meanwhile, so a frontend that produces in that
+ * window sends no event (no hypercall on its side, no interrupt and no
+ * wake-up on ours), and the port stays masked until do_events() unmasks
+ * it.  It buys latency with a core's time while it spins: Linux's NAPI
+ * keeps polling the same way while work keeps coming.  1: a request is
+ * there; 0: the budget ran out.
+ */
+static int tx_busy_poll(struct nb_queue *q)
+{
+	struct nb_vif *vif = q->vif;
+	uint64_t end = now_ns() + vif->poll_ns;
+	unsigned spins = 0;
+
+	do {
+		/* A broken ring (< 0) is reported by the caller's get. */
+		if (duet_ring_back_unconsumed(q->tx)) {
+			nb_count(&vif->poll_hit, 1);
+			return 1;
+		}
+		/* Now and then a yield: the task that produces our next
+		 * packet (a local sender) may be waiting for this CPU. */
+		if (++spins % 32)
+			__builtin_ia32_pause();
+		else
+			sched_yield();
+	} while (now_ns() < end);
+	nb_count(&vif->poll_miss, 1);
+	return 0;
+}
+
 int nb_tx_process(struct nb_queue *q)
 {
 	struct netif_tx_request req;
@@ -501,6 +544,8 @@ int nb_tx_process(struct nb_queue *q)
 			rc = tx_flush(q);
 			if (rc < 0)
 				return rc;
+			if (q->vif->poll_ns && tx_busy_poll(q))
+				continue;
 			/* Arm req_event and look once more (pairs with the
 			 * frontend's RING_PUSH_REQUESTS_AND_CHECK_NOTIFY). */
 			rc = duet_ring_back_final_check(q->tx);

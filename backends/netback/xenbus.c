@@ -21,6 +21,7 @@
 
 #include "backends/netback/common.h"
 #include "duet/log.h"
+#include "duet/parse.h"
 
 /* Backend features, written before InitWait; value "1" unless noted. */
 static const char *const be_features[] = {
@@ -457,12 +458,13 @@ static uint64_t now_ms(void)
  * totals, and per queue q<N>-tx / q<N>-rx frames (what multi-queue
  * spreads; q<N>-rx counts frames put on queue N's rx ring, which the
  * hash mapping picks when hashing is on); ctrl-ring 1 when the frontend
- * gave one, hash-alg the XEN_NETIF_CTRL_HASH_ALGORITHM_* in use.
+ * gave one, hash-alg the XEN_NETIF_CTRL_HASH_ALGORITHM_* in use;
+ * tx-poll-hit / tx-poll-miss the busy-poll's outcomes (nb_tx_process()).
  * @force: now, else only once per NB_STATS_PERIOD_MS.
  */
 static void publish_stats(struct nb_vif *vif, int force)
 {
-	struct duet_backend_stat s[13 + 2 * NB_MAX_QUEUES + NB_DMA_NSTATS];
+	struct duet_backend_stat s[15 + 2 * NB_MAX_QUEUES + NB_DMA_NSTATS];
 	static char keys[2 * NB_MAX_QUEUES][16];
 	uint64_t now = now_ms();
 	unsigned n = 0, i;
@@ -489,6 +491,10 @@ static void publish_stats(struct nb_vif *vif, int force)
 	s[n++] = (struct duet_backend_stat){
 		"hash-alg", __atomic_load_n(&vif->hash.alg, __ATOMIC_RELAXED)};
 	s[n++] = (struct duet_backend_stat){"rx-map", (unsigned)vif->rx_map};
+	s[n++] = (struct duet_backend_stat){
+		"tx-poll-hit", nb_counter(&vif->poll_hit)};
+	s[n++] = (struct duet_backend_stat){
+		"tx-poll-miss", nb_counter(&vif->poll_miss)};
 	for (i = 0; i < vif->nqueues; i++) {
 		snprintf(keys[2 * i], sizeof(keys[0]), "q%u-tx", i);
 		snprintf(keys[2 * i + 1], sizeof(keys[0]), "q%u-rx", i);
@@ -880,18 +886,40 @@ static int loop(struct nb_vif *vif)
 	return rc > 0 ? 0 : rc;
 }
 
+/*
+ * The busy-poll knob: DUET_NETBACK_POLL_US, microseconds the tx path
+ * watches its ring before it sleeps (0 or unset: never; at most 10000).
+ * The budget in ns, or -EINVAL for a value that is not a number in range.
+ */
+static int64_t poll_knob(void)
+{
+	const char *e = getenv("DUET_NETBACK_POLL_US");
+	uint64_t us;
+
+	if (!e || !*e)
+		return 0;
+	if (duet_parse_uint(e, 10000, &us) < 0) {
+		duet_log(DUET_LOG_ERR, "netback: DUET_NETBACK_POLL_US='%s' is "
+			 "not a number of microseconds from 0 to 10000", e);
+		return -EINVAL;
+	}
+	return (int64_t)us * 1000;
+}
+
 int duet_netback_serve(const struct duet_backend_ctx *ctx)
 {
+	int64_t poll_ns = poll_knob();
 	char hp[16];
 	struct nb_vif *vif;
 	unsigned i;
 	int rc;
 
-	if (!ctx || !ctx->platform || !ctx->xs || !ctx->dir)
+	if (!ctx || !ctx->platform || !ctx->xs || !ctx->dir || poll_ns < 0)
 		return -EINVAL;
 	vif = calloc(1, sizeof(*vif));
 	if (!vif)
 		return -ENOMEM;
+	vif->poll_ns = (uint64_t)poll_ns;
 	vif->ctx = ctx;
 	vif->p = ctx->platform;
 	vif->xs = ctx->xs;

@@ -40,8 +40,12 @@ extern const struct duet_backend_type duet_netback_type_vif;
  * instance's own poll loop on the caller's thread.  Needs the rights to
  * create TAP devices (CAP_NET_ADMIN) in the current network namespace.
  *
+ * DUET_NETBACK_POLL_US (environment, microseconds 0-10000, unset: 0) is
+ * the transmit path's busy-poll budget (README, backends/netback/tx.c).
+ *
  * Returns 0 when the device closed or stop_fd fired, or -errno: the TAP
- * device could not be made, xenstore or the platform failed.  The TAP
+ * device could not be made, xenstore or the platform failed; -EINVAL for
+ * a DUET_NETBACK_POLL_US that is not a number in range.  The TAP
  * device is removed on return.
  */
 int duet_netback_serve(const struct duet_backend_ctx *ctx);

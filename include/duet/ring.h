@@ -205,6 +205,13 @@ int duet_ring_back_push(struct duet_ring *r);
  */
 int duet_ring_back_final_check(struct duet_ring *r);
 
+/**
+ * duet_ring_back_unconsumed() - RING_HAS_UNCONSUMED_REQUESTS: requests the
+ * backend may take now (>= 0) without arming req_event, for a backend that
+ * polls; -EPROTO on a runaway req_prod.
+ */
+int duet_ring_back_unconsumed(struct duet_ring *r);
+
 /** duet_ring_back_pending() - requests consumed but not yet answered. */
 unsigned duet_ring_back_pending(const struct duet_ring *r);
 
