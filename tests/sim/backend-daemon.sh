@@ -255,6 +255,9 @@ is $? 2 "duet backend --types nosuch: exit 2"
 grep -q "unknown device type 'nosuch'" "$D/err"; ok $? "  naming it"
 "$DUET" backend --domid 40000 2>/dev/null
 is $? 2 "duet backend --domid 40000: exit 2"
+DUET_NETBACK_POLL_US=20000 "$DUET" backend 2>"$D/err"
+is "$?/$(wc -l < "$D/err")" "2/1" "DUET_NETBACK_POLL_US=20000: exit 2, one line"
+grep -q "DUET_NETBACK_POLL_US='20000'" "$D/err"; ok $? "  naming it"
 "$DUET" backend --help | grep -q "usage: duet backend"
 ok $? "duet backend --help"
 done_testing

@@ -833,7 +833,11 @@ static void usage(FILE *f, const struct duet_backend_type *const *extra)
 		"backend node dma\n"
 		"              overrides it); 'list' prints the backends, "
 		"one a line\n"
-		"The instances are listed by 'duet status'.\ndma:");
+		"The instances are listed by 'duet status'.\n"
+		"Environment: DUET_NETBACK_POLL_US=N (0-10000) busy-polls "
+		"each vif's\n"
+		"transmit ring for N us before it sleeps (default 0: off).\n"
+		"dma:");
 	cli_dma_list(f, " ");
 	fprintf(f, "\ntypes:");
 	for (t = extra; t && *t; t++, any = 1)
@@ -916,6 +920,7 @@ static int parse_args(struct bd *d, int argc, char **argv,
 	const struct duet_backend_type *t;
 	const char *types = NULL, *c, *e;
 	double grace = BD_GRACE_DEFAULT_S;
+	uint64_t v;
 	int o;
 
 	*domid = -1;
@@ -967,6 +972,13 @@ static int parse_args(struct bd *d, int argc, char **argv,
 	if (optind < argc)
 		return cli_usage_error("backend", "unexpected argument '%s'",
 				       argv[optind]);
+	/* Read by every vif instance (duet/netback.h): refused here once
+	 * rather than by each instance it would fail. */
+	c = getenv("DUET_NETBACK_POLL_US");
+	if (c && *c && duet_parse_uint(c, 10000, &v) < 0)
+		return cli_usage_error("backend", "DUET_NETBACK_POLL_US='%s' "
+				       "is not a number of microseconds from "
+				       "0 to 10000", c);
 	d->grace_ms = (uint64_t)(grace * 1000);
 	if (!types) {
 		for (tt = extra; tt && *tt; tt++)
