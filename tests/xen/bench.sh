@@ -50,6 +50,26 @@ awk '$2 == "linux" || $2 == "duet" || $2 == "qdisk" {
 		}
 	}' "$R" | sort
 grep '^qdisk -' "$R" | sed 's/^/# /' || true
+# LAB_BENCH_POLL_US: duet with netback busy-polling, next to Linux and to
+# duet without it, from the same run.
+if grep -q '^[^ ]* duet-poll ' "$R"; then
+	echo "# duet-poll: duet with DUET_NETBACK_POLL_US=${LAB_BENCH_POLL_US:-?} (same run)"
+	printf '# %-26s %16s %6s %6s\n' metric duet-poll dp/L dp/duet
+	awk '$2 == "linux" || $2 == "duet" || $2 == "duet-poll" {
+			v[$1 " " $2] = $3; u[$1] = $4
+			if ($2 == "duet-poll") m[$1] = 1
+		}
+		function ratio(x, l) {
+			return (l > 0 && x != "" && x !~ /\//) ? sprintf("%.2f", x / l) : "-"
+		}
+		END {
+			for (k in m) {
+				p = v[k " duet-poll"]
+				printf "# %-26s %16s %6s %6s\n", k, p " " u[k], \
+					ratio(p, v[k " linux"]), ratio(p, v[k " duet"])
+			}
+		}' "$R" | sort
+fi
 # The profiled runs (entry-bench.sh profile()): threads and symbols.
 for f in "$OUT"/results/profile-*; do
 	[ -s "$f" ] || continue

@@ -22,7 +22,9 @@
 # with duet sim start --xenstored xenstored), LAB_ENTRIES (run only these
 # matrix entries, e.g. "a c"; the lab's own checks always run), LAB_CPU
 # (QEMU's -cpu, default qemu64; see below), LAB_BENCH=1 (make xen-bench:
-# run the lab's checks and matrix/entry-bench.sh instead of the matrix).
+# run the lab's checks and matrix/entry-bench.sh instead of the matrix),
+# LAB_BENCH_POLL_US=N (xen-bench: one more duet pass with netback's
+# busy-poll, DUET_NETBACK_POLL_US=N, as backend "duet-poll").
 set -eu
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -193,6 +195,7 @@ for id in $ENTRIES; do
 	[ -n "${run[$id]:-}" ] && echo "$id ${limit[$id]}"
 done > "$P/entries"
 echo "/usr/sbin/$XENSTORED" > "$P/xenstored"
+echo "${LAB_BENCH_POLL_US:-0}" > "$P/bench-poll-us"
 install -m 755 "$HERE/matrix/domu-init" "$W/domu/init"
 [ -x "$BINS/b-domu" ] && cp "$BINS/b-domu" "$W/domu/opt/lab/bin/"
 cp "$BINS/xs-probe" "$W/domu/opt/lab/bin/"

@@ -246,6 +246,12 @@ run_one() {
 	check "$name: network up" wait_console $name '^DOMU-NET-READY' 120 || true
 	if [ "$net" = 1 ]; then
 		net_bench "$be" "$D"
+		# duet's counters (tx-poll-hit/-miss among them).
+		case $be in duet*)
+			echo "# duet status after $be's iperf3 runs:"
+			DUET_PLATFORM=xen $LAB/duet/duet status 2>&1 |
+				sed 's/^/#   /' || true ;;
+		esac
 	fi
 	[ -z "$D" ] || xenstore-write /local/domain/$D/data/release 1 || true
 	domu_wait_gone $name 120 || true
@@ -276,6 +282,16 @@ duet_backend $RESULTS/bench-backend.log --domid 0 --types vbd,vif
 run_one duet
 duet_backend_stop
 cat $RESULTS/bench-backend.log
+# LAB_BENCH_POLL_US (run-lab.sh): duet again, netback busy-polling.
+POLL_US=$(cat /lab/bench-poll-us 2>/dev/null || echo 0)
+if [ "${POLL_US:-0}" != 0 ]; then
+	section "duet blkback + netback, netback busy-poll $POLL_US us"
+	DUET_NETBACK_POLL_US=$POLL_US duet_backend \
+		$RESULTS/bench-backend-poll.log --domid 0 --types vbd,vif
+	run_one duet-poll
+	duet_backend_stop
+	cat $RESULTS/bench-backend-poll.log
+fi
 modprobe xen-blkback || true
 modprobe xen-netback || true
 section "results"
