@@ -16,7 +16,7 @@
 #                   patches/ one patch at a time (tests/patches/check.sh)
 #   make xen-kernel the Xen lab's kernel with the series (cached by hash)
 #   make xen-flip-module  the patched xen-netback for the lab's dom0 kernel
-#   make kernel-deps     the Debian packages those two need
+#   make kernel-deps     the Debian packages those need
 #
 # Sources are picked up by directory, so a new component only adds files:
 #   libduet:   ring/ gnttab/ swiotlb/ iommu-glue/ toolstack/lib/ frontends/*/ backends/*/

@@ -22,7 +22,9 @@
 # with duet sim start --xenstored xenstored), LAB_ENTRIES (run only these
 # matrix entries, e.g. "a c"; the lab's own checks always run), LAB_CPU
 # (QEMU's -cpu, default qemu64; see below), LAB_BENCH=1 (make xen-bench:
-# run the lab's checks and matrix/entry-bench.sh instead of the matrix).
+# run the lab's checks and matrix/entry-bench.sh instead of the matrix),
+# FL_SECONDS and FL_RX_FLIP (entry fl's long run, default 600 s, and its
+# control run with 0).
 set -eu
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -90,7 +92,8 @@ done
 # Linux's kernel backends in the driver domain) likewise (LAB_ENTRIES=kl).
 # Entry fl (patches/xen-netfront-netback-rx-flip: make xen-kernel's domU
 # receiving by page flipping from make xen-flip-module's netback in dom0)
-# too (LAB_ENTRIES=fl; FL_SECONDS, default 600, is its long run).
+# too (LAB_ENTRIES=fl; FL_SECONDS, default 600, is its long run;
+# FL_RX_FLIP=0 is its control run, copying).
 ENTRIES="lab a b c d e f g h m"
 case " ${LAB_ENTRIES:-} " in *" k "*) ENTRIES="$ENTRIES k" ;; esac
 case " ${LAB_ENTRIES:-} " in *" kl "*) ENTRIES="$ENTRIES kl" ;; esac
@@ -207,6 +210,7 @@ if [ -n "$FLIP_MODULE" ] && [ -n "${run[fl]:-}" ]; then
 	mkdir -p "$P/xen-flip"
 	cp "$FLIP_MODULE" "$P/xen-flip/xen-netback.ko"
 	echo "$FL_SECONDS" > "$P/xen-flip/seconds"
+	echo "${FL_RX_FLIP:-1}" > "$P/xen-flip/rx-flip"
 fi
 for id in $ENTRIES; do
 	[ -n "${run[$id]:-}" ] && echo "$id ${limit[$id]}"

@@ -24,6 +24,10 @@
 #       unloads (rmmod); then Debian's xen-netback is loaded again.
 #
 # "# fl ..." lines carry the figures.
+#
+# FL_RX_FLIP=0 on the host (the payload's xen-flip/rx-flip) is the control
+# run: the same module and kernel with rx_flip=0 on both sides (copying,
+# feature-rx-flip=0, request-rx-copy=1); the flip-only checks are skipped.
 set -eu
 . /lab/lib.sh
 
@@ -34,6 +38,7 @@ LOG=$(console_log $NAME)
 KERNEL=$LAB/xen-kernel/bzImage
 MODULE=$LAB/xen-flip/xen-netback.ko
 SECS=$(cat $LAB/xen-flip/seconds 2>/dev/null || echo 600)
+FLIP=$(cat $LAB/xen-flip/rx-flip 2>/dev/null || echo 1)
 ES=$LAB/bin/ethstats
 # Bounds of (b): pages of the domU (one queue's 256 posted Rx buffers may
 # be out, twice that), of dom0 (a flip batch, COPY_BATCH_SIZE 64, four
@@ -110,6 +115,15 @@ at_most() {
 	[ "$2" -le "$3" ]
 }
 
+# fcheck NAME CMD...: a check that holds only when flipping.
+fcheck() {
+	if [ "$FLIP" = 1 ]; then
+		check "$@"
+	else
+		echo "# fl control run (rx_flip=0): not checked: $1"
+	fi
+}
+
 # kernel_log_clean FROM: nothing bad in dom0's kernel log past line FROM.
 kernel_log_clean() {
 	dmesg | tail -n +"$(($1 + 1))" > /tmp/fl-dmesg-new.txt
@@ -121,15 +135,17 @@ kernel_log_clean() {
 DMESG0=$(dmesg | wc -l)
 section "patched xen-netback"
 check "Debian's xen-netback unloaded" modprobe -r xen-netback
-check "insmod the patched xen-netback rx_flip=1" insmod "$MODULE" rx_flip=1
-check "xen_netback.rx_flip is Y" \
+echo "# fl rx_flip=$FLIP"
+check "insmod the patched xen-netback rx_flip=$FLIP" insmod "$MODULE" \
+	rx_flip="$FLIP"
+fcheck "xen_netback.rx_flip is Y" \
 	grep -qx Y /sys/module/xen_netback/parameters/rx_flip
 modinfo "$MODULE" | grep -E '^(vermagic|srcversion|parm: *rx_flip)' || true
 FREE0=$(xl info free_memory)
 echo "# fl before the domU: Xen free_memory $FREE0 MiB"
 
 check "domU initramfs with iperf3" domu_initrd_with /tmp/$NAME.cpio iperf3
-domu_cfg $NAME "loglevel=6 lab=fl labip=$IP xen_netfront.rx_flip=1" 256 \
+domu_cfg $NAME "loglevel=6 lab=fl labip=$IP xen_netfront.rx_flip=$FLIP" 256 \
 	"vif = [ 'bridge=xenbr0,mac=$MAC' ]"
 sed -i "s|^kernel = .*|kernel = \"$KERNEL\"|" /tmp/$NAME.cfg
 cat /tmp/$NAME.cfg
@@ -152,14 +168,14 @@ BE=/local/domain/0/backend/vif/$D/0
 FE=/local/domain/$D/device/vif/0
 xenstore-ls -f $BE 2>/dev/null | grep -E 'feature-rx|state|request' || true
 xenstore-ls -f $FE 2>/dev/null | grep -E 'request-rx|feature|state' || true
-check "backend offers feature-rx-flip=1" \
-	test "$(xenstore-read $BE/feature-rx-flip 2>/dev/null)" = 1
-check "frontend writes request-rx-copy=0" \
-	test "$(xenstore-read $FE/request-rx-copy 2>/dev/null)" = 0
+check "backend offers feature-rx-flip=$FLIP" \
+	test "$(xenstore-read $BE/feature-rx-flip 2>/dev/null)" = "$FLIP"
+check "frontend writes request-rx-copy=$((1 - FLIP))" \
+	test "$(xenstore-read $FE/request-rx-copy 2>/dev/null)" = $((1 - FLIP))
 check "vif backend connected (state 4)" \
 	test "$(xenstore-read $BE/state 2>/dev/null)" = 4
 grep 'DOMU-FL-' "$LOG" || true
-check "netfront: receiving by page flipping (domU dmesg)" \
+fcheck "netfront: receiving by page flipping (domU dmesg)" \
 	grep -q 'DOMU-FL-DMESG.*receiving by page flipping' "$LOG"
 check "vif$D.0 in bridge xenbr0" sh -c \
 	"ip -br link show master xenbr0 | grep -q '^vif$D.0 '"
@@ -171,9 +187,9 @@ check "dom0 pings the domU" ping -c 3 -W 5 $IP
 check "dom0 pings the domU with 1400-byte packets" ping -c 3 -W 5 -s 1400 $IP
 iperf_both $NAME $IP 10
 snap a "$D"
-check "frames flipped by dom0 (vif$D.0 rx_flip_transfers > 0)" \
+fcheck "frames flipped by dom0 (vif$D.0 rx_flip_transfers > 0)" \
 	test "${V[a.transfers]:-0}" -gt 0
-check "frames received by flip in the domU (rx_flip_frames > 0)" \
+fcheck "frames received by flip in the domU (rx_flip_frames > 0)" \
 	test "${V[a.frames]:-0}" -gt 0
 check "no flip errors in dom0 (rx_flip_errors 0)" \
 	test "${V[a.flip_errors]:-x}" = 0
@@ -206,7 +222,7 @@ check "rx_flip_outstanding at the end within one ring" at_most \
 	"rx_flip_outstanding" "${V[end.outstanding]}" $B_OUTSTANDING
 check "no frames lost (dom0 and domU rx_flip_frames_lost 0)" \
 	test "${V[end.dom0_lost]:-x}/${V[end.domu_lost]:-x}" = 0/0
-check "the long run flipped frames" \
+fcheck "the long run flipped frames" \
 	test "${V[end.transfers]:-0}" -gt "${V[start.transfers]:-0}"
 echo "# fl long run: $(( ${V[end.transfers]:-0} - ${V[start.transfers]:-0} )) frames flipped by dom0, $(( ${V[end.frames]:-0} - ${V[start.frames]:-0} )) received by the domU"
 
@@ -215,7 +231,7 @@ iperf3 -c $IP -t 300 -f m > /tmp/fl-destroy.txt 2>&1 &
 ip3=$!
 sleep 15
 snap mid "$D"
-check "frames flipping before the destroy" \
+fcheck "frames flipping before the destroy" \
 	test "${V[mid.transfers]:-0}" -gt "${V[end.transfers]:-0}"
 cp "$LOG" $RESULTS/console-$NAME.log 2>/dev/null || true
 check "xl destroy $NAME mid-transfer" xl destroy $NAME
