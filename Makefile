@@ -15,7 +15,8 @@
 #   make patches-check   apply, checkpatch and build the kernel series in
 #                   patches/ one patch at a time (tests/patches/check.sh)
 #   make xen-kernel the Xen lab's kernel with the series (cached by hash)
-#   make kernel-deps     the Debian packages those two need
+#   make xen-flip-module  the patched xen-netback for the lab's dom0 kernel
+#   make kernel-deps     the Debian packages those need
 #
 # Sources are picked up by directory, so a new component only adds files:
 #   libduet:   ring/ gnttab/ swiotlb/ iommu-glue/ toolstack/lib/ frontends/*/ backends/*/
@@ -313,7 +314,7 @@ iommu-check: $(B)/iommu/vtd-qemu
 # Kernel patch series (patches/, tests/patches/).  patches-check exits 77
 # (skip, reason printed) only when the kernel source or a build tool is
 # missing; that is not a failure.
-.PHONY: kernel-deps patches-check xen-kernel
+.PHONY: kernel-deps patches-check xen-kernel xen-flip-module
 kernel-deps:
 	@tests/patches/deps.sh
 
@@ -322,6 +323,9 @@ patches-check:
 
 xen-kernel:
 	@tests/patches/xen-kernel.sh
+
+xen-flip-module:
+	@tests/patches/xen-flip-module.sh
 
 # The Xen lab (tests/xen/): xen-image, xen-check, xen-bench.
 -include tests/xen/lab.mk

@@ -18,7 +18,8 @@ XEN_LAB_CFLAGS := $(ALL_CFLAGS) -Itests -Itests/xen/guest
 
 # Entry b needs libduet's xen platform.
 XEN_LAB_PLATFORM := $(wildcard include/duet/platform.h gnttab/platform-xen.c)
-XEN_LAB_BINS := $(XEN_LAB_BIN)/gnttest $(XEN_LAB_BIN)/xs-probe
+XEN_LAB_BINS := $(XEN_LAB_BIN)/gnttest $(XEN_LAB_BIN)/xs-probe \
+		$(XEN_LAB_BIN)/ethstats
 ifeq ($(words $(XEN_LAB_PLATFORM)),2)
 XEN_LAB_BINS += $(XEN_LAB_BIN)/b-dom0 $(XEN_LAB_BIN)/b-domu \
 		$(XEN_LAB_BIN)/p2m-dom0
@@ -41,6 +42,11 @@ $(XEN_LAB_BIN)/gnttest: tests/xen/guest/gnttest.c
 $(XEN_LAB_BIN)/xs-probe: tests/xen/guest/xs-probe.c
 	@mkdir -p $(dir $@)
 	$(CC) $(XEN_LAB_CFLAGS) -o $@ $< -lxenstore
+
+# ethtool -S for dom0 and the domUs (entry fl): neither has ethtool.
+$(XEN_LAB_BIN)/ethstats: tests/xen/guest/ethstats.c
+	@mkdir -p $(dir $@)
+	$(CC) $(XEN_LAB_CFLAGS) -o $@ $<
 
 $(XEN_LAB_BIN)/b-%: tests/xen/guest/b-%.c tests/xen/guest/lab-wait.h \
 		tests/tap.h $(LIBA)

@@ -24,7 +24,9 @@
 # (QEMU's -cpu, default qemu64; see below), LAB_BENCH=1 (make xen-bench:
 # run the lab's checks and matrix/entry-bench.sh instead of the matrix),
 # LAB_BENCH_POLL_US=N (xen-bench: one more duet pass with netback's
-# busy-poll, DUET_NETBACK_POLL_US=N, as backend "duet-poll").
+# busy-poll, DUET_NETBACK_POLL_US=N, as backend "duet-poll"),
+# FL_SECONDS and FL_RX_FLIP (entry fl's long run, default 600 s, and its
+# control run with 0).
 set -eu
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -79,7 +81,7 @@ done
 # ---- images and programs -------------------------------------------------
 DUET_LAB_CACHE=$CACHE "$HERE/build-images.sh" --check ||
 	die "the lab's images are not usable"
-for f in gnttest xs-probe; do
+for f in gnttest xs-probe ethstats; do
 	[ -x "$BINS/$f" ] || die "$BINS/$f missing (make xen-check builds it)"
 done
 
@@ -90,9 +92,15 @@ done
 # (LAB_ENTRIES=k): it is not yet proven in the lab, and it needs a kernel
 # built from the series (46 minutes cold here).  Entry kl (the same with
 # Linux's kernel backends in the driver domain) likewise (LAB_ENTRIES=kl).
+# Entry fl (patches/xen-netfront-netback-rx-flip: make xen-kernel's domU
+# receiving by page flipping from make xen-flip-module's netback in dom0)
+# too (LAB_ENTRIES=fl; FL_SECONDS, default 600, is its long run;
+# FL_RX_FLIP=0 is its control run, copying).
 ENTRIES="lab a b c d e f g h m"
 case " ${LAB_ENTRIES:-} " in *" k "*) ENTRIES="$ENTRIES k" ;; esac
 case " ${LAB_ENTRIES:-} " in *" kl "*) ENTRIES="$ENTRIES kl" ;; esac
+case " ${LAB_ENTRIES:-} " in *" fl "*) ENTRIES="$ENTRIES fl" ;; esac
+FL_SECONDS=${FL_SECONDS:-600}
 [ -z "${LAB_BENCH:-}" ] || ENTRIES="lab bench"
 declare -A desc=(
 	[lab]="lab: Xen 4.17 PV dom0 up (xenstored, xenconsoled, /dev/xen), raw libxen grants and evtchn"
@@ -105,6 +113,7 @@ declare -A desc=(
 	[g]="g: driver domain: duet backend daemon in a domU serving another domU (xl backend=)"
 	[k]="k: patched Linux frontends keep disk and vif across a driver domain restart (stock kernel as baseline; no-backend timeout)"
 	[kl]="kl: as k, the driver domain running Linux's xen-blkback and xen-netback (stock kernel as baseline; no-backend timeout)"
+	[fl]="fl: patched xen-netback (rx_flip=1) flips pages to patched xen-netfront: negotiation, ping, iperf3, ${FL_SECONDS} s run with flat memory, domU destroyed mid-transfer"
 	[h]="h: xenstore op sequences (dom0; domU permissions) against the lab's xenstored match tests/xen/h-*.expected"
 	[m]="m: the DMA layer's platform hook in dom0: pagemap, own P2M, checked against the M2P"
 	[bench]="bench: fio and iperf3 in a domU over Linux's and duet's blkback and netback"
@@ -118,10 +127,12 @@ declare -A waits=(
 	[g]="duet backend daemon (driver domain)"
 	[k]="duet backend daemon and make xen-kernel"
 	[kl]="make xen-kernel"
+	[fl]="make xen-kernel and make xen-flip-module"
 	[bench]="duet blkback and netback"
 )
 declare -A limit=([lab]=120 [a]=420 [b]=420 [c]=600 [d]=600 [e]=600 [f]=600
-	[g]=600 [h]=180 [m]=120 [k]=2400 [kl]=2400 [bench]=1500)
+	[g]=600 [h]=180 [m]=120 [k]=2400 [kl]=2400 [bench]=1500
+	[fl]=$((FL_SECONDS + 900)))
 # The sources an entry's duet side needs (relative to the repository);
 # until they are all there (merged into main) the entry is a SKIP.
 declare -A needs=(
@@ -148,9 +159,15 @@ fi
 # Entries k and kl boot make xen-kernel's image (patches/): skipped until
 # it is built.
 XEN_KERNEL=
-if [ -n "${run[k]:-}${run[kl]:-}" ]; then
+if [ -n "${run[k]:-}${run[kl]:-}${run[fl]:-}" ]; then
 	XEN_KERNEL=$("$HERE/../patches/xen-kernel.sh" --path 2>/dev/null) ||
-		unset 'run[k]' 'run[kl]'
+		unset 'run[k]' 'run[kl]' 'run[fl]'
+fi
+# Entry fl also loads make xen-flip-module's xen-netback in dom0.
+FLIP_MODULE=
+if [ -n "${run[fl]:-}" ]; then
+	FLIP_MODULE=$("$HERE/../patches/xen-flip-module.sh" --path 2>/dev/null) ||
+		unset 'run[fl]'
 fi
 # LAB_ENTRIES="a c" runs only those (the lab's own checks always run).
 declare -A unselected=()
@@ -166,7 +183,7 @@ fi
 
 # Entries k and kl restart a driver domain four times under TCG: each
 # brings its own time to QEMU's limit unless LAB_TIMEOUT was given.
-for id in k kl; do
+for id in k kl fl; do
 	if [ -n "${run[$id]:-}" ] && [ -z "${LAB_TIMEOUT:-}" ]; then
 		TIMEOUT=$((TIMEOUT + limit[$id]))
 	fi
@@ -187,9 +204,15 @@ cp -a "$BINS"/. "$P/bin/"
 # the initramfs cut from its ldd closure (matrix/lib.sh) carries them.
 [ -x "$B/bin/duet" ] && cp "$B/bin/duet" "$P/duet/"
 [ -d "$B/lib" ] && cp -a "$B/lib" "$P/duet/"
-if [ -n "$XEN_KERNEL" ] && [ -n "${run[k]:-}${run[kl]:-}" ]; then
+if [ -n "$XEN_KERNEL" ] && [ -n "${run[k]:-}${run[kl]:-}${run[fl]:-}" ]; then
 	mkdir -p "$P/xen-kernel"
 	cp "$XEN_KERNEL" "$P/xen-kernel/bzImage"
+fi
+if [ -n "$FLIP_MODULE" ] && [ -n "${run[fl]:-}" ]; then
+	mkdir -p "$P/xen-flip"
+	cp "$FLIP_MODULE" "$P/xen-flip/xen-netback.ko"
+	echo "$FL_SECONDS" > "$P/xen-flip/seconds"
+	echo "${FL_RX_FLIP:-1}" > "$P/xen-flip/rx-flip"
 fi
 for id in $ENTRIES; do
 	[ -n "${run[$id]:-}" ] && echo "$id ${limit[$id]}"
@@ -198,7 +221,7 @@ echo "/usr/sbin/$XENSTORED" > "$P/xenstored"
 echo "${LAB_BENCH_POLL_US:-0}" > "$P/bench-poll-us"
 install -m 755 "$HERE/matrix/domu-init" "$W/domu/init"
 [ -x "$BINS/b-domu" ] && cp "$BINS/b-domu" "$W/domu/opt/lab/bin/"
-cp "$BINS/xs-probe" "$W/domu/opt/lab/bin/"
+cp "$BINS/xs-probe" "$BINS/ethstats" "$W/domu/opt/lab/bin/"
 cp "$HERE/matrix/xs-ops-domu.sh" "$W/domu/opt/lab/"
 (cd "$W/domu" && find . | sort | cpio -o -H newc -R 0:0 --quiet | gzip -6) \
 	> "$P/domu-extra.cpio.gz"
