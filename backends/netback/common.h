@@ -18,11 +18,9 @@
  * the XenBus end, the poll loop and every queue's transmit path; the rx
  * thread (xenbus.c rx_main(), while connected with split event channels
  * and duet-rx-thread not "0") runs every queue's receive path and the
- * control ring (waiting in io_uring with its TAP reads posted ahead, see
- * rx.c, or in poll() without io_uring).  Each owns its event-channel
- * handle and the ports bound on it.  What both touch: the multicast
- * filter (mcast_lock), the counters (single writer each, nb_count()),
- * @disabled (nb_disabled())
+ * control ring.  Each owns its event-channel handle and the ports bound
+ * on it.  What both touch: the multicast filter (mcast_lock), the
+ * counters (single writer each, nb_count()), @disabled (nb_disabled())
  * and a fatal error found on the rx thread, which it hands to the main
  * thread to write to xenstore (nb_broken()).  Without the rx thread the
  * main thread does it all from one loop.
@@ -61,8 +59,6 @@
 #define NB_HOTPLUG_TOKEN "duet-netback-hotplug" /* watch on hotplug-status */
 /* Multicast addresses a frontend may subscribe (Linux: XEN_NETBK_MCAST_MAX). */
 #define NB_MCAST_MAX DUET_NETIF_MCAST_MAX
-/* TAP reads the rx thread keeps posted per queue (io_uring, rx.c). */
-#define NB_RX_AHEAD 8u
 /* Pages of an rx packet: 64 KiB of data plus a partial first page. */
 #define NB_RX_MAX_SLOTS 18u
 /* Extra-info slots of an rx packet: GSO, then HASH (Linux's order). */
@@ -223,17 +219,6 @@ struct nb_queue {
 	struct duet_gnt_copy_seg rxseg[NB_BATCH * NB_RX_MAX_SLOTS];
 	unsigned nrxseg;
 	int rx_stalled; /* waiting for rx requests: TAP not polled */
-	/* The rx thread's reads ahead (rx.c, with vif->rx_uring): buffers
-	 * not posted (@ahead_free), posted (@ahead_posted of them), and
-	 * frames read, oldest first (@ahead_done, @ahead_n from
-	 * @ahead_head). */
-	uint8_t *ahead_free[NB_RX_AHEAD];
-	unsigned ahead_nfree, ahead_posted;
-	struct {
-		uint8_t *buf;
-		size_t len;
-	} ahead_done[NB_RX_AHEAD];
-	unsigned ahead_head, ahead_n;
 	/* Frames this queue carried (published as q<N>-tx / q<N>-rx). */
 	uint64_t tx_frames, rx_frames;
 };
@@ -261,9 +246,6 @@ struct nb_vif {
 	/* Binds the control port: rx_evt when threaded, else evt. */
 	struct duet_evtchn *ctrl_evt;
 	int threaded;      /* the rx thread runs (started at connect) */
-	/* The rx thread's io_uring (NULL without one: it reads the TAPs
-	 * with read() after poll()), see rx.c. */
-	struct io_uring *rx_uring;
 	pthread_t main_thread, rx_thread;
 	int rx_stop_fd;    /* eventfd: main -> rx thread, stop */
 	int wake_fd;       /* eventfd: rx thread -> main, see below */
@@ -402,10 +384,5 @@ int nb_rx_process(struct nb_queue *q);
 /* With hashing on: retry the frames of queues waiting for another queue's
  * rx requests. */
 int nb_rx_retry_stalled(struct nb_vif *vif);
-/* The rx thread's io_uring (vif->rx_uring): post a read into every free
- * buffer of the queues that are not stalled (submitted by the caller's
- * next io_uring_enter()); take one completion (@tag: its user_data). */
-void nb_rx_ahead_post(struct nb_vif *vif);
-int nb_rx_ahead_done(struct nb_vif *vif, uint64_t tag, int res);
 
 #endif /* DUET_NETBACK_COMMON_H */

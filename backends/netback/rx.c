@@ -51,7 +51,6 @@
  * feature-rx-notify is polled by the main loop instead).
  */
 #include <errno.h>
-#include <liburing.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,9 +58,6 @@
 #include <unistd.h>
 
 #include "backends/netback/common.h"
-
-/* Buffers per queue: the batch's, the pending frame's, the reads ahead. */
-#define RX_NBUF (NB_BATCH + 1 + NB_RX_AHEAD)
 
 int nb_rx_init(struct nb_queue *q)
 {
@@ -75,19 +71,15 @@ int nb_rx_init(struct nb_queue *q)
 	q->rx_stalled = 0;
 	if (q->rx_mem)
 		return 0;
-	rc = duet_gnt_copy_buf_alloc(q->vif->p, RX_NBUF * NB_RX_STRIDE, &m);
+	rc = duet_gnt_copy_buf_alloc(q->vif->p, (NB_BATCH + 1) * NB_RX_STRIDE,
+				     &m);
 	if (rc < 0)
 		return rc;
-	/* The buffers change hands (rx_take(), rx_next()) but stay in
-	 * rx_mem: the batch's, the pending frame's, the reads ahead. */
+	/* The buffers change hands (rx_take()) but stay in rx_mem. */
 	q->rx_mem = m;
 	q->rx_pending = q->rx_mem + NB_BATCH * NB_RX_STRIDE;
 	for (i = 0; i < NB_BATCH; i++)
 		q->rxp[i].buf = q->rx_mem + i * NB_RX_STRIDE;
-	for (i = 0; i < NB_RX_AHEAD; i++)
-		q->ahead_free[i] = q->rx_mem + (NB_BATCH + 1 + i) * NB_RX_STRIDE;
-	q->ahead_nfree = NB_RX_AHEAD;
-	q->ahead_posted = q->ahead_head = q->ahead_n = 0;
 	return 0;
 }
 
@@ -97,7 +89,7 @@ void nb_rx_fini(struct nb_queue *q)
 
 	if (q->rx_mem)
 		duet_gnt_copy_buf_free(q->vif->p, q->rx_mem,
-				       RX_NBUF * NB_RX_STRIDE);
+				       (NB_BATCH + 1) * NB_RX_STRIDE);
 	q->rx_mem = NULL;
 	q->rx_pending = NULL;
 	for (i = 0; i < NB_BATCH; i++)
@@ -369,89 +361,6 @@ static int rx_flush_all(struct nb_vif *vif)
 	return 0;
 }
 
-/*
- * Reads ahead (the rx thread with an io_uring, vif->rx_uring): instead of
- * poll() and then read() until EAGAIN -- two system calls more than the
- * frames, each a trap into Xen in a PV dom0 -- the thread keeps up to
- * NB_RX_AHEAD reads of each TAP queue posted, and one io_uring_enter()
- * both waits and hands back the frames read meanwhile.  A queue's reads
- * go as one hard-linked chain (each read starts when the one before it
- * completed, so one at a time waits for the TAP and frames complete in
- * the TAP's order), posted again once the whole chain is done.  A stalled
- * queue gets no new chain: its TAP backs up as with poll().  Each buffer
- * is free, posted, or holds a frame (ahead_done, oldest first); taking a
- * frame swaps its buffer with the emptied rx_pending one.
- */
-static int rx_next(struct nb_queue *q)
-{
-	unsigned h = q->ahead_head;
-
-	if (!q->ahead_n)
-		return 0;
-	q->ahead_free[q->ahead_nfree++] = q->rx_pending;
-	q->rx_pending = q->ahead_done[h].buf;
-	q->rx_pending_len = q->ahead_done[h].len;
-	q->ahead_head = (h + 1) % NB_RX_AHEAD;
-	q->ahead_n--;
-	return 1;
-}
-
-void nb_rx_ahead_post(struct nb_vif *vif)
-{
-	unsigned i;
-
-	for (i = 0; vif->connected && !nb_disabled(vif) && i < vif->nqueues;
-	     i++) {
-		struct nb_queue *q = &vif->q[i];
-		struct io_uring_sqe *sqe = NULL;
-
-		if (q->rx_stalled || q->ahead_posted || !q->ahead_nfree)
-			continue;
-		while (q->ahead_nfree) {
-			uint8_t *b = q->ahead_free[q->ahead_nfree - 1];
-
-			sqe = io_uring_get_sqe(vif->rx_uring);
-			if (!sqe)
-				break;
-			/* Offset -1: a TAP is a stream. */
-			io_uring_prep_read(sqe, q->tapfd, b,
-					   NETDEV_MAX_FRAME +
-						   sizeof(struct netdev_vnet_hdr),
-					   (uint64_t)-1);
-			/* Buffers are 64-byte aligned: the queue in the
-			 * low bits. */
-			sqe->user_data = (uint64_t)(uintptr_t)b | q->id;
-			sqe->flags |= IOSQE_IO_HARDLINK;
-			q->ahead_nfree--;
-			q->ahead_posted++;
-		}
-		if (sqe) /* the chain ends at its last read */
-			sqe->flags &= (uint8_t)~IOSQE_IO_HARDLINK;
-	}
-}
-
-int nb_rx_ahead_done(struct nb_vif *vif, uint64_t tag, int res)
-{
-	struct nb_queue *q = &vif->q[tag & 63];
-	uint8_t *b = (uint8_t *)(uintptr_t)(tag & ~(uint64_t)63);
-
-	q->ahead_posted--;
-	if (res > (int)sizeof(struct netdev_vnet_hdr)) {
-		unsigned t = (q->ahead_head + q->ahead_n) % NB_RX_AHEAD;
-
-		q->ahead_done[t].buf = b;
-		q->ahead_done[t].len =
-			(size_t)res - sizeof(struct netdev_vnet_hdr);
-		q->ahead_n++;
-		return 0;
-	}
-	q->ahead_free[q->ahead_nfree++] = b;
-	/* Cancelled at exit, interrupted, or nothing: not a failure. */
-	if (res < 0 && res != -EAGAIN && res != -EINTR && res != -ECANCELED)
-		return res;
-	return 0;
-}
-
 int nb_rx_process(struct nb_queue *q)
 {
 	struct nb_vif *vif = q->vif;
@@ -464,10 +373,7 @@ int nb_rx_process(struct nb_queue *q)
 
 	q->rx_stalled = 0;
 	for (;;) {
-		if (!q->rx_pending_len && vif->rx_uring) {
-			if (!rx_next(q))
-				break;
-		} else if (!q->rx_pending_len) {
+		if (!q->rx_pending_len) {
 			n = read(q->tapfd, q->rx_pending,
 				 NETDEV_MAX_FRAME + sizeof(*h));
 			if (n < 0) {

@@ -7,7 +7,6 @@
  * The XenStore nodes (who writes each, values, defaults): duet/netif.h.
  */
 #include <errno.h>
-#include <liburing.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -703,14 +702,27 @@ static int rx_ready(struct nb_vif *vif, const struct pollfd *pfd,
 	return 0;
 }
 
-/* The rx thread's loop with poll(): 1 when told to stop, else -errno. */
-static int rx_loop_poll(struct nb_vif *vif)
+/*
+ * The rx thread: every queue's receive path (TAP -> rx ring) and the
+ * control ring, from its own handle, until rx_thread_stop().  A local
+ * failure ends it and is handed to the main thread (rx_err), which ends
+ * the instance as its own failures do.
+ */
+static void *rx_main(void *arg)
 {
+	struct nb_vif *vif = arg;
 	struct pollfd pfd[2 + NB_MAX_QUEUES];
 	struct nb_queue *qmap[NB_MAX_QUEUES];
-	unsigned nq;
-	int rc = 0, rx_poll;
+	unsigned i, nq;
+	int rc, rx_poll;
 
+	/* What the frontend queued before we ran: control requests first,
+	 * so that the hash settings they make steer the first frames. */
+	rc = nb_ctrl_process(vif);
+	for (i = 0; i < vif->nqueues && rc >= 0; i++)
+		rc = nb_rx_process(&vif->q[i]);
+	if (rc == -EPROTO)
+		rc = 0;
 	while (rc >= 0) {
 		pfd[0].fd = vif->rx_stop_fd;
 		pfd[0].events = POLLIN;
@@ -720,140 +732,20 @@ static int rx_loop_poll(struct nb_vif *vif)
 		if (poll(pfd, 2 + nq, rx_poll ? 10 : -1) < 0) {
 			if (errno == EINTR)
 				continue;
-			return -errno;
+			rc = -errno;
+			break;
 		}
 		if (pfd[0].revents)
-			return 1;
-		if (pfd[1].revents & (POLLHUP | POLLERR | POLLNVAL))
-			return -ECONNRESET;
+			return NULL;
+		if (pfd[1].revents & (POLLHUP | POLLERR | POLLNVAL)) {
+			rc = -ECONNRESET;
+			break;
+		}
 		if (pfd[1].revents)
 			rc = do_events(vif, vif->rx_evt);
 		if (rc >= 0)
 			rc = rx_ready(vif, pfd + 2, qmap, nq, rx_poll);
 	}
-	return rc;
-}
-
-/* user_data of the io_uring loop's polls; a TAP read's is its buffer's
- * address (rx.c), never below 64. */
-#define RX_TAG_STOP 1u
-#define RX_TAG_EVT 2u
-
-/*
- * The rx thread's loop with io_uring: the stop fd and the event channel
- * polled, every queue's TAP read ahead (rx.c nb_rx_ahead_post()), all in
- * one io_uring_enter() that also waits.  1 when told to stop, else -errno.
- */
-static int rx_loop_uring(struct nb_vif *vif)
-{
-	struct io_uring *u = vif->rx_uring;
-	struct __kernel_timespec ts = { .tv_nsec = 10 * 1000 * 1000 };
-	int rc = 0, stop_armed = 0, evt_armed = 0;
-
-	while (rc >= 0) {
-		struct io_uring_sqe *sqe;
-		struct io_uring_cqe *cqe;
-		unsigned head, n = 0, i;
-		int evt = 0, stop = 0, rx_poll = 0, r;
-
-		if (!stop_armed && (sqe = io_uring_get_sqe(u))) {
-			io_uring_prep_poll_add(sqe, vif->rx_stop_fd, POLLIN);
-			sqe->user_data = RX_TAG_STOP;
-			stop_armed = 1;
-		}
-		if (!evt_armed && (sqe = io_uring_get_sqe(u))) {
-			io_uring_prep_poll_add(sqe, duet_evtchn_fd(vif->rx_evt),
-					       POLLIN);
-			sqe->user_data = RX_TAG_EVT;
-			evt_armed = 1;
-		}
-		nb_rx_ahead_post(vif);
-		for (i = 0; i < vif->nqueues; i++)
-			rx_poll |= vif->q[i].rx_stalled && !vif->fe_rx_notify;
-		/* Without feature-rx-notify a stalled queue is looked at
-		 * every 10 ms, as with poll(). */
-		r = rx_poll ? io_uring_submit_and_wait_timeout(u, &cqe, 1, &ts,
-							       NULL) :
-			      io_uring_submit_and_wait(u, 1);
-		if (r < 0 && r != -ETIME && r != -EINTR)
-			return r;
-		io_uring_for_each_cqe(u, head, cqe) {
-			n++;
-			if (cqe->user_data == RX_TAG_STOP) {
-				stop = 1;
-			} else if (cqe->user_data == RX_TAG_EVT) {
-				evt_armed = 0;
-				if (cqe->res < 0 ||
-				    (cqe->res & (POLLHUP | POLLERR | POLLNVAL)))
-					rc = -ECONNRESET;
-				else
-					evt = 1;
-			} else {
-				r = nb_rx_ahead_done(vif, cqe->user_data,
-						     cqe->res);
-				if (r < 0 && rc >= 0)
-					rc = r;
-			}
-		}
-		io_uring_cq_advance(u, n);
-		if (stop)
-			return 1;
-		if (rc < 0)
-			break;
-		if (evt)
-			rc = do_events(vif, vif->rx_evt);
-		for (i = 0; rc >= 0 && i < vif->nqueues; i++) {
-			struct nb_queue *q = &vif->q[i];
-
-			if (!vif->connected || nb_disabled(vif) ||
-			    !(q->ahead_n || (rx_poll && q->rx_stalled)))
-				continue;
-			r = nb_rx_process(q);
-			if (r < 0 && r != -EPROTO)
-				rc = r;
-		}
-	}
-	return rc;
-}
-
-/*
- * The rx thread: every queue's receive path (TAP -> rx ring) and the
- * control ring, from its own handle, until rx_thread_stop().  A local
- * failure ends it and is handed to the main thread (rx_err), which ends
- * the instance as its own failures do.  It waits in io_uring where the
- * kernel has it (rx_loop_uring()), else in poll() (rx_loop_poll()).
- */
-static void *rx_main(void *arg)
-{
-	struct nb_vif *vif = arg;
-	struct io_uring *u = calloc(1, sizeof(*u));
-	unsigned i;
-	int rc;
-
-	if (u && io_uring_queue_init(64, u, 0) == 0) {
-		vif->rx_uring = u;
-	} else {
-		free(u);
-		u = NULL;
-	}
-	/* What the frontend queued before we ran: control requests first,
-	 * so that the hash settings they make steer the first frames. */
-	rc = nb_ctrl_process(vif);
-	for (i = 0; i < vif->nqueues && rc >= 0; i++)
-		rc = nb_rx_process(&vif->q[i]);
-	if (rc == -EPROTO)
-		rc = 0;
-	if (rc >= 0)
-		rc = u ? rx_loop_uring(vif) : rx_loop_poll(vif);
-	if (u) {
-		/* Cancels the reads still posted: the buffers are ours
-		 * again before disconnect() frees them. */
-		io_uring_queue_exit(u);
-		free(u);
-		vif->rx_uring = NULL;
-	}
-	if (rc == 1)
-		return NULL;
 	/* Release: pairs with the main thread's acquire of rx_err. */
 	__atomic_store_n(&vif->rx_err, rc, __ATOMIC_RELEASE);
 	wake_main(vif);
