@@ -31,7 +31,6 @@
 #include <net/if.h>
 #include <pthread.h>
 #include <stdint.h>
-#include <sys/uio.h>
 
 #include <xen/io/netif.h>
 
@@ -69,7 +68,6 @@
 #define NB_HASH_MAPPING_MAX 128u
 
 struct nb_vif;
-struct io_uring;
 
 /**
  * struct nb_txslot - one ring slot of a packet being assembled, in ring
@@ -111,10 +109,6 @@ struct nb_txpkt {
 	unsigned seg0, nseg;
 	uint8_t *mem, *buf;
 	struct netdev_vnet_hdr vh;
-	/* Its TAP write: the vnet header, then the frame's pieces (map mode
-	 * gathers them from the mapped slots); kept until the write is done
-	 * (tx_write()). */
-	struct iovec wiov[2 + NB_FATAL_SLOTS];
 };
 
 /* A tx packet's buffer: the largest frame, and room to shift it in a page. */
@@ -206,11 +200,6 @@ struct nb_queue {
 		unsigned count;
 	} txmap[NB_BATCH * NB_FATAL_SLOTS];
 	unsigned ntxmap;
-	/* The batch's TAP writes, in one io_uring_enter() (tx.c; NULL:
-	 * io_uring is not available, one writev() each) and how many are
-	 * queued on it. */
-	struct io_uring *tx_uring;
-	unsigned ntxw;
 	/* Receive side: a frame read from the TAP waiting for rx requests. */
 	uint8_t *rx_pending;
 	size_t rx_pending_len;

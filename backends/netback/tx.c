@@ -37,7 +37,6 @@
  * before any of this looks at it.
  */
 #include <errno.h>
-#include <liburing.h>
 #include <netinet/in.h>
 #include <sched.h>
 #include <stdlib.h>
@@ -66,17 +65,6 @@ int nb_tx_init(struct nb_queue *q)
 	}
 	for (i = 0; i < NB_BATCH; i++)
 		q->txp[i].mem = q->tx_mem + i * NB_TX_STRIDE;
-	q->ntxw = 0;
-	if (!q->tx_uring) {
-		struct io_uring *u = calloc(1, sizeof(*u));
-
-		/* Without io_uring (a kernel without it, or one that refuses
-		 * it) each frame is a writev() of its own. */
-		if (u && io_uring_queue_init(NB_BATCH, u, 0) == 0)
-			q->tx_uring = u;
-		else
-			free(u);
-	}
 	return 0;
 }
 
@@ -90,11 +78,6 @@ void nb_tx_fini(struct nb_queue *q)
 	q->tx_mem = NULL;
 	for (i = 0; i < NB_BATCH; i++)
 		q->txp[i].mem = q->txp[i].buf = NULL;
-	if (q->tx_uring) {
-		io_uring_queue_exit(q->tx_uring);
-		free(q->tx_uring);
-	}
-	q->tx_uring = NULL;
 }
 
 /* Answer every slot of @pkt and forget it. */
@@ -186,61 +169,20 @@ static int tx_respond_all(struct nb_queue *q)
 	return rc < 0 ? rc : 0;
 }
 
-/*
- * Queue @pkt's write to the TAP: its vnet header, then the @n iovecs
- * after it in pkt->wiov.  A batch's writes go to the kernel together in
- * tx_write_done(): one system call for the batch instead of one per frame
- * (each a trap into Xen in a PV dom0).  Each write still runs the whole
- * receive path of its frame before it completes, in order.
- */
-static void tx_write(struct nb_queue *q, struct nb_txpkt *pkt, unsigned n)
+/* Write @pkt to the TAP: its vnet header, then @n more iovecs. */
+static void tx_write(struct nb_queue *q, struct nb_txpkt *pkt,
+		     struct iovec *iov, unsigned n)
 {
 	struct nb_vif *vif = q->vif;
-	struct io_uring_sqe *sqe = NULL;
-	struct iovec *iov = pkt->wiov;
 
-	pkt->wiov[0].iov_base = &pkt->vh;
-	pkt->wiov[0].iov_len = sizeof(pkt->vh);
-	if (q->tx_uring)
-		sqe = io_uring_get_sqe(q->tx_uring);
-	if (sqe) {
-		/* Offset -1: a TAP is a stream. */
-		io_uring_prep_writev(sqe, q->tapfd, iov, n + 1, (uint64_t)-1);
-		q->ntxw++;
-	} else if (writev(q->tapfd, iov, (int)n + 1) < 0) {
-		/* A full TAP queue drops, as a full qdisc would. */
+	iov[0].iov_base = &pkt->vh;
+	iov[0].iov_len = sizeof(pkt->vh);
+	/* A full TAP queue drops, as a full qdisc would. */
+	if (writev(q->tapfd, iov, (int)n + 1) < 0)
 		nb_count(&vif->st.tx_dropped, 1);
-	}
 	nb_count(&vif->st.tx_packets, 1);
 	nb_count(&vif->st.tx_bytes, pkt->len);
 	nb_count(&q->tx_frames, 1);
-}
-
-/* Submit the queued TAP writes and wait for all of them: their buffers
- * (and in map mode the mapped pages) are free again on return. */
-static void tx_write_done(struct nb_queue *q)
-{
-	struct io_uring_cqe *cqe;
-	unsigned i;
-	int rc;
-
-	if (!q->ntxw)
-		return;
-	do
-		rc = io_uring_submit_and_wait(q->tx_uring, q->ntxw);
-	while (rc == -EINTR);
-	for (i = 0; i < q->ntxw; i++) {
-		if (io_uring_wait_cqe(q->tx_uring, &cqe) < 0) {
-			/* Cannot happen once submitted; the frames are
-			 * counted as dropped rather than waited for. */
-			nb_count(&q->vif->st.tx_dropped, q->ntxw - i);
-			break;
-		}
-		if (cqe->res < 0)
-			nb_count(&q->vif->st.tx_dropped, 1);
-		io_uring_cqe_seen(q->tx_uring, cqe);
-	}
-	q->ntxw = 0;
 }
 
 /*
@@ -254,7 +196,7 @@ static void tx_write_done(struct nb_queue *q)
 static int tx_flush_map(struct nb_queue *q)
 {
 	struct nb_vif *vif = q->vif;
-	struct iovec *iov;
+	struct iovec iov[1 + NB_FATAL_SLOTS];
 	unsigned i, s, n, have;
 	int rc;
 
@@ -291,7 +233,6 @@ static int tx_flush_map(struct nb_queue *q)
 			nb_count(&vif->st.tx_errors, 1);
 			continue;
 		}
-		iov = pkt->wiov;
 		iov[1].iov_base = pkt->buf;
 		iov[1].iov_len = have;
 		n = 1;
@@ -300,9 +241,8 @@ static int tx_flush_map(struct nb_queue *q)
 					      g[s].src.foreign.offset;
 			iov[1 + n++].iov_len = g[s].len;
 		}
-		tx_write(q, pkt, n);
+		tx_write(q, pkt, iov, n);
 	}
-	tx_write_done(q);
 	rc = nb_tx_unmap(q);
 	if (rc < 0)
 		return rc;
@@ -327,6 +267,7 @@ static int tx_flush_map(struct nb_queue *q)
 static int tx_flush(struct nb_queue *q)
 {
 	struct nb_vif *vif = q->vif;
+	struct iovec iov[2];
 	unsigned i;
 	int rc;
 
@@ -364,11 +305,10 @@ static int tx_flush(struct nb_queue *q)
 			nb_count(&vif->st.tx_errors, 1);
 			continue;
 		}
-		pkt->wiov[1].iov_base = pkt->buf;
-		pkt->wiov[1].iov_len = pkt->len;
-		tx_write(q, pkt, 1);
+		iov[1].iov_base = pkt->buf;
+		iov[1].iov_len = pkt->len;
+		tx_write(q, pkt, iov, 1);
 	}
-	tx_write_done(q);
 done:
 	/* A packet still being gathered (its later slots not produced yet)
 	 * sits at txp[ntxp]: keep it, as the batch's first entry. */
