@@ -518,13 +518,18 @@ static int tx_busy_poll(struct nb_queue *q)
 			nb_count(&vif->poll_hit, 1);
 			return 1;
 		}
-		/* Now and then a yield: the task that produces our next
-		 * packet (a local sender) may be waiting for this CPU. */
-		if (++spins % 32)
+		if (++spins % 32) {
 			__builtin_ia32_pause();
-		else
-			sched_yield();
-	} while (now_ns() < end);
+			continue;
+		}
+		/* Now and then a yield: the task that produces our next
+		 * packet (a local sender) may be waiting for this CPU.  The
+		 * clock is read as seldom: where the vDSO cannot read it (a
+		 * PV guest without a stable TSC) it is a system call. */
+		sched_yield();
+		if (now_ns() >= end)
+			break;
+	} while (1);
 	nb_count(&vif->poll_miss, 1);
 	return 0;
 }
