@@ -102,6 +102,13 @@ extern unsigned bb_map_threshold_override;
 #define BB_MAP_CHUNK 64u
 /** Requests taken off the ring in one pass before submitting. */
 #define BB_PASS_MAX 64u
+/**
+ * Requests per pass on a memory-backed store (the inline engine), whose
+ * requests finish within the pass: the first answers go out (and the
+ * frontend refills the ring) while the rest of a deep queue is still being
+ * copied, instead of both ends taking turns at whole batches.
+ */
+#define BB_PASS_INLINE 16u
 
 /* ------------------------------------------------------------------ */
 /* Parsed requests                                                     */

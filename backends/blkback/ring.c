@@ -6,8 +6,9 @@
  *   1. reap the engine's completions; reads that went through the bounce
  *      buffer are copied to the frontend in one batched grant copy, then
  *      every finished request is answered;
- *   2. take up to BB_PASS_MAX requests off the ring (each copied out
- *      once by the ring library), validate them (bb_parse_req());
+ *   2. take up to BB_PASS_MAX requests off the ring (BB_PASS_INLINE on
+ *      a memory-backed store; each copied out once by the ring
+ *      library), validate them (bb_parse_req());
  *   3. fetch the segments of indirect requests (one batched grant copy of
  *      just the bytes needed) and validate them;
  *   4. place every segment (persistent mapping, temporary mapping or
@@ -645,6 +646,8 @@ static int consume(struct bb_queue *q)
 	uint64_t now = bb_now();
 	int n, rc;
 
+	if (dev->eng == &bb_engine_inline)
+		max = BB_PASS_INLINE;
 	if (max > q->nreqs - q->inflight)
 		max = q->nreqs - q->inflight;
 	if (!max)
