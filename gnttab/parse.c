@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * parse.c - duet_parse_uint(), the decimal parser (duet/parse.h).
+ * parse.c - duet_parse_uint(), the decimal parser, and
+ * duet_parse_env_uint() (duet/parse.h).
  */
 #include <errno.h>
 #include <stdint.h>
+#include <stdlib.h>
 
+#include "duet/log.h"
 #include "duet/parse.h"
 
 int duet_parse_uint(const char *s, uint64_t max, uint64_t *out)
@@ -25,5 +28,20 @@ int duet_parse_uint(const char *s, uint64_t max, uint64_t *out)
 		v = v * 10 + d;
 	}
 	*out = v;
+	return 0;
+}
+
+int duet_parse_env_uint(const char *name, uint64_t max, uint64_t *out)
+{
+	const char *e = getenv(name);
+
+	*out = 0;
+	if (!e || !*e)
+		return 0;
+	if (duet_parse_uint(e, max, out) < 0) {
+		duet_log(DUET_LOG_ERR, "%s='%s' is not a number from 0 to %llu",
+			 name, e, (unsigned long long)max);
+		return -EINVAL;
+	}
 	return 0;
 }

@@ -1182,16 +1182,10 @@ static void evt_free(struct sim_evt *v)
  */
 static long spin_knob(void)
 {
-	const char *e = getenv("DUET_SIM_EVTCHN_SPIN_US");
 	uint64_t us;
 
-	if (!e || !*e)
-		return 0;
-	if (duet_parse_uint(e, 10000, &us) < 0) {
-		duet_log(DUET_LOG_ERR, "sim: DUET_SIM_EVTCHN_SPIN_US='%s' is "
-			 "not a number of microseconds from 0 to 10000", e);
+	if (duet_parse_env_uint("DUET_SIM_EVTCHN_SPIN_US", 10000, &us) < 0)
 		return -EINVAL;
-	}
 	return (long)us * 1000;
 }
 

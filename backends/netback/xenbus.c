@@ -893,16 +893,10 @@ static int loop(struct nb_vif *vif)
  */
 static int64_t poll_knob(void)
 {
-	const char *e = getenv("DUET_NETBACK_POLL_US");
 	uint64_t us;
 
-	if (!e || !*e)
-		return 0;
-	if (duet_parse_uint(e, 10000, &us) < 0) {
-		duet_log(DUET_LOG_ERR, "netback: DUET_NETBACK_POLL_US='%s' is "
-			 "not a number of microseconds from 0 to 10000", e);
+	if (duet_parse_env_uint("DUET_NETBACK_POLL_US", 10000, &us) < 0)
 		return -EINVAL;
-	}
 	return (int64_t)us * 1000;
 }
 

@@ -32,6 +32,15 @@ extern "C" {
  */
 int duet_parse_uint(const char *s, uint64_t max, uint64_t *out);
 
+/**
+ * duet_parse_env_uint() - the environment variable @name as a decimal
+ * (duet_parse_uint()) up to @max: 0 with *@out set, 0 for the variable
+ * unset or empty, or -EINVAL, logged once as "<name>='<value>' is not a
+ * number from 0 to <max>" (the knobs: DUET_SIM_EVTCHN_SPIN_US,
+ * DUET_NETBACK_POLL_US).
+ */
+int duet_parse_env_uint(const char *name, uint64_t max, uint64_t *out);
+
 #ifdef __cplusplus
 }
 #endif

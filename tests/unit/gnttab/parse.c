@@ -3,9 +3,11 @@
  * duet_parse_uint() accepts exactly the canonical decimals up to @max:
  * empty strings, leading zeros, signs, spaces, trailing bytes, values
  * above @max and overflow (at any length) are -EINVAL with the output
- * untouched.
+ * untouched.  duet_parse_env_uint() reads an environment variable the
+ * same way: unset or empty is 0.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "duet/parse.h"
@@ -74,5 +76,23 @@ int main(void)
 
 	is_int(duet_parse_uint(NULL, 1, &v), -EINVAL, "NULL string refused");
 	is_int(duet_parse_uint("1", 1, NULL), -EINVAL, "NULL output refused");
+
+	unsetenv("DUET_TEST_KNOB");
+	v = 9;
+	ok(duet_parse_env_uint("DUET_TEST_KNOB", 10, &v) == 0 && v == 0,
+	   "env: unset is 0");
+	setenv("DUET_TEST_KNOB", "", 1);
+	v = 9;
+	ok(duet_parse_env_uint("DUET_TEST_KNOB", 10, &v) == 0 && v == 0,
+	   "env: empty is 0");
+	setenv("DUET_TEST_KNOB", "10", 1);
+	ok(duet_parse_env_uint("DUET_TEST_KNOB", 10, &v) == 0 && v == 10,
+	   "env: '10' with max 10 is 10");
+	setenv("DUET_TEST_KNOB", "11", 1);
+	is_int(duet_parse_env_uint("DUET_TEST_KNOB", 10, &v), -EINVAL,
+	       "env: '11' with max 10 refused");
+	setenv("DUET_TEST_KNOB", "07", 1);
+	is_int(duet_parse_env_uint("DUET_TEST_KNOB", 10, &v), -EINVAL,
+	       "env: '07' refused");
 	return done_testing();
 }
