@@ -435,11 +435,8 @@ int duet_ring_back_unconsumed(struct duet_ring *r)
 
 int duet_ring_back_final_check(struct duet_ring *r)
 {
-	int n;
+	int n = duet_ring_back_unconsumed(r);
 
-	if (r->broken)
-		return -EPROTO;
-	n = back_avail(r);
 	if (n)
 		return n;
 	arm_event(&r->hdr->req_event, r->cons + 1);

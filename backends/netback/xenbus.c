@@ -888,14 +888,16 @@ static int loop(struct nb_vif *vif)
 
 /*
  * The busy-poll knob: DUET_NETBACK_POLL_US, microseconds the tx path
- * watches its ring before it sleeps (0 or unset: never; at most 10000).
+ * watches its ring before it sleeps (0 or unset: never; at most
+ * DUET_NETBACK_POLL_US_MAX).
  * The budget in ns, or -EINVAL for a value that is not a number in range.
  */
 static int64_t poll_knob(void)
 {
 	uint64_t us;
 
-	if (duet_parse_env_uint("DUET_NETBACK_POLL_US", 10000, &us) < 0)
+	if (duet_parse_env_uint("DUET_NETBACK_POLL_US",
+				DUET_NETBACK_POLL_US_MAX, &us) < 0)
 		return -EINVAL;
 	return (int64_t)us * 1000;
 }

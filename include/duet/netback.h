@@ -31,6 +31,9 @@
 extern "C" {
 #endif
 
+/** The largest DUET_NETBACK_POLL_US (duet_netback_serve()), in µs. */
+#define DUET_NETBACK_POLL_US_MAX 10000u
+
 /** The "vif" device type for the backend daemon (duet/backend.h). */
 extern const struct duet_backend_type duet_netback_type_vif;
 

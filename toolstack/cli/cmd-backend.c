@@ -73,6 +73,7 @@
 #include <unistd.h>
 
 #include "duet/backend.h"
+#include "duet/netback.h"
 #include "duet/parse.h"
 #include "duet/platform.h"
 #include "duet/xlspec.h"
@@ -975,10 +976,10 @@ static int parse_args(struct bd *d, int argc, char **argv,
 	/* Read by every vif instance (duet/netback.h): refused here once
 	 * rather than by each instance it would fail. */
 	c = getenv("DUET_NETBACK_POLL_US");
-	if (c && *c && duet_parse_uint(c, 10000, &v) < 0)
+	if (c && *c && duet_parse_uint(c, DUET_NETBACK_POLL_US_MAX, &v) < 0)
 		return cli_usage_error("backend", "DUET_NETBACK_POLL_US='%s' "
 				       "is not a number of microseconds from "
-				       "0 to 10000", c);
+				       "0 to %u", c, DUET_NETBACK_POLL_US_MAX);
 	d->grace_ms = (uint64_t)(grace * 1000);
 	if (!types) {
 		for (tt = extra; tt && *tt; tt++)
